@@ -1,5 +1,59 @@
-"""geo: load, diff and map dated territorial-control polygons."""
+"""geo: load, diff and map dated territorial-control polygons.
+
+The public API is re-exported here; see ``__all__``.
+"""
 
 from __future__ import annotations
 
+from geo.errors import (
+    ArchiveError,
+    CRSError,
+    DateError,
+    DuplicateSnapshotError,
+    GeoError,
+    InputFormatError,
+    LayerError,
+    RegionError,
+    SnapshotNotFoundError,
+    StoreError,
+    ValidationError,
+)
+from geo.geometry import HygieneReport, equal_area_km2, geodesic_area_km2
+from geo.io import ReadResult, read, read_many
+from geo.layers import CANONICAL_LAYERS, resolve_layer
+from geo.regions import TARGET_REGIONS, load_regions, resolve_region
+from geo.snapshot import Provenance, Snapshot
+from geo.store import IngestReport, Store, open_store
+
 __version__ = "0.1.0"
+
+__all__ = [
+    "CANONICAL_LAYERS",
+    "TARGET_REGIONS",
+    "ArchiveError",
+    "CRSError",
+    "DateError",
+    "DuplicateSnapshotError",
+    "GeoError",
+    "HygieneReport",
+    "IngestReport",
+    "InputFormatError",
+    "LayerError",
+    "Provenance",
+    "ReadResult",
+    "RegionError",
+    "Snapshot",
+    "SnapshotNotFoundError",
+    "Store",
+    "StoreError",
+    "ValidationError",
+    "__version__",
+    "equal_area_km2",
+    "geodesic_area_km2",
+    "load_regions",
+    "open_store",
+    "read",
+    "read_many",
+    "resolve_layer",
+    "resolve_region",
+]

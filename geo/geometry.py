@@ -235,7 +235,9 @@ def clean_geometries(
         geoms[is_collection] = shapely.make_valid(geoms[is_collection])
 
     out = np.array([polygonal_part(g) for g in geoms], dtype=object)
-    was_polygonal = np.isin(kinds, [shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON])
+    was_polygonal = np.isin(
+        kinds, [shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON]
+    )
     dropped = shapely.is_missing(out)
     n_empty = int((dropped & (empty | was_polygonal | is_collection)).sum())
     n_non_polygonal = int((dropped & ~(empty | was_polygonal | is_collection)).sum())

@@ -19,11 +19,15 @@ from pathlib import Path
 
 #: The fixed vocabulary, with a one-line description each.
 CANONICAL_LAYERS: dict[str, str] = {
-    "russian_control": "Assessed Russian control (ISW); occupied incl. ORDLO and Crimea (DeepState)",
+    "russian_control": (
+        "Assessed Russian control (ISW); occupied incl. ORDLO and Crimea (DeepState)"
+    ),
     "russian_advance": "Assessed Russian advances (ISW), incl. Russian advances in Kursk",
     "russian_claim": "Claimed Russian territory (ISW)",
     "ukrainian_counteroffensive": "Claimed Ukrainian counteroffensives (ISW)",
-    "russian_control_pre_2022": "Russian control before 24 Feb 2022 (ISW); ORDLO and Crimea (DeepState)",
+    "russian_control_pre_2022": (
+        "Russian control before 24 Feb 2022 (ISW); ORDLO and Crimea (DeepState)"
+    ),
     "partisan_warfare": "Reported Ukrainian partisan warfare (ISW)",
     "russian_infiltration": "Assessed Russian infiltration areas (ISW)",
     "ukrainian_control_russia": "Ukrainian-held ground in Russia (e.g. Kursk 2024-25)",

@@ -119,7 +119,10 @@ class Snapshot:
         geoms = np.asarray(self.features.geometry.values, dtype=object)
         if len(geoms) == 0:
             return shapely.MultiPolygon()
-        merged = shapely.union_all(geoms)
+        if len(geoms) == 1:
+            only: BaseGeometry = geoms[0]
+            return only  # hygiene made it valid; a union would only re-node it
+        merged: BaseGeometry = shapely.union_all(geoms)
         return merged if merged.is_valid else shapely.make_valid(merged)
 
     @functools.cached_property
@@ -129,12 +132,17 @@ class Snapshot:
 
     @functools.cached_property
     def content_hash(self) -> str:
-        """SHA-256 of the cleaned geometry and labels; equal content, equal hash."""
+        """SHA-256 of the cleaned features (geometry, label, attributes).
+
+        Equal content gives an equal hash, whatever file it came from.
+        """
         digest = hashlib.sha256()
         digest.update(f"{self.source}|{self.layer}|{self.date.isoformat()}".encode())
-        for geom, label in zip(self.features.geometry.values, self.features["label"], strict=True):
+        frame = self.features
+        rows = zip(frame.geometry.values, frame["label"], frame["properties"], strict=True)
+        for geom, label, properties in rows:
             digest.update(shapely.to_wkb(geom, output_dimension=2, include_srid=False))
-            digest.update(str(label).encode())
+            digest.update(f"\x00{label}\x00{properties}\x00".encode())
         return digest.hexdigest()
 
     def __repr__(self) -> str:
@@ -144,9 +152,7 @@ class Snapshot:
         )
 
 
-def make_features(
-    geometries: Any, labels: Any = None, properties: Any = None
-) -> gpd.GeoDataFrame:
+def make_features(geometries: Any, labels: Any = None, properties: Any = None) -> gpd.GeoDataFrame:
     """Build a features frame with the standard columns.
 
     Parameters

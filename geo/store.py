@@ -1,0 +1,598 @@
+"""The on-disk store of normalized snapshots, with a catalog.
+
+Layout under the store root::
+
+    store.json                   {"format": "geo-store", "version": 1}
+    catalog.parquet              one row per snapshot (see CATALOG_SCHEMA)
+    snapshots/<source>/<layer>/<YYYY-MM-DD>-<content_hash[:16]>.parquet
+    .lock                        serialises writers (flock)
+
+Snapshot files are GeoParquet (``label``, ``properties``, ``geometry`` in
+EPSG:4326) named by content. Every file is written to a temporary name and
+renamed into place, the catalog last: an interrupted ingest leaves the store
+as it was, and files the catalog does not name are removed by the next ingest
+(:meth:`Store.vacuum`). Folder names are slugs of the (untrusted) source and
+layer names; the catalog keeps the real names.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as dt
+import hashlib
+import html
+import json
+import os
+import re
+import secrets
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path, PurePosixPath
+from typing import IO, Any
+
+import pandas as pd
+import platformdirs
+import pyarrow as pa
+import pyarrow.parquet as pq
+import shapely
+from tqdm import tqdm
+
+if sys.platform == "win32":
+    import msvcrt
+else:
+    import fcntl
+
+from geo.errors import DuplicateSnapshotError, SnapshotNotFoundError, StoreError
+from geo.geometry import WGS84, HygieneReport
+from geo.snapshot import FEATURE_COLUMNS, Provenance, Snapshot, make_features
+
+STORE_FORMAT = "geo-store"
+STORE_VERSION = 1
+MARKER_NAME = "store.json"
+CATALOG_NAME = "catalog.parquet"
+SNAPSHOT_DIR = "snapshots"
+LOCK_NAME = ".lock"
+#: Seconds a writer waits for another writer before giving up.
+DEFAULT_LOCK_TIMEOUT_S = 60.0
+
+#: Catalog columns; the rest are strings. ``hygiene`` and ``notes`` hold JSON.
+CATALOG_COLUMNS = (
+    "source", "layer", "date", "n_features", "area_km2", "content_hash", "file", "source_path",
+    "source_sha256", "member", "original_layer", "date_rule", "hygiene", "notes", "ingested_at",
+)  # fmt: skip
+_TYPES = {"date": pa.date32(), "n_features": pa.int64(), "area_km2": pa.float64()}
+CATALOG_SCHEMA = pa.schema(
+    [(name, _TYPES.get(name, pa.string())) for name in CATALOG_COLUMNS],
+    metadata={"geo-store-catalog": str(STORE_VERSION)},
+)
+#: Catalog column -> Provenance field (``notes`` apart: it is JSON).
+_PROVENANCE_COLUMNS = {
+    "source_path": "path", "source_sha256": "sha256", "member": "member",
+    "original_layer": "original_layer", "date_rule": "date_rule",
+}  # fmt: skip
+
+Key = tuple[str, str, dt.date]
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_SLUG_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_RESERVED = {"con", "prn", "aux", "nul", *(f"{p}{i}" for p in ("com", "lpt") for i in range(10))}
+
+
+@dataclasses.dataclass
+class IngestReport:
+    """What :meth:`Store.ingest` did, as ``(source, layer, date)`` keys."""
+
+    added: list[Key] = dataclasses.field(default_factory=list)
+    unchanged: list[Key] = dataclasses.field(default_factory=list)
+    replaced: list[Key] = dataclasses.field(default_factory=list)
+
+    def summary(self) -> str:
+        """One line, e.g. ``"added 3, unchanged 2, replaced 0"``."""
+        counts = len(self.added), len(self.unchanged), len(self.replaced)
+        return "added {}, unchanged {}, replaced {}".format(*counts)
+
+
+def default_store_path() -> Path:
+    """Return ``$GEO_STORE`` if set, else ``<user data folder>/geo/store``."""
+    env = os.environ.get("GEO_STORE", "").strip()
+    return Path(env).expanduser() if env else platformdirs.user_data_path("geo") / "store"
+
+
+def open_store(
+    path: str | Path | None = None,
+    *,
+    create: bool = True,
+    lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S,
+) -> Store:
+    """Open the store at ``path``, creating it if allowed.
+
+    Parameters
+    ----------
+    path
+        Store folder (default :func:`default_store_path`).
+    create
+        Create the store when the folder is missing or empty.
+    lock_timeout_s
+        Seconds a writer waits for another writer before raising.
+
+    Raises
+    ------
+    StoreError
+        The path is a file, a non-empty folder that is not a store, a store
+        of a newer version, or missing while ``create`` is false.
+    """
+    root = (Path(path) if path is not None else default_store_path()).expanduser().absolute()
+    if root.exists() and not root.is_dir():
+        raise StoreError(f"store path {root} is a file, not a folder; pass another --store")
+    if not (root / MARKER_NAME).exists():
+        if root.exists() and any(root.iterdir()):
+            raise StoreError(
+                f"{root} is a non-empty folder without {MARKER_NAME}, so it is not a geo store; "
+                "pass an empty or new folder as --store (or set GEO_STORE)"
+            )
+        if not create:
+            raise StoreError(f"no store at {root}; run 'geo ingest FILES...' to create one")
+        try:
+            root.mkdir(parents=True, exist_ok=True)  # snapshots/ comes with the first file
+            marker = {"format": STORE_FORMAT, "version": STORE_VERSION}
+            _write_atomic(root / MARKER_NAME, lambda f: f.write(json.dumps(marker).encode()))
+        except OSError as err:
+            raise StoreError(f"cannot create a store at {root}: {err}; check permissions") from err
+    store = Store(root, lock_timeout_s=lock_timeout_s)
+    if not (root / CATALOG_NAME).exists() and not store._files():
+        with store._locked():  # an empty catalog from the start: a missing one is a lost one
+            if not (root / CATALOG_NAME).exists():
+                store._write_catalog(CATALOG_SCHEMA.empty_table())
+    return store
+
+
+class Store:
+    """A folder of snapshots plus their catalog; open one with :func:`open_store`.
+
+    ``path`` is the store root; ``lock_timeout_s`` the seconds a writer waits
+    for another writer before raising :class:`StoreError`.
+    """
+
+    def __init__(self, path: str | Path, *, lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S) -> None:
+        self.path = Path(path)
+        self.lock_timeout_s = lock_timeout_s
+        self._check_marker()
+        self._real_root = self.path.resolve()
+        self._stamp: tuple[int, int, int] | None = None
+        self._frame: pd.DataFrame = CATALOG_SCHEMA.empty_table().to_pandas()
+        self._records: list[dict[str, Any]] = []
+
+    def catalog(self) -> pd.DataFrame:
+        """Return a copy of the catalog, sorted by source, layer, date."""
+        frame = self._load()
+        return frame.sort_values(["source", "layer", "date"], kind="stable").reset_index(drop=True)
+
+    def snapshots(
+        self,
+        *,
+        layer: str | None = None,
+        source: str | None = None,
+        start: dt.date | None = None,
+        end: dt.date | None = None,
+    ) -> pd.DataFrame:
+        """Return catalog rows matching every filter given (dates inclusive)."""
+        frame = self.catalog()
+        start, end = _as_date(start), _as_date(end)
+        if start is not None and end is not None and start > end:
+            raise StoreError(f"start {start} is after end {end}; swap them")
+        mask = pd.Series(True, index=frame.index)
+        if layer is not None:
+            mask &= frame["layer"] == layer
+        if source is not None:
+            mask &= frame["source"] == source
+        if start is not None:
+            mask &= frame["date"] >= start
+        if end is not None:
+            mask &= frame["date"] <= end
+        return frame.loc[mask].reset_index(drop=True)
+
+    def dates(self, layer: str, *, source: str | None = None) -> list[dt.date]:
+        """Return the sorted dates of ``layer`` (of every source unless given)."""
+        return sorted(set(self.snapshots(layer=layer, source=source)["date"]))
+
+    def sources(self) -> list[str]:
+        """Return the sorted source names."""
+        return sorted(set(self._load()["source"]))
+
+    def layers(self, *, source: str | None = None) -> list[str]:
+        """Return the sorted layer names (of one source if given)."""
+        return sorted(set(self.snapshots(source=source)["layer"]))
+
+    def get(
+        self, layer: str, date: dt.date, *, source: str | None = None, exact: bool = True
+    ) -> Snapshot:
+        """Read one snapshot back.
+
+        Parameters
+        ----------
+        layer
+            Layer name as in the catalog.
+        date
+            The date wanted.
+        source
+            Source name; needed when several sources hold ``layer``.
+        exact
+            If false, take the nearest snapshot on or before ``date`` (the
+            returned :attr:`Snapshot.date` is the date used).
+
+        Raises
+        ------
+        SnapshotNotFoundError
+            Nothing matches; the message lists the nearest dates available.
+        StoreError
+            Several sources hold the layer, or the snapshot file is unusable.
+        """
+        want = date.date() if isinstance(date, dt.datetime) else date
+        frame = self._load()
+        mask = frame["layer"] == layer
+        if source is not None:
+            mask &= frame["source"] == source
+        rows = frame.loc[mask]
+        where = f"layer {layer!r}" + (f" of source {source!r}" if source is not None else "")
+        if rows.empty:
+            raise SnapshotNotFoundError(
+                f"no snapshots of {where} in store {self.path}; layers stored: "
+                f"{', '.join(self.layers(source=source)) or 'none'}"
+            )
+        found_sources = sorted(set(rows["source"]))
+        if len(found_sources) > 1:
+            raise StoreError(
+                f"several sources hold layer {layer!r} in store {self.path}: "
+                f"{', '.join(found_sources)}; pass source= (CLI: --source) to pick one"
+            )
+        dates = rows["date"]
+        hits = rows.loc[(dates == want) if exact else (dates <= want)]
+        if hits.empty:
+            before, after = [d for d in dates if d <= want], [d for d in dates if d > want]
+            near = [f"{max(before)} (before)"] if before else []
+            near += [f"{min(after)} (after)"] if after else []
+            hint = "; pass exact=False for the nearest one before" if exact and before else ""
+            raise SnapshotNotFoundError(
+                f"no snapshot of {where} on {'' if exact else 'or before '}{want} in store "
+                f"{self.path}; nearest dates available: {', '.join(near)}{hint}"
+            )
+        _, position = max(zip(hits["date"], hits.index, strict=True))
+        return self._read(self._records[int(position)])
+
+    def _read(self, record: dict[str, Any]) -> Snapshot:
+        file = self._abs(record["file"])
+        fix = f"re-ingest {record['source_path']} to repair it"
+        try:
+            # pyarrow + shapely: 10x faster than gpd.read_parquet, which parses the CRS
+            table = pq.read_table(file, columns=[*FEATURE_COLUMNS, "geometry"])
+            geoms = shapely.from_wkb(table.column("geometry").to_numpy(zero_copy_only=False))
+            labels, props = (table.column(c).to_pylist() for c in FEATURE_COLUMNS)
+            features = make_features(geoms, labels, props)
+        except FileNotFoundError as err:
+            raise StoreError(f"snapshot file {file} is missing; {fix}") from err
+        except Exception as err:  # pyarrow and geopandas raise many kinds
+            raise StoreError(f"snapshot file {file} is unreadable ({err}); {fix}") from err
+        if len(features) != record["n_features"]:
+            raise StoreError(f"snapshot file {file} does not match the catalog; {fix}")
+        try:
+            notes = tuple(json.loads(record["notes"]))
+            hygiene = HygieneReport.from_dict(json.loads(record["hygiene"]))
+        except (TypeError, ValueError) as err:
+            raise StoreError(f"corrupt catalog row for {file}; {fix}") from err
+        fields = {key: record[col] for col, key in _PROVENANCE_COLUMNS.items()}
+        provenance = Provenance.from_dict({**fields, "notes": notes})
+        source, layer, date = record["source"], record["layer"], record["date"]
+        return Snapshot(source, layer, date, features, provenance=provenance, hygiene=hygiene)
+
+    def ingest(
+        self, snapshots: Iterable[Snapshot], *, replace: bool = False, progress: bool = False
+    ) -> IngestReport:
+        """Store snapshots; identical content already stored is a no-op.
+
+        Parameters
+        ----------
+        snapshots
+            Snapshots to store.
+        replace
+            Overwrite stored snapshots of the same key whose content differs.
+        progress
+            Show a progress bar on stderr.
+
+        Raises
+        ------
+        DuplicateSnapshotError
+            Two inputs give different content for one key, or a stored
+            snapshot differs and ``replace`` is false.
+        StoreError
+            The store is locked by another writer or cannot be written.
+        """
+        batch = _dedupe(snapshots)
+        report = IngestReport()
+        with self._locked():
+            self._stamp = None  # another process may have written since
+            self._load()
+            records = [dict(r) for r in self._records]
+            stored = {(r["source"], r["layer"], r["date"]): i for i, r in enumerate(records)}
+            conflicts = []
+            todo: list[tuple[Snapshot, int | None]] = []
+            for snap in batch:
+                index = stored.get(snap.key)
+                if index is None:
+                    todo.append((snap, None))
+                elif records[index]["content_hash"] == snap.content_hash:
+                    report.unchanged.append(snap.key)
+                    if not self._abs(records[index]["file"]).is_file():
+                        todo.append((snap, index))  # repair a lost file
+                elif replace:
+                    todo.append((snap, index))
+                else:
+                    conflicts.append(
+                        f"{_key_text(snap.key)}: stored from {records[index]['source_path']}, "
+                        f"new from {_origin(snap)}"
+                    )
+            if conflicts:
+                raise DuplicateSnapshotError(
+                    f"{len(conflicts)} snapshot(s) differ from the stored ones "
+                    f"({'; '.join(conflicts[:5])}{'; ...' if len(conflicts) > 5 else ''}); "
+                    "pass replace=True (CLI: --replace) to overwrite"
+                )
+            self._vacuum_locked(records)
+            old_files: list[str] = []
+            now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+            bar = tqdm(todo, disable=not progress, file=sys.stderr, unit="snapshot", desc="storing")
+            for snap, index in bar:
+                record = self._write_snapshot(snap, ingested_at=now)
+                if index is None:
+                    report.added.append(snap.key)
+                    records.append(record)
+                elif records[index]["content_hash"] == snap.content_hash:
+                    records[index] = {**records[index], "file": record["file"]}
+                else:
+                    report.replaced.append(snap.key)
+                    old_files.append(records[index]["file"])
+                    records[index] = record
+            if todo:
+                records.sort(key=lambda r: (r["source"], r["layer"], r["date"]))
+                self._write_catalog(pa.Table.from_pylist(records, schema=CATALOG_SCHEMA))
+            for rel in set(old_files) - {r["file"] for r in records}:
+                with contextlib.suppress(OSError):  # vacuum retries
+                    self._abs(rel).unlink()
+        return report
+
+    def vacuum(self) -> int:
+        """Remove files the catalog does not name; return how many."""
+        with self._locked():
+            self._stamp = None
+            self._load()
+            return self._vacuum_locked(self._records)
+
+    def _vacuum_locked(self, records: list[dict[str, Any]]) -> int:
+        keep = {r["file"] for r in records}
+        strays = list(self.path.glob(f".{CATALOG_NAME}.*.tmp"))  # left by a hard kill
+        count = 0
+        for file in self._files() + strays:
+            if file.relative_to(self.path).as_posix() not in keep:
+                with contextlib.suppress(OSError):
+                    file.unlink()
+                    count += 1
+        top = self.path / SNAPSHOT_DIR
+        for folder, _, _ in os.walk(top, topdown=False):
+            if Path(folder) != top:
+                with contextlib.suppress(OSError):  # only empty folders go
+                    Path(folder).rmdir()
+        return count
+
+    def _files(self) -> list[Path]:
+        """Every file under ``snapshots/``."""
+        return [Path(d, f) for d, _, fs in os.walk(self.path / SNAPSHOT_DIR) for f in fs]
+
+    def _write_snapshot(self, snap: Snapshot, *, ingested_at: str) -> dict[str, Any]:
+        digest = snap.content_hash
+        name = f"{snap.date.isoformat()}-{digest[:16]}.parquet"
+        rel = PurePosixPath(SNAPSHOT_DIR, _slug(snap.source), _slug(snap.layer), name)
+        target = self._abs(str(rel))
+        columns = (snap.features[c].astype(str) for c in FEATURE_COLUMNS)
+        frame = make_features(snap.features.geometry.to_numpy(), *columns)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            _write_atomic(target, lambda f: frame.to_parquet(f, index=False))
+        except OSError as err:
+            raise StoreError(f"cannot write {target}: {err}; check space and permissions") from err
+        prov = snap.provenance.to_dict()
+        return {
+            **dict(zip(("source", "layer", "date"), snap.key, strict=True)),
+            "n_features": snap.n_features,
+            "area_km2": snap.area_km2,
+            "content_hash": digest,
+            "file": str(rel),
+            **{col: prov[key] for col, key in _PROVENANCE_COLUMNS.items()},
+            "hygiene": json.dumps(snap.hygiene.to_dict(), ensure_ascii=False),
+            "notes": json.dumps(prov["notes"], ensure_ascii=False),
+            "ingested_at": ingested_at,
+        }
+
+    def _write_catalog(self, table: pa.Table) -> None:
+        target = self.path / CATALOG_NAME
+        try:
+            _write_atomic(target, lambda f: pq.write_table(table, f))
+        except OSError as err:
+            raise StoreError(
+                f"cannot write {target}: {err}; the store is unchanged - check free space and "
+                "permissions, then ingest again"
+            ) from err
+        self._set_cache(table, stamp=None)
+
+    def _check_marker(self) -> None:
+        marker = self.path / MARKER_NAME
+        try:
+            data = json.loads(marker.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as err:
+            raise StoreError(
+                f"{marker} is missing or unreadable ({err}); open stores with open_store, or "
+                f'restore it as {{"format": "{STORE_FORMAT}", "version": {STORE_VERSION}}}'
+            ) from err
+        if not isinstance(data, dict) or data.get("format") != STORE_FORMAT:
+            raise StoreError(f"{marker} does not describe a geo store; pass another --store")
+        if (version := data.get("version")) != STORE_VERSION:
+            raise StoreError(f"{marker}: version {version!r} is not {STORE_VERSION}; upgrade geo")
+
+    def _load(self) -> pd.DataFrame:
+        """Return the cached catalog frame (unsorted), reloading if the file changed."""
+        target = self.path / CATALOG_NAME
+        fix = "restore it from a backup, or move the store aside and ingest your files again"
+        try:
+            info = target.stat()
+        except FileNotFoundError:
+            if self._files():  # don't let vacuum treat every snapshot as an orphan
+                raise StoreError(f"catalog {target} is lost but snapshots exist; {fix}") from None
+            self._set_cache(CATALOG_SCHEMA.empty_table(), stamp=(0, 0, 0))
+            return self._frame
+        stamp = (info.st_ino, info.st_mtime_ns, info.st_size)
+        if stamp != self._stamp:
+            try:
+                table = pq.read_table(target).select(CATALOG_SCHEMA.names).cast(CATALOG_SCHEMA)
+            except Exception as err:  # ArrowInvalid, KeyError for a missing column, OSError...
+                raise StoreError(f"catalog {target} is unreadable ({err}); {fix}") from err
+            self._set_cache(table, stamp=stamp)
+        return self._frame
+
+    def _set_cache(self, table: pa.Table, *, stamp: tuple[int, int, int] | None) -> None:
+        if stamp is None:
+            info = (self.path / CATALOG_NAME).stat()
+            stamp = (info.st_ino, info.st_mtime_ns, info.st_size)
+        self._frame = table.to_pandas()
+        self._records = table.to_pylist()
+        self._stamp = stamp
+
+    def _abs(self, rel: str) -> Path:
+        """Resolve a catalog path, refusing any that leaves the store root."""
+        target = (self._real_root / PurePosixPath(rel)).resolve()
+        if not target.is_relative_to(self._real_root):
+            raise StoreError(f"corrupt catalog: {rel!r} points outside store {self.path}")
+        return target
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        lock_path = self.path / LOCK_NAME
+        deadline = time.monotonic() + self.lock_timeout_s
+        try:
+            handle = lock_path.open("a+b")
+        except OSError as err:
+            raise StoreError(f"cannot open {lock_path}: {err}; check permissions") from err
+        with handle:
+            while not _try_lock(handle):
+                if time.monotonic() >= deadline:
+                    raise StoreError(
+                        f"store {self.path} is busy: another geo process has been writing for "
+                        f"{self.lock_timeout_s:g} s (lock {lock_path}); retry when it finishes"
+                    )
+                time.sleep(0.05)
+            yield
+
+    def __len__(self) -> int:
+        return len(self._load())
+
+    def __repr__(self) -> str:
+        try:
+            frame = self._load()
+        except StoreError:
+            return f"<Store {self.path}: unreadable catalog>"
+        kinds = f"{frame['source'].nunique()} sources, {frame['layer'].nunique()} layers"
+        return f"<Store {self.path}: {len(frame)} snapshots, {kinds}>"
+
+    def _repr_html_(self) -> str:
+        def esc(value: object) -> str:  # names come from files: escape markup and controls
+            return html.escape(_CONTROL.sub(lambda m: f"\\x{ord(m[0]):02x}", str(value)))
+
+        try:
+            frame = self.catalog()
+        except StoreError as err:
+            return f"<p>{esc(str(err))}</p>"
+        head = f"<p><b>geo store</b> {esc(self.path)}: {len(frame)} snapshots</p>"
+        if frame.empty:
+            return head
+        rows = []
+        for (source, layer), group in frame.groupby(["source", "layer"], sort=True):
+            cells = (source, layer, min(group["date"]), max(group["date"]), len(group))
+            rows.append("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in cells) + "</tr>")
+        header = "".join(f"<th>{h}</th>" for h in ("source", "layer", "first", "last", "count"))
+        body = "".join(rows)
+        return f"{head}<table><thead><tr>{header}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _try_lock(handle: IO[bytes]) -> bool:
+    """Take the writer lock without waiting; closing the handle releases it."""
+    try:
+        if sys.platform == "win32":
+            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+        else:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except (BlockingIOError, PermissionError):
+        return False
+    except OSError as err:  # e.g. ENOLCK on some network file systems
+        raise StoreError(f"cannot lock {handle.name}: {err}; use a local disk") from err
+    return True
+
+
+def _write_atomic(target: Path, write: Callable[[IO[bytes]], object]) -> None:
+    """Write via a temporary file in the same folder, fsync, then rename."""
+    tmp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
+    try:
+        with tmp.open("wb") as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)  # noqa: PTH105 - tests patch os.replace
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+
+
+def _slug(name: str) -> str:
+    """Folder name for an untrusted source or layer name (stable, safe)."""
+    slug = _SLUG_UNSAFE.sub("_", name).strip("._")[:48]
+    if slug != name or slug.lower() in _RESERVED:
+        slug = f"{slug or '_'}-{hashlib.sha256(name.encode()).hexdigest()[:8]}"
+    return slug
+
+
+def _as_date(value: dt.date | None) -> dt.date | None:
+    return value.date() if isinstance(value, dt.datetime) else value
+
+
+def _origin(snap: Snapshot) -> str:
+    prov = snap.provenance
+    return f"{prov.path}!{prov.member}" if prov.member else prov.path
+
+
+def _key_text(key: Key) -> str:
+    return f"{key[0]}/{key[1]} {key[2].isoformat()}"
+
+
+def _dedupe(snapshots: Iterable[Snapshot]) -> list[Snapshot]:
+    """Drop exact repeats within a batch; refuse different content per key."""
+    seen: dict[Key, Snapshot] = {}
+    for snap in snapshots:
+        if not isinstance(snap, Snapshot):
+            raise StoreError(f"ingest takes Snapshot objects, got {type(snap).__name__}")
+        missing = {*FEATURE_COLUMNS, "geometry"} - set(snap.features.columns)
+        crs = snap.features.crs
+        if missing or (crs is not None and not crs.equals(WGS84)):
+            raise StoreError(
+                f"{_origin(snap)}: {snap.layer}: features need columns label, properties, "
+                f"geometry in {WGS84} (missing {sorted(missing)}, CRS {crs}); fix the loader"
+            )
+        if isinstance(snap.date, dt.datetime):
+            snap = dataclasses.replace(snap, date=snap.date.date())
+        first = seen.get(snap.key)
+        if first is None:
+            seen[snap.key] = snap
+        elif first.content_hash != snap.content_hash:
+            raise DuplicateSnapshotError(
+                f"two inputs give different content for {_key_text(snap.key)}: "
+                f"{_origin(first)} and {_origin(snap)}; ingest them separately with "
+                "--replace, or fix the date or layer of one of them"
+            )
+    return list(seen.values())

@@ -1,0 +1,110 @@
+"""The ``geo`` command, end to end through click's runner and a real subprocess."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from shapely.geometry import box, mapping
+
+from geo.cli import cli
+
+
+def run(*args: str) -> Any:
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def write_fc(path: Path, layer: str, geometry: Any = None) -> Path:
+    geom = mapping(geometry if geometry is not None else box(37.0, 48.0, 37.5, 48.5))
+    data = {
+        "type": "FeatureCollection",
+        "features": [{"type": "Feature", "properties": {"layer": layer}, "geometry": geom}],
+    }
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def test_ingest_then_list_json(tmp_path: Path, store_dir: Path) -> None:
+    write_fc(tmp_path / "20240101.geojson", "VIEW_RussiaCoTinUkraine_V3")
+    write_fc(tmp_path / "20240102.geojson", "VIEW_RussiaCoTinUkraine_V3", box(37, 48, 37.6, 48.5))
+    result = run("ingest", str(tmp_path), "--store", str(store_dir))
+    assert result.exit_code == 0, result.output
+    assert "added 2" in result.output
+    again = run("ingest", str(tmp_path), "--store", str(store_dir))
+    assert "added 0, unchanged 2" in again.output
+    listed = run("list", "--store", str(store_dir), "--json")
+    rows = json.loads(listed.output)
+    assert [(r["source"], r["layer"], r["date"]) for r in rows] == [
+        ("isw", "russian_control", "2024-01-01"),
+        ("isw", "russian_control", "2024-01-02"),
+    ]
+    assert rows[1]["area_km2"] > rows[0]["area_km2"] > 0
+    assert all(r["n_features"] == 1 for r in rows)
+
+
+def test_bad_input_is_one_clear_line_and_nothing_is_ingested(
+    tmp_path: Path, store_dir: Path
+) -> None:
+    write_fc(tmp_path / "20240101.geojson", "russian_control")
+    (tmp_path / "broken_2024-01-02.geojson").write_text("{", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["ingest", str(tmp_path), "--store", str(store_dir)])
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    lines = result.output.strip().splitlines()
+    assert lines[0].startswith("error: 1 of 2 files could not be read")
+    assert "broken_2024-01-02.geojson" in lines[1]
+    listed = json.loads(run("list", "--store", str(store_dir), "--json").output)
+    assert listed == []
+    partial = CliRunner().invoke(
+        cli, ["ingest", str(tmp_path), "--store", str(store_dir), "--skip-bad"]
+    )
+    assert partial.exit_code == 1
+    assert len(json.loads(run("list", "--store", str(store_dir), "--json").output)) == 1
+
+
+def test_date_and_layer_options(tmp_path: Path, store_dir: Path) -> None:
+    path = tmp_path / "frontline.geojson"
+    path.write_text(
+        json.dumps({"type": "Feature", "properties": {}, "geometry": mapping(box(37, 48, 38, 49))}),
+        encoding="utf-8",
+    )
+    missing = CliRunner().invoke(cli, ["ingest", str(path), "--store", str(store_dir)])
+    assert missing.exit_code == 1 and "--date" in missing.output
+    ok = run(
+        "ingest", str(path), "--store", str(store_dir), "--date", "2024-03-05",
+        "--layer", "russian_control", "--source", "mine", "--json",
+    )  # fmt: skip
+    payload = json.loads(ok.output)
+    assert payload["added"] == [
+        {"source": "mine", "layer": "russian_control", "date": "2024-03-05"}
+    ]
+
+
+def test_demo_writes_a_synthetic_map(tmp_path: Path) -> None:
+    out = tmp_path / "demo.html"
+    result = run("demo", "-o", str(out))
+    assert result.exit_code == 0, result.output
+    assert Path(result.output.strip()) == out.resolve()
+    html = out.read_text(encoding="utf-8")
+    assert "SYNTHETIC SAMPLE DATA" in html
+    assert "ukrainian_control_russia" in html
+    assert "Donetsk" in html
+
+
+def test_layers_lists_vocabulary() -> None:
+    output = run("layers").output
+    assert "russian_control" in output and "contested" in output
+
+
+@pytest.mark.parametrize("args", [["--version"], ["--help"]])
+def test_console_script_runs(args: list[str]) -> None:
+    exe = Path(sys.executable).with_name("geo")
+    assert exe.exists(), "the geo console script is not installed"
+    done = subprocess.run([str(exe), *args], capture_output=True, text=True, check=False)
+    assert done.returncode == 0
+    assert "geo" in done.stdout

@@ -1,0 +1,118 @@
+"""Hygiene steps and areas, on tiny boxes with known areas."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from shapely.geometry import GeometryCollection, LineString, Point, Polygon, box
+
+from geo.errors import CRSError
+from geo.geometry import (
+    HygieneReport,
+    clean_geometries,
+    equal_area_km2,
+    geodesic_area_km2,
+    polygonal_part,
+)
+
+BOWTIE = Polygon([(30, 48), (31, 49), (31, 48), (30, 49), (30, 48)])
+
+
+def test_clean_counts_every_step() -> None:
+    geoms = [
+        None,
+        box(30, 48, 31, 49),
+        BOWTIE,
+        Point(30, 48),
+        GeometryCollection([box(32, 48, 33, 49), Point(3, 3)]),
+        Polygon(),
+    ]
+    out, kept, report = clean_geometries(geoms)
+    assert list(kept) == [1, 2, 4]
+    assert report == HygieneReport(
+        n_input=6, n_null=1, n_empty=1, n_non_polygonal=1, n_collections=1,
+        n_invalid_repaired=1, n_output=3,
+    )  # fmt: skip
+    assert all(g.is_valid for g in out)
+    assert all(g.geom_type in {"Polygon", "MultiPolygon"} for g in out)
+    # The repaired bow-tie keeps its two triangles: half the box.
+    assert out[1].area == pytest.approx(0.5)
+
+
+def test_clean_drops_z_and_m() -> None:
+    square_z = shapely.force_3d(box(30, 48, 31, 49), 5.0)
+    out, _, report = clean_geometries([square_z])
+    assert report.n_z_dropped == 1
+    assert not shapely.has_z(out[0])
+
+
+def test_clean_reprojects_web_mercator() -> None:
+    # 1 degree box around (30, 48) in EPSG:3857 metres.
+    merc = shapely.Polygon(
+        [(3339584.7, 6106854.8), (3450904.2, 6106854.8), (3450904.2, 6274861.4),
+         (3339584.7, 6274861.4)]
+    )  # fmt: skip
+    out, _, report = clean_geometries([merc], crs="EPSG:3857")
+    assert report.reprojected and report.source_crs == "EPSG:3857"
+    xmin, ymin, xmax, ymax = out[0].bounds
+    assert (xmin, ymin, xmax, ymax) == pytest.approx((30, 48, 31, 49), abs=1e-4)
+
+
+def test_metres_without_crs_is_a_clear_error() -> None:
+    with pytest.raises(CRSError, match=r"sample\.geojson.*--crs"):
+        clean_geometries([box(3339584, 6106854, 3450904, 6274861)], where="sample.geojson")
+
+
+def test_polygonal_part_of_lines_is_none() -> None:
+    assert polygonal_part(LineString([(0, 0), (1, 1)])) is None
+    assert polygonal_part(None) is None
+
+
+def test_report_summary_and_roundtrip() -> None:
+    report = HygieneReport(n_input=3, n_null=1, n_output=2)
+    assert report.summary() == "1 null geometries dropped"
+    assert HygieneReport.from_dict(report.to_dict()) == report
+    assert HygieneReport(n_output=2).summary() == "clean"
+    assert (report + report).n_null == 2
+
+
+def _ellipsoid_cell_km2(lat1: float, lat2: float, dlon: float) -> float:
+    # Closed form for the area between two parallels on the WGS 84 ellipsoid.
+    a, f = 6378.137, 1 / 298.257223563
+    e2 = f * (2 - f)
+    e = math.sqrt(e2)
+    b2 = (a * (1 - f)) ** 2
+
+    def q(lat: float) -> float:
+        s = math.sin(math.radians(lat))
+        return s / (1 - e2 * s * s) + math.log((1 + e * s) / (1 - e * s)) / (2 * e)
+
+    return math.radians(dlon) * b2 / 2 * (q(lat2) - q(lat1))
+
+
+def test_geodesic_area_of_one_degree_cell() -> None:
+    # Densified so that the edges follow parallels, as the closed form assumes.
+    cell = shapely.segmentize(box(30, 48, 31, 49), 0.001)
+    assert geodesic_area_km2(cell) == pytest.approx(_ellipsoid_cell_km2(48, 49, 1), rel=1e-5)
+    assert geodesic_area_km2([cell, None])[1] == 0.0
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    lon=st.floats(22, 40),
+    lat=st.floats(44, 53),
+    width=st.floats(0.01, 3),
+    height=st.floats(0.01, 3),
+)
+def test_equal_area_agrees_with_geodesic(
+    lon: float, lat: float, width: float, height: float
+) -> None:
+    cell = shapely.segmentize(box(lon, lat, lon + width, lat + height), 0.05)
+    geodesic = geodesic_area_km2(cell)
+    albers = float(equal_area_km2(np.array([cell]))[0])
+    assert albers == pytest.approx(geodesic, rel=1e-4)

@@ -1,0 +1,62 @@
+"""Snapshot map: fragments of the rendered HTML (as geopandas tests folium)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import geopandas as gpd
+from shapely.geometry import box
+
+from geo.geometry import HygieneReport
+from geo.render.snapshot import save_map, snapshot_map
+from geo.snapshot import Provenance, Snapshot, make_features
+
+EVIL = "<img src=x onerror=alert(1)>"
+
+
+def snap(layer: str, source: str = "isw", label: str = "") -> Snapshot:
+    return Snapshot(
+        source=source,
+        layer=layer,
+        date=dt.date(2024, 5, 1),
+        features=make_features([box(37, 48, 37.5, 48.5)], [label], ['{"k": 1}']),
+        provenance=Provenance(path="x.geojson"),
+        hygiene=HygieneReport(n_input=1, n_output=1),
+    )
+
+
+def test_layers_legend_tooltip_and_notice(tmp_path: Path) -> None:
+    fmap = snapshot_map(
+        [snap("russian_control"), snap("contested")],
+        title="Test map",
+        notice="SYNTHETIC SAMPLE DATA",
+        attribution="Made in a test",
+    )
+    out = save_map(fmap, tmp_path / "map.html")
+    html = out.read_text(encoding="utf-8")
+    assert "SYNTHETIC SAMPLE DATA" in html
+    assert "geo-legend" in html and "russian_control" in html and "contested" in html
+    assert "#c0392b" in html  # russian_control colour from the palette
+    assert "km²" in html and "source: isw" in html
+    assert "Made in a test" in html
+    assert not list(tmp_path.glob(".*.tmp")), "atomic write left a temp file"
+
+
+def test_untrusted_text_is_escaped(tmp_path: Path) -> None:
+    regions = gpd.GeoDataFrame({"region": [EVIL]}, geometry=[box(36, 47, 39, 49)], crs=4326)
+    fmap = snapshot_map(
+        [snap(EVIL, source=EVIL, label=EVIL)],
+        regions=regions,
+        title=EVIL,
+        notice=EVIL,
+        attribution=EVIL,
+    )
+    html = save_map(fmap, tmp_path / "map.html").read_text(encoding="utf-8")
+    assert EVIL not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def test_no_tiles_option() -> None:
+    html = snapshot_map([snap("russian_control")], tiles=None).get_root().render()
+    assert "tile.openstreetmap" not in html and "cartocdn" not in html

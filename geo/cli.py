@@ -18,6 +18,7 @@ from geo import __version__
 from geo.errors import GeoError, ValidationError
 from geo.io import read_many
 from geo.layers import CANONICAL_LAYERS
+from geo.snapshot import Snapshot
 from geo.store import open_store
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -93,13 +94,7 @@ def ingest(
         result.raise_for_problems()
     store = open_store(store_path)
     report = store.ingest(result.snapshots, replace=replace, progress=progress)
-    notes = sorted(
-        {
-            f"{s.provenance.path}: {s.layer}: {note}"
-            for s in result.snapshots
-            for note in s.provenance.notes
-        }
-    )
+    notes = _grouped_notes(result.snapshots)
     if as_json:
         payload = {
             "store": str(store.path),
@@ -118,6 +113,19 @@ def ingest(
         click.echo(f"{store.path}: {report.summary()} ({result.n_files} files read)")
     if result.problems:
         sys.exit(1)
+
+
+def _grouped_notes(snapshots: list[Snapshot]) -> list[str]:
+    """One line per distinct note, with how many snapshots carry it."""
+    seen: dict[tuple[str, str], list[str]] = {}
+    for snap in snapshots:
+        for note in snap.provenance.notes:
+            seen.setdefault((snap.layer, note), []).append(snap.provenance.path)
+    lines = []
+    for (layer, note), paths in sorted(seen.items()):
+        where = paths[0] if len(paths) == 1 else f"{len(paths)} snapshots, first {paths[0]}"
+        lines.append(f"{layer}: {note} ({where})")
+    return lines
 
 
 def _key_json(key: tuple[str, str, Any]) -> dict[str, str]:

@@ -108,3 +108,60 @@ def test_console_script_runs(args: list[str]) -> None:
     done = subprocess.run([str(exe), *args], capture_output=True, text=True, check=False)
     assert done.returncode == 0
     assert "geo" in done.stdout
+
+
+# --- real archives -------------------------------------------------------------------------
+
+
+@pytest.mark.realdata
+def test_whole_deepstate_daily_archive(shared_data: Path, store_dir: Path) -> None:
+    import datetime as dt
+
+    import geopandas as gpd
+    import shapely
+
+    folder = shared_data / "control" / "deepstate" / "daily"
+    result = run("ingest", str(folder), "--store", str(store_dir), "--json")
+    assert result.exit_code == 0, result.output
+    assert len(json.loads(result.output)["added"]) == 769
+    rows = json.loads(run("list", "--store", str(store_dir), "--json").output)
+    assert len(rows) == 769
+    assert {(r["source"], r["layer"]) for r in rows} == {("deepstate", "russian_control")}
+    dates = [dt.date.fromisoformat(r["date"]) for r in rows]
+    assert len(set(dates)) == 769
+    every_day = {dates[0] + dt.timedelta(days=i) for i in range((dates[-1] - dates[0]).days + 1)}
+    missing = sorted(every_day - set(dates))
+    assert [d.isoformat() for d in missing] == [
+        "2024-08-18", "2024-08-19", "2025-01-01", "2025-03-31", "2025-04-01",
+        "2025-11-26", "2026-07-09",
+    ]  # fmt: skip
+    area = {r["date"]: r["area_km2"] for r in rows}
+    # Figures from shared/data/README.md (Albers); ours are geodesic.
+    for day, expected in [
+        ("2024-12-31", 111_872),
+        ("2025-06-01", 113_157),
+        ("2026-08-22", 116_995),
+    ]:
+        assert area[day] == pytest.approx(expected, rel=1e-3)
+        # Independent: GDAL read, repair, Albers area.
+        frame = gpd.read_file(
+            f"/vsigzip/{folder}/deepstatemap_data_{day.replace('-', '')}.geojson.gz"
+        )
+        merged = shapely.union_all(shapely.make_valid(frame.geometry.values))
+        albers = "+proj=aea +lat_0=48 +lon_0=35 +lat_1=45 +lat_2=52 +datum=WGS84"
+        independent = gpd.GeoSeries([merged], crs=4326).to_crs(albers).area.iloc[0] / 1e6
+        assert area[day] == pytest.approx(independent, rel=1e-3)
+    again = run("ingest", str(folder), "--store", str(store_dir))
+    assert "added 0, unchanged 769" in again.output
+
+
+@pytest.mark.realdata
+def test_raw_deepstate_eras_through_geo_read(shared_data: Path) -> None:
+    from geo.io import read
+
+    folder = shared_data / "raw-formats" / "deepstate-map-history"
+    for name in ("1648989208", "1685575455", "1748723682"):
+        snaps = {s.layer: s for s in read(folder / f"{name}.geojson.gz")}
+        assert {"russian_control", "russian_control_pre_2022"} <= set(snaps)
+        assert all(s.source == "deepstate" for s in snaps.values())
+        assert snaps["russian_control"].area_km2 > 40_000

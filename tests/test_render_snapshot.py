@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 
 import geopandas as gpd
@@ -33,7 +34,11 @@ def test_layers_legend_tooltip_and_notice(tmp_path: Path) -> None:
         notice="SYNTHETIC SAMPLE DATA",
         attribution="Made in a test",
     )
-    out = save_map(fmap, tmp_path / "map.html")
+    previous = os.umask(0o022)
+    try:
+        out = save_map(fmap, tmp_path / "map.html")
+    finally:
+        os.umask(previous)
     html = out.read_text(encoding="utf-8")
     assert "SYNTHETIC SAMPLE DATA" in html
     assert "geo-legend" in html and "russian_control" in html and "contested" in html
@@ -41,6 +46,7 @@ def test_layers_legend_tooltip_and_notice(tmp_path: Path) -> None:
     assert "km²" in html and "source: isw" in html
     assert "Made in a test" in html
     assert not list(tmp_path.glob(".*.tmp")), "atomic write left a temp file"
+    assert out.stat().st_mode & 0o777 == 0o644, "mkstemp's 0600 must give way to the umask"
 
 
 def test_untrusted_text_is_escaped(tmp_path: Path) -> None:

@@ -166,6 +166,10 @@ def save_map(fmap: folium.Map, path: str | Path) -> Path:
     os.close(fd)
     try:
         fmap.save(tmp)
+        # mkstemp creates 0600; a published map should get the usual umask-based mode.
+        umask = os.umask(0)
+        os.umask(umask)
+        Path(tmp).chmod(0o666 & ~umask)
         Path(tmp).replace(target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

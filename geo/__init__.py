@@ -5,6 +5,7 @@ The public API is re-exported here; see ``__all__``.
 
 from __future__ import annotations
 
+from geo.diff import Diff, RegionChange, diff, diff_series
 from geo.errors import (
     ArchiveError,
     CRSError,
@@ -18,11 +19,13 @@ from geo.errors import (
     StoreError,
     ValidationError,
 )
+from geo.frontline import Displacement, Frontline, country_outline, displacement, frontline
 from geo.geometry import HygieneReport, equal_area_km2, geodesic_area_km2
 from geo.io import ReadResult, read, read_many
 from geo.layers import CANONICAL_LAYERS, resolve_layer
 from geo.regions import TARGET_REGIONS, load_regions, resolve_region
 from geo.snapshot import Provenance, Snapshot
+from geo.stats import timeseries
 from geo.store import IngestReport, Store, open_store
 
 __version__ = "0.1.0"
@@ -33,7 +36,10 @@ __all__ = [
     "ArchiveError",
     "CRSError",
     "DateError",
+    "Diff",
+    "Displacement",
     "DuplicateSnapshotError",
+    "Frontline",
     "GeoError",
     "HygieneReport",
     "IngestReport",
@@ -41,6 +47,7 @@ __all__ = [
     "LayerError",
     "Provenance",
     "ReadResult",
+    "RegionChange",
     "RegionError",
     "Snapshot",
     "SnapshotNotFoundError",
@@ -48,7 +55,12 @@ __all__ = [
     "StoreError",
     "ValidationError",
     "__version__",
+    "country_outline",
+    "diff",
+    "diff_series",
+    "displacement",
     "equal_area_km2",
+    "frontline",
     "geodesic_area_km2",
     "load_regions",
     "open_store",
@@ -56,4 +68,5 @@ __all__ = [
     "read_many",
     "resolve_layer",
     "resolve_region",
+    "timeseries",
 ]

@@ -6,6 +6,7 @@ batch has several); ``--debug`` shows the traceback.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 from collections.abc import Callable
@@ -166,6 +167,207 @@ def list_(store_path: Path | None, layer: str | None, source: str | None, as_jso
             f"{rec['source']:<12} {rec['layer']:<28} {rec['date']:<10} "
             f"{rec['n_features']:>8} {rec['area_km2']:>12,.1f}"
         )
+
+
+def regions_option(func: F) -> F:
+    """``--regions FILE`` (repeatable): admin boundaries for per-region figures."""
+    return click.option(
+        "--regions",
+        "regions_files",
+        multiple=True,
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        help="Boundary file(s) for per-region figures (repeatable; first file wins).",
+    )(func)
+
+
+def _load_regions(files: tuple[Path, ...]) -> Any:
+    if not files:
+        return None
+    import warnings
+
+    from geo.regions import load_regions
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        regions = load_regions(list(files))
+    for warning in caught:
+        click.echo(f"note: {warning.message}", err=True)
+    return regions
+
+
+def _parse_day(text: str, option: str) -> dt.date:
+    from geo.dates import parse_date
+
+    return parse_date(text, where=option)
+
+
+@cli.command(name="diff")
+@store_option
+@click.option("--layer", required=True, help="Canonical layer, e.g. russian_control.")
+@click.option("--from", "date_from", required=True, help="First date YYYY-MM-DD.")
+@click.option("--to", "date_to", required=True, help="Second date YYYY-MM-DD.")
+@click.option("--source", default=None, help="Source (needed when several hold the layer).")
+@click.option("--to-source", default=None, help="Compare with another source at --to.")
+@regions_option
+@click.option("--min-area-km2", type=float, default=None, help="Sliver filter: minimum patch.")
+@click.option("--min-width-m", type=float, default=None, help="Sliver filter: minimum width.")
+@click.option("--json", "as_json", is_flag=True, help="A JSON object.")
+def diff_(
+    store_path: Path | None,
+    layer: str,
+    date_from: str,
+    date_to: str,
+    source: str | None,
+    to_source: str | None,
+    regions_files: tuple[Path, ...],
+    min_area_km2: float | None,
+    min_width_m: float | None,
+    as_json: bool,
+) -> None:
+    """Gained, lost and net km² of a layer between two dates, per region.
+
+    Uses the nearest stored snapshot on or before each date and says which.
+    """
+    from geo.diff import diff
+
+    store = open_store(store_path)
+    a = store.get(layer, _parse_day(date_from, "--from"), source=source, exact=False)
+    b = store.get(layer, _parse_day(date_to, "--to"), source=to_source or source, exact=False)
+    options: dict[str, Any] = {"allow_mixed": to_source is not None}
+    if min_area_km2 is not None:
+        options["min_area_km2"] = min_area_km2
+    if min_width_m is not None:
+        options["min_width_m"] = min_width_m
+    result = diff(a, b, regions=_load_regions(regions_files), **options)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=1))
+        return
+    click.echo(
+        f"{result.source} {result.layer}: {result.date_from} -> {result.date_to} "
+        f"(dates used)\n"
+        f"  area {result.area_from_km2:,.1f} -> {result.area_to_km2:,.1f} km²\n"
+        f"  gained {result.gained_km2:,.2f} km², lost {result.lost_km2:,.2f} km², "
+        f"net {result.net_km2:+,.2f} km²"
+    )
+    for region in result.regions:
+        if not (region.area_from_km2 or region.area_to_km2):
+            continue  # regions never held (the JSON lists them all)
+        share = region.share_to_pct
+        click.echo(
+            f"  {region.region:<16} {region.area_from_km2:>11,.1f} -> {region.area_to_km2:>11,.1f}"
+            f" km²  +{region.gained_km2:,.2f} -{region.lost_km2:,.2f}"
+            f"  {'' if share is None else f'{share:.2f} % held'}"
+        )
+    click.echo(f"  areas: {result.method}")
+
+
+@cli.command()
+@store_option
+@click.option("--layer", required=True, help="Canonical layer, e.g. russian_control.")
+@click.option("--source", default=None, help="Source (needed when several hold the layer).")
+@click.option("--start", default=None, help="First date YYYY-MM-DD (default: all).")
+@click.option("--end", default=None, help="Last date YYYY-MM-DD (default: all).")
+@regions_option
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    help="File to write (default: standard output).",
+)  # fmt: skip
+def stats(
+    store_path: Path | None,
+    layer: str,
+    source: str | None,
+    start: str | None,
+    end: str | None,
+    regions_files: tuple[Path, ...],
+    fmt: str,
+    output: Path | None,
+) -> None:
+    """Time series of a layer: area, gross gains and losses, 7/30-day change, regions."""
+    from geo.stats import timeseries, write_timeseries
+
+    store = open_store(store_path)
+    frame = timeseries(
+        store,
+        layer,
+        source=source,
+        regions=_load_regions(regions_files),
+        start=_parse_day(start, "--start") if start else None,
+        end=_parse_day(end, "--end") if end else None,
+        progress=sys.stderr.isatty(),
+    )
+    text = write_timeseries(frame, output, fmt=fmt)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        click.echo(f"{output}: {len(frame)} dates")
+
+
+@cli.command(name="frontline")
+@store_option
+@click.option("--layer", default="russian_control", show_default=True, help="Control layer.")
+@click.option("--date", "date_text", required=True, help="Date YYYY-MM-DD (nearest on or before).")
+@click.option("--source", default=None, help="Source (needed when several hold the layer).")
+@click.option("--since", default=None, help="Also measure the displacement since this date.")
+@regions_option
+@click.option("--country", default="UA", show_default=True, help="Country whose outline is used.")
+@click.option("--tolerance-m", type=float, default=None, help="Border/coast tolerance in metres.")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    help="Write the line(s) as GeoJSON.",
+)  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help="A JSON object.")
+def frontline_(
+    store_path: Path | None,
+    layer: str,
+    date_text: str,
+    source: str | None,
+    since: str | None,
+    regions_files: tuple[Path, ...],
+    country: str,
+    tolerance_m: float | None,
+    output: Path | None,
+    as_json: bool,
+) -> None:
+    """Contact line of a control layer: length in km, and displacement with --since."""
+    from geo.errors import RegionError
+    from geo.frontline import country_outline, displacement, frontline, write_geojson
+
+    regions = _load_regions(regions_files)
+    if regions is None:
+        raise RegionError(
+            "the front is the boundary minus the state border and coast, so it needs boundaries: "
+            "pass --regions FILE (e.g. OCHA COD-AB Ukraine admin-1)"
+        )
+    outline = country_outline(regions, country=country)
+    options: dict[str, Any] = {} if tolerance_m is None else {"tolerance_m": tolerance_m}
+    store = open_store(store_path)
+    snap = store.get(layer, _parse_day(date_text, "--date"), source=source, exact=False)
+    line = frontline(snap, outline, **options)
+    lines = [line]
+    payload: dict[str, Any] = {
+        "source": line.source, "layer": line.layer, "date": snap.date.isoformat(),
+        "length_km": round(line.length_km, 3), "pieces": line.n_pieces,
+        "dropped_km": round(line.dropped_km, 3), "recipe": line.recipe,
+    }  # fmt: skip
+    moved = None
+    if since is not None:
+        before_snap = store.get(layer, _parse_day(since, "--since"), source=source, exact=False)
+        before = frontline(before_snap, outline, **options)
+        moved = displacement(before, line, area_before=before_snap)
+        lines.insert(0, before)
+        payload["displacement"] = {"since": before_snap.date.isoformat(), **moved.to_dict()}
+    if output is not None:
+        write_geojson(lines, output)
+        payload["output"] = str(output)
+    if as_json:
+        click.echo(json.dumps(payload, ensure_ascii=False, indent=1, default=str))
+        return
+    click.echo(f"{line!r}")
+    if moved is not None:
+        click.echo(f"{moved!r}")
+    if output is not None:
+        click.echo(f"wrote {output}")
 
 
 @cli.command()

@@ -165,3 +165,84 @@ def test_raw_deepstate_eras_through_geo_read(shared_data: Path) -> None:
         assert {"russian_control", "russian_control_pre_2022"} <= set(snaps)
         assert all(s.source == "deepstate" for s in snaps.values())
         assert snaps["russian_control"].area_km2 > 40_000
+
+
+def test_diff_and_stats_commands(tmp_path: Path, store_dir: Path) -> None:
+    write_fc(tmp_path / "20240101.geojson", "russian_control", box(37.0, 48.0, 37.5, 48.5))
+    write_fc(tmp_path / "20240110.geojson", "russian_control", box(37.1, 48.0, 37.7, 48.5))
+    regions = tmp_path / "regions" / "regions.geojson"
+    regions.parent.mkdir()
+    regions.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {"type": "Feature", "properties": {"name": "Donetsk"},
+                     "geometry": mapping(box(36.0, 47.0, 39.0, 49.0))},
+                ],
+            }
+        ),
+        encoding="utf-8",
+    )  # fmt: skip
+    assert run("ingest", str(tmp_path / "20240101.geojson"), str(tmp_path / "20240110.geojson"),
+               "--store", str(store_dir)).exit_code == 0  # fmt: skip
+    out = run(
+        "diff", "--store", str(store_dir), "--layer", "russian_control",
+        "--from", "2024-01-05", "--to", "2024-01-10", "--regions", str(regions), "--json",
+    )  # fmt: skip
+    data = json.loads(out.output)
+    assert (data["from"], data["to"]) == ("2024-01-01", "2024-01-10")  # nearest on or before
+    assert data["gained_km2"] > 0 and data["lost_km2"] > 0
+    assert data["net_km2"] == pytest.approx(data["area_to_km2"] - data["area_from_km2"], abs=1e-3)
+    (region,) = data["regions"]
+    assert region["region"] == "Donetsk"
+    assert region["gained_km2"] == pytest.approx(data["gained_km2"], abs=1e-3)
+    for key in ("area_from_km2", "area_to_km2", "lost_km2", "share_to_pct"):
+        assert key in region
+    text = run("diff", "--store", str(store_dir), "--layer", "russian_control",
+               "--from", "2024-01-01", "--to", "2024-01-10").output  # fmt: skip
+    assert "gained" in text and "Albers" in text
+    series = run("stats", "--store", str(store_dir), "--layer", "russian_control",
+                 "--format", "json").output  # fmt: skip
+    rows = json.loads(series)["rows"]
+    assert [r["date"] for r in rows] == ["2024-01-01", "2024-01-10"]
+    assert rows[1]["gained_km2"] == pytest.approx(data["gained_km2"], abs=1e-3)
+    missing = CliRunner().invoke(cli, ["diff", "--store", str(store_dir), "--layer", "contested",
+                                       "--from", "2024-01-01", "--to", "2024-01-10"])  # fmt: skip
+    assert missing.exit_code == 1 and missing.output.startswith("error:")
+
+
+def test_frontline_command(tmp_path: Path, store_dir: Path) -> None:
+    # Country: a 1x1 degree square; control: its eastern part, front along lon 37.6 / 37.5.
+    regions = tmp_path / "country.geojson"
+    regions.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {"type": "Feature", "properties": {"name": "Donetsk"},
+                     "geometry": mapping(box(37.0, 48.0, 38.0, 49.0))},
+                ],
+            }
+        ),
+        encoding="utf-8",
+    )  # fmt: skip
+    write_fc(tmp_path / "20240101.geojson", "russian_control", box(37.6, 48.0, 38.0, 49.0))
+    write_fc(tmp_path / "20240201.geojson", "russian_control", box(37.5, 48.0, 38.0, 49.0))
+    for name in ("20240101.geojson", "20240201.geojson"):
+        assert run("ingest", str(tmp_path / name), "--store", str(store_dir)).exit_code == 0
+    out = tmp_path / "front.geojson"
+    result = run(
+        "frontline", "--store", str(store_dir), "--date", "2024-02-01", "--since", "2024-01-01",
+        "--regions", str(regions), "-o", str(out), "--json",
+    )  # fmt: skip
+    data = json.loads(result.output)
+    # The front is the meridian 37.5 between 48 and 49 N, less 1 km trimmed at each end.
+    assert 105 < data["length_km"] < 111.2
+    assert data["displacement"]["max_km"] == pytest.approx(7.4, abs=0.3)  # 0.1 deg at 48.5 N
+    written = json.loads(out.read_text(encoding="utf-8"))
+    assert len(written["features"]) == 2
+    no_regions = CliRunner().invoke(
+        cli, ["frontline", "--store", str(store_dir), "--date", "2024-02-01"]
+    )
+    assert no_regions.exit_code == 1 and "--regions" in no_regions.output

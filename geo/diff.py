@@ -1,0 +1,634 @@
+"""Diff two snapshots: gained, lost and unchanged ground, in total and per region.
+
+:func:`diff` says what changed between two maps: ground in ``b`` but not in
+``a`` (gained), in ``a`` but not in ``b`` (lost), gross and net km², per region
+the area held at both dates and the share of the region, and the largest
+patches. :func:`diff_series` diffs each snapshot of a series with the next.
+
+Speed. Consecutive snapshots share almost every boundary segment. Each directed
+boundary segment (interior on its left) is hashed; runs of segments found in
+only one snapshot become boxes, merged until pairwise disjoint. Every component
+of the symmetric difference is bounded by such segments, so it lies in one box,
+and outside the boxes both snapshots are identical: one symmetric difference per
+box, of the snapshots clipped to it, gives the gained and lost patches. A cheap
+check (planar area of ``b`` minus ``a`` equals gained minus lost) guards this;
+if it fails, two whole-geometry differences run instead (:attr:`Diff.overlay`
+says which ran). Overlays run in lon/lat, where GeoJSON edges are straight.
+
+Areas. All km² are Albers equal-area (:data:`geo.geometry.ALBERS_UA`, WGS 84
+ellipsoid) after densifying edges to 0.01°, so that edges straight in lon/lat
+stay so and areas add up (a 1° edge projected as one chord would bend by
+~20 m). They agree with geodesic ``pyproj.Geod`` areas to 0.01 % on the real
+archives (pinned by tests). Web Mercator is never used.
+
+Slivers. Re-digitised boundaries leave slivers a few centimetres wide. The
+filter drops whole patches smaller than ``min_area_km2`` or narrower than
+``min_width_m`` everywhere (those an erosion by half that width, i.e. a
+morphological opening, erases). Kept patches are never reshaped, so the
+filtered result is a subset of the raw one, which stays available. The default
+(0.001 km², 2 m) changes the summed gross gained and lost of the 768
+consecutive DeepState daily diffs by 0.004 %; pairs changed by more than 1 %
+had less than 0.5 km² of raw change, mostly slivers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import functools
+import html
+from collections.abc import Iterable
+from itertools import pairwise
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from geo.errors import RegionError, ValidationError
+from geo.geometry import ALBERS_UA, WGS84, check_lonlat, polygonal_part, to_equal_area
+from geo.overlay import (
+    BoolArray,
+    FloatArray,
+    IntArray,
+    ObjArray,
+    Prepared,
+    clip,
+    overlay,
+    overlay_op,
+    prepare,
+    run_starts,
+)
+from geo.snapshot import Snapshot
+
+#: Patches smaller than this (0.1 ha) are slivers.
+DEFAULT_MIN_AREA_KM2 = 0.001
+#: Patches narrower than this everywhere are slivers.
+DEFAULT_MIN_WIDTH_M = 2.0
+AREA_METHOD = (
+    "Albers equal-area (+proj=aea +lat_1=45 +lat_2=52 +lon_0=35, WGS 84 ellipsoid) of edges "
+    "densified to 0.01°, within 0.01 % of geodesic pyproj.Geod areas; overlays in lon/lat; "
+    "never Web Mercator"
+)
+_DENSIFY_DEG = 0.01  # ~1 km steps before projecting: chords then stay within ~2 cm of edges
+_FROM_ALBERS = pyproj.Transformer.from_crs(ALBERS_UA, WGS84, always_xy=True)
+
+
+@dataclasses.dataclass(frozen=True)
+class SliverFilter:
+    """Which patches are slivers, left out of the totals (0 switches a rule off).
+
+    Attributes
+    ----------
+    min_area_km2
+        Patches smaller than this are dropped.
+    min_width_m
+        Patches narrower than this everywhere are dropped.
+    """
+
+    min_area_km2: float = DEFAULT_MIN_AREA_KM2
+    min_width_m: float = DEFAULT_MIN_WIDTH_M
+
+    def __post_init__(self) -> None:
+        bad = [
+            f"{name}={value!r} must be a finite number >= 0"
+            for name, value in dataclasses.asdict(self).items()
+            if not (isinstance(value, int | float) and np.isfinite(value) and value >= 0)
+        ]
+        if bad:
+            raise ValidationError("invalid sliver filter", bad)
+
+    @property
+    def description(self) -> str:
+        """The rule in words."""
+        return (
+            f"patches smaller than {self.min_area_km2:g} km² or narrower than "
+            f"{self.min_width_m:g} m everywhere (erased by a morphological opening of "
+            f"{self.min_width_m / 2:g} m) are dropped; kept patches are not reshaped"
+        )
+
+    def keep(self, projected: ObjArray, area_km2: FloatArray) -> BoolArray:
+        """Which patches (in Albers metres, with their areas) are kept."""
+        keep = area_km2 >= self.min_area_km2
+        radius = self.min_width_m / 2
+        if radius > 0 and keep.any():
+            # A patch narrower than 2r everywhere has area <= perimeter * r plus the
+            # corner sectors, so only patches under that bound need the erosion.
+            todo = np.flatnonzero(keep)
+            sectors = shapely.get_num_coordinates(projected[todo]) * np.pi / 2 * radius**2
+            todo = todo[area_km2[todo] * 1e6 <= shapely.length(projected[todo]) * radius + sectors]
+            keep[todo] = ~shapely.is_empty(shapely.buffer(projected[todo], -radius, quad_segs=2))
+        return keep
+
+
+@dataclasses.dataclass(frozen=True)
+class RegionChange:
+    """Change inside one region; gained and lost are after the sliver filter.
+
+    Attributes
+    ----------
+    region, region_area_km2
+        Region name and area.
+    area_from_km2, area_to_km2
+        Area of the snapshot inside the region at both dates.
+    gained_km2, lost_km2
+        Gross change inside the region.
+    """
+
+    region: str
+    region_area_km2: float
+    area_from_km2: float
+    area_to_km2: float
+    gained_km2: float
+    lost_km2: float
+
+    @property
+    def net_km2(self) -> float:
+        """``gained_km2 - lost_km2``."""
+        return self.gained_km2 - self.lost_km2
+
+    @property
+    def share_to_pct(self) -> float | None:
+        """Share of the region held at the second date, in % (``None`` for an empty region)."""
+        return _pct(self.area_to_km2, self.region_area_km2)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready dict (km² rounded to 1 m², % to 4 decimals)."""
+        data = {k: v if k == "region" else _km2(v) for k, v in dataclasses.asdict(self).items()}
+        data["net_km2"] = _km2(self.net_km2)
+        for key, area in (
+            ("share_from_pct", self.area_from_km2),
+            ("share_to_pct", self.area_to_km2),
+        ):
+            share = _pct(area, self.region_area_km2)
+            data[key] = None if share is None else round(share, 4)
+        return data
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Patches:
+    """Every raw patch of a diff: gained first, then lost, largest first within each.
+
+    Attributes
+    ----------
+    geoms
+        Lon/lat polygons.
+    gained
+        True for gained patches, False for lost ones.
+    area_km2
+        Areas.
+    kept
+        False for slivers.
+    region
+        The region holding most of each patch (``None`` outside all regions or
+        without regions).
+    """
+
+    geoms: ObjArray
+    gained: BoolArray
+    area_km2: FloatArray
+    kept: BoolArray
+    region: ObjArray
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Diff:
+    """What changed from one snapshot to another.
+
+    Attributes
+    ----------
+    source_from, source_to, layer_from, layer_to, date_from, date_to
+        The two snapshots compared.
+    area_from_km2, area_to_km2
+        Whole areas at both dates.
+    gained_km2, lost_km2, gained_raw_km2, lost_raw_km2
+        Gross change after and before the sliver filter.
+    sliver_filter, regions, patches
+        The filter applied, the per-region change (empty without regions), the patches.
+    overlay, method
+        How the overlay ran (local boxes or whole geometries) and how areas were computed.
+    notes
+        Caveats (mixed sources or layers, reversed dates).
+    geometry_from, geometry_to
+        The two geometries compared.
+    """
+
+    source_from: str
+    source_to: str
+    layer_from: str
+    layer_to: str
+    date_from: dt.date
+    date_to: dt.date
+    area_from_km2: float
+    area_to_km2: float
+    gained_km2: float
+    lost_km2: float
+    gained_raw_km2: float
+    lost_raw_km2: float
+    sliver_filter: SliverFilter
+    regions: tuple[RegionChange, ...]
+    overlay: str
+    method: str
+    notes: tuple[str, ...]
+    patches: Patches = dataclasses.field(repr=False)
+    geometry_from: BaseGeometry = dataclasses.field(repr=False)
+    geometry_to: BaseGeometry = dataclasses.field(repr=False)
+
+    @property
+    def source(self) -> str:
+        """The source, or ``"a vs b"`` when two sources are compared."""
+        return _label(self.source_from, self.source_to)
+
+    @property
+    def layer(self) -> str:
+        """The layer, or ``"a vs b"`` when two layers are compared."""
+        return _label(self.layer_from, self.layer_to)
+
+    @property
+    def net_km2(self) -> float:
+        """``gained_km2 - lost_km2`` (after the sliver filter)."""
+        return self.gained_km2 - self.lost_km2
+
+    @property
+    def unchanged_km2(self) -> float:
+        """Area held at both dates."""
+        return self.area_from_km2 - self.lost_raw_km2
+
+    @functools.cached_property
+    def gained(self) -> BaseGeometry:
+        """Gained patches after the sliver filter (lon/lat MultiPolygon)."""
+        p = self.patches
+        return shapely.MultiPolygon(list(p.geoms[p.gained & p.kept]))
+
+    @functools.cached_property
+    def lost(self) -> BaseGeometry:
+        """Lost patches after the sliver filter (lon/lat MultiPolygon)."""
+        p = self.patches
+        return shapely.MultiPolygon(list(p.geoms[~p.gained & p.kept]))
+
+    @functools.cached_property
+    def unchanged(self) -> BaseGeometry:
+        """Ground held at both dates (a whole-geometry overlay, run on demand)."""
+        both: BaseGeometry = overlay_op(shapely.intersection, self.geometry_from, self.geometry_to)
+        return both
+
+    def to_geodataframe(self, *, raw: bool = False) -> gpd.GeoDataFrame:
+        """One row per patch: ``change``, ``area_km2``, ``region``, ``geometry``.
+
+        Parameters
+        ----------
+        raw
+            Include the slivers, with a ``kept`` column saying which rows they are.
+        """
+        p = self.patches
+        rows = np.ones(len(p.geoms), dtype=bool) if raw else p.kept
+        data: dict[str, Any] = {
+            "change": np.where(p.gained[rows], "gained", "lost"),
+            "area_km2": p.area_km2[rows],
+            "region": p.region[rows],
+        }
+        if raw:
+            data["kept"] = p.kept
+        return gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(p.geoms[rows], crs=WGS84))
+
+    def largest_changes(self, n: int = 10, *, change: str | None = None) -> pd.DataFrame:
+        """The ``n`` largest kept patches: ``change``, ``area_km2``, ``lon``, ``lat``, ``region``.
+
+        Parameters
+        ----------
+        n
+            How many patches.
+        change
+            ``"gained"`` or ``"lost"`` for one kind only; both by default.
+        """
+        if change not in (None, "gained", "lost"):
+            raise ValidationError("largest_changes", [f"change is {change!r}, not gained/lost"])
+        p = self.patches
+        rows = p.kept if change is None else p.kept & (p.gained == (change == "gained"))
+        idx = np.flatnonzero(rows)
+        idx = idx[np.argsort(-p.area_km2[idx], kind="stable")][: max(n, 0)]
+        centroids = shapely.centroid(_project(p.geoms[idx]))  # true centroids, not lon/lat
+        lon, lat = _FROM_ALBERS.transform(shapely.get_x(centroids), shapely.get_y(centroids))
+        return pd.DataFrame(
+            {
+                "change": np.where(p.gained[idx], "gained", "lost"),
+                "area_km2": p.area_km2[idx],
+                "lon": np.asarray(lon, dtype=float),
+                "lat": np.asarray(lat, dtype=float),
+                "region": p.region[idx],
+            }
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the diff as a JSON-ready dict (km² rounded to 1 m²)."""
+        totals = ("area_from_km2", "area_to_km2", "gained_km2", "lost_km2", "net_km2")
+        data: dict[str, Any] = {
+            "source": self.source,
+            "layer": self.layer,
+            "from": self.date_from.isoformat(),
+            "to": self.date_to.isoformat(),
+            "source_from": self.source_from,
+            "source_to": self.source_to,
+            "layer_from": self.layer_from,
+            "layer_to": self.layer_to,
+            "days": (self.date_to - self.date_from).days,
+            **{key: _km2(getattr(self, key)) for key in totals},
+            "unchanged_km2": _km2(self.unchanged_km2),
+            "method": self.method,
+            "overlay": self.overlay,
+            "sliver_filter": {
+                **dataclasses.asdict(self.sliver_filter),
+                "description": self.sliver_filter.description,
+                "patches_dropped": int((~self.patches.kept).sum()),
+            },
+            "raw": {
+                "gained_km2": _km2(self.gained_raw_km2),
+                "lost_km2": _km2(self.lost_raw_km2),
+                "net_km2": _km2(self.gained_raw_km2 - self.lost_raw_km2),
+            },
+            "regions": [region.to_dict() for region in self.regions],
+        }
+        if self.regions:  # ground in no region (negative where regions overlap)
+            data["outside_regions"] = {
+                key: _km2(getattr(self, key) - sum(getattr(r, key) for r in self.regions))
+                for key in totals[:4]
+            }
+        data["notes"] = list(self.notes)
+        return data
+
+    def __repr__(self) -> str:
+        return (
+            f"<Diff {self.source}/{self.layer} {self.date_from.isoformat()} → "
+            f"{self.date_to.isoformat()}: +{self.gained_km2:,.2f} km² gained, "
+            f"−{self.lost_km2:,.2f} km² lost, net {self.net_km2:+,.2f} km²>"
+        )
+
+    def _repr_html_(self) -> str:
+        rows = [(r.region, r.gained_km2, r.lost_km2, r.net_km2) for r in self.regions]
+        rows.append(("Total", self.gained_km2, self.lost_km2, self.net_km2))
+        body = "".join(
+            f"<tr><td>{html.escape(name)}</td><td>{g:,.2f}</td><td>{lo:,.2f}</td>"
+            f"<td>{n:+,.2f}</td></tr>"
+            for name, g, lo, n in rows
+        )
+        caption = html.escape(f"{self!r} ({self.method})")
+        return (
+            f"<table><caption>{caption}</caption><thead><tr><th>Region</th><th>Gained km²</th>"
+            f"<th>Lost km²</th><th>Net km²</th></tr></thead><tbody>{body}</tbody></table>"
+        )
+
+
+def diff_geometries(a: BaseGeometry, b: BaseGeometry) -> tuple[BaseGeometry, BaseGeometry]:
+    """Gained (``b - a``) and lost (``a - b``) ground of two lon/lat geometries, unfiltered.
+
+    Raises
+    ------
+    InputFormatError
+        If a geometry is not polygonal or is invalid.
+    CRSError
+        If coordinates cannot be lon/lat.
+    """
+    pa = prepare(a, where="geometry a", check=True)
+    ov = overlay(pa, prepare(b, where="geometry b", check=True))
+    return shapely.MultiPolygon(list(ov.parts[ov.gained])), shapely.MultiPolygon(
+        list(ov.parts[~ov.gained])
+    )
+
+
+def diff(
+    a: Snapshot,
+    b: Snapshot,
+    *,
+    regions: gpd.GeoDataFrame | None = None,
+    min_area_km2: float = DEFAULT_MIN_AREA_KM2,
+    min_width_m: float = DEFAULT_MIN_WIDTH_M,
+    allow_mixed: bool = False,
+) -> Diff:
+    """Diff two snapshots of one source and layer (or of two sources on one date).
+
+    Parameters
+    ----------
+    a, b
+        The earlier and the later snapshot.
+    regions
+        Regions in EPSG:4326 with a ``region`` column (as
+        ``geo.regions.load_regions`` returns); rows with the same name are merged.
+    min_area_km2, min_width_m
+        The sliver filter (see :class:`SliverFilter`).
+    allow_mixed
+        Compare different layers, or different sources on different dates.
+
+    Raises
+    ------
+    ValidationError
+        If the pair mixes layers or sources and ``allow_mixed`` is false.
+    RegionError
+        If the regions frame is unusable.
+    """
+    return diff_series(
+        [a, b], regions=regions, min_area_km2=min_area_km2, min_width_m=min_width_m,
+        allow_mixed=allow_mixed,
+    )[0]  # fmt: skip
+
+
+def diff_series(
+    snapshots: Iterable[Snapshot],
+    *,
+    regions: gpd.GeoDataFrame | None = None,
+    min_area_km2: float = DEFAULT_MIN_AREA_KM2,
+    min_width_m: float = DEFAULT_MIN_WIDTH_M,
+    allow_mixed: bool = False,
+) -> list[Diff]:
+    """Diff each snapshot with the next one, in the order given.
+
+    Segment hashes are computed once per snapshot. Whole and per-region areas
+    are computed for the first snapshot; after a local overlay the next ones
+    are the previous ones plus gained minus lost (agreeing with direct overlays
+    to ~1e-9, pinned by tests), after a whole overlay they are computed again.
+    Parameters and errors as in :func:`diff`.
+    """
+    snaps = list(snapshots)
+    notes = [_check_pair(a, b, allow_mixed=allow_mixed) for a, b in pairwise(snaps)]
+    sliver = SliverFilter(min_area_km2, min_width_m)
+    regs = None if regions is None else _prepare_regions(regions)
+    if len(snaps) < 2:
+        return []
+    prev = prepare(snaps[0].geometry, where=_name(snaps[0]), check=False)
+    area = _area_km2(prev.geometry)
+    region_areas = None if regs is None else _region_areas(prev.geometry, regs)
+    out = []
+    for (a, b), pair_notes in zip(pairwise(snaps), notes, strict=True):
+        nxt = prepare(b.geometry, where=_name(b), check=False)
+        result = _build(a, b, prev, nxt, area, region_areas, regs, sliver, pair_notes)
+        out.append(result)
+        area = result.area_to_km2
+        region_areas = np.array([r.area_to_km2 for r in result.regions]) if regs else None
+        prev = nxt
+    return out
+
+
+def _build(
+    a: Snapshot,
+    b: Snapshot,
+    pa: Prepared,
+    pb: Prepared,
+    area_from: float,
+    region_from: FloatArray | None,
+    regs: _Regions | None,
+    sliver: SliverFilter,
+    notes: tuple[str, ...],
+) -> Diff:
+    ov = overlay(pa, pb)
+    projected = _project(ov.parts)
+    area = np.nan_to_num(shapely.area(projected)) / 1e6
+    order = np.lexsort((-area, ~ov.gained))
+    parts, is_gained, area = ov.parts[order], ov.gained[order], area[order]
+    kept = sliver.keep(projected[order], area)
+    gained_raw, lost_raw = float(area[is_gained].sum()), float(area[~is_gained].sum())
+    # After a local overlay the rest is equal, so the new areas follow from the change.
+    area_to = area_from + gained_raw - lost_raw if ov.local else _area_km2(pb.geometry)
+    area_to = area_to if pb.area_deg2 else 0.0
+    region_of = np.full(len(parts), None, dtype=object)
+    rows: tuple[RegionChange, ...] = ()
+    if regs is not None and region_from is not None:
+        pi, rj, overlap = _part_regions(parts, area, regs)
+        masks = (is_gained, ~is_gained, kept & is_gained, kept & ~is_gained)
+        sums = [np.bincount(rj, overlap * m[pi], minlength=len(regs.names)) for m in masks]
+        if ov.local:
+            region_to = np.maximum(region_from + sums[0] - sums[1], 0.0)
+        else:
+            region_to = _region_areas(pb.geometry, regs)
+        best = np.lexsort((-overlap, pi))  # the region holding most of each patch
+        first = best[run_starts(pi[best][1:] != pi[best][:-1])] if len(best) else best
+        region_of[pi[first]] = np.asarray(regs.names, dtype=object)[rj[first]]
+        columns = (regs.area_km2, region_from, region_to, sums[2], sums[3])
+        rows = tuple(
+            RegionChange(name, *(float(x[j]) for x in columns)) for j, name in enumerate(regs.names)
+        )
+    return Diff(
+        source_from=a.source, source_to=b.source, layer_from=a.layer, layer_to=b.layer,
+        date_from=a.date, date_to=b.date, area_from_km2=area_from, area_to_km2=area_to,
+        gained_km2=float(area[kept & is_gained].sum()),
+        lost_km2=float(area[kept & ~is_gained].sum()),
+        gained_raw_km2=gained_raw, lost_raw_km2=lost_raw,
+        sliver_filter=sliver, regions=rows, overlay=ov.mode, method=AREA_METHOD, notes=notes,
+        patches=Patches(parts, is_gained, area, kept, region_of),
+        geometry_from=pa.geometry, geometry_to=pb.geometry,
+    )  # fmt: skip
+
+
+def _check_pair(a: Snapshot, b: Snapshot, *, allow_mixed: bool) -> tuple[str, ...]:
+    problems = []
+    if a.layer != b.layer:
+        problems.append(f"layers differ ({a.layer!r} vs {b.layer!r})")
+    if a.source != b.source and a.date != b.date:
+        problems.append(
+            f"sources ({a.source!r} vs {b.source!r}) and dates differ, so source "
+            "differences would mix with real change"
+        )
+    if problems and not allow_mixed:
+        raise ValidationError(
+            f"cannot diff {_name(a)} with {_name(b)}: pick one source and layer (or two "
+            "sources on one date), or pass allow_mixed=True",
+            problems,
+        )
+    if b.date < a.date:
+        problems.append(f"'to' ({b.date}) is earlier than 'from' ({a.date})")
+    return tuple(problems)
+
+
+# --- regions ----------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class _Regions:
+    names: tuple[str, ...]
+    geoms: ObjArray  # lon/lat, prepared
+    area_km2: FloatArray
+    tree: shapely.STRtree
+
+
+def _prepare_regions(frame: gpd.GeoDataFrame) -> _Regions:
+    if "region" not in frame.columns:
+        raise RegionError(
+            f"the regions frame has no 'region' column (it has {list(frame.columns)}); load "
+            "boundaries with geo.regions.load_regions or name the region column 'region'"
+        )
+    if frame.crs is not None and frame.crs.to_epsg() != 4326:
+        frame = frame.to_crs(WGS84)
+    geoms = np.array(frame.geometry.values, dtype=object)  # a copy: prepared below
+    names = [str(name) for name in frame["region"]]
+    problems = [
+        f"row {i} ({name!r}) has {'no geometry' if g is None or g.is_empty else g.geom_type}"
+        for i, (name, g) in enumerate(zip(names, geoms, strict=True))
+        if g is None or g.is_empty or polygonal_part(g) is None
+    ]
+    if problems:
+        raise RegionError(f"regions frame: {'; '.join(problems)}; drop or fix those rows")
+    check_lonlat(geoms, where="regions frame")
+    bad = ~shapely.is_valid(geoms)
+    if bad.any():  # repairing keeps the area; nothing is dropped
+        geoms[bad] = [polygonal_part(g) for g in shapely.make_valid(geoms[bad])]
+    unique = list(dict.fromkeys(names))
+    out = np.empty(len(unique), dtype=object)
+    out[:] = [shapely.union_all(geoms[[n == name for n in names]]) for name in unique]
+    shapely.prepare(out)
+    return _Regions(tuple(unique), out, _area_km2(out), shapely.STRtree(out))
+
+
+def _project(geoms: ObjArray) -> ObjArray:
+    """Albers metres, densified first: lon/lat edges are straight in lon/lat, not in Albers."""
+    return np.asarray(to_equal_area(shapely.segmentize(geoms, _DENSIFY_DEG)), dtype=object)
+
+
+def _area_km2(geoms: Any) -> Any:
+    """Albers area of one lon/lat geometry (a float) or of each in an array."""
+    if isinstance(geoms, BaseGeometry):
+        return float(_area_km2(np.array([geoms], dtype=object))[0])
+    return np.nan_to_num(shapely.area(_project(geoms))) / 1e6
+
+
+def _region_areas(geometry: BaseGeometry, regs: _Regions) -> FloatArray:
+    """Area of ``geometry`` inside each region (one overlay per region)."""
+    out = np.zeros(len(regs.names))
+    idx = regs.tree.query(geometry)
+    if len(idx) and not geometry.is_empty:
+        out[idx] = _area_km2(overlay_op(shapely.intersection, geometry, regs.geoms[idx]))
+    return out
+
+
+def _part_regions(
+    parts: ObjArray, area_km2: FloatArray, regs: _Regions
+) -> tuple[IntArray, IntArray, FloatArray]:
+    """(patch, region, overlap km²) for every overlapping patch and region."""
+    pi, rj = regs.tree.query(parts)
+    hit = shapely.intersects(regs.geoms[rj], parts[pi])  # fast: the regions are prepared
+    pi, rj = pi[hit], rj[hit]
+    overlap = area_km2[pi].copy()
+    cut = np.flatnonzero(~shapely.contains_properly(regs.geoms[rj], parts[pi]))
+    if len(cut):  # clip the large region to the patch first, so the overlay stays small
+        region = clip(regs.geoms[rj[cut]], shapely.bounds(parts[pi[cut]]))
+        overlap[cut] = _area_km2(overlay_op(shapely.intersection, parts[pi[cut]], region))
+    return pi, rj, overlap
+
+
+# --- small helpers ----------------------------------------------------------------------
+
+
+def _name(s: Snapshot) -> str:
+    return f"{s.source}/{s.layer} {s.date.isoformat()} ({s.provenance.path})"
+
+
+def _label(x: str, y: str) -> str:
+    return x if x == y else f"{x} vs {y}"
+
+
+def _km2(value: float) -> float:
+    return round(float(value), 6)
+
+
+def _pct(part: float, whole: float) -> float | None:
+    return 100.0 * part / whole if whole > 0 else None

@@ -1,0 +1,207 @@
+"""Fast overlay of two polygonal snapshots that differ only locally.
+
+Consecutive snapshots share almost every boundary segment. Each directed
+boundary segment (interior on its left) is hashed; runs of segments found in
+only one geometry become small boxes, merged until pairwise disjoint. Every
+component of the symmetric difference is bounded by such segments, so it lies
+in one box, and outside the boxes both geometries are identical: the overlay
+runs only on the parts clipped to the boxes. A cheap check (planar area of
+``b`` minus ``a`` equals gained minus lost) falls back to the whole-geometry
+overlay when it fails. :mod:`geo.diff` builds areas, regions and patches on it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import shapely
+from shapely.errors import GEOSException
+from shapely.geometry.base import BaseGeometry
+
+from geo.errors import InputFormatError
+from geo.geometry import check_lonlat, polygonal_part
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.intp]
+BoolArray = npt.NDArray[np.bool_]
+ObjArray = npt.NDArray[Any]
+KeyArray = npt.NDArray[np.uint64]
+
+_BOX_MARGIN_DEG = 1e-4  # ~10 m: unshared segments stay strictly inside their box
+_CHECK_TOL_DEG2 = 1e-9  # ~8 m² at 48° N; float noise is ~1e-11 deg²
+_SNAP_DEG = 1e-9  # grid for the retry after a GEOS robustness failure (~0.1 mm)
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Prepared:
+    geometry: BaseGeometry
+    area_deg2: float
+    segments: FloatArray  # (n, 4) x1 y1 x2 y2 of directed boundary segments, in ring order
+    ring: IntArray  # ring of each segment
+    order: IntArray  # segment indices sorted by hash
+    sorted_keys: KeyArray  # the hashes, sorted
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Overlay:
+    parts: ObjArray  # lon/lat polygons
+    gained: BoolArray  # True for gained parts, False for lost ones
+    mode: str
+    local: bool
+
+
+def prepare(geometry: BaseGeometry | None, *, where: str, check: bool) -> Prepared:
+    geometry = polygonal(geometry, where=where, check=check)
+    rings, owner = shapely.get_rings(shapely.get_parts(geometry), return_index=True)
+    exterior = np.ones(len(rings), dtype=bool)
+    exterior[1:] = owner[1:] != owner[:-1]
+    flip = exterior ^ shapely.is_ccw(rings)  # so that the interior is left of every segment
+    xy, ring = shapely.get_coordinates(rings, return_index=True)
+    xy = xy + 0.0  # -0.0 and 0.0 must hash alike
+    x, y = xy[:, 0], xy[:, 1]
+    start = np.flatnonzero((ring[:-1] == ring[1:]) & ((x[:-1] != x[1:]) | (y[:-1] != y[1:])))
+    vertex = _mix(_mix(x.view(np.uint64)) ^ y.view(np.uint64))
+    turn = flip[ring[start]]
+    first, second = np.where(turn, start + 1, start), np.where(turn, start, start + 1)
+    keys = _mix(vertex[first] ^ (vertex[second] * np.uint64(0x9E3779B97F4A7C15)))
+    order = np.argsort(keys)
+    segments = np.column_stack([x[first], y[first], x[second], y[second]])
+    return Prepared(
+        geometry, float(shapely.area(geometry)), segments, ring[start], order, keys[order]
+    )
+
+
+def _mix(x: KeyArray) -> KeyArray:
+    """The splitmix64 finaliser: a cheap, well-spread 64-bit hash (wraps on purpose)."""
+    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
+
+
+def overlay(pa: Prepared, pb: Prepared) -> Overlay:
+    """Gained and lost parts: by boxes around the changed segments, checked, else whole."""
+    # Sorted needles make searchsorted several times faster than ring order.
+    only_a = np.sort(pa.order[~_isin_sorted(pa.sorted_keys, pb.sorted_keys)])
+    only_b = np.sort(pb.order[~_isin_sorted(pb.sorted_keys, pa.sorted_keys)])
+    # Even when most segments differ (a re-digitised map, a long gap) this is
+    # about twice as fast as two whole-geometry differences.
+    boxes = _merge_boxes(np.vstack([_run_boxes(pa, only_a), _run_boxes(pb, only_b)]))
+    try:
+        parts, gained = _box_overlay(pa.geometry, pb.geometry, boxes)
+        area = shapely.area(parts)
+        net = area[gained].sum() - area[~gained].sum()
+    except GEOSException:
+        net = np.nan
+    if abs(pb.area_deg2 - pa.area_deg2 - net) <= _CHECK_TOL_DEG2:
+        n_changed = len(only_a) + len(only_b)
+        mode = f"local ({len(boxes)} boxes around {n_changed:,} changed segments)"
+        return Overlay(parts, gained, mode, True)
+    lost_parts = overlay_op(shapely.difference, pa.geometry, pb.geometry)
+    parts, gained = _polygons(overlay_op(shapely.difference, pb.geometry, pa.geometry), lost_parts)
+    return Overlay(parts, gained, "whole geometries (the local check failed)", False)
+
+
+def _box_overlay(a: BaseGeometry, b: BaseGeometry, boxes: FloatArray) -> tuple[ObjArray, BoolArray]:
+    """Parts of the symmetric difference inside the boxes, and which are in ``b``.
+
+    A part holding both gained and lost ground (they would share an edge) is
+    classified as one of them and then fails the caller's area check.
+    """
+    clipped_a, clipped_b = clip(a, boxes), clip(b, boxes)
+    symmetric = shapely.symmetric_difference(clipped_b, clipped_a)
+    parts, box = shapely.get_parts(symmetric, return_index=True)
+    keep = (shapely.get_type_id(parts) == shapely.GeometryType.POLYGON) & ~shapely.is_empty(parts)
+    parts, box = np.asarray(parts[keep], dtype=object), box[keep]
+    return parts, shapely.intersects(clipped_b[box], shapely.point_on_surface(parts))
+
+
+def _run_boxes(prep: Prepared, changed: IntArray) -> FloatArray:
+    """One box (x0 y0 x1 y1, with margin) per run of consecutive changed segments."""
+    if not len(changed):
+        return np.empty((0, 4))
+    seg, ring = prep.segments[changed], prep.ring[changed]
+    starts = np.flatnonzero(run_starts((np.diff(changed) != 1) | (ring[1:] != ring[:-1])))
+    lo = np.minimum.reduceat(np.minimum(seg[:, :2], seg[:, 2:]), starts) - _BOX_MARGIN_DEG
+    hi = np.maximum.reduceat(np.maximum(seg[:, :2], seg[:, 2:]), starts) + _BOX_MARGIN_DEG
+    return np.hstack([lo, hi])
+
+
+def _isin_sorted(x: KeyArray, sorted_y: KeyArray) -> BoolArray:
+    if len(sorted_y) == 0:
+        return np.zeros(len(x), dtype=bool)
+    at = np.minimum(np.searchsorted(sorted_y, x), len(sorted_y) - 1)
+    return np.asarray(sorted_y[at] == x)
+
+
+def _merge_boxes(boxes: FloatArray) -> FloatArray:
+    """Merge intersecting or touching boxes (x0 y0 x1 y1 rows) until none are."""
+    while len(boxes) > 1:
+        geoms = shapely.box(boxes[:, 0], boxes[:, 1], boxes[:, 2], boxes[:, 3])
+        left, right = shapely.STRtree(geoms).query(geoms, predicate="intersects")
+        if np.array_equal(left, right):
+            break
+        label = np.arange(len(boxes))
+        while True:  # connected components by min-label propagation
+            low = np.minimum(label[left], label[right])
+            new = label.copy()
+            np.minimum.at(new, left, low)
+            new = new[new]
+            if np.array_equal(new, label):
+                break
+            label = new
+        order = np.argsort(label, kind="stable")
+        starts, ordered = np.flatnonzero(run_starts(np.diff(label[order]) != 0)), boxes[order]
+        lo, hi = ordered[:, :2], ordered[:, 2:]
+        boxes = np.hstack([np.minimum.reduceat(lo, starts), np.maximum.reduceat(hi, starts)])
+    return boxes
+
+
+def clip(geometry: BaseGeometry | ObjArray, boxes: FloatArray) -> ObjArray:
+    """Clip one geometry to each box, or each geometry to its box; repaired if need be."""
+    geoms = np.broadcast_to(np.asarray(geometry, dtype=object), len(boxes))
+    pairs = zip(geoms, boxes.tolist(), strict=True)
+    out = np.array([shapely.clip_by_rect(g, *box) for g, box in pairs], dtype=object)
+    bad = ~shapely.is_valid(out)
+    if bad.any():  # clip_by_rect is fast but may leave invalid rings
+        out[bad] = [polygonal_part(g) or shapely.Polygon() for g in shapely.make_valid(out[bad])]
+    return out
+
+
+def overlay_op(op: Callable[..., Any], x: Any, y: Any) -> Any:
+    try:
+        return op(x, y)
+    except GEOSException:  # robustness failure on near-coincident edges: snap and retry
+        return op(x, y, grid_size=_SNAP_DEG)
+
+
+def _polygons(gained: Any, lost: Any) -> tuple[ObjArray, BoolArray]:
+    """The polygons of the gained and lost geometries, and which are gained."""
+    gained, lost = (np.atleast_1d(np.asarray(g, dtype=object)) for g in (gained, lost))
+    parts, index = shapely.get_parts(np.concatenate([gained, lost]), return_index=True)
+    keep = (shapely.get_type_id(parts) == shapely.GeometryType.POLYGON) & ~shapely.is_empty(parts)
+    return np.asarray(parts[keep], dtype=object), index[keep] < len(gained)
+
+
+def polygonal(geometry: BaseGeometry | None, *, where: str, check: bool) -> BaseGeometry:
+    if geometry is None or geometry.is_empty:
+        return shapely.MultiPolygon()
+    part = polygonal_part(geometry)
+    if part is None:
+        raise InputFormatError(f"{where}: a {geometry.geom_type} has no area; pass polygons")
+    if check:
+        check_lonlat(np.array([part], dtype=object), where=where)
+        if not part.is_valid:
+            raise InputFormatError(
+                f"{where}: invalid polygon ({shapely.is_valid_reason(part)}); repair it with "
+                "geo.geometry.clean_geometries before diffing"
+            )
+    return part
+
+
+def run_starts(changes: BoolArray) -> BoolArray:
+    """Where runs start, given where consecutive items differ."""
+    return np.concatenate([np.ones(1, dtype=bool), changes])

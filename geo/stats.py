@@ -1,0 +1,189 @@
+"""Time series over a store's dates, built on :func:`geo.diff.diff_series`.
+
+For one source and layer, :func:`timeseries` gives one row per stored date:
+the area held, gross gains and losses since the previous stored date, the net
+change over 7 and 30 days, and, with regions, each region's area and share.
+Dates missing from the store are not invented: ``days_since_previous`` says
+how long each step is, and the 7- and 30-day changes compare with the latest
+stored date on or before the target day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from geo.diff import AREA_METHOD, DEFAULT_MIN_AREA_KM2, DEFAULT_MIN_WIDTH_M, diff_series
+from geo.errors import SnapshotNotFoundError, StoreError
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+    from geo.store import Store
+
+#: Windows of the trailing net change columns, in days.
+WINDOWS_DAYS = (7, 30)
+
+
+def region_column(region: str, what: str) -> str:
+    """Column name for a region's figure, e.g. ``donetsk_area_km2``."""
+    slug = re.sub(r"[^0-9a-z]+", "_", region.casefold()).strip("_") or "region"
+    return f"{slug}_{what}"
+
+
+def timeseries(
+    store: Store,
+    layer: str,
+    *,
+    source: str | None = None,
+    regions: gpd.GeoDataFrame | None = None,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    min_area_km2: float = DEFAULT_MIN_AREA_KM2,
+    min_width_m: float = DEFAULT_MIN_WIDTH_M,
+    progress: bool = False,
+) -> pd.DataFrame:
+    """Area, gross change and regional shares for every stored date of a layer.
+
+    Parameters
+    ----------
+    store
+        The snapshot store.
+    layer
+        Canonical layer.
+    source
+        Source; required when several sources hold the layer.
+    regions
+        Regions with a ``region`` column (``geo.regions.load_regions``); adds
+        ``<region>_area_km2`` and ``<region>_share_pct`` columns.
+    start, end
+        Date range (inclusive); default all dates.
+    min_area_km2, min_width_m
+        Sliver filter for gross gains and losses (see :mod:`geo.diff`).
+    progress
+        Show a progress bar on stderr while snapshots are read.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per date: ``date``, ``days_since_previous``, ``area_km2``,
+        ``gained_km2``, ``lost_km2``, ``net_km2`` (since the previous stored
+        date; empty on the first row), ``change_7d_km2``, ``change_30d_km2``
+        and the region columns. ``attrs`` holds ``source``, ``layer`` and
+        ``method``.
+
+    Raises
+    ------
+    SnapshotNotFoundError
+        If the store holds no snapshot of the layer in the range.
+    """
+    rows = store.snapshots(layer=layer, source=source, start=start, end=end)
+    if rows.empty:
+        raise SnapshotNotFoundError(
+            f"no {layer} snapshots{f' of {source}' if source else ''} in {store.path} "
+            f"between {start or 'the first'} and {end or 'the last'} date; see 'geo list'"
+        )
+    sources = sorted(set(rows["source"]))
+    if len(sources) > 1:
+        raise StoreError(
+            f"{layer} is held by several sources ({', '.join(sources)}); pass --source"
+        )
+    chosen = sources[0]
+    dates: list[dt.date] = sorted(rows["date"])
+    read: Callable[[dt.date], Any] = lambda day: store.get(layer, day, source=chosen)  # noqa: E731
+    snapshots = _iterate(dates, read, progress=progress)
+    diffs = diff_series(
+        snapshots, regions=regions, min_area_km2=min_area_km2, min_width_m=min_width_m
+    )
+    frame = _frame(dates, diffs, snapshots)
+    frame.attrs.update({"source": chosen, "layer": layer, "method": AREA_METHOD})
+    return frame
+
+
+def _iterate(
+    dates: Sequence[dt.date], read: Callable[[dt.date], Any], *, progress: bool
+) -> list[Any]:
+    if not progress:
+        return [read(day) for day in dates]
+    from tqdm import tqdm
+
+    return [read(day) for day in tqdm(dates, desc="reading", unit="snapshot", leave=False)]
+
+
+def _frame(dates: list[dt.date], diffs: list[Any], snapshots: list[Any]) -> pd.DataFrame:
+    area = [diffs[0].area_from_km2 if diffs else snapshots[0].area_km2]
+    area.extend(d.area_to_km2 for d in diffs)
+    frame = pd.DataFrame({"date": dates, "area_km2": area})
+    previous = [None, *dates[:-1]]
+    frame["days_since_previous"] = pd.array(
+        [
+            (day - prev).days if prev is not None else None
+            for day, prev in zip(dates, previous, strict=True)
+        ],
+        dtype="Int64",
+    )
+    frame["gained_km2"] = [np.nan, *(d.gained_km2 for d in diffs)]
+    frame["lost_km2"] = [np.nan, *(d.lost_km2 for d in diffs)]
+    frame["net_km2"] = frame["gained_km2"] - frame["lost_km2"]
+    for window in WINDOWS_DAYS:
+        frame[f"change_{window}d_km2"] = _trailing_change(dates, area, window)
+    if diffs and diffs[0].regions:
+        for position, change in enumerate(diffs[0].regions):
+            name = change.region
+            values = [change.area_from_km2, *(d.regions[position].area_to_km2 for d in diffs)]
+            frame[region_column(name, "area_km2")] = values
+            total = change.region_area_km2
+            frame[region_column(name, "share_pct")] = [
+                100.0 * v / total if total else np.nan for v in values
+            ]
+    columns = ["date", "days_since_previous", "area_km2", "gained_km2", "lost_km2", "net_km2"]
+    rest = [c for c in frame.columns if c not in columns]
+    return frame[columns + rest]
+
+
+def _trailing_change(dates: list[dt.date], area: list[float], window: int) -> list[float]:
+    ordinals = np.array([d.toordinal() for d in dates])
+    values = np.asarray(area, dtype=float)
+    out = []
+    for day, value in zip(ordinals, values, strict=True):
+        # Latest stored date on or before day - window.
+        index = int(np.searchsorted(ordinals, day - window, side="right")) - 1
+        out.append(value - values[index] if index >= 0 else np.nan)
+    return out
+
+
+def write_timeseries(frame: pd.DataFrame, path: str | Path | None, *, fmt: str = "csv") -> str:
+    """Write a time series as CSV or JSON; to ``path`` atomically, or return the text.
+
+    Parameters
+    ----------
+    frame
+        Output of :func:`timeseries`.
+    path
+        File to write, or ``None`` to only return the text.
+    fmt
+        ``"csv"`` or ``"json"`` (an object with ``source``, ``layer``,
+        ``method`` and ``rows``).
+    """
+    out = frame.copy()
+    out["date"] = [d.isoformat() for d in out["date"]]
+    if fmt == "csv":
+        text = out.to_csv(index=False, float_format="%.3f")
+    elif fmt == "json":
+        records = json.loads(out.to_json(orient="records", double_precision=3))
+        text = json.dumps({**frame.attrs, "rows": records}, ensure_ascii=False, indent=1)
+    else:
+        raise ValueError(f"unknown format {fmt!r}; use csv or json")
+    if path is not None:
+        target = Path(path)
+        tmp = target.with_name(f".{target.name}.tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(target)
+    return text

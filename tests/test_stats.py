@@ -1,0 +1,104 @@
+"""Time series: tiny stores of boxes with known areas, plus the real archive."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+from shapely.geometry import box
+
+from geo.diff import diff
+from geo.geometry import equal_area_km2
+from geo.snapshot import Provenance, Snapshot, make_features
+from geo.stats import region_column, timeseries, write_timeseries
+from geo.store import open_store
+
+D0 = dt.date(2024, 1, 1)
+
+
+def snap(day: dt.date, east: float, source: str = "s") -> Snapshot:
+    return Snapshot(
+        source=source,
+        layer="russian_control",
+        date=day,
+        features=make_features([box(37.0, 48.0, east, 48.5)]),
+        provenance=Provenance(path=f"{day}.geojson"),
+    )
+
+
+def km2(geom: object) -> float:
+    # Densified: edges straight in lon/lat, as the diff engine measures them.
+    return float(equal_area_km2(np.array([shapely.segmentize(geom, 0.001)]))[0])
+
+
+@pytest.fixture
+def store(store_dir: Path):  # type: ignore[no-untyped-def]
+    st = open_store(store_dir)
+    days = [D0, D0 + dt.timedelta(days=1), D0 + dt.timedelta(days=8), D0 + dt.timedelta(days=40)]
+    easts = [37.5, 37.6, 37.55, 37.9]
+    st.ingest([snap(d, e) for d, e in zip(days, easts, strict=True)])
+    return st
+
+
+def test_series_columns_and_figures(store) -> None:  # type: ignore[no-untyped-def]
+    regions = gpd.GeoDataFrame(
+        {"region": ["West", "East"]},
+        geometry=[box(36.0, 47.0, 37.55, 49.0), box(37.55, 47.0, 39.0, 49.0)],
+        crs=4326,
+    )
+    frame = timeseries(store, "russian_control", regions=regions)
+    assert list(frame["date"]) == store.dates("russian_control")
+    assert frame["days_since_previous"].tolist()[1:] == [1, 7, 32]
+    a = [km2(box(37.0, 48.0, e, 48.5)) for e in (37.5, 37.6, 37.55, 37.9)]
+    assert frame["area_km2"].tolist() == pytest.approx(a, rel=1e-6)
+    # Step 2 -> 3 only loses ground; gross lost equals the strip that went.
+    assert frame.loc[2, "gained_km2"] == pytest.approx(0, abs=1e-9)
+    assert frame.loc[2, "lost_km2"] == pytest.approx(a[1] - a[2], rel=1e-6)
+    assert (frame["net_km2"][1:] == frame["gained_km2"][1:] - frame["lost_km2"][1:]).all()
+    # 7-day change on day 8 compares with day 1 (latest on or before day 1).
+    assert frame.loc[2, "change_7d_km2"] == pytest.approx(a[2] - a[1], rel=1e-6)
+    assert np.isnan(frame.loc[1, "change_7d_km2"])
+    assert frame.loc[3, "change_30d_km2"] == pytest.approx(a[3] - a[2], rel=1e-6)
+    west = frame[region_column("West", "area_km2")]
+    east = frame[region_column("East", "area_km2")]
+    assert (west + east).tolist() == pytest.approx(frame["area_km2"].tolist(), rel=1e-9)
+    assert frame[region_column("West", "share_pct")].between(0, 100).all()
+
+
+def test_series_matches_pairwise_diffs(store) -> None:  # type: ignore[no-untyped-def]
+    frame = timeseries(store, "russian_control")
+    dates = store.dates("russian_control")
+    for i in range(1, len(dates)):
+        one = diff(
+            store.get("russian_control", dates[i - 1]), store.get("russian_control", dates[i])
+        )
+        assert frame.loc[i, "gained_km2"] == pytest.approx(one.gained_km2, abs=1e-9)
+        assert frame.loc[i, "lost_km2"] == pytest.approx(one.lost_km2, abs=1e-9)
+
+
+def test_write_csv_and_json(store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    frame = timeseries(store, "russian_control")
+    csv_path = tmp_path / "series.csv"
+    text = write_timeseries(frame, csv_path, fmt="csv")
+    assert csv_path.read_text(encoding="utf-8") == text
+    assert text.splitlines()[0].startswith("date,days_since_previous,area_km2,gained_km2")
+    payload = json.loads(write_timeseries(frame, None, fmt="json"))
+    assert payload["layer"] == "russian_control" and "Albers" in payload["method"]
+    assert payload["rows"][0]["date"] == "2024-01-01"
+    assert payload["rows"][0]["gained_km2"] is None
+
+
+def test_errors_are_clear(store) -> None:  # type: ignore[no-untyped-def]
+    from geo.errors import SnapshotNotFoundError, StoreError
+
+    with pytest.raises(SnapshotNotFoundError, match="geo list"):
+        timeseries(store, "contested")
+    store.ingest([snap(D0, 37.2, source="other")])
+    with pytest.raises(StoreError, match="--source"):
+        timeseries(store, "russian_control")
+    assert len(timeseries(store, "russian_control", source="other")) == 1

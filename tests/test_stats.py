@@ -102,3 +102,39 @@ def test_errors_are_clear(store) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(StoreError, match="--source"):
         timeseries(store, "russian_control")
     assert len(timeseries(store, "russian_control", source="other")) == 1
+
+
+@pytest.mark.realdata
+def test_real_per_oblast_areas_match_independent_overlay(
+    shared_data: Path, store_dir: Path
+) -> None:
+    from geo.io import read
+    from geo.regions import load_regions
+
+    daily = shared_data / "control" / "deepstate" / "daily"
+    ocha = (
+        shared_data
+        / "regions"
+        / "ukraine-ocha-codab-2017"
+        / "ukr_admbnda_adm1_q2_sspe_20171221.shp"
+    )
+    days = ["20240708", "20241231", "20250601", "20260822"]
+    store = open_store(store_dir)
+    store.ingest([s for day in days for s in read(daily / f"deepstatemap_data_{day}.geojson.gz")])
+    regions = load_regions(ocha, only=["Donetsk", "Luhansk", "Zaporizhzhia", "Kherson", "Crimea"])
+    frame = timeseries(store, "russian_control", regions=regions)
+
+    # Independent: GDAL read, make_valid, union, equal-area CRS, intersect each oblast.
+    albers = "+proj=aea +lat_0=48 +lon_0=35 +lat_1=45 +lat_2=52 +datum=WGS84"
+    oblasts = gpd.read_file(ocha, encoding="utf-8").set_index("ADM1_PCODE")
+    codes = {"Donetsk": "UA14", "Luhansk": "UA44", "Zaporizhzhia": "UA23", "Kherson": "UA65",
+             "Crimea": "UA01"}  # fmt: skip
+    for row, day in enumerate(days):
+        held = gpd.read_file(f"/vsigzip/{daily}/deepstatemap_data_{day}.geojson.gz")
+        merged = shapely.union_all(shapely.make_valid(held.geometry.values))
+        held_ea = gpd.GeoSeries([merged], crs=4326).to_crs(albers).iloc[0]
+        for name, code in codes.items():
+            oblast = gpd.GeoSeries([oblasts.loc[code, "geometry"]], crs=4326).to_crs(albers).iloc[0]
+            expected = held_ea.intersection(oblast).area / 1e6
+            got = frame.loc[row, region_column(name, "area_km2")]
+            assert got == pytest.approx(expected, rel=1e-3), (day, name)

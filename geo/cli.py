@@ -211,6 +211,7 @@ def _parse_day(text: str, option: str) -> dt.date:
 @regions_option
 @click.option("--min-area-km2", type=float, default=None, help="Sliver filter: minimum patch.")
 @click.option("--min-width-m", type=float, default=None, help="Sliver filter: minimum width.")
+@click.option("--top", type=int, default=5, show_default=True, help="Largest patches to list.")
 @click.option("--json", "as_json", is_flag=True, help="A JSON object.")
 def diff_(
     store_path: Path | None,
@@ -222,6 +223,7 @@ def diff_(
     regions_files: tuple[Path, ...],
     min_area_km2: float | None,
     min_width_m: float | None,
+    top: int,
     as_json: bool,
 ) -> None:
     """Gained, lost and net km² of a layer between two dates, per region.
@@ -239,8 +241,20 @@ def diff_(
     if min_width_m is not None:
         options["min_width_m"] = min_width_m
     result = diff(a, b, regions=_load_regions(regions_files), **options)
+    largest = result.largest_changes(top)
     if as_json:
-        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=1))
+        payload = result.to_dict()
+        payload["largest_changes"] = [
+            {
+                "change": row["change"],
+                "area_km2": round(float(row["area_km2"]), 6),
+                "lon": round(float(row["lon"]), 5),
+                "lat": round(float(row["lat"]), 5),
+                "region": None if row["region"] is None else str(row["region"]),
+            }
+            for row in largest.to_dict("records")
+        ]
+        click.echo(json.dumps(payload, ensure_ascii=False, indent=1))
         return
     click.echo(
         f"{result.source} {result.layer}: {result.date_from} -> {result.date_to} "
@@ -257,6 +271,11 @@ def diff_(
             f"  {region.region:<16} {region.area_from_km2:>11,.1f} -> {region.area_to_km2:>11,.1f}"
             f" km²  +{region.gained_km2:,.2f} -{region.lost_km2:,.2f}"
             f"  {'' if share is None else f'{share:.2f} % held'}"
+        )
+    for row in largest.to_dict("records"):
+        click.echo(
+            f"  largest {row['change']:<6} {row['area_km2']:>9,.2f} km² at "
+            f"{row['lon']:.4f} E {row['lat']:.4f} N ({row['region'] or 'no region'})"
         )
     click.echo(f"  areas: {result.method}")
 

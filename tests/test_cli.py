@@ -194,6 +194,8 @@ def test_diff_and_stats_commands(tmp_path: Path, store_dir: Path) -> None:
     assert (data["from"], data["to"]) == ("2024-01-01", "2024-01-10")  # nearest on or before
     assert data["gained_km2"] > 0 and data["lost_km2"] > 0
     assert data["net_km2"] == pytest.approx(data["area_to_km2"] - data["area_from_km2"], abs=1e-3)
+    assert {p["change"] for p in data["largest_changes"]} == {"gained", "lost"}
+    assert max(p["area_km2"] for p in data["largest_changes"]) <= data["gained_km2"] + 1e-6
     (region,) = data["regions"]
     assert region["region"] == "Donetsk"
     assert region["gained_km2"] == pytest.approx(data["gained_km2"], abs=1e-3)

@@ -53,7 +53,7 @@ UNKNOWN_LAYER_COLOUR = "#555555"
 
 _MONTHS = "jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec"
 # What may follow a prefix alias: dates, versions and export tags only.
-_TAIL = re.compile(rf"^(?:\d+|{_MONTHS}|ao|v\d*|view|layer|shp|zip)*$")
+_TAIL = re.compile(rf"^(?:\d+|{_MONTHS}|ao|v\d*|view|layer|shp|zip|inukraine|ukraine|polygons?)*$")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -47,6 +47,13 @@ from geo.layers import CANONICAL_LAYERS, PALETTE, add_aliases, layer_colour, res
         ("ウクライナ軍反撃エリア", "ukrainian_counteroffensive"),
         ("deepstatemap_data_20240708", "russian_control"),
         ("contested", "contested"),
+        ("Assessed Russian Advances in Ukraine", "russian_advance"),
+        ("Assessed Russian Control in Ukraine", "russian_control"),
+        ("Claimed Russian Territory in Ukraine", "russian_claim"),
+        ("Russia CoT", "russian_control"),
+        ("Assessed Russian Control of Terrain", "russian_control"),
+        ("Assessed Ukrainian Control in Kursk", "ukrainian_control_russia"),
+        ("Reported Ukrainian Partisan Warfare polygons", "partisan_warfare"),
     ],
 )  # fmt: skip
 def test_known_names(name: str, layer: str) -> None:
@@ -68,7 +75,14 @@ def test_merged_japanese_label_is_flagged_not_silent() -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["Kursk oblast outline", "RussianAssessedCoTinUkraineKursk", "", "2023-05-01"]
+    "name",
+    [
+        "Kursk oblast outline",
+        "RussianAssessedCoTinUkraineKursk",
+        "",
+        "2023-05-01",
+        "Assessed Russian Control Kursk salient",
+    ],
 )
 def test_unknown_names_stay_unresolved(name: str) -> None:
     match = resolve_layer(name)

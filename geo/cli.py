@@ -389,6 +389,24 @@ def frontline_(
         click.echo(f"wrote {output}")
 
 
+@cli.group()
+def assets() -> None:
+    """JavaScript/CSS for maps: fetch local copies for offline pages and tests."""
+
+
+@assets.command(name="fetch")
+@click.option("--force", is_flag=True, help="Download again even if cached.")
+@click.option("--package", "packages", multiple=True, help="Only this npm package (repeatable).")
+def assets_fetch(force: bool, packages: tuple[str, ...]) -> None:
+    """Download the map assets from the npm registry into the user cache."""
+    from geo.render.assets import fetch_assets
+
+    path = fetch_assets(
+        packages=list(packages) or None, force=force, progress=lambda m: click.echo(m, err=True)
+    )
+    click.echo(str(path))
+
+
 @cli.command()
 def layers() -> None:
     """Show the canonical layer vocabulary."""

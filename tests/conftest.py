@@ -33,3 +33,54 @@ def store_dir(tmp_path: Path) -> Path:
     path = tmp_path / "store"
     path.mkdir()
     return path
+
+
+# --- real-browser harness (tests/browser_harness.py) ---------------------------------
+
+
+def _browser_unavailable(reason: str) -> None:
+    from browser_harness import REQUIRE_BROWSER
+
+    if REQUIRE_BROWSER:
+        pytest.fail(f"GEO_REQUIRE_BROWSER is set but {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def _chromium():  # type: ignore[no-untyped-def]
+    """One headless chromium per test session (skips if unavailable)."""
+    from browser_harness import CHROMIUM, CHROMIUM_ARGS, launch_problem
+
+    from geo.render.assets import asset_cache_dir, missing_assets
+
+    problem = launch_problem()
+    if problem is None and (missing := missing_assets()):
+        problem = (
+            f"{len(missing)} page assets are not in the cache {asset_cache_dir()} "
+            f"(e.g. {missing[0]}): run `geo assets fetch` before pytest"
+        )
+    if problem is not None:
+        _browser_unavailable(problem)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as driver:
+        chromium = driver.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def browser(_chromium, request):  # type: ignore[no-untyped-def]
+    """A :class:`browser_harness.Harness`; fails the test on blocked requests or JS errors."""
+    from browser_harness import Harness
+
+    harness = Harness(_chromium, request.node.name)
+    yield harness
+    problems = harness.problems()
+    if problems and harness.page is not None:
+        harness.screenshot(f"FAILED-{request.node.name}")
+    harness.close()
+    if problems:
+        pytest.fail("browser problems:\n" + "\n".join(problems[:20]), pytrace=False)

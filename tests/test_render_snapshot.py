@@ -7,10 +7,11 @@ import os
 from pathlib import Path
 
 import geopandas as gpd
+import pytest
 from shapely.geometry import box
 
 from geo.geometry import HygieneReport
-from geo.render.snapshot import save_map, snapshot_map
+from geo.render.snapshot import BasemapError, save_map, snapshot_map, tile_layer
 from geo.snapshot import Provenance, Snapshot, make_features
 
 EVIL = "<img src=x onerror=alert(1)>"
@@ -66,3 +67,27 @@ def test_untrusted_text_is_escaped(tmp_path: Path) -> None:
 def test_no_tiles_option() -> None:
     html = snapshot_map([snap("russian_control")], tiles=None).get_root().render()
     assert "tile.openstreetmap" not in html and "cartocdn" not in html
+
+
+def test_tile_layer_names_and_attribution() -> None:
+    assert tile_layer(None) is None and tile_layer("none") is None and tile_layer("None") is None
+    osm = tile_layer("OpenStreetMap")
+    assert osm is not None and "tile.openstreetmap.org" in osm.tiles
+    assert "openstreetmap.org/copyright" in osm.options["attribution"]
+    esri = tile_layer("esri worldimagery")
+    assert esri is not None and "Esri" in esri.options["attribution"]
+    with pytest.raises(BasemapError, match=r"'OpenStreetMapp'.*OpenStreetMap\.\w+.*'none'"):
+        tile_layer("OpenStreetMapp")
+    with pytest.raises(BasemapError, match=r"CartoDB\.Positron needs an API key"):
+        tile_layer("CartoDB.Positron")
+    keyed = tile_layer("CartoDB.Positron", api_key="k123")
+    assert (
+        keyed is not None and "key=k123" in keyed.tiles and "CARTO" in keyed.options["attribution"]
+    )
+
+
+def test_snapshot_map_basemap_by_name() -> None:
+    html = snapshot_map([snap("russian_control")], tiles="Esri.WorldImagery").get_root().render()
+    assert "server.arcgisonline.com" in html and "Esri" in html
+    with pytest.raises(BasemapError):
+        snapshot_map([snap("russian_control")], tiles="no-such-tiles")

@@ -7,21 +7,29 @@ page, because folium inserts tooltip and popup text as raw HTML.
 
 from __future__ import annotations
 
+import difflib
 import html
-import os
-import tempfile
+import json
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import folium
 import geopandas as gpd
+import xyzservices
 from branca.element import Element, Figure
 
+from geo.errors import GeoError
 from geo.layers import CANONICAL_LAYERS, layer_colour
+from geo.render.assets import save_html
 from geo.snapshot import Snapshot
 
 DEFAULT_TILES = "OpenStreetMap"
+
+
+class BasemapError(GeoError):
+    """A basemap name is unknown or needs a key that was not given."""
 
 
 def _style(colour: str) -> Any:
@@ -54,7 +62,8 @@ def snapshot_map(
     notice
         A banner that must stay visible (e.g. the synthetic-data notice).
     tiles
-        Basemap name understood by folium, or ``None`` for no tiles.
+        xyzservices basemap name (see :func:`tile_layer`), or ``None`` or
+        ``"none"`` for no tiles.
     attribution
         Data attribution added to the map's attribution control.
 
@@ -62,9 +71,10 @@ def snapshot_map(
     -------
     folium.Map
     """
+    basemap = tile_layer(tiles)
     fmap = folium.Map(tiles=None, control_scale=True, prefer_canvas=False)
-    if tiles:
-        folium.TileLayer(tiles, name="basemap", control=False).add_to(fmap)
+    if basemap is not None:
+        basemap.add_to(fmap)
     bounds: list[float] | None = None
     for snap in snapshots:
         if snap.features.empty:
@@ -148,30 +158,68 @@ def _banner_html(text: str, *, top: bool) -> str:
 
 
 def _attribution_script(fmap: folium.Map, attribution: str) -> str:
-    # json.dumps-style quoting is not enough inside <script>: escape '<' too.
-    import json
-
-    text = json.dumps(attribution).replace("<", "\\u003c")
+    # Leaflet inserts attributions as HTML: escape the text, then quote it for <script>
+    # (json.dumps alone does not stop a '</script>' inside it).
+    text = json.dumps(html.escape(attribution)).replace("<", "\\u003c")
     return (
         "<script>document.addEventListener('DOMContentLoaded',function(){"
         f"var m={fmap.get_name()};m.attributionControl.addAttribution({text});}});</script>"
     )
 
 
-def save_map(fmap: folium.Map, path: str | Path) -> Path:
-    """Write a folium map to ``path`` atomically and return the path."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    try:
-        fmap.save(tmp)
-        # mkstemp creates 0600; a published map should get the usual umask-based mode.
-        umask = os.umask(0)
-        os.umask(umask)
-        Path(tmp).chmod(0o666 & ~umask)
-        Path(tmp).replace(target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
+def save_map(fmap: folium.Map, path: str | Path, *, offline: bool = False) -> Path:
+    """Write a folium map to ``path`` atomically and return the path.
+
+    Kept for callers of the first release; see
+    :func:`geo.render.assets.save_html`, which it calls.
+    """
+    return save_html(fmap, path, offline=offline)
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[\s._-]", "", name.lower())
+
+
+def tile_layer(name: str | None, *, api_key: str | None = None) -> folium.TileLayer | None:
+    """A basemap layer from an xyzservices provider name, with its attribution.
+
+    Parameters
+    ----------
+    name
+        Provider name such as ``"OpenStreetMap"``, ``"CartoDB.Positron"`` or
+        ``"Esri.WorldImagery"`` (case, dots and spaces are ignored; a group
+        name means its first provider). ``None`` or ``"none"``: no tiles.
+    api_key
+        Key for providers that need one.
+
+    Returns
+    -------
+    folium.TileLayer or None
+    """
+    if name is None or _norm(name) in {"", "none", "off"}:
+        return None
+    table: dict[str, xyzservices.TileProvider] = {}
+    for full, provider in xyzservices.providers.flatten().items():
+        table.setdefault(_norm(full), provider)
+        table.setdefault(_norm(full.split(".")[0]), provider)
+    provider = table.get(_norm(name))
+    if provider is None:
+        names = list(xyzservices.providers.flatten())
+        close = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
+        hint = f"did you mean {', '.join(close)}? " if close else ""
+        raise BasemapError(
+            f"unknown basemap {name!r}; {hint}try OpenStreetMap, Esri.WorldImagery, "
+            "OpenTopoMap, CartoDB.Positron (needs a key) or 'none' "
+            f"({len(names)} names: see xyzservices.providers)"
+        )
+    if provider.requires_token():
+        if not api_key:
+            raise BasemapError(
+                f"basemap {provider.name} needs an API key: pass one, or use OpenStreetMap "
+                "or 'none'"
+            )
+        provider = provider(apikey=api_key)
+    attribution = provider.get("html_attribution") or html.escape(provider.get("attribution", ""))
+    return folium.TileLayer(
+        provider, attr=attribution or provider.name, name=provider.name, control=False
+    )

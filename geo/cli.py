@@ -420,11 +420,14 @@ def layers() -> None:
     help="HTML file to write (default: geo-demo.html).",
 )  # fmt: skip
 @store_option
-def demo(output: Path | None, store_path: Path | None) -> None:
+@click.option("--tiles", default="OpenStreetMap", show_default=True, help="Basemap, or 'none'.")
+@click.option("--offline", is_flag=True, help="Inline all JS/CSS (run 'geo assets fetch' once).")
+def demo(output: Path | None, store_path: Path | None, tiles: str, offline: bool) -> None:
     """Map the bundled synthetic sample and print the file's path."""
     from geo.render.demo import write_demo
 
-    path = write_demo(output, store=store_path)
+    chosen = None if tiles.strip().lower() == "none" else tiles
+    path = write_demo(output, store=store_path, tiles=chosen, offline=offline)
     click.echo(str(path.resolve()))
 
 

@@ -96,6 +96,19 @@ def test_demo_writes_a_synthetic_map(tmp_path: Path) -> None:
     assert "Donetsk" in html
 
 
+def test_offline_demo_has_no_external_scripts(tmp_path: Path) -> None:
+    from geo.render.assets import missing_assets
+
+    if missing_assets():
+        pytest.skip("map assets are not cached: run 'geo assets fetch'")
+    out = tmp_path / "demo.html"
+    result = run("demo", "-o", str(out), "--offline", "--tiles", "none")
+    assert result.exit_code == 0, result.output
+    html = out.read_text(encoding="utf-8")
+    assert "SYNTHETIC SAMPLE DATA" in html
+    assert "<script src=" not in html and "cdn.jsdelivr.net" not in html
+
+
 def test_layers_lists_vocabulary() -> None:
     output = run("layers").output
     assert "russian_control" in output and "contested" in output

@@ -104,9 +104,22 @@ def test_offline_demo_has_no_external_scripts(tmp_path: Path) -> None:
     out = tmp_path / "demo.html"
     result = run("demo", "-o", str(out), "--offline", "--tiles", "none")
     assert result.exit_code == 0, result.output
+    from html.parser import HTMLParser
+
     html = out.read_text(encoding="utf-8")
     assert "SYNTHETIC SAMPLE DATA" in html
-    assert "<script src=" not in html and "cdn.jsdelivr.net" not in html
+    external: list[str] = []
+
+    class Tags(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            found = dict(attrs)
+            if tag == "script" and found.get("src"):
+                external.append(str(found["src"]))
+            if tag == "link" and found.get("href"):
+                external.append(str(found["href"]))
+
+    Tags().feed(html)
+    assert external == []
 
 
 def test_layers_lists_vocabulary() -> None:

@@ -139,7 +139,7 @@ def build_sample(out_dir: str | Path) -> list[Path]:
     -------
     list of Path
         The files written: one multi-layer GeoJSON per date plus
-        ``regions.geojson`` with the sketched outlines.
+        ``../sample_regions/regions.geojson`` with the sketched outlines.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -165,7 +165,10 @@ def build_sample(out_dir: str | Path) -> list[Path]:
             for name, (code, coords) in SAMPLE_REGIONS.items()
         ],
     }
-    regions_path = out / "regions.geojson"
+    # Kept in a sibling folder: it has no date, so it must not sit among the control files.
+    regions_dir = out.parent / "sample_regions"
+    regions_dir.mkdir(parents=True, exist_ok=True)
+    regions_path = regions_dir / "regions.geojson"
     _write_json(regions_path, regions)
     written.append(regions_path)
     return written
@@ -189,4 +192,4 @@ def sample_control_files() -> list[Path]:
 
 def sample_regions_file() -> Path:
     """The bundled sketched region outlines."""
-    return sample_dir() / "regions.geojson"
+    return sample_dir().parent / "sample_regions" / "regions.geojson"

@@ -14,16 +14,25 @@ from geo.sample import (
     build_sample,
     sample_control_files,
     sample_dir,
+    sample_regions_file,
 )
 
 
 def test_bundled_files_match_the_generator(tmp_path: Path) -> None:
-    written = build_sample(tmp_path)
-    assert {p.name for p in written} == {p.name for p in sample_dir().glob("*.geojson")}
+    written = build_sample(tmp_path / "sample")
+    bundled = [*sample_dir().glob("*.geojson"), sample_regions_file()]
+    assert {p.name for p in written} == {p.name for p in bundled}
     for path in written:
-        assert path.read_bytes() == (sample_dir() / path.name).read_bytes(), (
+        twin = next(p for p in bundled if p.name == path.name)
+        assert path.read_bytes() == twin.read_bytes(), (
             f"{path.name} is stale: run python scripts/make_sample.py"
         )
+
+
+def test_sample_folder_ingests_as_is() -> None:
+    result = read_many([sample_dir()], source="sample")
+    assert not result.problems
+    assert result.n_files == len(SAMPLE_DATES)
 
 
 def test_sample_covers_dates_layers_regions() -> None:

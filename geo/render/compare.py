@@ -1,0 +1,264 @@
+"""Compare map: two dates or two sources, side by side or as a swipe.
+
+``mode="side-by-side"`` draws two synchronized maps (folium's ``DualMap``,
+which loads Leaflet.Sync; :mod:`geo.render.assets` maps its URL to the npm
+package ``leaflet.sync``). ``mode="swipe"`` draws both sides on one map, each
+in its own Leaflet pane, and a slider clips the panes at a movable divider.
+The swipe script is ours (about 30 lines, inline): the npm release of
+``leaflet-side-by-side`` ships only CommonJS sources, no browser build, and its
+control clips tile layers only, not vector layers.
+
+Labels say which date and source is on which side; like every string from data
+they are escaped with :func:`html.escape`.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from typing import Any
+
+import folium
+import geopandas as gpd
+import shapely
+from branca.element import Element, Figure
+from folium.plugins import DualMap
+
+from geo.errors import ValidationError
+from geo.layers import CANONICAL_LAYERS, layer_colour
+from geo.render.diffmap import (
+    add_region_outlines,
+    attribution_script,
+    banner_html,
+    legend_html,
+    script_json,
+)
+from geo.render.snapshot import DEFAULT_TILES, tile_layer
+from geo.snapshot import Snapshot
+
+#: The two ways of comparing.
+MODES = ("side-by-side", "swipe")
+#: Leaflet panes of the two sides in swipe mode.
+SWIPE_PANES = ("geo-left", "geo-right")
+_THUMB_PX = 28  # diameter of the slider's handle; the divider follows its centre
+
+
+def compare_map(
+    left: Sequence[Snapshot],
+    right: Sequence[Snapshot],
+    *,
+    mode: str = "side-by-side",
+    regions: gpd.GeoDataFrame | None = None,
+    title: str | None = None,
+    notice: str | None = None,
+    tiles: str | None = DEFAULT_TILES,
+    left_label: str | None = None,
+    right_label: str | None = None,
+    attribution: str | None = None,
+) -> folium.Map | Figure:
+    """Make a map comparing two sets of snapshots (two dates, or two sources).
+
+    Parameters
+    ----------
+    left, right
+        Snapshots of each side (one layer or several), drawn in the palette
+        of :mod:`geo.layers`.
+    mode
+        ``"side-by-side"``: two synchronized maps (panning or zooming one
+        moves the other). ``"swipe"``: one map with a divider to drag.
+    regions
+        Region outlines (a ``region`` or ``name`` column), drawn on both sides.
+    title
+        Heading; default ``"<left label> | <right label>"``.
+    notice
+        A banner that must stay visible (e.g. the synthetic-data notice).
+    tiles
+        xyzservices basemap name (see :func:`geo.render.snapshot.tile_layer`),
+        or ``None`` or ``"none"`` for no tiles.
+    left_label, right_label
+        What each side shows; default its sources and dates.
+    attribution
+        Data attribution added to the attribution control(s).
+
+    Returns
+    -------
+    folium.Map or branca.element.Figure
+        The swipe map, or the page holding the two synchronized maps.
+
+    Raises
+    ------
+    ValidationError
+        If ``mode`` is unknown or a side has no snapshots.
+    """
+    tile_layer(tiles)  # an unknown basemap fails before any work
+    problems = [f"mode is {mode!r}, not one of {', '.join(MODES)}"] if mode not in MODES else []
+    problems += [f"no {side} snapshots" for side, s in (("left", left), ("right", right)) if not s]
+    if problems:
+        raise ValidationError("cannot make a compare map", problems)
+    labels = (left_label or side_label(left), right_label or side_label(right))
+    layers = list(dict.fromkeys(s.layer for s in [*left, *right]))
+    if mode == "swipe":
+        fmap = folium.Map(tiles=None, control_scale=True, prefer_canvas=False)
+        _add_tiles(fmap, tiles)
+        for pane, z_index in zip(SWIPE_PANES, (410, 411), strict=True):
+            folium.map.CustomPane(pane, z_index=z_index, pointer_events=True).add_to(fmap)
+        bounds = _add_snapshots(fmap, left, pane=SWIPE_PANES[0], side=labels[0])
+        bounds = _merge(bounds, _add_snapshots(fmap, right, pane=SWIPE_PANES[1], side=labels[1]))
+        maps = [fmap]
+        root: folium.Map | Figure = fmap
+        page = fmap.get_root()
+        assert isinstance(page, Figure)
+        page.header.add_child(Element(_SWIPE_CSS))
+        page.html.add_child(Element(_swipe_script(fmap.get_name())))
+    else:
+        dual = DualMap(tiles=None, control_scale=True, prefer_canvas=False)  # type: ignore[no-untyped-call]
+        maps = [dual.m1, dual.m2]
+        bounds = None
+        for fmap, snaps, label in zip(maps, (left, right), labels, strict=True):
+            _add_tiles(fmap, tiles)
+            bounds = _merge(bounds, _add_snapshots(fmap, snaps, pane=None, side=label))
+        page = dual.get_root()
+        assert isinstance(page, Figure)
+        root = page
+        # The title sits over the seam, where the right map's zoom buttons would be.
+        page.html.add_child(Element(
+            "<script>document.addEventListener('DOMContentLoaded',function(){"
+            f"{dual.m2.get_name()}.zoomControl.setPosition('topright');}});</script>"
+        ))  # fmt: skip
+    for fmap in maps:
+        if regions is not None and not regions.empty:
+            add_region_outlines(fmap, regions)
+        if bounds is not None:
+            fmap.fit_bounds(bounds)
+        folium.LayerControl(collapsed=True, position="bottomright").add_to(fmap)
+        if attribution:
+            page.html.add_child(Element(attribution_script(fmap.get_name(), attribution)))
+    if bounds is None and regions is not None and not regions.empty:
+        frame = regions.to_crs("EPSG:4326") if regions.crs is not None else regions
+        for fmap in maps:
+            fmap.fit_bounds(_leaflet_bounds(frame.total_bounds))
+    page.html.add_child(Element(_labels_html(*labels)))
+    names = {layer: layer + ("" if layer in CANONICAL_LAYERS else " (unknown layer)")
+             for layer in layers}  # fmt: skip
+    page.html.add_child(Element(legend_html("Layers", _colours(layers), names)))
+    page.html.add_child(Element(banner_html(title or f"{labels[0]} | {labels[1]}", top=True)))
+    if notice:  # side by side, keep clear of the left map's layer control at the seam
+        bottom_px = 80 if mode == "side-by-side" else 30
+        page.html.add_child(Element(banner_html(notice, top=False, bottom_px=bottom_px)))
+    return root
+
+
+def side_label(snapshots: Sequence[Snapshot]) -> str:
+    """Default label of one side: its sources and dates, e.g. ``"deepstate, 2025-06-01"``."""
+    sources = ", ".join(dict.fromkeys(s.source for s in snapshots))
+    dates = ", ".join(sorted({s.date.isoformat() for s in snapshots}))
+    return f"{sources}, {dates}"
+
+
+def _colours(layers: list[str]) -> dict[str, str]:
+    return {layer: layer_colour(layer) for layer in layers}
+
+
+def _add_tiles(fmap: folium.Map, tiles: str | None) -> None:
+    basemap = tile_layer(tiles)  # a new layer per map: a layer belongs to one map
+    if basemap is not None:
+        basemap.add_to(fmap)
+
+
+def _add_snapshots(
+    fmap: folium.Map, snapshots: Sequence[Snapshot], *, pane: str | None, side: str
+) -> list[list[float]] | None:
+    """Draw snapshots on ``fmap`` (in ``pane`` if given); return their Leaflet bounds."""
+    bounds: list[list[float]] | None = None
+    for snap in snapshots:
+        if snap.features.empty:
+            continue
+        colour = layer_colour(snap.layer)
+        text = (
+            f"{side}: {snap.layer} · {snap.date.isoformat()} · {snap.area_km2:,.1f} km² · "
+            f"source: {snap.source}"
+        )
+        options: dict[str, Any] = {"pane": pane} if pane else {}
+        folium.GeoJson(
+            snap.features[["geometry"]].to_json(drop_id=True),
+            name=html.escape(f"{side}: {snap.layer}"),
+            style_function=_style(colour),
+            tooltip=folium.Tooltip(html.escape(text)),
+            **options,
+        ).add_to(fmap)
+        bounds = _merge(bounds, _leaflet_bounds(shapely.bounds(snap.geometry)))
+    return bounds
+
+
+def _style(colour: str) -> Any:
+    def style(_: Any) -> dict[str, Any]:
+        return {"fillColor": colour, "color": colour, "weight": 1, "fillOpacity": 0.5}
+
+    return style
+
+
+def _leaflet_bounds(box: Any) -> list[list[float]]:
+    xmin, ymin, xmax, ymax = (float(v) for v in box)
+    return [[ymin, xmin], [ymax, xmax]]
+
+
+def _merge(a: list[list[float]] | None, b: list[list[float]] | None) -> list[list[float]] | None:
+    if a is None or b is None:
+        return a or b
+    return [[min(a[0][0], b[0][0]), min(a[0][1], b[0][1])],
+            [max(a[1][0], b[1][0]), max(a[1][1], b[1][1])]]  # fmt: skip
+
+
+def _labels_html(left: str, right: str) -> str:
+    style = (
+        "position:fixed;top:52px;z-index:9999;transform:translateX(-50%);background:white;"
+        "border:1px solid #555;padding:3px 8px;font:bold 13px sans-serif;max-width:40%"
+    )
+    return "".join(
+        f'<div class="geo-side-label" data-side="{side}" style="{style};left:{where}">'
+        f"{arrow}{html.escape(text)}{tail}</div>"
+        for side, where, text, arrow, tail in (
+            ("left", "25%", left, "◀ ", ""),
+            ("right", "75%", right, "", " ▶"),
+        )
+    )
+
+
+_SWIPE_CSS = f"""<style>
+.geo-swipe-range{{position:absolute;top:50%;left:0;width:100%;height:0;margin:0;padding:0;
+  z-index:999;background:transparent;pointer-events:none;-webkit-appearance:none;appearance:none}}
+.geo-swipe-range::-webkit-slider-thumb{{pointer-events:auto;-webkit-appearance:none;
+  width:{_THUMB_PX}px;height:{_THUMB_PX}px;border-radius:50%;background:#fff;border:2px solid #333;
+  cursor:ew-resize}}
+.geo-swipe-range::-moz-range-thumb{{pointer-events:auto;width:{_THUMB_PX}px;
+  height:{_THUMB_PX}px;border-radius:50%;background:#fff;border:2px solid #333;cursor:ew-resize}}
+.geo-swipe-line{{position:absolute;top:0;bottom:0;width:2px;margin-left:-1px;background:#333;
+  z-index:998;pointer-events:none}}
+</style>"""
+
+
+def _swipe_script(map_name: str) -> str:
+    panes = script_json(list(SWIPE_PANES))
+    return (
+        "<script>document.addEventListener('DOMContentLoaded',function(){"
+        f"var map={map_name};var names={panes};"
+        "var left=map.getPane(names[0]),right=map.getPane(names[1]);"
+        "var box=map.getContainer();"
+        "var line=L.DomUtil.create('div','geo-swipe-line',box);"
+        "var range=L.DomUtil.create('input','geo-swipe-range',box);"
+        "range.type='range';range.min=0;range.max=1;range.step='any';range.value=0.5;"
+        "range.setAttribute('aria-label','swipe between the two sides');"
+        "L.DomEvent.disableClickPropagation(range);"
+        "['mousedown','touchstart','pointerdown'].forEach(function(t){"
+        "range.addEventListener(t,function(){map.dragging.disable();});});"
+        "['mouseup','touchend','pointerup'].forEach(function(t){"
+        "range.addEventListener(t,function(){map.dragging.enable();});});"
+        "function update(){var size=map.getSize();"
+        "var nw=map.containerPointToLayerPoint([0,0]),se=map.containerPointToLayerPoint(size);"
+        f"var x={_THUMB_PX / 2}+range.value*(size.x-{_THUMB_PX});"
+        "line.style.left=x+'px';var cx=nw.x+x;"
+        "left.style.clip='rect('+[nw.y,cx,se.y,nw.x].join('px,')+'px)';"
+        "right.style.clip='rect('+[nw.y,se.x,se.y,cx].join('px,')+'px)';}"
+        "range.addEventListener('input',update);map.on('move zoom resize',update);update();"
+        "});</script>"
+    )

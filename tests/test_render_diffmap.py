@@ -1,0 +1,266 @@
+"""Diff map: fragments of the HTML, escaping, and the page in a real browser."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+from shapely.geometry import box
+
+from geo.diff import Diff, diff
+from geo.geometry import HygieneReport
+from geo.io import read, read_many
+from geo.regions import load_regions
+from geo.render.assets import ASSETS, save_html
+from geo.render.diffmap import DIFF_COLOURS, diff_map
+from geo.sample import SAMPLE_NOTICE, SAMPLE_SOURCE, sample_control_files, sample_regions_file
+from geo.snapshot import Provenance, Snapshot, make_features
+
+EVIL = "<img src=x onerror=alert(1)>"
+EVIL_SCRIPT = "</script><script>alert(1)</script>"
+DAILY = "control/deepstate/daily/deepstatemap_data_{}.geojson.gz"
+OCHA = "regions/ukraine-ocha-codab-2017/ukr_admbnda_adm1_q2_sspe_20171221.shp"
+
+
+def snap(
+    geoms: list[Any], day: int, *, source: str = "isw", layer: str = "russian_control"
+) -> Snapshot:
+    return Snapshot(
+        source=source,
+        layer=layer,
+        date=dt.date(2024, 5, day),
+        features=make_features(geoms),
+        provenance=Provenance(path=f"{day}.geojson"),
+        hygiene=HygieneReport(n_input=len(geoms), n_output=len(geoms)),
+    )
+
+
+def regions_frame(names: list[str]) -> gpd.GeoDataFrame:
+    """West, East (named by ``names``) over the boxes, and a far region holding nothing."""
+    geoms = [box(36.9, 47.9, 37.3, 48.6), box(37.3, 47.9, 37.7, 48.6), box(40, 40, 41, 41)]
+    return gpd.GeoDataFrame({"region": names}, geometry=geoms, crs=4326)
+
+
+def make_diff(names: tuple[str, str, str] = ("West", "East", "Far"), **kw: Any) -> Diff:
+    """Gained a strip in the east, lost a strip in the west and a box outside the regions."""
+    a = snap([box(37.0, 48.0, 37.5, 48.5), box(38.0, 48.0, 38.2, 48.2)], 1, **kw)
+    b = snap([box(37.1, 48.0, 37.6, 48.5)], 8, **kw)
+    return diff(a, b, regions=regions_frame(list(names)))
+
+
+def page_html(fmap: Any) -> str:
+    return str(fmap.get_root().render())
+
+
+def panel_rows(text: str, css_class: str) -> dict[str, list[float]]:
+    """Rows of the panel's region table: first cell -> the three numbers."""
+    out = {}
+    for row in re.findall(rf'<tr class="{css_class}"[^>]*>(.*?)</tr>', text):
+        cells = re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row)
+        out[cells[0]] = [float(c.replace(",", "")) for c in cells[1:]]
+    return out
+
+
+def zoom_bounds(text: str) -> list[list[list[float]]]:
+    found = re.search(r"var bounds=(\[.*?\]);var panel", text)
+    assert found is not None
+    return list(json.loads(found.group(1)))
+
+
+def map_name(text: str) -> str:
+    names = re.findall(r"var (map_[0-9a-f]+) = L\.map\(", text)
+    assert len(names) == 1
+    return str(names[0])
+
+
+def test_panel_numbers_come_from_the_diff() -> None:
+    d = make_diff()
+    text = page_html(diff_map(d, tiles=None))
+    rows = panel_rows(text, "geo-region")
+    by_name = {r.region: r for r in d.regions}
+    assert set(rows) == {"West", "East"}  # "Far" holds nothing at either date
+    for name, (gained, lost, net) in rows.items():
+        r = by_name[name]
+        assert (gained, lost, net) == pytest.approx(
+            (r.gained_km2, r.lost_km2, r.net_km2), abs=0.006
+        )
+    assert rows["East"][0] > 300 and rows["West"][1] > 300  # ~370 km² strips
+    assert "1 region(s) with nothing held at either date not shown" in text
+    outside = panel_rows(text, "geo-outside")["<i>outside the regions</i>"]
+    assert outside[1] == pytest.approx(d.to_dict()["outside_regions"]["lost_km2"], abs=0.006)
+    total = panel_rows(text, "geo-total")["Total"]
+    assert total == pytest.approx([d.gained_km2, d.lost_km2, d.net_km2], abs=0.006)
+    assert "Albers equal-area" in text and "Slivers:" in text  # the area method
+
+
+def test_colours_legend_and_tooltips() -> None:
+    text = page_html(diff_map(make_diff(), tiles=None))
+    assert len(set(DIFF_COLOURS.values())) == 3
+    for kind, colour in DIFF_COLOURS.items():
+        assert f'"fillColor": "{colour}"' in text, kind  # the layer's style
+        assert f"background:{colour}" in text, kind  # its legend swatch
+    assert 'class="geo-legend"' in text and "gained (held at the later date only)" in text
+    assert 'let fields = ["change", "area", "region"];' in text  # the tooltip
+    assert 'let aliases = ["Change", "Area km\\u00b2", "Region"];' in text
+    assert '"region": "East"' in text and '"change": "gained"' in text
+    assert "tile.openstreetmap" not in text
+
+
+def test_largest_changes_rows_zoom_to_their_patch() -> None:
+    d = make_diff()
+    text = page_html(diff_map(d, tiles=None, top_n=2))
+    rows = re.findall(r'<tr class="geo-change" data-geo-change="(\d)"', text)
+    assert rows == ["0", "1"]  # three patches, two asked for
+    table = d.largest_changes(2)
+    bounds = zoom_bounds(text)
+    patches = d.to_geodataframe()
+    for i, (area, change) in enumerate(zip(table["area_km2"], table["change"], strict=True)):
+        match = patches[np.isclose(patches["area_km2"], area) & (patches["change"] == change)]
+        xmin, ymin, xmax, ymax = shapely.bounds(match.geometry.iloc[0])
+        assert np.ravel(bounds[i]) == pytest.approx([ymin, xmin, ymax, xmax])
+    assert ">lost<" in text and 'title="zoom to this patch"' in text
+    assert all(url in ASSETS for url in re.findall(r'<script src="([^"]+)"', text))  # offline-able
+    third = page_html(diff_map(d, tiles=None, top_n=3))
+    assert ">nan<" not in third and '"region": "nan"' not in third  # ground in no region
+    assert re.search(r'data-geo-change="2".*?<td>—</td></tr>', third)
+
+
+def test_top_n_zero_and_no_change() -> None:
+    text = page_html(diff_map(make_diff(), tiles=None, top_n=0))
+    assert "geo-change" not in text.split("</table>", 2)[-1] and "Largest changes" not in text
+    a = snap([box(37.0, 48.0, 37.5, 48.5)], 1)
+    same = page_html(diff_map(diff(a, snap([box(37.0, 48.0, 37.5, 48.5)], 2)), tiles=None))
+    assert "No change above the sliver filter." in same
+    assert f'"fillColor": "{DIFF_COLOURS["gained"]}"' not in same  # no empty layers
+    assert f'"fillColor": "{DIFF_COLOURS["unchanged"]}"' in same
+
+
+def test_hostile_text_is_escaped() -> None:
+    d = make_diff(names=(EVIL, EVIL_SCRIPT, "Far"), source=EVIL, layer=EVIL)
+    outlines = regions_frame([EVIL, EVIL_SCRIPT, EVIL])
+    fmap = diff_map(d, regions=outlines, title=EVIL, notice=EVIL, attribution=EVIL_SCRIPT)
+    text = page_html(fmap)
+    assert EVIL not in text and EVIL_SCRIPT not in text
+    assert "&lt;img src=x onerror=alert(1)&gt;" in text  # shown as text
+    assert "<script>alert" not in text
+    assert "\\u003c/script\\u003e\\u003cscript\\u003ealert(1)" in text  # attribution in the script
+
+
+def test_region_outlines_optional() -> None:
+    d = make_diff()
+    with_outlines = page_html(
+        diff_map(d, regions=regions_frame(["West", "East", "Far"]), tiles=None)
+    )
+    without = page_html(diff_map(d, tiles=None))
+    assert with_outlines.count('"dashArray": "4 4"') == 3 and '"dashArray"' not in without
+
+
+def test_sample_kursk_salient_shrinks() -> None:
+    result = read_many(
+        sample_control_files(), layer="ukrainian_control_russia", source=SAMPLE_SOURCE
+    )
+    result.raise_for_problems()
+    snaps = sorted(result.snapshots, key=lambda s: s.date)
+    regions = load_regions(sample_regions_file())
+    d = diff(snaps[2], snaps[-1], regions=regions)
+    text = page_html(diff_map(d, regions=regions, notice=SAMPLE_NOTICE))
+    assert SAMPLE_NOTICE in text and 'class="geo-notice"' in text
+    kursk = panel_rows(text, "geo-region")["Kursk"]
+    assert kursk[1] > 100 and kursk[2] < -100  # lost ground, net negative
+    assert "ukrainian_control_russia (sample): 2024-11-15 → 2025-03-15" in text
+
+
+# --- real browser -----------------------------------------------------------------------
+
+
+def test_diff_map_in_chromium_zooms_to_a_clicked_change(browser: Any, tmp_path: Path) -> None:
+    d = make_diff()
+    path = save_html(diff_map(d, tiles=None, notice="TEST DATA"), tmp_path / "diff.html")
+    name = map_name(path.read_text(encoding="utf-8"))
+    page = browser.open(path)
+    page.wait_for_selector(".leaflet-overlay-pane path")
+    assert page.locator(".leaflet-overlay-pane path").count() >= 4  # unchanged + 3 patches
+    assert page.locator(".geo-diff-panel tr.geo-change").count() == 3
+    before = page.evaluate(f"{name}.getBounds().toBBoxString()")
+    zoom_before = page.evaluate(f"{name}.getZoom()")
+    small = d.largest_changes(3)
+    target = small.iloc[2]  # the 0.2° box outside the regions
+    page.click('.geo-diff-panel tr[data-geo-change="2"]')
+    # zoomed in on the 0.2° patch, not the whole 1.2° extent, once the animation ends
+    page.wait_for_function(
+        f"{name}.getZoom() > {zoom_before} && !{name}._animatingZoom && "
+        f"{name}.getBounds().getEast() - {name}.getBounds().getWest() < 1.0"
+    )
+    west, south, east, north = json.loads(
+        "[" + page.evaluate(f"{name}.getBounds().toBBoxString()") + "]"
+    )
+    assert page.evaluate(f"{name}.getBounds().toBBoxString()") != before
+    assert west <= target["lon"] <= east and south <= target["lat"] <= north
+    browser.screenshot("diff-map-zoomed")
+    page.focus('.geo-diff-panel tr[data-geo-change="0"]')  # keyboard works too
+    page.keyboard.press("Enter")
+    first = small.iloc[0]
+    page.wait_for_function(f"{name}.getBounds().contains([{first['lat']}, {first['lon']}])")
+
+
+@pytest.fixture(scope="module")
+def real_page(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Diff, Path]:
+    """DeepState 2025-01-01 vs 2025-06-01 against OCHA oblasts, and its map (about 2 s).
+
+    2025-01-01 is missing upstream (shared/data/README.md), so 2024-12-31 stands in.
+    """
+    assert not (shared_data / DAILY.format("20250101")).exists()  # a documented gap
+    a = read(shared_data / DAILY.format("20241231"))[0]
+    b = read(shared_data / DAILY.format("20250601"))[0]
+    regions = load_regions(shared_data / OCHA)
+    d = diff(a, b, regions=regions)
+    out = tmp_path_factory.mktemp("real") / "real.html"
+    return d, save_html(diff_map(d, regions=regions, tiles=None), out)
+
+
+@pytest.mark.realdata
+def test_real_deepstate_panel_equals_to_dict(real_page: tuple[Diff, Path]) -> None:
+    d, path = real_page
+    data = d.to_dict()
+    text = path.read_text(encoding="utf-8")
+    rows = panel_rows(text, "geo-region")
+    held = [r for r in data["regions"] if r["area_from_km2"] > 0 or r["area_to_km2"] > 0]
+    assert {r["region"] for r in held} == set(rows)
+    assert {"Donetsk", "Luhansk", "Zaporizhzhia", "Kherson", "Crimea"} <= set(rows)
+    for r in held:
+        expected = (r["gained_km2"], r["lost_km2"], r["net_km2"])
+        assert rows[r["region"]] == pytest.approx(expected, abs=0.006), r["region"]
+    total = panel_rows(text, "geo-total")["Total"]
+    assert total == pytest.approx(
+        [data["gained_km2"], data["lost_km2"], data["net_km2"]], abs=0.006
+    )
+    outside = panel_rows(text, "geo-outside")["<i>outside the regions</i>"]
+    expected_outside = data["outside_regions"]
+    assert outside[:2] == pytest.approx(
+        [expected_outside["gained_km2"], expected_outside["lost_km2"]], abs=0.006
+    )
+    assert data["net_km2"] == pytest.approx(113_157 - 111_872, abs=5)  # README's totals
+    assert f"{data['area_from_km2']:,.2f} → {data['area_to_km2']:,.2f} km²" in text
+    assert len(text) < 5_000_000
+
+
+@pytest.mark.realdata
+def test_real_deepstate_map_in_chromium(real_page: tuple[Diff, Path], browser: Any) -> None:
+    d, path = real_page
+    name = map_name(path.read_text(encoding="utf-8"))
+    page = browser.open(path)
+    page.wait_for_selector(".leaflet-overlay-pane path")
+    top = d.largest_changes(1).iloc[0]
+    page.click('.geo-diff-panel tr[data-geo-change="0"]')
+    page.wait_for_function(
+        f"!{name}._animatingZoom && {name}.getBounds().contains([{top['lat']}, {top['lon']}]) "
+        f"&& {name}.getBounds().getEast() - {name}.getBounds().getWest() < 3"
+    )
+    browser.screenshot("diff-map-deepstate-real")

@@ -389,6 +389,92 @@ def frontline_(
         click.echo(f"wrote {output}")
 
 
+@cli.command(name="map")
+@store_option
+@click.option("--layer", "layers", multiple=True, required=True, help="Layer (repeatable).")
+@click.option("--source", default=None, help="Source (needed when several hold a layer).")
+@click.option("--date", "date_text", default=None, help="Snapshot map of this date.")
+@click.option("--from", "date_from", default=None, help="Diff map: first date.")
+@click.option("--to", "date_to", default=None, help="Diff map: second date.")
+@click.option("--timeline", is_flag=True, help="Timeline map over all dates (see --start/--end).")
+@click.option("--start", default=None, help="Timeline: first date.")
+@click.option("--end", default=None, help="Timeline: last date.")
+@click.option("--compare", nargs=2, default=None, help="Compare map of two dates: D1 D2.")
+@click.option("--swipe", is_flag=True, help="Compare as a swipe instead of side by side.")
+@regions_option
+@click.option("--tiles", default="OpenStreetMap", show_default=True, help="Basemap, or 'none'.")
+@click.option("--offline", is_flag=True, help="Inline all JS/CSS (run 'geo assets fetch' once).")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    help="HTML file to write.",
+)  # fmt: skip
+@click.option(
+    "--png", "static_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    help="Static PNG or SVG (snapshot, diff; the area chart for a timeline).",
+)  # fmt: skip
+def map_(
+    store_path: Path | None,
+    layers: tuple[str, ...],
+    source: str | None,
+    date_text: str | None,
+    date_from: str | None,
+    date_to: str | None,
+    timeline: bool,
+    start: str | None,
+    end: str | None,
+    compare: tuple[str, str] | None,
+    swipe: bool,
+    regions_files: tuple[Path, ...],
+    tiles: str,
+    offline: bool,
+    output: Path | None,
+    static_path: Path | None,
+) -> None:
+    """Interactive map: one date, a diff, a timeline or a comparison."""
+    from geo.render.maps import MapRequest, make_map
+
+    chosen = [
+        name
+        for name, given in (
+            ("--date", date_text), ("--from/--to", date_from or date_to),
+            ("--timeline", timeline), ("--compare", compare),
+        )
+        if given
+    ]  # fmt: skip
+    if len(chosen) != 1:
+        raise click.UsageError("choose one of --date, --from/--to, --timeline, --compare")
+    day = _parse_day
+    if date_text:
+        request = MapRequest(layers, "snapshot", (day(date_text, "--date"),), source)
+    elif chosen == ["--from/--to"]:
+        if not (date_from and date_to):
+            raise click.UsageError("a diff map needs both --from and --to")
+        dates = (day(date_from, "--from"), day(date_to, "--to"))
+        request = MapRequest(layers, "diff", dates, source)
+    elif timeline:
+        dates_or_none = (
+            day(start, "--start") if start else None,
+            day(end, "--end") if end else None,
+        )
+        request = MapRequest(layers, "timeline", dates_or_none, source)
+    else:
+        assert compare is not None
+        dates = (day(compare[0], "--compare"), day(compare[1], "--compare"))
+        mode = "swipe" if swipe else "side-by-side"
+        request = MapRequest(layers, "compare", dates, source, compare_mode=mode)
+    written = make_map(
+        open_store(store_path),
+        request,
+        html_path=output,
+        static_path=static_path,
+        regions=_load_regions(regions_files),
+        tiles=None if tiles.strip().lower() == "none" else tiles,
+        offline=offline,
+    )
+    for path in written:
+        click.echo(str(path))
+
+
 @cli.group()
 def assets() -> None:
     """JavaScript/CSS for maps: fetch local copies for offline pages and tests."""

@@ -39,7 +39,7 @@ import functools
 import html
 from collections.abc import Iterable
 from itertools import pairwise
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -62,7 +62,10 @@ from geo.overlay import (
     prepare,
     run_starts,
 )
-from geo.snapshot import Snapshot
+from geo.snapshot import Snapshot, escape_text, map_notice, one_line
+
+if TYPE_CHECKING:
+    import folium
 
 #: Patches smaller than this (0.1 ha) are slivers.
 DEFAULT_MIN_AREA_KM2 = 0.001
@@ -359,8 +362,26 @@ class Diff:
         data["notes"] = list(self.notes)
         return data
 
+    def map(self, *, notice: str | None = None, **kw: Any) -> folium.Map:
+        """Draw gained, lost and unchanged ground with the per-region table (inline in Jupyter).
+
+        Parameters
+        ----------
+        notice
+            A banner that must stay visible; the synthetic-data notice is
+            always shown when either snapshot is the bundled sample.
+        **kw
+            Passed to :func:`geo.render.diffmap.diff_map`: ``regions`` (outlines),
+            ``title``, ``tiles`` (``None`` for none), ``top_n``, ``attribution``.
+        """
+        from geo.render.diffmap import diff_map
+
+        notice = map_notice([self.source_from, self.source_to], notice)
+        fmap: folium.Map = diff_map(self, notice=notice, **kw)
+        return fmap
+
     def __repr__(self) -> str:
-        return (
+        return one_line(
             f"<Diff {self.source}/{self.layer} {self.date_from.isoformat()} → "
             f"{self.date_to.isoformat()}: +{self.gained_km2:,.2f} km² gained, "
             f"−{self.lost_km2:,.2f} km² lost, net {self.net_km2:+,.2f} km²>"
@@ -370,7 +391,7 @@ class Diff:
         rows = [(r.region, r.gained_km2, r.lost_km2, r.net_km2) for r in self.regions]
         rows.append(("Total", self.gained_km2, self.lost_km2, self.net_km2))
         body = "".join(
-            f"<tr><td>{html.escape(name)}</td><td>{g:,.2f}</td><td>{lo:,.2f}</td>"
+            f"<tr><td>{escape_text(name)}</td><td>{g:,.2f}</td><td>{lo:,.2f}</td>"
             f"<td>{n:+,.2f}</td></tr>"
             for name, g, lo, n in rows
         )

@@ -3,6 +3,9 @@
 A :class:`Snapshot` holds clean polygons in EPSG:4326 (one row per feature,
 as in the file, after hygiene) plus where they came from and what hygiene
 changed. Loaders in :mod:`geo.io` produce snapshots; :mod:`geo.store` keeps them.
+In a notebook a snapshot shows as a table (:meth:`Snapshot._repr_html_`) and
+:meth:`Snapshot.map` draws it; the renderers are imported only then, so this
+module stays low in the layering.
 """
 
 from __future__ import annotations
@@ -11,7 +14,10 @@ import dataclasses
 import datetime as dt
 import functools
 import hashlib
-from typing import Any
+import html
+import re
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -19,9 +25,15 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from geo.geometry import WGS84, HygieneReport, geodesic_area_km2
+from geo.sample import SAMPLE_NOTICE, SAMPLE_SOURCE
+
+if TYPE_CHECKING:
+    import folium
 
 #: Columns of :attr:`Snapshot.features` besides ``geometry``.
 FEATURE_COLUMNS = ("label", "properties")
+# Characters that would break a one-line repr or hide text: C0/C1 controls, line separators.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -145,11 +157,89 @@ class Snapshot:
             digest.update(f"\x00{label}\x00{properties}\x00".encode())
         return digest.hexdigest()
 
+    def to_geodataframe(self) -> gpd.GeoDataFrame:
+        """Return the features as a new GeoDataFrame, one row per feature.
+
+        Returns
+        -------
+        geopandas.GeoDataFrame
+            Columns ``source``, ``layer``, ``date``, ``label``, ``properties``
+            (JSON text), ``area_km2`` (geodesic, per feature; overlapping
+            features count twice, unlike :attr:`area_km2`) and ``geometry``
+            (EPSG:4326). ``attrs`` holds ``source``, ``layer`` and ``date``.
+        """
+        frame = gpd.GeoDataFrame(
+            {
+                "source": [self.source] * self.n_features,
+                "layer": [self.layer] * self.n_features,
+                "date": [self.date] * self.n_features,
+                "label": list(self.features["label"]),
+                "properties": list(self.features["properties"]),
+                "area_km2": geodesic_area_km2(self.features.geometry.values),
+            },
+            geometry=gpd.GeoSeries(list(self.features.geometry.values), crs=WGS84),
+            crs=WGS84,
+        )
+        frame.attrs.update({"source": self.source, "layer": self.layer, "date": self.date})
+        return frame
+
+    def map(self, *, notice: str | None = None, **kw: Any) -> folium.Map:
+        """Draw the snapshot on a folium map (displays inline in Jupyter).
+
+        Parameters
+        ----------
+        notice
+            A banner that must stay visible. For the bundled sample the
+            synthetic-data notice is always shown (before this text, if given).
+        **kw
+            Passed to :func:`geo.render.snapshot.snapshot_map`: ``regions``,
+            ``title`` (default: layer, source and date), ``tiles`` (``None``
+            for none), ``attribution``.
+
+        Returns
+        -------
+        folium.Map
+        """
+        from geo.render.snapshot import snapshot_map
+
+        kw.setdefault("title", f"{self.layer} ({self.source}), {self.date.isoformat()}")
+        fmap: folium.Map = snapshot_map([self], notice=map_notice([self.source], notice), **kw)
+        return fmap
+
     def __repr__(self) -> str:
-        return (
+        return one_line(
             f"<Snapshot {self.source}/{self.layer} {self.date.isoformat()}: "
             f"{self.n_features} features, {self.area_km2:,.1f} km²>"
         )
+
+    def _repr_html_(self) -> str:
+        prov, hyg = self.provenance, self.hygiene
+        # A file split into layers reports the whole file's drops (see geo.io).
+        counts = f"{hyg.n_input} features in the file, {hyg.n_output} kept; " if hyg.n_input else ""
+        origin = f"{prov.path}!{prov.member}" if prov.member else prov.path
+        unknown = "" if self.layer_known else " (not a canonical layer)"
+        rows = [
+            ("source", escape_text(self.source)),
+            ("layer", escape_text(self.layer) + unknown),
+            ("date", self.date.isoformat()),
+            ("area", f"{self.area_km2:,.1f} km² (geodesic)"),
+            ("features", f"{self.n_features:,}"),
+            ("hygiene", escape_text(counts + hyg.summary())),
+            ("file", escape_text(origin)),
+            ("date from", escape_text(prov.date_rule or "-")),
+        ]
+        if prov.original_layer and prov.original_layer != self.layer:
+            rows.append(("layer in file", escape_text(prov.original_layer)))
+        if prov.notes:
+            items = "".join(f"<li>{escape_text(note)}</li>" for note in prov.notes)
+            rows.append(("notes", f"<ul>{items}</ul>"))
+        if self.source == SAMPLE_SOURCE:
+            rows.append(("notice", f"<b>{escape_text(SAMPLE_NOTICE)}</b>"))
+        left = ' style="text-align:left"'
+        body = "".join(
+            f"<tr><th{left}>{name}</th><td{left}>{cell}</td></tr>" for name, cell in rows
+        )
+        return f'<table class="geo-snapshot"><tbody>{body}</tbody></table>'
 
 
 def make_features(geometries: Any, labels: Any = None, properties: Any = None) -> gpd.GeoDataFrame:
@@ -174,3 +264,33 @@ def make_features(geometries: Any, labels: Any = None, properties: Any = None) -
         geometry=gpd.GeoSeries(geoms, crs=WGS84),
         crs=WGS84,
     )
+
+
+def map_notice(sources: Iterable[str], notice: str | None = None) -> str | None:
+    """The banner for a map of these sources: the sample notice leads when the sample is shown.
+
+    Parameters
+    ----------
+    sources
+        Sources of every snapshot on the map.
+    notice
+        The caller's own banner text, if any.
+    """
+    if SAMPLE_SOURCE not in set(sources) or (notice and SAMPLE_NOTICE in notice):
+        return notice
+    return f"{SAMPLE_NOTICE} - {notice}" if notice else SAMPLE_NOTICE
+
+
+def one_line(text: str) -> str:
+    """``text`` with control characters and line breaks written as escapes (``\\x0a``)."""
+
+    def escape(match: re.Match[str]) -> str:
+        code = ord(match[0])
+        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+    return _CONTROL.sub(escape, text)
+
+
+def escape_text(value: object) -> str:
+    """Text from data made safe for HTML: markup escaped, controls shown as escapes."""
+    return html.escape(one_line(str(value)))

@@ -28,9 +28,9 @@ import re
 import secrets
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path, PurePosixPath
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import pandas as pd
 import platformdirs
@@ -46,7 +46,10 @@ else:
 
 from geo.errors import DuplicateSnapshotError, SnapshotNotFoundError, StoreError
 from geo.geometry import WGS84, HygieneReport
-from geo.snapshot import FEATURE_COLUMNS, Provenance, Snapshot, make_features
+from geo.snapshot import FEATURE_COLUMNS, Provenance, Snapshot, make_features, map_notice
+
+if TYPE_CHECKING:
+    import folium
 
 STORE_FORMAT = "geo-store"
 STORE_VERSION = 1
@@ -259,6 +262,74 @@ class Store:
             )
         _, position = max(zip(hits["date"], hits.index, strict=True))
         return self._read(self._records[int(position)])
+
+    def timeseries(self, layer: str, **kw: Any) -> pd.DataFrame:
+        """Area, gross change and regional shares of ``layer`` for every stored date.
+
+        Keyword arguments (``source``, ``regions``, ``start``, ``end``, ``min_area_km2``,
+        ``min_width_m``, ``progress``), result and errors are those of
+        :func:`geo.stats.timeseries`.
+        """
+        from geo.stats import timeseries
+
+        return timeseries(self, layer, **kw)
+
+    def map(
+        self,
+        layer: str | Sequence[str],
+        *,
+        start: dt.date | None = None,
+        end: dt.date | None = None,
+        source: str | None = None,
+        notice: str | None = None,
+        **kw: Any,
+    ) -> folium.Map:
+        """A timeline map of every stored date in a range, with a date slider.
+
+        Parameters
+        ----------
+        layer
+            One layer or several, each drawn as its own timeline layer.
+        start, end
+            Date range (inclusive); default all dates.
+        source
+            Source; needed when several sources hold a layer.
+        notice
+            A banner that must stay visible; the synthetic-data notice is
+            always shown for the bundled sample.
+        **kw
+            Passed to :func:`geo.render.timeline.timeline_map`: ``title``,
+            ``tiles``, ``regions``, ``tolerance_m``, ``precision``, ``attribution``.
+
+        Raises
+        ------
+        SnapshotNotFoundError
+            A layer has no snapshot in the range.
+        StoreError
+            Several sources hold a layer and ``source`` is not given.
+        """
+        from geo.render.timeline import timeline_map
+
+        names = [layer] if isinstance(layer, str) else list(layer)
+        series: dict[str, list[Snapshot]] = {}
+        for name in names:
+            rows = self.snapshots(layer=name, source=source, start=start, end=end)
+            if rows.empty:
+                raise SnapshotNotFoundError(
+                    f"no snapshots of layer {name!r} between {start or 'the first'} and "
+                    f"{end or 'the last'} date in store {self.path}; see store.snapshots()"
+                )
+            sources = sorted(set(rows["source"]))
+            if len(sources) > 1:
+                raise StoreError(
+                    f"several sources hold layer {name!r} in store {self.path}: "
+                    f"{', '.join(sources)}; pass source= to pick one"
+                )
+            series[name] = [self.get(name, day, source=sources[0]) for day in rows["date"]]
+        shown = sorted({s.source for snaps in series.values() for s in snaps})
+        kw.setdefault("title", f"{', '.join(names)} ({', '.join(shown)})")
+        fmap: folium.Map = timeline_map(series, notice=map_notice(shown, notice), **kw)
+        return fmap
 
     def _read(self, record: dict[str, Any]) -> Snapshot:
         file = self._abs(record["file"])

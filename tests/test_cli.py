@@ -274,3 +274,31 @@ def test_frontline_command(tmp_path: Path, store_dir: Path) -> None:
         cli, ["frontline", "--store", str(store_dir), "--date", "2024-02-01"]
     )
     assert no_regions.exit_code == 1 and "--regions" in no_regions.output
+
+
+def test_map_command_every_kind(tmp_path: Path, store_dir: Path) -> None:
+    from geo.sample import sample_dir, sample_regions_file
+
+    assert (
+        run("ingest", str(sample_dir()), "--store", str(store_dir), "--source", "sample").exit_code
+        == 0
+    )
+    base = ["map", "--store", str(store_dir), "--layer", "russian_control", "--tiles", "none"]
+    regions = ["--regions", str(sample_regions_file())]
+    cases = {
+        "snapshot": ["--date", "2025-03-15", *regions, "--png", str(tmp_path / "snapshot.png")],
+        "diff": ["--from", "2024-08-15", "--to", "2025-03-15", *regions],
+        "timeline": ["--timeline", "--start", "2024-09-01", "--png", str(tmp_path / "chart.svg")],
+        "compare": ["--compare", "2024-08-15", "2025-03-15", "--swipe"],
+    }
+    for kind, extra in cases.items():
+        out = tmp_path / f"{kind}.html"
+        result = run(*base, *extra, "-o", str(out))
+        assert result.exit_code == 0, (kind, result.output)
+        html = out.read_text(encoding="utf-8")
+        assert "SYNTHETIC SAMPLE DATA" in html, kind
+    assert (tmp_path / "snapshot.png").stat().st_size > 10_000
+    assert "2024-08-15" not in (tmp_path / "timeline.html").read_text(encoding="utf-8")
+    assert "SYNTHETIC SAMPLE DATA" in (tmp_path / "chart.svg").read_text(encoding="utf-8")
+    both = CliRunner().invoke(cli, [*base, "--date", "2025-03-15", "--timeline", "-o", "x.html"])
+    assert both.exit_code == 2 and "choose one of" in both.output

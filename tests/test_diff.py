@@ -441,3 +441,36 @@ def test_real_regions_derived_areas(shared_data: Path, daily: list[Path]) -> Non
     for d in diffs:
         outside = d.to_dict()["outside_regions"]  # sea and the Syvash lagoon are in no oblast
         assert outside["gained_km2"] >= -1e-3 and outside["area_to_km2"] > 1000
+
+
+# --- notebook API: map, reprs ------------------------------------------------------------
+
+
+def test_map_returns_folium_map_with_sample_notice() -> None:
+    import folium
+
+    from geo.sample import SAMPLE_NOTICE
+
+    a, b = box(30, 48, 31, 49), box(30.5, 48, 31.5, 49)
+    fmap = diff(snap(a, D1), snap(b, D2), regions=two_regions()).map(tiles=None, top_n=1)
+    assert isinstance(fmap, folium.Map)
+    page = fmap.get_root().render()
+    assert "East &amp; Co" in page and "&lt;Oblast&gt;" in page and "<Oblast>" not in page
+    assert SAMPLE_NOTICE not in page
+    sample = diff(snap(a, D1, source="sample"), snap(b, D2, source="sample")).map(tiles=None)
+    assert SAMPLE_NOTICE in sample.get_root().render()
+    mixed = diff(snap(a, D1), snap(b, D1, source="sample"), allow_mixed=True)
+    assert f"{SAMPLE_NOTICE} - Draft" in mixed.map(tiles=None, notice="Draft").get_root().render()
+
+
+def test_repr_one_line_and_html_escaped_with_hostile_names() -> None:
+    hostile = "<img src=x onerror=alert(1)>\n"
+    a, b = box(30, 48, 31, 49), box(30.5, 48, 31.5, 49)
+    regions = regions_frame((hostile, box(29, 47, 33, 50)))
+    d = diff(snap(a, D1, source=hostile), snap(b, D2, source=hostile), regions=regions)
+    text = repr(d)
+    assert text.splitlines() == [text] and "alert(1)>\\x0a/russian_control" in text
+    page = d._repr_html_()
+    assert "<img" not in page and "\n" not in page
+    assert page.count("&lt;img src=x onerror=alert(1)&gt;\\x0a") == 2  # caption and region row
+    assert "<th>Net km²</th>" in page and "<td>Total</td>" in page

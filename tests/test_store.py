@@ -9,6 +9,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import platformdirs
 import pyarrow.parquet as pq
@@ -448,3 +449,94 @@ def test_second_writer_waits_then_fails(store_dir: Path) -> None:
         report = store.ingest([box_snapshot()])
         timer.join()
     assert report.added == [("isw", "russian_advances", D1)]
+
+
+# --- notebook API: timeseries, timeline map ---------------------------------------------
+
+
+def test_timeseries_method_matches_geo_timeseries(store_dir: Path) -> None:
+    from geo.stats import timeseries
+
+    store = open_store(store_dir)
+    store.ingest([box_snapshot(D1), box_snapshot(D5, width_deg=0.5), box_snapshot(D10)])
+    frame = store.timeseries("russian_advances", start=D5)
+    assert list(frame["date"]) == [D5, D10]
+    assert frame["area_km2"].tolist() == pytest.approx([CELL_KM2 / 2, CELL_KM2], rel=1e-3)
+    assert frame.equals(timeseries(store, "russian_advances", start=D5))
+    with pytest.raises(SnapshotNotFoundError):
+        store.timeseries("contested")
+
+
+def capture_timeline(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """Replace the timeline renderer by one that records what it is given."""
+    import folium
+
+    import geo.render.timeline
+
+    seen: dict[str, Any] = {}
+
+    def fake(series: dict[str, list[Snapshot]], **kw: Any) -> folium.Map:
+        seen.update(series=series, **kw)
+        return folium.Map(tiles=None)
+
+    monkeypatch.setattr(geo.render.timeline, "timeline_map", fake)
+    return seen
+
+
+def test_map_is_a_timeline_of_the_range(store_dir: Path) -> None:
+    import folium
+
+    store = open_store(store_dir)
+    store.ingest([box_snapshot(D1), box_snapshot(D5, width_deg=0.5), box_snapshot(D10)])
+    store.ingest([box_snapshot(D5, layer="contested")])
+    fmap = store.map("russian_advances", start=D5, tiles=None)
+    assert isinstance(fmap, folium.Map)
+    page = fmap.get_root().render()
+    assert "russian_advances (isw)" in page and "SYNTHETIC SAMPLE DATA" not in page
+    both = store.map(["russian_advances", "contested"], tiles=None, title="Mine").get_root()
+    assert "Mine" in both.render() and "russian_advances (isw)" not in both.render()
+
+
+def test_map_passes_the_range_and_options(store_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen = capture_timeline(monkeypatch)
+    store = open_store(store_dir)
+    store.ingest([box_snapshot(D1), box_snapshot(D5, width_deg=0.5), box_snapshot(D10)])
+    store.ingest([box_snapshot(D5, layer="contested")])
+    store.map("russian_advances", start=D5, tiles=None, tolerance_m=0)
+    assert [s.date for s in seen["series"]["russian_advances"]] == [D5, D10]
+    assert seen["series"]["russian_advances"][0].area_km2 == pytest.approx(CELL_KM2 / 2, rel=1e-3)
+    assert (seen["tiles"], seen["tolerance_m"], seen["notice"]) == (None, 0, None)
+    assert seen["title"] == "russian_advances (isw)"
+    store.map(["russian_advances", "contested"], end=D5, title="Mine", notice="Draft")
+    assert list(seen["series"]) == ["russian_advances", "contested"]
+    assert [s.date for s in seen["series"]["russian_advances"]] == [D1, D5]
+    assert (seen["title"], seen["notice"]) == ("Mine", "Draft")
+
+
+def test_map_of_sample_says_synthetic(store_dir: Path) -> None:
+    from geo.sample import SAMPLE_NOTICE
+
+    store = open_store(store_dir)
+    store.ingest([box_snapshot(D1, source="sample"), box_snapshot(D5, source="sample")])
+    assert SAMPLE_NOTICE in store.map("russian_advances", tiles=None).get_root().render()
+
+
+def test_map_errors_name_the_fix(store_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen = capture_timeline(monkeypatch)
+    store = open_store(store_dir)
+    store.ingest([box_snapshot(D1), box_snapshot(D5, source="deepstate")])
+    with pytest.raises(StoreError, match=r"several sources.*pass source="):
+        store.map("russian_advances")
+    store.map("russian_advances", source="deepstate")
+    assert [s.source for s in seen["series"]["russian_advances"]] == ["deepstate"]
+    with pytest.raises(SnapshotNotFoundError, match="between 2024-01-06 and the last"):
+        store.map("russian_advances", start=dt.date(2024, 1, 6))
+
+
+def test_map_escapes_hostile_layer_names(store_dir: Path) -> None:
+    hostile = "<img src=x onerror=alert(1)>"
+    store = open_store(store_dir)
+    store.ingest([box_snapshot(D1, layer=hostile, source=hostile)])
+    page = store.map(hostile, tiles=None).get_root().render()
+    assert "<img src=x" not in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in store._repr_html_()

@@ -1,0 +1,431 @@
+"""Timeline map: the multi-date encoding, HTML fragments, and the page in Chromium."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from shapely.geometry import MultiPolygon, Polygon, box
+from shapely.geometry.base import BaseGeometry
+
+from geo.errors import GeoError
+from geo.geometry import HygieneReport, geodesic_area_km2
+from geo.render.assets import save_html
+from geo.render.encode import (
+    ALPHABET,
+    _apply_ops,
+    _date_ops,
+    chunk_ring,
+    decode_ints,
+    decode_series,
+    encode_ints,
+    encode_series,
+    prepare_geometry,
+)
+from geo.render.timeline import build_timeline, timeline_map
+from geo.snapshot import Provenance, Snapshot, make_features
+
+EVIL = "<img src=x onerror=alert(1)>"
+D0 = dt.date(2024, 7, 1)
+
+
+def blob(n: int = 400, *, bump: float = 0.0, at: int = 100, cx: float = 37.0) -> Polygon:
+    """A wiggly ring of ``n`` vertices; ``bump`` pushes a few vertices near ``at`` out."""
+    t = np.linspace(0, 2 * np.pi, n, endpoint=False)
+    r = 0.5 + 0.02 * np.sin(7 * t) + 0.01 * np.cos(23 * t)
+    r[at : at + 3] += bump
+    return Polygon(np.column_stack([cx + r * np.cos(t) * 1.5, 48 + r * np.sin(t)]))
+
+
+def expected(geometry: BaseGeometry, *, precision: int = 5, tolerance_deg: float = 0.0005) -> Any:
+    """What decoding should give: the prepared rings as shapely polygons."""
+    polys = [
+        Polygon(rings[0] / 10.0**precision, [r / 10.0**precision for r in rings[1:]])
+        for rings in prepare_geometry(geometry, precision=precision, tolerance_deg=tolerance_deg)
+    ]
+    return MultiPolygon(polys) if len(polys) != 1 else polys[0]
+
+
+def same(a: BaseGeometry, b: BaseGeometry) -> bool:
+    return bool(shapely.equals_exact(shapely.normalize(a), shapely.normalize(b), tolerance=1e-9))
+
+
+def snap(day: int, geometry: BaseGeometry, *, layer: str = "russian_control",
+         source: str = "test") -> Snapshot:  # fmt: skip
+    return Snapshot(
+        source=source,
+        layer=layer,
+        date=D0 + dt.timedelta(days=day),
+        features=make_features([geometry]),
+        provenance=Provenance(path=f"day{day}.geojson"),
+        hygiene=HygieneReport(n_input=1, n_output=1),
+    )
+
+
+def page_data(text: str) -> dict[str, Any]:
+    match = re.search(r'<script type="application/json" id="[^"]+-data">(.*?)</script>', text)
+    assert match, "the timeline data block is in the page"
+    data: dict[str, Any] = json.loads(match.group(1))
+    return data
+
+
+# --- encoding -----------------------------------------------------------------------------
+
+
+@given(st.lists(st.integers(min_value=-(2**45), max_value=2**45), max_size=200))
+@settings(max_examples=200, deadline=None)
+def test_varint_round_trip_uses_only_safe_characters(values: list[int]) -> None:
+    text = encode_ints(values)
+    assert set(text) <= set(ALPHABET)
+    assert decode_ints(text).tolist() == values
+
+
+tokens = st.lists(st.integers(min_value=0, max_value=40), max_size=60)
+
+
+@given(tokens, tokens)
+@settings(max_examples=300, deadline=None)
+def test_date_edits_rebuild_the_next_token_list(previous: list[int], current: list[int]) -> None:
+    ops = _date_ops(previous, current)
+    assert _apply_ops(previous, decode_ints(encode_ints(ops))) == current
+    if previous == current and current:
+        assert ops == [len(current), 0, 0], "an unchanged date is one 'keep'"
+
+
+boxes = st.lists(
+    st.tuples(st.floats(30, 40), st.floats(45, 50), st.floats(0.001, 2), st.floats(0.001, 2)),
+    min_size=0,
+    max_size=4,
+)
+
+
+@given(st.lists(boxes, min_size=1, max_size=5), st.sampled_from([0.0, 0.0005, 0.01]))
+@settings(max_examples=40, deadline=None)
+def test_random_box_unions_round_trip(days: list[Any], tolerance: float) -> None:
+    series = [shapely.union_all([box(x, y, x + w, y + h) for x, y, w, h in day]) for day in days]
+    encoded = encode_series(series, tolerance_deg=tolerance)
+    for original, got in zip(series, decode_series(encoded.data), strict=True):
+        want = expected(original, tolerance_deg=tolerance)
+        assert got.is_empty if want.is_empty else same(got, want)
+
+
+def test_small_deltas_take_one_character() -> None:
+    assert len(encode_ints([0, 1, -1, 15, -16])) == 5
+    assert len(encode_ints([16, -17, 511])) == 6
+
+
+def test_corrupt_encoding_is_a_geo_error() -> None:
+    with pytest.raises(GeoError, match="corrupt"):
+        decode_ints("AB!")
+    with pytest.raises(GeoError, match="corrupt"):
+        decode_ints(encode_ints([1000])[:-1])  # ends mid-value
+
+
+def test_decode_equals_simplified_quantized_input() -> None:
+    a = np.linspace(0, 2 * np.pi, 50, endpoint=False)
+    holed = Polygon(
+        blob(300).exterior, [np.column_stack([36.9 + 0.1 * np.cos(a), 48 + 0.1 * np.sin(a)])]
+    )
+    series = [
+        blob(400),
+        blob(400, bump=0.05),
+        MultiPolygon([blob(200, cx=35.0), holed]),
+        Polygon(),
+        None,
+        blob(400, bump=0.05),
+    ]
+    encoded = encode_series(series)
+    decoded = decode_series(json.loads(encoded.to_json()))
+    assert len(decoded) == len(series) == encoded.n_dates
+    for original, got in zip(series, decoded, strict=True):
+        if original is None or original.is_empty:
+            assert got.is_empty
+        else:
+            assert same(got, expected(original)), "decode(encode(x)) == simplify+quantize(x)"
+    parts = shapely.get_parts(decoded[2])
+    assert len(parts) == 2 and len(parts[1].interiors) == 1
+
+
+def test_identical_dates_are_stored_once() -> None:
+    one = encode_series([blob(400)], tolerance_deg=0)
+    many = encode_series([blob(400)] * 50, tolerance_deg=0)
+    assert many.n_unique_chunks == one.n_unique_chunks
+    assert many.n_vertices_stored == one.n_vertices_stored == 400
+    assert many.n_chunk_refs == 50 * one.n_chunk_refs
+    assert many.bytes - one.bytes < 50 * 12, "an unchanged date costs a few bytes"
+
+
+def test_local_change_stores_only_the_chunks_it_touches() -> None:
+    encoded = encode_series([blob(400), blob(400, bump=0.03, at=200)], tolerance_deg=0)
+    new_vertices = encoded.n_vertices_stored - 400
+    assert 3 <= new_vertices < 40, f"a 3-vertex change stored {new_vertices} new vertices"
+    assert encoded.worst_area_error_pct < 0.01
+
+
+def test_chunks_do_not_depend_on_the_ring_start() -> None:
+    ring = prepare_geometry(blob(500), tolerance_deg=0)[0][0]
+    chunks = chunk_ring(ring, mean_vertices=4)
+    rotated = chunk_ring(np.roll(ring, 123, axis=0), mean_vertices=4)
+    assert [c.tolist() for c in chunks] == [c.tolist() for c in rotated]
+    assert np.array_equal(np.concatenate(chunks), np.roll(ring, -int(np.argmax(
+        (np.concatenate(chunks)[0] == ring).all(axis=1))), axis=0))  # fmt: skip
+    assert 50 < len(chunks) < 250, "about one cut per 4 vertices"
+
+
+def test_area_error_is_measured_against_the_original() -> None:
+    series = [blob(2000, bump=0.01 * k, at=10 * k) for k in range(5)]
+    encoded = encode_series(series, tolerance_deg=0.0005)
+    originals = geodesic_area_km2(series)
+    decoded = geodesic_area_km2(decode_series(encoded.data))
+    errors = 100 * np.abs(decoded - originals) / originals
+    assert np.allclose(encoded.area_error_pct, errors)
+    assert np.allclose(encoded.area_km2, originals)
+    assert 0 < encoded.worst_area_error_pct < 0.1
+    coarse = encode_series(series, tolerance_deg=0.05)
+    assert coarse.worst_area_error_pct > encoded.worst_area_error_pct, "the error is real"
+    assert coarse.n_vertices_drawn < encoded.n_vertices_drawn
+
+
+def test_collapsed_rings_are_counted() -> None:
+    tiny_hole = [(37.0, 48.0), (37.000001, 48.0), (37.0, 48.000001)]
+    poly = Polygon(box(36, 47, 38, 49).exterior, [tiny_hole])
+    specks = MultiPolygon([box(36, 47, 38, 49), box(39, 47, 39.000001, 47.000001)])
+    encoded = encode_series([poly, specks], tolerance_deg=0)
+    assert encoded.n_rings_dropped == 2
+    assert [len(list(shapely.get_parts(g))) for g in decode_series(encoded.data)] == [1, 1]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [({"precision": 9}, "precision"), ({"tolerance_deg": -1.0}, "tolerance"),
+     ({"chunk_mean_vertices": 1}, "chunk_mean_vertices"), ({"areas_km2": [1.0, 2.0]}, "areas")],
+)  # fmt: skip
+def test_bad_parameters_are_geo_errors(kwargs: dict[str, Any], match: str) -> None:
+    with pytest.raises(GeoError, match=match):
+        encode_series([blob(50)], **kwargs)
+
+
+def test_unknown_format_version_is_refused() -> None:
+    data = dict(encode_series([blob(50)]).data, format=99)
+    with pytest.raises(GeoError, match="rebuild the page"):
+        decode_series(data)
+
+
+# --- timeline and HTML fragments ---------------------------------------------------------------
+
+
+def two_layers() -> dict[str, list[Snapshot]]:
+    control = [snap(d, blob(300, bump=0.01 * d, at=5 * d)) for d in range(6)]
+    grey = [snap(d, box(38, 47, 38.2 + 0.05 * d, 47.3), layer="contested") for d in (2, 4, 7)]
+    return {"Russian control": control, "Grey zone": grey}
+
+
+def test_timeline_joins_all_dates_of_all_layers() -> None:
+    timeline = build_timeline(two_layers())
+    assert timeline.dates == tuple(D0 + dt.timedelta(days=d) for d in (0, 1, 2, 3, 4, 5, 7))
+    assert [layer.name for layer in timeline.layers] == ["Russian control", "Grey zone"]
+    assert timeline.layers[1].colour == "#a6a6a6"  # palette colour of 'contested'
+    assert timeline.worst_area_error_pct < 0.1
+    west, south, east, _ = timeline.bounds or (0, 0, 0, 0)
+    assert west < 36.5 and east == pytest.approx(38.55) and south == pytest.approx(47.0)
+
+
+def test_single_list_is_split_by_layer() -> None:
+    snaps = [snap(0, blob(50)), snap(1, blob(50)), snap(0, box(38, 47, 39, 48), layer="contested")]
+    timeline = build_timeline(snaps)
+    assert [(layer.name, len(layer.dates)) for layer in timeline.layers] == [
+        ("russian_control", 2), ("contested", 1)]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("series", "match"),
+    [([], "no snapshots"), ({"x": []}, "'x' has no snapshots"),
+     ([snap(0, blob(50)), snap(0, blob(60))], "two snapshots for 2024-07-01")],
+)  # fmt: skip
+def test_bad_series_are_geo_errors(series: Any, match: str) -> None:
+    with pytest.raises(GeoError, match=match):
+        build_timeline(series)
+
+
+def test_page_has_controls_label_chart_and_decodable_data(tmp_path: Path) -> None:
+    fmap = timeline_map(two_layers(), title="Control over time", tiles=None,
+                        attribution="Data: test")  # fmt: skip
+    text = save_html(fmap, tmp_path / "timeline.html").read_text(encoding="utf-8")
+    for act in ("first", "prev", "play", "next", "last"):
+        assert f'data-act="{act}"' in text
+    assert re.search(r'<input type="range" class="geo-tl-slider" min="0" max="6"', text)
+    assert '<span class="geo-tl-date" aria-live="polite">2024-07-08</span>' in text
+    assert text.count("<polyline") == 2, "one area curve per layer"
+    assert "Control over time" in text and "Data: test" in text
+    assert "tile.openstreetmap" not in text
+    assert "cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js" in text
+    assert "jquery" not in text and "bootstrap" not in text, "only Leaflet is needed"
+    data = page_data(text)
+    assert [layer["name"] for layer in data["layers"]] == ["Russian control", "Grey zone"]
+    assert np.cumsum(decode_ints(data["layers"][1]["at"])).tolist() == [2, 4, 6]
+    control = two_layers()["Russian control"]
+    for snapshot, got in zip(control, decode_series(data["layers"][0]["enc"]), strict=True):
+        assert same(got, expected(snapshot.geometry, tolerance_deg=50 / 111_320))
+    assert data["layers"][0]["area_km2"][0] == pytest.approx(control[0].area_km2, abs=0.05)
+
+
+def test_default_tiles_and_regions(tmp_path: Path) -> None:
+    regions = gpd.GeoDataFrame({"region": ["Donetsk"]}, geometry=[box(37, 47, 39, 49)], crs=4326)
+    text = timeline_map(two_layers(), regions=regions).get_root().render()
+    assert "tile.openstreetmap.org" in text
+    assert "Donetsk" in text and "4 4" in text  # dashed region outline with its name
+
+
+def test_untrusted_text_is_escaped() -> None:
+    breakout = "</script><script>alert(2)</script>"
+    series = {EVIL: [snap(0, blob(50), source=EVIL)], breakout: [snap(1, blob(60))]}
+    regions = gpd.GeoDataFrame({"region": [EVIL]}, geometry=[box(36, 47, 39, 49)], crs=4326)
+    text = timeline_map(series, title=EVIL, notice=EVIL, attribution=EVIL, regions=regions,
+                        tiles=None).get_root().render()  # fmt: skip
+    assert EVIL not in text and breakout not in text and "<script>alert" not in text
+    assert "&lt;img src=x onerror=alert(1)&gt;" in text
+    names = [layer["name"] for layer in page_data(text)["layers"]]
+    assert names == [EVIL, breakout], "JSON escaping loses nothing"
+
+
+# --- in the browser ----------------------------------------------------------------------------
+
+
+def path_d(page: Any, layer: int = 0) -> str:
+    return str(page.locator(f"path.geo-tl-layer-{layer}").get_attribute("d") or "")
+
+
+def test_steps_slider_and_play_in_chromium(browser: Any, tmp_path: Path) -> None:
+    out = save_html(timeline_map(two_layers(), tiles=None, title="t"), tmp_path / "tl.html")
+    page = browser.open(out)
+    label = page.locator(".geo-tl-date")
+    assert label.inner_text() == "2024-07-08"
+    assert page.locator(".geo-tl-area").first.inner_text().endswith("(as of 2024-07-06)")
+    last_d = path_d(page)
+    assert last_d.count("M") == 1 and last_d.count("L") > 20, "one ring of the blob is drawn"
+    grey_d = path_d(page, 1)
+    page.click(".geo-tl-prev")
+    assert label.inner_text() == "2024-07-06", "no date of either layer on 07-07"
+    assert path_d(page) == last_d, "control of 07-06 was already shown"
+    assert path_d(page, 1) not in ("", grey_d), "grey zone of 07-05 shown on 07-06"
+    assert page.locator(".geo-tl-area").nth(1).inner_text().endswith("(as of 2024-07-05)")
+    page.click(".geo-tl-prev")
+    assert label.inner_text() == "2024-07-05"
+    assert path_d(page) != last_d, "the drawn path changed"
+    page.click(".geo-tl-first")
+    assert label.inner_text() == "2024-07-01"
+    assert path_d(page, 1) in ("", "M0 0"), "grey zone has no data before its first date"
+    assert "no data yet" in page.locator(".geo-tl-area").nth(1).inner_text()
+    page.locator(".geo-tl-slider").fill("3")
+    assert label.inner_text() == "2024-07-04"
+    page.keyboard.press("Escape")
+    page.select_option(".geo-tl-speed", "40")
+    page.click(".geo-tl-first")
+    page.click(".geo-tl-play")
+    page.wait_for_function("document.querySelector('.geo-tl-date').textContent >= '2024-07-03'")
+    assert page.locator(".geo-tl-play").get_attribute("aria-label") == "Pause"
+    page.wait_for_function("document.querySelector('.geo-tl-date').textContent == '2024-07-08'")
+    page.wait_for_function("document.querySelector('.geo-tl-play').ariaLabel == 'Play'")
+    shot = browser.screenshot("timeline-map")
+    assert shot.stat().st_size > 5_000
+
+
+def test_chart_click_jumps_to_date(browser: Any, tmp_path: Path) -> None:
+    out = save_html(timeline_map(two_layers(), tiles=None), tmp_path / "tl.html")
+    page = browser.open(out)
+    chart = page.locator(".geo-tl-chart")
+    box_ = chart.bounding_box()
+    assert box_ is not None
+    page.mouse.click(box_["x"] + 1, box_["y"] + 5)
+    assert page.locator(".geo-tl-date").inner_text() == "2024-07-01"
+    cursor = page.locator(".geo-tl-cursor").get_attribute("style") or ""
+    assert "left: 0%" in cursor
+
+
+def test_tooltip_text_runs_nothing_in_chromium(browser: Any, tmp_path: Path) -> None:
+    series = {EVIL: [snap(0, box(36, 47, 38, 49), source=EVIL)]}
+    out = save_html(timeline_map(series, tiles=None, title=EVIL), tmp_path / "evil.html")
+    page = browser.open(out)
+    dialogs: list[str] = []
+
+    def on_dialog(dialog: Any) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    page.locator("path.geo-tl-layer-0").hover()
+    tooltip = page.locator(".leaflet-tooltip")
+    tooltip.wait_for()
+    assert EVIL in tooltip.inner_text() and "source: " + EVIL in tooltip.inner_text()
+    assert page.locator("img[src=x]").count() == 0 and not dialogs
+    assert EVIL in page.locator(".geo-title").inner_text()
+
+
+def test_offline_page_runs_with_all_network_blocked(browser: Any, tmp_path: Path) -> None:
+    fmap = timeline_map(two_layers(), tiles=None)
+    out = save_html(fmap, tmp_path / "offline.html", offline=True)
+    text = out.read_text(encoding="utf-8")
+    assert not re.search(r"<(script|link)\b[^>]*(src|href)=\S*//", text), "no external tags"
+    page = browser.open(out, offline=True)
+    assert page.locator(".geo-tl-date").inner_text() == "2024-07-08"
+    page.click(".geo-tl-first")
+    assert page.locator(".geo-tl-date").inner_text() == "2024-07-01"
+    assert path_d(page) != ""
+    assert not browser.served_assets
+
+
+# --- real data ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def deepstate_page(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    from geo.io import read_many
+
+    paths = sorted((shared_data / "control/deepstate/daily").glob("*.geojson.gz"))
+    result = read_many(paths)
+    result.raise_for_problems()
+    start = time.perf_counter()
+    timeline = build_timeline(result.snapshots)
+    out = save_html(timeline_map(timeline, tiles=None), tmp_path_factory.mktemp("ds") / "ds.html")
+    return timeline, out, time.perf_counter() - start
+
+
+@pytest.mark.realdata
+def test_deepstate_archive_fits_budget_and_error(deepstate_page: Any) -> None:
+    """All 769 dates (about 20 s: reading 8 s, encoding and area checks 12 s)."""
+    timeline, out, build_s = deepstate_page
+    assert len(timeline.dates) == 769
+    assert out.stat().st_size <= 3_000_000
+    assert timeline.worst_area_error_pct < 0.1
+    encoded = timeline.layers[0].encoded
+    assert encoded.n_rings_dropped == 0
+    assert encoded.n_vertices_stored < encoded.n_vertices_drawn / 20, "boundaries are shared"
+    print(f"DeepState timeline: {out.stat().st_size:,} bytes, worst area error "
+          f"{timeline.worst_area_error_pct:.5f} %, built in {build_s:.1f} s")  # fmt: skip
+
+
+@pytest.mark.realdata
+def test_deepstate_page_steps_in_chromium(deepstate_page: Any, browser: Any) -> None:
+    # Speed is measured by benchmarks/bench_timeline.py; here: every step draws a new date.
+    timeline, out, _ = deepstate_page
+    page = browser.open(out)
+    assert page.locator(".geo-tl-date").inner_text() == "2026-08-22"
+    labels = page.evaluate(
+        """() => { const t = window.geoTimeline, out = []; t.show(0);
+        for (let i = 0; i < 30; i++) { t.step(1);
+          out.push(document.querySelector('.geo-tl-date').textContent); }
+        t.show(700); return out; }"""
+    )
+    assert labels == [d.isoformat() for d in timeline.dates[1:31]]
+    assert page.locator(".geo-tl-date").inner_text() == timeline.dates[700].isoformat()
+    browser.screenshot("timeline-deepstate")

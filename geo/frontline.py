@@ -47,6 +47,7 @@ from shapely.geometry import MultiLineString, Polygon, mapping
 from shapely.geometry.base import BaseGeometry
 
 from geo.errors import GeoError, InputFormatError, RegionError, ValidationError
+from geo.fsutil import write_text_atomic
 from geo.geometry import ALBERS_UA, GEOD, WGS84, check_lonlat, geodesic_area_km2, polygonal_part
 from geo.geometry import to_equal_area as _to_albers
 from geo.snapshot import Snapshot
@@ -431,12 +432,9 @@ def write_geojson(frontlines: Sequence[Frontline], path: str | Path) -> None:
         {"type": "FeatureCollection", "features": [f.to_geojson() for f in frontlines]},
         ensure_ascii=False,
     )
-    tmp = target.with_name(f".{target.name}.tmp")
     try:
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(target)
+        write_text_atomic(target, text)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise GeoError(f"{target}: cannot write the front ({exc}); check the folder") from exc
 
 

@@ -35,6 +35,7 @@ from shapely.geometry import shape
 from geo import archives, deepstate, esri, kml
 from geo.dates import DateFound, find_date_attribute, parse_date, resolve_date
 from geo.errors import DateError, GeoError, InputFormatError, LayerError, ValidationError
+from geo.fsutil import write_atomic
 from geo.geometry import clean_geometries
 from geo.layers import CANONICAL_LAYERS, LayerMatch, resolve_layer
 from geo.snapshot import Provenance, Snapshot, make_features
@@ -587,12 +588,11 @@ def write_geojson(snapshots: Sequence[Snapshot], path: Path) -> None:
                     "geometry": json.loads(shapely.to_geojson(geom)),
                 }
             )
-    text = json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False)
-    opener: Callable[..., Any] = gzip.open if path.name.endswith(".gz") else open
-    tmp = path.with_name(f".{path.name}.tmp")
-    with opener(tmp, "wt", encoding="utf-8") as handle:
-        handle.write(text)
-    tmp.replace(path)
+    data = json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False)
+    encoded = data.encode("utf-8")
+    if path.name.endswith(".gz"):
+        encoded = gzip.compress(encoded, mtime=0)
+    write_atomic(path, lambda handle: handle.write(encoded))
 
 
 __all__ = ["ReadResult", "is_supported", "iter_input_files", "read", "read_many", "write_geojson"]

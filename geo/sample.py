@@ -25,6 +25,8 @@ import shapely
 from shapely.geometry import Point, Polygon, box, mapping
 from shapely.geometry.base import BaseGeometry
 
+from geo.fsutil import write_text_atomic
+
 #: Text every map made from the sample must show.
 SAMPLE_NOTICE = "SYNTHETIC SAMPLE DATA - invented shapes, not real territorial control"
 SAMPLE_SOURCE = "sample"
@@ -175,9 +177,7 @@ def build_sample(out_dir: str | Path) -> list[Path]:
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    write_text_atomic(path, json.dumps(data, indent=1, sort_keys=True) + "\n")
 
 
 def sample_dir() -> Path:

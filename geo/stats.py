@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from geo.diff import AREA_METHOD, DEFAULT_MIN_AREA_KM2, DEFAULT_MIN_WIDTH_M, diff_series
-from geo.errors import SnapshotNotFoundError, StoreError
+from geo.fsutil import write_text_atomic
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -84,37 +83,14 @@ def timeseries(
     SnapshotNotFoundError
         If the store holds no snapshot of the layer in the range.
     """
-    rows = store.snapshots(layer=layer, source=source, start=start, end=end)
-    if rows.empty:
-        raise SnapshotNotFoundError(
-            f"no {layer} snapshots{f' of {source}' if source else ''} in {store.path} "
-            f"between {start or 'the first'} and {end or 'the last'} date; see 'geo list'"
-        )
-    sources = sorted(set(rows["source"]))
-    if len(sources) > 1:
-        raise StoreError(
-            f"{layer} is held by several sources ({', '.join(sources)}); pass --source"
-        )
-    chosen = sources[0]
-    dates: list[dt.date] = sorted(rows["date"])
-    read: Callable[[dt.date], Any] = lambda day: store.get(layer, day, source=chosen)  # noqa: E731
-    snapshots = _iterate(dates, read, progress=progress)
+    snapshots = store.series(layer, source=source, start=start, end=end, progress=progress)
+    dates = [s.date for s in snapshots]
     diffs = diff_series(
         snapshots, regions=regions, min_area_km2=min_area_km2, min_width_m=min_width_m
     )
     frame = _frame(dates, diffs, snapshots)
-    frame.attrs.update({"source": chosen, "layer": layer, "method": AREA_METHOD})
+    frame.attrs.update({"source": snapshots[0].source, "layer": layer, "method": AREA_METHOD})
     return frame
-
-
-def _iterate(
-    dates: Sequence[dt.date], read: Callable[[dt.date], Any], *, progress: bool
-) -> list[Any]:
-    if not progress:
-        return [read(day) for day in dates]
-    from tqdm import tqdm
-
-    return [read(day) for day in tqdm(dates, desc="reading", unit="snapshot", leave=False)]
 
 
 def _frame(dates: list[dt.date], diffs: list[Any], snapshots: list[Any]) -> pd.DataFrame:
@@ -182,8 +158,5 @@ def write_timeseries(frame: pd.DataFrame, path: str | Path | None, *, fmt: str =
     else:
         raise ValueError(f"unknown format {fmt!r}; use csv or json")
     if path is not None:
-        target = Path(path)
-        tmp = target.with_name(f".{target.name}.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(target)
+        write_text_atomic(path, text)
     return text

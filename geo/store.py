@@ -25,10 +25,9 @@ import html
 import json
 import os
 import re
-import secrets
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path, PurePosixPath
 from typing import IO, TYPE_CHECKING, Any
 
@@ -45,6 +44,7 @@ else:
     import fcntl
 
 from geo.errors import DuplicateSnapshotError, SnapshotNotFoundError, StoreError
+from geo.fsutil import write_atomic
 from geo.geometry import WGS84, HygieneReport
 from geo.snapshot import FEATURE_COLUMNS, Provenance, Snapshot, make_features, map_notice
 
@@ -139,7 +139,7 @@ def open_store(
         try:
             root.mkdir(parents=True, exist_ok=True)  # snapshots/ comes with the first file
             marker = {"format": STORE_FORMAT, "version": STORE_VERSION}
-            _write_atomic(root / MARKER_NAME, lambda f: f.write(json.dumps(marker).encode()))
+            write_atomic(root / MARKER_NAME, lambda f: f.write(json.dumps(marker).encode()))
         except OSError as err:
             raise StoreError(f"cannot create a store at {root}: {err}; check permissions") from err
     store = Store(root, lock_timeout_s=lock_timeout_s)
@@ -263,6 +263,44 @@ class Store:
         _, position = max(zip(hits["date"], hits.index, strict=True))
         return self._read(self._records[int(position)])
 
+    def series(
+        self,
+        layer: str,
+        *,
+        source: str | None = None,
+        start: dt.date | None = None,
+        end: dt.date | None = None,
+        progress: bool = False,
+    ) -> list[Snapshot]:
+        """Every stored snapshot of one layer and source in a date range, oldest first.
+
+        ``progress=True`` shows a progress bar on stderr while they are read.
+
+        Raises
+        ------
+        SnapshotNotFoundError
+            If there is none in the range.
+        StoreError
+            If several sources hold the layer and ``source`` is not given.
+        """
+        rows = self.snapshots(layer=layer, source=source, start=start, end=end)
+        if rows.empty:
+            raise SnapshotNotFoundError(
+                f"no snapshots of layer {layer!r}{f' of source {source!r}' if source else ''} "
+                f"between {start or 'the first'} and {end or 'the last'} date in store "
+                f"{self.path}; see 'geo list'"
+            )
+        sources = sorted(set(rows["source"]))
+        if len(sources) > 1:
+            raise StoreError(
+                f"several sources hold layer {layer!r} in store {self.path}: "
+                f"{', '.join(sources)}; pass source= (CLI: --source) to pick one"
+            )
+        days: Iterable[dt.date] = sorted(rows["date"])
+        if progress:
+            days = tqdm(days, desc="reading", unit="snapshot", leave=False, file=sys.stderr)
+        return [self.get(layer, day, source=sources[0]) for day in days]
+
     def timeseries(self, layer: str, **kw: Any) -> pd.DataFrame:
         """Area, gross change and regional shares of ``layer`` for every stored date.
 
@@ -313,19 +351,7 @@ class Store:
         names = [layer] if isinstance(layer, str) else list(layer)
         series: dict[str, list[Snapshot]] = {}
         for name in names:
-            rows = self.snapshots(layer=name, source=source, start=start, end=end)
-            if rows.empty:
-                raise SnapshotNotFoundError(
-                    f"no snapshots of layer {name!r} between {start or 'the first'} and "
-                    f"{end or 'the last'} date in store {self.path}; see store.snapshots()"
-                )
-            sources = sorted(set(rows["source"]))
-            if len(sources) > 1:
-                raise StoreError(
-                    f"several sources hold layer {name!r} in store {self.path}: "
-                    f"{', '.join(sources)}; pass source= to pick one"
-                )
-            series[name] = [self.get(name, day, source=sources[0]) for day in rows["date"]]
+            series[name] = self.series(name, source=source, start=start, end=end)
         shown = sorted({s.source for snaps in series.values() for s in snaps})
         kw.setdefault("title", f"{', '.join(names)} ({', '.join(shown)})")
         fmap: folium.Map = timeline_map(series, notice=map_notice(shown, notice), **kw)
@@ -467,7 +493,7 @@ class Store:
         frame = make_features(snap.features.geometry.to_numpy(), *columns)
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
-            _write_atomic(target, lambda f: frame.to_parquet(f, index=False))
+            write_atomic(target, lambda f: frame.to_parquet(f, index=False))
         except OSError as err:
             raise StoreError(f"cannot write {target}: {err}; check space and permissions") from err
         prov = snap.provenance.to_dict()
@@ -486,7 +512,7 @@ class Store:
     def _write_catalog(self, table: pa.Table) -> None:
         target = self.path / CATALOG_NAME
         try:
-            _write_atomic(target, lambda f: pq.write_table(table, f))
+            write_atomic(target, lambda f: pq.write_table(table, f))
         except OSError as err:
             raise StoreError(
                 f"cannot write {target}: {err}; the store is unchanged - check free space and "
@@ -604,21 +630,6 @@ def _try_lock(handle: IO[bytes]) -> bool:
     except OSError as err:  # e.g. ENOLCK on some network file systems
         raise StoreError(f"cannot lock {handle.name}: {err}; use a local disk") from err
     return True
-
-
-def _write_atomic(target: Path, write: Callable[[IO[bytes]], object]) -> None:
-    """Write via a temporary file in the same folder, fsync, then rename."""
-    tmp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
-    try:
-        with tmp.open("wb") as handle:
-            write(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)  # noqa: PTH105 - tests patch os.replace
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
 
 
 def _slug(name: str) -> str:

@@ -206,8 +206,12 @@ def test_snapshot_input_and_outputs(tmp_path: Path) -> None:
     data = json.loads(out.read_text(encoding="utf-8"))
     assert data["type"] == "FeatureCollection" and len(data["features"]) == 1
     assert [p.name for p in tmp_path.iterdir()] == ["front.geojson"]  # no temp file left
+
+    nested = tmp_path / "new" / "front.geojson"
+    write_geojson([front], nested)  # missing folders are created
+    assert nested.is_file()
     with pytest.raises(GeoError, match="cannot write"):
-        write_geojson([front], tmp_path / "missing" / "front.geojson")
+        write_geojson([front], out / "front.geojson")  # a file where a folder must be
 
 
 def test_empty_area_has_no_front() -> None:

@@ -33,6 +33,7 @@ from branca.element import Element
 from platformdirs import user_cache_path
 
 from geo.errors import GeoError
+from geo.fsutil import write_text_atomic
 
 REGISTRY = "https://registry.npmjs.org"
 CACHE_ENV = "GEO_ASSET_CACHE"
@@ -466,18 +467,4 @@ def save_html(
     text = fmap_or_html if isinstance(fmap_or_html, str) else fmap_or_html.get_root().render()
     if offline:
         text = inline_assets(text, cache_dir=cache_dir)
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        # mkstemp creates 0600; a published map should get the usual umask-based mode.
-        umask = os.umask(0)
-        os.umask(umask)
-        Path(tmp).chmod(0o666 & ~umask)
-        Path(tmp).replace(target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
+    return write_text_atomic(path, text)

@@ -174,16 +174,7 @@ def _timeline(
     start, end = request.dates
     series: dict[str, list[Snapshot]] = {}
     for layer in request.layers:
-        rows = store.snapshots(layer=layer, source=request.source, start=start, end=end)
-        sources = sorted(set(rows["source"]))
-        if len(sources) > 1:
-            raise ValidationError(
-                f"{layer} is held by several sources",
-                [f"pass --source (one of {', '.join(sources)})"],
-            )
-        series[layer] = [
-            store.get(layer, day, source=request.source) for day in sorted(rows["date"])
-        ]
+        series[layer] = store.series(layer, source=request.source, start=start, end=end)
     written = []
     every = [s for snaps in series.values() for s in snaps]
     if html_path is not None:

@@ -14,12 +14,10 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import os
-import tempfile
 import textwrap
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import geopandas as gpd
 import matplotlib
@@ -37,6 +35,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geo.diff import Diff
 from geo.errors import ValidationError
+from geo.fsutil import write_atomic
 from geo.geometry import WGS84
 from geo.layers import layer_colour
 from geo.render.diffmap import DIFF_COLOURS, DIFF_LABELS
@@ -309,21 +308,12 @@ def _figure(size_in: tuple[float, float], dpi: int) -> Figure:
 
 
 def _save(fig: Figure, target: Path, fmt: str, title: str) -> Path:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    try:
+    def draw(handle: IO[bytes]) -> None:
         # svg.fonttype "none" keeps text as <text> rather than glyph outlines.
         with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "geo"}):
-            fig.savefig(tmp, format=fmt, metadata={"Title": title})
-        umask = os.umask(0)
-        os.umask(umask)
-        Path(tmp).chmod(0o666 & ~umask)
-        Path(tmp).replace(target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
+            fig.savefig(handle, format=fmt, metadata={"Title": title})
+
+    return write_atomic(target, draw)
 
 
 def _as_date(value: Any) -> dt.date:

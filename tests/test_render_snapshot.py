@@ -91,3 +91,10 @@ def test_snapshot_map_basemap_by_name() -> None:
     assert "server.arcgisonline.com" in html and "Esri" in html
     with pytest.raises(BasemapError):
         snapshot_map([snap("russian_control")], tiles="no-such-tiles")
+
+
+def test_region_outlines_are_labelled() -> None:
+    regions = gpd.GeoDataFrame({"region": ["Donetsk"]}, geometry=[box(36, 47, 39, 49)], crs=4326)
+    html = snapshot_map([snap("russian_control")], regions=regions, tiles=None).get_root().render()
+    assert "geo-region-label" in html and '"permanent": true' in html
+    assert "Donetsk" in html

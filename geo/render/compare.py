@@ -27,13 +27,12 @@ from folium.plugins import DualMap
 from geo.errors import ValidationError
 from geo.layers import CANONICAL_LAYERS, layer_colour
 from geo.render.diffmap import (
-    add_region_outlines,
     attribution_script,
     banner_html,
     legend_html,
     script_json,
 )
-from geo.render.snapshot import DEFAULT_TILES, tile_layer
+from geo.render.snapshot import DEFAULT_TILES, add_region_outlines, tile_layer
 from geo.snapshot import Snapshot
 
 #: The two ways of comparing.

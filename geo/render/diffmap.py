@@ -27,7 +27,7 @@ from branca.element import Element, Figure
 
 from geo.diff import Diff
 from geo.geometry import WGS84
-from geo.render.snapshot import DEFAULT_TILES, tile_layer
+from geo.render.snapshot import DEFAULT_TILES, add_region_outlines, tile_layer
 
 #: Fill colours of the three kinds of ground (red, blue, grey: distinct for most colour vision).
 DIFF_COLOURS: dict[str, str] = {"gained": "#d7191c", "lost": "#2c7bb6", "unchanged": "#9e9e9e"}
@@ -171,24 +171,6 @@ def attribution_script(map_name: str, attribution: str) -> str:
         "<script>document.addEventListener('DOMContentLoaded',function(){"
         f"{map_name}.attributionControl.addAttribution({script_json(attribution)});}});</script>"
     )
-
-
-def add_region_outlines(fmap: folium.Map, regions: gpd.GeoDataFrame) -> None:
-    """Draw regions as dashed outlines named in tooltips (a ``region`` or ``name`` column)."""
-    column = "region" if "region" in regions.columns else "name"
-    frame = regions.to_crs(WGS84) if regions.crs is not None else regions
-    names = [str(n) for n in frame[column]] if column in frame.columns else [""] * len(frame)
-    group = folium.FeatureGroup(name="regions")
-    for name, geometry in zip(names, frame.geometry, strict=True):
-        if geometry is None or geometry.is_empty:
-            continue
-        folium.GeoJson(
-            gpd.GeoSeries([geometry], crs=WGS84).to_json(),
-            style_function=lambda _: {"fill": False, "color": "#333333",
-                                      "weight": 1.5, "dashArray": "4 4"},
-            tooltip=folium.Tooltip(html.escape(name)) if name else None,
-        ).add_to(group)  # fmt: skip
-    group.add_to(fmap)
 
 
 # --- pieces of the diff map -------------------------------------------------------------

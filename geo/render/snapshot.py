@@ -21,6 +21,7 @@ import xyzservices
 from branca.element import Element, Figure
 
 from geo.errors import GeoError
+from geo.geometry import WGS84
 from geo.layers import CANONICAL_LAYERS, layer_colour
 from geo.render.assets import save_html
 from geo.snapshot import Snapshot
@@ -99,7 +100,7 @@ def snapshot_map(
                   max(bounds[2], xmax), max(bounds[3], ymax)]
         )  # fmt: skip
     if regions is not None and not regions.empty:
-        _add_regions(fmap, regions)
+        add_region_outlines(fmap, regions)
         if bounds is None:
             rxmin, rymin, rxmax, rymax = regions.total_bounds
             bounds = [rxmin, rymin, rxmax, rymax]
@@ -119,15 +120,26 @@ def snapshot_map(
     return fmap
 
 
-def _add_regions(fmap: folium.Map, regions: gpd.GeoDataFrame) -> None:
-    name_column = "region" if "region" in regions.columns else "name"
+def add_region_outlines(fmap: folium.Map, regions: gpd.GeoDataFrame) -> None:
+    """Draw regions as dashed outlines, labelled with their names (``region`` or ``name``)."""
+    column = "region" if "region" in regions.columns else "name"
+    frame = regions.to_crs(WGS84) if regions.crs is not None else regions
+    names = [str(n) for n in frame[column]] if column in frame.columns else [""] * len(frame)
     group = folium.FeatureGroup(name="regions")
-    for name, geometry in zip(regions[name_column], regions.geometry, strict=True):
+    for name, geometry in zip(names, frame.geometry, strict=True):
+        if geometry is None or geometry.is_empty:
+            continue
+        label = (
+            folium.Tooltip(html.escape(name), permanent=True, direction="center",
+                           class_name="geo-region-label")
+            if name
+            else None
+        )  # fmt: skip
         folium.GeoJson(
-            gpd.GeoSeries([geometry], crs=regions.crs).to_crs("EPSG:4326").to_json(),
+            gpd.GeoSeries([geometry], crs=WGS84).to_json(),
             style_function=lambda _: {"fill": False, "color": "#333333",
                                       "weight": 1.5, "dashArray": "4 4"},
-            tooltip=folium.Tooltip(html.escape(str(name))),
+            tooltip=label,
         ).add_to(group)  # fmt: skip
     group.add_to(fmap)
 

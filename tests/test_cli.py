@@ -302,3 +302,38 @@ def test_map_command_every_kind(tmp_path: Path, store_dir: Path) -> None:
     assert "SYNTHETIC SAMPLE DATA" in (tmp_path / "chart.svg").read_text(encoding="utf-8")
     both = CliRunner().invoke(cli, [*base, "--date", "2025-03-15", "--timeline", "-o", "x.html"])
     assert both.exit_code == 2 and "choose one of" in both.output
+
+
+def test_places_command_and_diff_map_markers(tmp_path: Path, store_dir: Path) -> None:
+    from geo.sample import sample_dir
+
+    assert (
+        run("ingest", str(sample_dir()), "--store", str(store_dir), "--source", "sample").exit_code
+        == 0
+    )
+    rows = [
+        # id, name, ascii, alternates, lat, lon, class, code, country, cc2, admin1..4, pop, ...
+        ["1", "Frontville", "Frontville", "Фронтове", "48.3", "37.6", "P", "PPL", "UA", "", "05",
+         "", "", "", "12000", "", "200", "Europe/Kyiv", "2024-01-01"],
+        ["2", "Quietburg", "Quietburg", "", "48.3", "37.1", "P", "PPL", "UA", "", "05",
+         "", "", "", "500", "", "200", "Europe/Kyiv", "2024-01-01"],
+    ]  # fmt: skip
+    gazetteer = tmp_path / "UA.txt"
+    gazetteer.write_text("".join("\t".join(r) + "\n" for r in rows), encoding="utf-8")
+    out = run(
+        "places", "--store", str(store_dir), "--layer", "russian_control",
+        "--from", "2024-08-15", "--to", "2025-03-15", "--gazetteer", str(gazetteer), "--json",
+    )  # fmt: skip
+    assert out.exit_code == 0, out.output
+    (place,) = json.loads(out.output)
+    assert (place["name"], place["change"], place["geonames_id"]) == ("Frontville", "gained", 1)
+    assert place["oblast"] == "Donetsk" and place["first_seen"] == "2025-01-15"
+    html_path = tmp_path / "diff.html"
+    made = run(
+        "map", "--store", str(store_dir), "--layer", "russian_control", "--from", "2024-08-15",
+        "--to", "2025-03-15", "--gazetteer", str(gazetteer), "--tiles", "none",
+        "-o", str(html_path),
+    )  # fmt: skip
+    assert made.exit_code == 0, made.output
+    html = html_path.read_text(encoding="utf-8")
+    assert "geo-places-panel" in html and "Frontville" in html and "Quietburg" not in html

@@ -74,6 +74,7 @@ def make_map(
     regions: gpd.GeoDataFrame | None = None,
     tiles: str | None = "OpenStreetMap",
     offline: bool = False,
+    gazetteer: Sequence[str | Path] = (),
 ) -> list[Path]:
     """Build the requested map and write it.
 
@@ -94,6 +95,9 @@ def make_map(
         Basemap name, or ``None`` for none.
     offline
         Inline every JS/CSS asset into the HTML.
+    gazetteer
+        GeoNames files: a diff map then marks the places that changed hands
+        and lists them in a panel.
 
     Returns
     -------
@@ -131,6 +135,8 @@ def make_map(
             from geo.render.diffmap import diff_map
 
             fmap = diff_map(result, regions=regions, notice=notice, **common)
+            if gazetteer:
+                _add_places(fmap, store, request, a.date, b.date, gazetteer)
             written.append(save_html(fmap, html_path, offline=offline))
         if static_path is not None:
             from geo.render.static import static_map
@@ -189,6 +195,26 @@ def _timeline(
         frame = timeseries(store, request.layers[0], source=request.source, start=start, end=end)
         written.append(area_chart(frame, static_path, notice=_notice(every)))
     return written
+
+
+def _add_places(
+    fmap: Any,
+    store: Store,
+    request: MapRequest,
+    start: dt.date,
+    end: dt.date,
+    files: Sequence[str | Path],
+) -> None:
+    from geo.gazetteer import load_gazetteer
+    from geo.places import places_changed
+    from geo.render.places import add_places, add_places_panel
+
+    frame = places_changed(
+        store, request.layers[0], start, end, gazetteer=load_gazetteer(list(files)),
+        source=request.source,
+    )  # fmt: skip
+    add_places(fmap, frame)
+    add_places_panel(fmap, frame)
 
 
 def _date(value: dt.date | None) -> dt.date:

@@ -1,0 +1,123 @@
+"""Places that changed hands on a folium map: labelled markers and a table for the diff panel.
+
+:func:`add_places` draws each row of a :func:`geo.places.places_changed` frame
+as a circle marker (colour by change) with a tooltip and popup giving name,
+Ukrainian name, oblast, change, first-seen date and population.
+:func:`places_table_html` makes the matching table for the diff map's panel.
+Names come from files: everything is passed through :func:`html.escape`.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Hashable, Mapping
+from typing import Any
+
+import folium
+import pandas as pd
+
+from geo.gazetteer import ATTRIBUTION
+from geo.render.diffmap import DIFF_COLOURS
+
+#: Marker colours by change (the diff map's gained/lost colours).
+PLACE_COLOURS = {"gained": DIFF_COLOURS["gained"], "lost": DIFF_COLOURS["lost"]}
+
+
+def _label(row: Mapping[Hashable, Any]) -> str:
+    uk = row.get("name_uk")
+    name = html.escape(str(row["name"]))
+    if isinstance(uk, str) and uk != row["name"]:
+        name += f" ({html.escape(uk)})"
+    return name
+
+
+def _details(row: Mapping[Hashable, Any]) -> str:
+    oblast = row.get("oblast")
+    pop = row.get("population")
+    lines = [
+        f"<b>{_label(row)}</b>",
+        html.escape(f"{oblast if isinstance(oblast, str) else '?'} oblast"),
+        html.escape(f"{row['change']}; first seen {row['first_seen']}"),
+        html.escape(f"{float(row['lat']):.4f} N {float(row['lon']):.4f} E"),
+    ]
+    if pop is not None and not pd.isna(pop):
+        lines.append(html.escape(f"population {int(pop):,}"))
+    lines.append(html.escape(f"GeoNames {row['geonames_id']}"))
+    return "<br>".join(lines)
+
+
+def add_places(
+    fmap: folium.Map, places_frame: pd.DataFrame, *, limit: int | None = 500
+) -> folium.FeatureGroup:
+    """Add the changed places as labelled markers in their own toggleable layer.
+
+    Parameters
+    ----------
+    fmap
+        The map (e.g. from :func:`geo.render.diffmap.diff_map`).
+    places_frame
+        A :func:`geo.places.places_changed` frame.
+    limit
+        Draw at most this many (the frame is sorted largest first); ``None``
+        for all.
+
+    Returns
+    -------
+    folium.FeatureGroup
+        The layer added, named "Places that changed hands (N)".
+    """
+    shown = places_frame if limit is None else places_frame.head(limit)
+    group = folium.FeatureGroup(name=f"Places that changed hands ({len(shown)})", show=True)
+    for row in shown.to_dict("records"):
+        colour = PLACE_COLOURS.get(str(row["change"]), "#444444")
+        folium.CircleMarker(
+            location=[float(row["lat"]), float(row["lon"])],
+            radius=5,
+            color="#ffffff",
+            weight=1,
+            fill=True,
+            fill_color=colour,
+            fill_opacity=0.9,
+            tooltip=f"{_label(row)}: {html.escape(str(row['change']))} "
+            f"{html.escape(str(row['first_seen']))}",
+            popup=folium.Popup(_details(row), max_width=260),
+        ).add_to(group)
+    group.add_to(fmap)
+    return group
+
+
+def add_places_panel(fmap: folium.Map, places_frame: pd.DataFrame, *, limit: int = 20) -> None:
+    """Put :func:`places_table_html` in a fixed, scrollable panel at the bottom right."""
+    from branca.element import Element, Figure
+
+    page = fmap.get_root()
+    assert isinstance(page, Figure)
+    page.html.add_child(
+        Element(
+            '<div class="geo-places-panel" style="position:fixed;bottom:30px;right:10px;'
+            "z-index:9999;max-height:35%;max-width:420px;overflow:auto;background:white;"
+            'padding:6px 8px;border:1px solid #999;font:12px sans-serif">'
+            f"{places_table_html(places_frame, limit=limit)}</div>"
+        )
+    )
+
+
+def places_table_html(places_frame: pd.DataFrame, *, limit: int = 20) -> str:
+    """An HTML table (name, oblast, change, first seen) for the diff panel, with attribution."""
+    rows = []
+    for row in places_frame.head(limit).to_dict("records"):
+        colour = PLACE_COLOURS.get(str(row["change"]), "#444444")
+        oblast = row["oblast"] if isinstance(row["oblast"], str) else "?"
+        rows.append(
+            f"<tr><td>{_label(row)}</td><td>{html.escape(oblast)}</td>"
+            f'<td style="color:{colour}">{html.escape(str(row["change"]))}</td>'
+            f"<td>{html.escape(str(row['first_seen']))}</td></tr>"
+        )
+    more = len(places_frame) - limit
+    tail = f"<div>… and {more} more</div>" if more > 0 else ""
+    return (
+        f"<div><b>Places that changed hands</b> ({len(places_frame)})"
+        "<table><thead><tr><th>place</th><th>oblast</th><th>change</th><th>first seen</th>"
+        f"</tr></thead><tbody>{''.join(rows)}</tbody></table>{tail}"
+        f'<div style="color:#555">{html.escape(ATTRIBUTION)}</div></div>'
+    )

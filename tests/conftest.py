@@ -84,3 +84,16 @@ def browser(_chromium, request):  # type: ignore[no-untyped-def]
     harness.close()
     if problems:
         pytest.fail("browser problems:\n" + "\n".join(problems[:20]), pytrace=False)
+
+
+# --- local HTTP fixture server (tests/http_server.py) ------------------------------
+
+
+@pytest.fixture
+def http_server():  # type: ignore[no-untyped-def]
+    """A :class:`http_server.FixtureServer` on 127.0.0.1, stopped after the test."""
+    from http_server import FixtureServer
+
+    server = FixtureServer().start()
+    yield server
+    server.stop()

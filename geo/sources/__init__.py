@@ -1,0 +1,1 @@
+"""Remote sources: one HTTP layer, the DeepStateMap history client, ArcGIS and URL loading."""

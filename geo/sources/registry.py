@@ -1,0 +1,288 @@
+"""Region boundary downloads: a data-driven registry with licences and hashes.
+
+The table ``geo/data/boundary_registry.csv`` lists each boundary file ``geo
+regions fetch`` may download: its URL, licence, attribution, SHA-256 and the
+layer to read inside the archive. Only sources whose licence allows automated
+download are listed (OCHA COD-AB, Natural Earth); ISW data never is.
+
+A pinned hash is checked on every download. An empty hash means trust on first
+use: the hash of the first download is recorded in the cache
+(``hashes.json``) and every later download must match it, so a file that
+changes upstream is noticed rather than silently replacing the old one.
+Files are cached in the user cache dir; a cached file whose hash matches is
+used without any network access.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import hashlib
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any, Protocol
+
+from geo.errors import GeoError, RegionError
+from geo.fsutil import write_text_atomic
+
+#: Columns of the registry table.
+COLUMNS = ("name", "url", "licence", "attribution", "sha256", "member", "note")
+HASHES_FILE = "hashes.json"
+OFFLINE_FIX = (
+    "if you are offline or the server is unreachable, pass --regions FILE with a boundary "
+    "file of your own (GeoJSON, shapefile, GeoPackage)"
+)
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+class Client(Protocol):
+    """The part of :class:`geo.sources.http.HttpClient` used here."""
+
+    def download(self, url: str, dest: Path, *, sha256: str | None = None) -> Path: ...
+
+
+@dataclasses.dataclass(frozen=True)
+class BoundarySource:
+    """One downloadable boundary file.
+
+    Attributes
+    ----------
+    name
+        Registry key (``"ukraine-adm1"``).
+    url
+        Where the file is downloaded from.
+    licence
+        The licence it is published under.
+    attribution
+        The credit line maps must carry.
+    sha256
+        Pinned SHA-256 of the file, or ``None`` for trust on first use.
+    member
+        Glob of the layer to read inside the archive (``""``: the file itself).
+    note
+        What the file holds.
+    """
+
+    name: str
+    url: str
+    licence: str
+    attribution: str
+    sha256: str | None = None
+    member: str = ""
+    note: str = ""
+
+    @property
+    def file_name(self) -> str:
+        """The file name of the download (the URL's last path part)."""
+        return self.url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1] or f"{self.name}.bin"
+
+    def terms(self) -> str:
+        """One line with the licence and attribution, to show before downloading."""
+        return f"{self.name}: {self.note} - licence {self.licence}; credit: {self.attribution}"
+
+
+def load_registry(path: str | Path | None = None) -> dict[str, BoundarySource]:
+    """Read the registry table.
+
+    Parameters
+    ----------
+    path
+        A CSV with the columns of :data:`COLUMNS` (``#`` lines are comments);
+        default: the built-in ``geo/data/boundary_registry.csv``.
+
+    Returns
+    -------
+    dict
+        Name to :class:`BoundarySource`, in table order.
+
+    Raises
+    ------
+    RegionError
+        A missing column, an empty name or URL, a URL that is not https, a
+        malformed hash or a duplicate name (the message names the row).
+    """
+    if path is None:
+        origin = "geo/data/boundary_registry.csv"
+        text = resources.files("geo").joinpath("data/boundary_registry.csv").read_text("utf-8")
+    else:
+        origin = str(path)
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise RegionError(f"{origin}: cannot read the boundary registry ({exc})") from exc
+    lines = [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
+    reader = csv.DictReader(lines)
+    missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
+    if missing:
+        raise RegionError(f"{origin}: missing columns {', '.join(missing)}; expected {COLUMNS}")
+    registry: dict[str, BoundarySource] = {}
+    for number, row in enumerate(reader, start=2):
+        where = f"{origin}: row {number}"
+        values = {c: (row.get(c) or "").strip() for c in COLUMNS}
+        if not values["name"] or not values["url"]:
+            raise RegionError(f"{where}: name and url must not be empty")
+        if not values["url"].startswith("https://"):
+            raise RegionError(f"{where}: url {values['url']!r} must start with https://")
+        digest = values["sha256"].lower()
+        if digest and not _SHA256.match(digest):
+            raise RegionError(f"{where}: sha256 {digest!r} is not 64 hex digits; leave it empty")
+        if values["name"] in registry:
+            raise RegionError(f"{where}: name {values['name']!r} is listed twice")
+        registry[values["name"]] = BoundarySource(
+            name=values["name"],
+            url=values["url"],
+            licence=values["licence"],
+            attribution=values["attribution"],
+            sha256=digest or None,
+            member=values["member"],
+            note=values["note"],
+        )
+    return registry
+
+
+def default_cache_dir() -> Path:
+    """Where downloaded boundaries are kept: ``<user cache>/geo/boundaries``."""
+    from platformdirs import user_cache_path
+
+    return Path(user_cache_path("geo")) / "boundaries"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _read_hashes(cache_dir: Path) -> dict[str, dict[str, str]]:
+    path = cache_dir / HASHES_FILE
+    if not path.is_file():
+        return {}
+    try:
+        data: Any = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise RegionError(
+            f"{path}: the record of trusted boundary hashes is unreadable ({exc}); delete it "
+            "to trust the next downloads anew"
+        ) from exc
+    if not isinstance(data, dict):
+        raise RegionError(f"{path}: not a JSON object; delete it to trust the next downloads anew")
+    return {str(k): dict(v) for k, v in data.items() if isinstance(v, Mapping)}
+
+
+def _expected(source: BoundarySource, hashes: Mapping[str, Mapping[str, str]]) -> str | None:
+    if source.sha256:
+        return source.sha256
+    record = hashes.get(source.name)
+    # A new URL (a new release) is trusted anew; the old record does not apply to it.
+    if record and record.get("url") == source.url:
+        return record.get("sha256") or None
+    return None
+
+
+def fetch_boundaries(
+    names: Iterable[str],
+    client: Client,
+    *,
+    cache_dir: Path | None = None,
+    registry: Mapping[str, BoundarySource] | None = None,
+    report: Callable[[str], None] | None = None,
+) -> list[Path]:
+    """Download boundary files (or take them from the cache).
+
+    Parameters
+    ----------
+    names
+        Registry names (see :func:`load_registry`).
+    client
+        The HTTP client; its ``download`` is atomic and checks ``sha256``.
+    cache_dir
+        Where files and trusted hashes are kept (default :func:`default_cache_dir`).
+    registry
+        The registry (default: the built-in table).
+    report
+        Called with each notice (terms, trust on first use, cache hits).
+
+    Returns
+    -------
+    list of Path
+        The cached file of each name, in the order given.
+
+    Raises
+    ------
+    RegionError
+        An unknown name, a download that fails (offline, unreachable, hash
+        mismatch; the message says to pass ``--regions FILE``) or a cached file
+        whose hash no longer matches.
+    """
+    table = dict(registry) if registry is not None else load_registry()
+    cache = cache_dir if cache_dir is not None else default_cache_dir()
+    say = report or (lambda _message: None)
+    paths: list[Path] = []
+    for name in names:
+        source = table.get(name)
+        if source is None:
+            raise RegionError(f"unknown boundary set {name!r}; known: {', '.join(table) or 'none'}")
+        paths.append(_fetch_one(source, client, cache, say))
+    return paths
+
+
+def _fetch_one(
+    source: BoundarySource, client: Client, cache: Path, say: Callable[[str], None]
+) -> Path:
+    hashes = _read_hashes(cache)
+    expected = _expected(source, hashes)
+    dest = cache / source.name / source.file_name
+    if dest.is_file():
+        actual = _sha256(dest)
+        if expected is not None and actual != expected:
+            raise RegionError(
+                f"{dest}: cached {source.name} boundaries have SHA-256 {actual}, expected "
+                f"{expected}; the file was changed or damaged: delete it and fetch again"
+            )
+        if expected is None:
+            _trust(source, actual, cache, hashes, say)
+        say(f"{source.name}: using cached {dest}")
+        return dest
+    say(source.terms())
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        client.download(source.url, dest, sha256=expected)
+    except GeoError as exc:
+        raise RegionError(
+            f"cannot download {source.name} boundaries from {source.url}: {exc}; {OFFLINE_FIX}"
+        ) from exc
+    if expected is None:
+        _trust(source, _sha256(dest), cache, hashes, say)
+    return dest
+
+
+def _trust(
+    source: BoundarySource,
+    digest: str,
+    cache: Path,
+    hashes: dict[str, dict[str, str]],
+    say: Callable[[str], None],
+) -> None:
+    hashes[source.name] = {"url": source.url, "sha256": digest}
+    path = cache / HASHES_FILE
+    write_text_atomic(path, json.dumps(hashes, indent=2, sort_keys=True) + "\n")
+    say(
+        f"{source.name}: no pinned hash; trusting this first download (SHA-256 {digest}), "
+        f"recorded in {path}; later downloads must match it"
+    )
+
+
+__all__ = [
+    "COLUMNS",
+    "OFFLINE_FIX",
+    "BoundarySource",
+    "Client",
+    "default_cache_dir",
+    "fetch_boundaries",
+    "load_registry",
+]

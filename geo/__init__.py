@@ -27,6 +27,10 @@ from geo.layers import CANONICAL_LAYERS, resolve_layer
 from geo.places import places_changed
 from geo.regions import TARGET_REGIONS, load_regions, resolve_region
 from geo.snapshot import Provenance, Snapshot
+from geo.sources.deepstate_api import fetch_deepstate
+from geo.sources.featureserver import fetch_url
+from geo.sources.http import FetchError, HttpClient, OfflineError
+from geo.sources.registry import fetch_boundaries
 from geo.stats import timeseries
 from geo.store import IngestReport, Store, open_store
 
@@ -41,13 +45,16 @@ __all__ = [
     "Diff",
     "Displacement",
     "DuplicateSnapshotError",
+    "FetchError",
     "Frontline",
     "Gazetteer",
     "GeoError",
+    "HttpClient",
     "HygieneReport",
     "IngestReport",
     "InputFormatError",
     "LayerError",
+    "OfflineError",
     "Provenance",
     "ReadResult",
     "RegionChange",
@@ -63,6 +70,9 @@ __all__ = [
     "diff_series",
     "displacement",
     "equal_area_km2",
+    "fetch_boundaries",
+    "fetch_deepstate",
+    "fetch_url",
     "frontline",
     "geodesic_area_km2",
     "load_gazetteer",

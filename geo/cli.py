@@ -6,7 +6,6 @@ batch has several); ``--debug`` shows the traceback.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import sys
 from collections.abc import Callable
@@ -16,6 +15,8 @@ from typing import Any, TypeVar
 import click
 
 from geo import __version__
+from geo.cli_options import parse_day as _parse_day
+from geo.cli_options import store_option
 from geo.errors import GeoError, ValidationError
 from geo.io import read_many
 from geo.layers import CANONICAL_LAYERS
@@ -23,17 +24,6 @@ from geo.snapshot import Snapshot
 from geo.store import open_store
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def store_option(func: F) -> F:
-    """``--store DIR`` on every command that touches a store."""
-    return click.option(
-        "--store",
-        "store_path",
-        type=click.Path(file_okay=False, path_type=Path),
-        default=None,
-        help="Snapshot store folder (default: $GEO_STORE, else the user data folder).",
-    )(func)
 
 
 class GeoGroup(click.Group):
@@ -193,12 +183,6 @@ def _load_regions(files: tuple[Path, ...]) -> Any:
     for warning in caught:
         click.echo(f"note: {warning.message}", err=True)
     return regions
-
-
-def _parse_day(text: str, option: str) -> dt.date:
-    from geo.dates import parse_date
-
-    return parse_date(text, where=option)
 
 
 @cli.command(name="diff")
@@ -589,6 +573,16 @@ def demo(output: Path | None, store_path: Path | None, tiles: str, offline: bool
     chosen = None if tiles.strip().lower() == "none" else tiles
     path = write_demo(output, store=store_path, tiles=chosen, offline=offline)
     click.echo(str(path.resolve()))
+
+
+def _add_remote_commands() -> None:
+    from geo.cli_remote import fetch, regions
+
+    cli.add_command(fetch)
+    cli.add_command(regions)
+
+
+_add_remote_commands()
 
 
 def main() -> None:

@@ -167,7 +167,12 @@ class HttpClient:
     # --- public API -------------------------------------------------------------
 
     def get_bytes(
-        self, url: str, *, params: Mapping[str, str] | None = None, cache: bool = True
+        self,
+        url: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        cache: bool = True,
+        fresh: bool = False,
     ) -> bytes:
         """The body of ``url``, from the cache when present.
 
@@ -179,6 +184,9 @@ class HttpClient:
             Query parameters added to the URL (sorted).
         cache
             Read and write the cache (offline mode reads it regardless).
+        fresh
+            Online, always ask the server and refresh the cache (for listings
+            that change); offline, the cached copy is still served.
 
         Raises
         ------
@@ -187,18 +195,25 @@ class HttpClient:
         FetchError
             Failed after all retries, or a 4xx status.
         """
-        cached = self._cached(url, params, cache=cache)
+        cached = self._cached(url, params, cache=cache and not fresh)
         if cached is not None:
             return cached
         body = self._fetch(full_url(url, params))
-        if cache:
+        if cache or fresh:
             self._store(url, params, body)
         return body
 
     def get_json(
-        self, url: str, *, params: Mapping[str, str] | None = None, cache: bool = True
+        self,
+        url: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        cache: bool = True,
+        fresh: bool = False,
     ) -> Any:
         """The parsed JSON body of ``url``; malformed JSON is an error and not cached.
+
+        ``cache`` and ``fresh`` are as for :meth:`get_bytes`.
 
         Raises
         ------
@@ -206,7 +221,7 @@ class HttpClient:
             As :meth:`get_bytes`, or the body is not valid JSON.
         """
         target = full_url(url, params)
-        cached = self._cached(url, params, cache=cache)
+        cached = self._cached(url, params, cache=cache and not fresh)
         body = cached if cached is not None else self._fetch(target)
         try:
             data = json.loads(body)
@@ -218,7 +233,7 @@ class HttpClient:
                 "check the URL points at a JSON API, or retry later",
                 url=target,
             ) from err
-        if cache and cached is None:
+        if (cache or fresh) and cached is None:
             self._store(url, params, body)
         return data
 
@@ -260,6 +275,10 @@ class HttpClient:
             )
         write_atomic(dest, lambda handle: handle.write(body))
         return dest
+
+    def forget(self, url: str, *, params: Mapping[str, str] | None = None) -> None:
+        """Drop ``url`` from the cache (a body that parsed as JSON but proved unusable)."""
+        self._cache_path(url, params).unlink(missing_ok=True)
 
     # --- cache -------------------------------------------------------------------
 

@@ -1,0 +1,189 @@
+"""``geo fetch`` and ``geo regions``: the remote-source commands, over :mod:`geo.sources`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from geo.cli_options import parse_day, store_option
+from geo.store import open_store
+
+
+def _client(offline: bool, interval_s: float) -> Any:
+    from geo.sources.http import HttpClient
+
+    return HttpClient(offline=offline, min_interval_s=interval_s)
+
+
+def _notice(message: str) -> None:
+    click.echo(f"note: {message}", err=True)
+
+
+def offline_option(func: Any) -> Any:
+    """``--offline``: answer from the HTTP cache only."""
+    return click.option(
+        "--offline", is_flag=True, help="Use only the HTTP cache; never touch the network."
+    )(func)
+
+
+@click.group()
+def fetch() -> None:
+    """Fetch control layers from DeepStateMap or from any URL into the store."""
+
+
+@fetch.command(name="deepstate")
+@store_option
+@click.option("--since", default=None, help="First Kyiv publication date YYYY-MM-DD.")
+@click.option("--until", default=None, help="Last Kyiv publication date YYYY-MM-DD.")
+@click.option(
+    "--every", type=click.Choice(["day", "week", "all"]), default="day", show_default=True,
+    help="Keep the last version of each day or week, or every version.",
+)  # fmt: skip
+@click.option("--latest", is_flag=True, help="Fetch only the newest version.")
+@click.option(
+    "--base-url", default=None, help="API root (default: $GEO_DEEPSTATE_URL, else DeepState's)."
+)
+@click.option("--accept-terms", is_flag=True, help="Accept DeepStateMap's terms (asked once).")
+@click.option("--areas", is_flag=True, help="Compare our areas with DeepState's own figures.")
+@click.option("--replace", is_flag=True, help="Refetch dates already stored; overwrite changes.")
+@offline_option
+@click.option(
+    "--interval", type=float, default=0.5, show_default=True, help="Seconds between requests."
+)
+@click.option("--json", "as_json", is_flag=True, help="A JSON object.")
+def fetch_deepstate_(
+    store_path: Path | None,
+    since: str | None,
+    until: str | None,
+    every: str,
+    latest: bool,
+    base_url: str | None,
+    accept_terms: bool,
+    areas: bool,
+    replace: bool,
+    offline: bool,
+    interval: float,
+    as_json: bool,
+) -> None:
+    """DeepStateMap history versions, dated by their Kyiv publication date.
+
+    The first run shows DeepStateMap's terms and needs --accept-terms once.
+    A second run skips the dates the store already holds.
+    """
+    from geo.sources.deepstate_api import fetch_deepstate
+
+    store = open_store(store_path)
+    result = fetch_deepstate(
+        store,
+        client=_client(offline, interval),
+        base=base_url,
+        since=parse_day(since, "--since") if since else None,
+        until=parse_day(until, "--until") if until else None,
+        every=every,  # type: ignore[arg-type]
+        latest=latest,
+        replace=replace,
+        areas=areas,
+        accept=accept_terms,
+        progress=sys.stderr.isatty() and not as_json,
+        report=_notice,
+    )
+    if as_json:
+        payload = {
+            "store": str(store.path),
+            "listed": result.listed,
+            "selected": len(result.selected),
+            "skipped": [v.date.isoformat() for v in result.skipped],
+            "fetched": [{"id": v.id, "date": v.date.isoformat()} for v in result.fetched],
+            "added": len(result.ingest.added),
+            "unchanged": len(result.ingest.unchanged),
+            "replaced": len(result.ingest.replaced),
+            "area_checks": [check.to_dict() for check in result.area_checks],
+        }
+        click.echo(json.dumps(payload, indent=1))
+        return
+    for check in result.area_checks:
+        pct = check.difference_pct
+        click.echo(
+            f"{check.date} {check.layer:<26} ours {check.ours_km2:>11,.1f} km²  DeepState "
+            f"{check.publisher_km2:>11,.1f} km²  diff {check.difference_km2:+,.1f} km²"
+            + ("" if pct is None else f" ({pct:+.3f} %)")
+        )
+    click.echo(f"{store.path}: {result.summary()}")
+
+
+@fetch.command(name="url")
+@click.argument("url")
+@store_option
+@click.option("--layer", default=None, help="Canonical layer for single-layer data.")
+@click.option("--date", "date_text", default=None, help="Date YYYY-MM-DD of the data.")
+@click.option(
+    "--source", default=None, help="Source name (default: implied by the data, else 'user')."
+)
+@click.option("--replace", is_flag=True, help="Overwrite stored snapshots whose content changed.")
+@offline_option
+@click.option("--json", "as_json", is_flag=True, help="A JSON object.")
+def fetch_url_(
+    url: str,
+    store_path: Path | None,
+    layer: str | None,
+    date_text: str | None,
+    source: str | None,
+    replace: bool,
+    offline: bool,
+    as_json: bool,
+) -> None:
+    """A GeoJSON, zipped shapefile, KML/KMZ or ArcGIS FeatureServer/MapServer layer URL.
+
+    geo ships no URL of data whose licence forbids automated use (ISW's
+    among them): the URL is yours, and so is the responsibility for its terms.
+    """
+    from geo.sources.featureserver import fetch_url
+
+    snapshots = fetch_url(
+        url, client=_client(offline, 0.2), layer=layer, date=date_text, source=source
+    )
+    store = open_store(store_path)
+    report = store.ingest(snapshots, replace=replace)
+    if as_json:
+        keys = [
+            {"source": s.source, "layer": s.layer, "date": s.date.isoformat()} for s in snapshots
+        ]
+        click.echo(json.dumps({"store": str(store.path), "snapshots": keys}, indent=1))
+        return
+    for snap in snapshots:
+        for note in snap.provenance.notes:
+            _notice(note)
+        click.echo(f"{snap.source} {snap.layer} {snap.date}: {snap.area_km2:,.1f} km²")
+    click.echo(f"{store.path}: {report.summary()}")
+
+
+@click.group()
+def regions() -> None:
+    """Admin-1 boundaries: download the registered open ones."""
+
+
+@regions.command(name="fetch")
+@click.argument("names", nargs=-1)
+@offline_option
+@click.option("--list", "list_only", is_flag=True, help="List the registered boundary sets.")
+def regions_fetch(names: tuple[str, ...], offline: bool, list_only: bool) -> None:
+    """Download boundary sets (default: all) and print each file's path.
+
+    Pass the paths as --regions FILE to diff, stats, map and frontline.
+    """
+    from geo.sources.registry import fetch_boundaries, load_registry
+
+    registry = load_registry()
+    if list_only:
+        for source in registry.values():
+            click.echo(source.terms())
+        return
+    paths = fetch_boundaries(
+        names or list(registry), _client(offline, 0.2), registry=registry, report=_notice
+    )
+    for path in paths:
+        click.echo(str(path))

@@ -170,14 +170,20 @@ def regions() -> None:
 @click.argument("names", nargs=-1)
 @offline_option
 @click.option("--list", "list_only", is_flag=True, help="List the registered boundary sets.")
-def regions_fetch(names: tuple[str, ...], offline: bool, list_only: bool) -> None:
+@click.option(
+    "--registry", "registry_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None, help="A registry CSV of your own (a mirror); default: the built-in table.",
+)  # fmt: skip
+def regions_fetch(
+    names: tuple[str, ...], offline: bool, list_only: bool, registry_file: Path | None
+) -> None:
     """Download boundary sets (default: all) and print each file's path.
 
     Pass the paths as --regions FILE to diff, stats, map and frontline.
     """
     from geo.sources.registry import fetch_boundaries, load_registry
 
-    registry = load_registry()
+    registry = load_registry(registry_file)
     if list_only:
         for source in registry.values():
             click.echo(source.terms())

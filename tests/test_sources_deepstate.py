@@ -478,6 +478,48 @@ def test_regions_fetch_command(user_dirs: Path) -> None:
     assert "--regions FILE" in offline.output and "Traceback" not in offline.output
 
 
+def test_regions_fetch_command_downloads_through_a_registry(
+    http_server: FixtureServer, user_dirs: Path
+) -> None:
+    import zipfile
+
+    from geo.regions import load_regions
+
+    collection = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {"ADM1_EN": "Donetska", "ADM1_PCODE": "UA14"},
+                "geometry": {"type": "Polygon", "coordinates": [_ring(37.0, 47.0, 1.0)]},
+            }
+        ],
+    }
+    archive = user_dirs / "bounds.zip"
+    with zipfile.ZipFile(archive, "w") as handle:
+        handle.writestr("ukr_adm1.geojson", json.dumps(collection))
+    http_server.route("/mirror/bounds.zip", Reply(body=archive.read_bytes()))
+    table = user_dirs / "registry.csv"
+    table.write_text(
+        "name,url,licence,attribution,sha256,member,note\n"
+        f"ua,{http_server.url('/mirror/bounds.zip')},CC BY-IGO 3.0,OCHA,,*adm1*,test oblasts\n"
+    )
+    args = ["regions", "fetch", "ua", "--registry", str(table)]
+    first = CliRunner().invoke(cli, args)
+    assert first.exit_code == 0, first.output
+    assert "trusting this first download" in first.stderr
+    path = Path(first.stdout.strip())
+    assert path.read_bytes() == archive.read_bytes()
+    assert str(path).startswith(str(user_dirs / "xdg-cache"))
+    assert list(load_regions(path)["region"]) == ["Donetsk"]
+    again = CliRunner().invoke(cli, [*args, "--offline"])
+    assert again.exit_code == 0 and again.stdout.strip() == str(path)
+    assert http_server.hits("/mirror/bounds.zip") == 1
+    table.write_text(table.read_text().replace("http://127.0.0.1", "http://203.0.113.9"))
+    refused = CliRunner().invoke(cli, args)
+    assert refused.exit_code == 1 and "https://" in refused.output
+
+
 # -- real format ------------------------------------------------------------------------
 
 

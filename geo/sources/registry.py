@@ -20,6 +20,7 @@ import dataclasses
 import hashlib
 import json
 import re
+import urllib.parse
 from collections.abc import Callable, Iterable, Mapping
 from importlib import resources
 from pathlib import Path
@@ -124,8 +125,11 @@ def load_registry(path: str | Path | None = None) -> dict[str, BoundarySource]:
         values = {c: (row.get(c) or "").strip() for c in COLUMNS}
         if not values["name"] or not values["url"]:
             raise RegionError(f"{where}: name and url must not be empty")
-        if not values["url"].startswith("https://"):
-            raise RegionError(f"{where}: url {values['url']!r} must start with https://")
+        if not _allowed_url(values["url"]):
+            raise RegionError(
+                f"{where}: url {values['url']!r} must start with https:// "
+                "(plain http only for a mirror on this machine: 127.0.0.1 or localhost)"
+            )
         digest = values["sha256"].lower()
         if digest and not _SHA256.match(digest):
             raise RegionError(f"{where}: sha256 {digest!r} is not 64 hex digits; leave it empty")
@@ -141,6 +145,13 @@ def load_registry(path: str | Path | None = None) -> dict[str, BoundarySource]:
             note=values["note"],
         )
     return registry
+
+
+def _allowed_url(url: str) -> bool:
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme == "https":
+        return bool(parts.hostname)
+    return parts.scheme == "http" and parts.hostname in {"127.0.0.1", "localhost", "::1"}
 
 
 def default_cache_dir() -> Path:

@@ -16,7 +16,7 @@ from geo.store import open_store
 def _client(offline: bool, interval_s: float) -> Any:
     from geo.sources.http import HttpClient
 
-    return HttpClient(offline=offline, min_interval_s=interval_s)
+    return HttpClient(offline=offline, min_interval_s=interval_s, progress=sys.stderr.isatty())
 
 
 def _notice(message: str) -> None:

@@ -217,3 +217,23 @@ def test_download_offline_without_cache(tmp_path: Path) -> None:
 def test_server_callable_route(http_server: FixtureServer, tmp_path: Path) -> None:
     http_server.route("/q", lambda path, query: Reply.json({"offset": query["o"][0]}))
     assert client(tmp_path).get_json(http_server.url("/q"), params={"o": "3"}) == {"offset": "3"}
+
+
+def test_large_body_read_in_chunks_with_progress(
+    http_server: FixtureServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    body = bytes(range(256)) * (http.PROGRESS_MIN_BYTES // 256 + 10)
+    http_server.route("/big.zip", Reply(body=body))
+    got = client(tmp_path, progress=True).download(http_server.url("/big.zip"), tmp_path / "b.zip")
+    assert got.read_bytes() == body
+    assert "big.zip" in capsys.readouterr().err  # the bar names the file
+
+
+def test_truncated_large_body_is_refused(
+    http_server: FixtureServer, tmp_path: Path, sleeps: list[float]
+) -> None:
+    body = b"x" * (http.PROGRESS_MIN_BYTES + 5)
+    http_server.route("/big.zip", Reply(body=body, truncate_to=100_000))
+    with pytest.raises(FetchError, match="truncated"):
+        client(tmp_path, retries=1).download(http_server.url("/big.zip"), tmp_path / "b.zip")
+    assert not (tmp_path / "b.zip").exists()

@@ -27,12 +27,15 @@ from pathlib import Path
 from typing import Any
 
 import platformdirs
+from tqdm import tqdm
 
 from geo.errors import GeoError
 from geo.fsutil import write_atomic
 
 MAX_RETRY_AFTER_S = 120.0
 MAX_BACKOFF_S = 60.0
+#: Bodies at least this large get a progress bar when the client has ``progress=True``.
+PROGRESS_MIN_BYTES = 1 << 20
 _RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
 _CHUNK = 1 << 16
 
@@ -141,6 +144,8 @@ class HttpClient:
         Minimum seconds between two requests (politeness).
     user_agent
         User-Agent header (default :func:`default_user_agent`).
+    progress
+        Show a progress bar on stderr for bodies over :data:`PROGRESS_MIN_BYTES`.
     """
 
     def __init__(
@@ -153,6 +158,7 @@ class HttpClient:
         backoff_s: float = 0.5,
         min_interval_s: float = 0.2,
         user_agent: str | None = None,
+        progress: bool = False,
     ) -> None:
         self.cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
         self.offline = offline
@@ -161,6 +167,7 @@ class HttpClient:
         self.backoff_s = backoff_s
         self.min_interval_s = min_interval_s
         self.user_agent = user_agent or default_user_agent()
+        self.progress = progress
         self.requests = 0  # network requests made, for reports and tests
         self._last_request: float | None = None
 
@@ -344,7 +351,7 @@ class HttpClient:
         try:
             with urllib.request.urlopen(request, timeout=self.timeout_s) as response:  # noqa: S310
                 expected = response.headers.get("Content-Length")
-                body: bytes = response.read()
+                body = self._read(response, expected, url)
         except urllib.error.HTTPError as err:
             if err.code in _RETRY_STATUS:
                 wait = retry_after_s(err.headers.get("Retry-After")) if err.headers else None
@@ -371,6 +378,17 @@ class HttpClient:
         if expected is not None and expected.isdigit() and int(expected) != len(body):
             raise _RetryableError(f"truncated body ({len(body)} of {expected} bytes)")
         return body
+
+    def _read(self, response: Any, expected: str | None, url: str) -> bytes:
+        total = int(expected) if expected and expected.isdigit() else None
+        show = self.progress and total is not None and total >= PROGRESS_MIN_BYTES
+        name = urllib.parse.urlsplit(url).path.rsplit("/", 1)[-1] or url
+        chunks: list[bytes] = []
+        with tqdm(total=total, disable=not show, unit="B", unit_scale=True, desc=name) as bar:
+            while chunk := response.read(_CHUNK):
+                chunks.append(chunk)
+                bar.update(len(chunk))
+        return b"".join(chunks)
 
 
 def _sha256_file(path: Path) -> str:

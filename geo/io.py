@@ -38,7 +38,7 @@ from geo.errors import DateError, GeoError, InputFormatError, LayerError, Valida
 from geo.fsutil import write_atomic
 from geo.geometry import clean_geometries
 from geo.layers import CANONICAL_LAYERS, LayerMatch, resolve_layer
-from geo.snapshot import Provenance, Snapshot, make_features
+from geo.snapshot import Provenance, Snapshot, feature_label, make_features, properties_json
 
 #: File endings read by :func:`read` (``.gz`` only after ``.geojson``/``.json``).
 SUPPORTED_SUFFIXES = (
@@ -47,7 +47,6 @@ SUPPORTED_SUFFIXES = (
 )  # fmt: skip
 #: Attribute names that hold a feature's layer (compared case-insensitively).
 LAYER_ATTRIBUTES = ("layer", "layer_type", "layer_name", "layername", "lyr")
-_LABEL_ATTRIBUTES = ("name", "label", "title", "Name", "NAME")
 # ArcGIS writes null dates as 1899-12-30; such values are no dates at all.
 _NULL_DATE = dt.date(1899, 12, 30)
 DEFAULT_SOURCE = "user"
@@ -454,13 +453,15 @@ def _table_snapshots(
         notes = [n for n in (match.note, date_note, *dict.fromkeys(table.notes)) if n]
         if not match.known:
             notes.append(f"unknown layer name {match.name!r} kept as is; add an alias to map it")
-        labels = [_label(props[i]) for i in idx]
+        labels = [feature_label(props[i]) for i in idx]
         snapshots.append(
             Snapshot(
                 source=source or match.source or DEFAULT_SOURCE,
                 layer=match.layer or match.name,
                 date=found.date,
-                features=make_features(geoms[idx], labels, [_json(props[i]) for i in idx]),
+                features=make_features(
+                    geoms[idx], labels, [properties_json(props[i]) for i in idx]
+                ),
                 provenance=Provenance(
                     path=str(path),
                     sha256=sha256,
@@ -554,18 +555,6 @@ def _select_layer(
         present = ", ".join(sorted(s.layer for s in snapshots)) or "none"
         raise LayerError(f"{where}: no {explicit.layer} features (layers present: {present})")
     return chosen
-
-
-def _label(properties: Mapping[str, Any]) -> str:
-    for key in _LABEL_ATTRIBUTES:
-        value = properties.get(key)
-        if value not in (None, ""):
-            return str(value)
-    return ""
-
-
-def _json(properties: Mapping[str, Any]) -> str:
-    return json.dumps(properties, ensure_ascii=False, default=str, sort_keys=True)
 
 
 def write_geojson(snapshots: Sequence[Snapshot], path: Path) -> None:

@@ -15,8 +15,9 @@ import datetime as dt
 import functools
 import hashlib
 import html
+import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
@@ -240,6 +241,24 @@ class Snapshot:
             f"<tr><th{left}>{name}</th><td{left}>{cell}</td></tr>" for name, cell in rows
         )
         return f'<table class="geo-snapshot"><tbody>{body}</tbody></table>'
+
+
+#: Attributes whose value becomes a feature's label, first found wins.
+LABEL_ATTRIBUTES = ("name", "label", "title", "Name", "NAME")
+
+
+def feature_label(properties: Mapping[str, Any]) -> str:
+    """A feature's label: the first non-empty of :data:`LABEL_ATTRIBUTES`, else ``""``."""
+    for key in LABEL_ATTRIBUTES:
+        value = properties.get(key)
+        if value not in (None, ""):
+            return str(value)
+    return ""
+
+
+def properties_json(properties: Mapping[str, Any]) -> str:
+    """A feature's attributes as the JSON text stored in ``features["properties"]``."""
+    return json.dumps(properties, ensure_ascii=False, default=str, sort_keys=True)
 
 
 def make_features(geometries: Any, labels: Any = None, properties: Any = None) -> gpd.GeoDataFrame:

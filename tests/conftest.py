@@ -97,3 +97,13 @@ def http_server():  # type: ignore[no-untyped-def]
     server = FixtureServer().start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Record the HTTP layer's retry sleeps instead of sleeping."""
+    from geo.sources import http
+
+    slept: list[float] = []
+    monkeypatch.setattr(http, "_sleep", slept.append)
+    return slept

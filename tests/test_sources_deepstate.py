@@ -18,11 +18,11 @@ import pytest
 import shapely
 from click.testing import CliRunner
 from http_server import FixtureServer, Reply
+from test_deepstate import polygon, ring
 
 from geo import catalog
 from geo.cli import cli
 from geo.geometry import geodesic_area_km2
-from geo.sources import http
 from geo.sources.deepstate_api import (
     BASE_URL_ENV,
     DeepStateApiError,
@@ -55,23 +55,6 @@ IDS = [
 DAYS = [dt.date(2024, 8, d) for d in (5, 6, 7, 14)]  # what "every day" stores
 
 
-def _ring(x: float, y: float, size: float) -> list[list[float]]:
-    corners = [(x, y), (x + size, y), (x + size, y + size), (x, y + size), (x, y)]
-    return [[cx, cy, 0] for cx, cy in corners]  # DeepState's [lon, lat, 0]
-
-
-def _polygon(name: str, fill: str, x: float, y: float, size: float) -> dict[str, Any]:
-    return {
-        "type": "Feature",
-        "properties": {
-            "name": name,
-            "styleUrl": f"#poly-{fill[1:].upper()}-1200-77-nodesc",
-            "fill": fill,
-        },
-        "geometry": {"type": "Polygon", "coordinates": [_ring(x, y, size)]},
-    }
-
-
 def occupied_size(index: int) -> float:
     return 0.2 + 0.05 * index  # the occupied box grows with every version
 
@@ -81,28 +64,28 @@ def raw_map(index: int) -> dict[str, Any]:
     return {
         "type": "FeatureCollection",
         "features": [
-            _polygon(
+            polygon(
                 "Окуповано /// Occupied /// geoJSON.status.occupied",
                 "#a52714",
                 37.5,
                 47.5,
                 occupied_size(index),
             ),
-            _polygon(
+            polygon(
                 "Окупований Крим /// Occupied Crimea /// geoJSON.territories.crimea",
                 "#880e4f",
                 34.0,
                 45.0,
                 0.5,
             ),
-            _polygon(
+            polygon(
                 "Статус невідомий /// Unknown status /// geoJSON.status.unknown",
                 "#bcaaa4",
                 38.0,
                 47.5,
                 0.1,
             ),
-            _polygon(
+            polygon(
                 "Звільнено /// Liberated /// geoJSON.status.dismissed",
                 "#01579b",
                 35.2,
@@ -162,13 +145,6 @@ def serve_api(server: FixtureServer, *, wrapped: bool = True) -> None:
                 ]
             ),
         )  # fmt: skip
-
-
-@pytest.fixture
-def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    slept: list[float] = []
-    monkeypatch.setattr(http, "_sleep", slept.append)
-    return slept
 
 
 def client(tmp_path: Path, **kwargs: Any) -> HttpClient:
@@ -451,7 +427,7 @@ def test_fetch_url_command(http_server: FixtureServer, user_dirs: Path) -> None:
             {
                 "type": "Feature",
                 "properties": {"name": "<img src=x onerror=alert(1)>"},
-                "geometry": {"type": "Polygon", "coordinates": [_ring(37.0, 47.0, 0.1)]},
+                "geometry": {"type": "Polygon", "coordinates": [ring(37.0, 47.0, 0.1)]},
             }
         ],
     }
@@ -491,7 +467,7 @@ def test_regions_fetch_command_downloads_through_a_registry(
             {
                 "type": "Feature",
                 "properties": {"ADM1_EN": "Donetska", "ADM1_PCODE": "UA14"},
-                "geometry": {"type": "Polygon", "coordinates": [_ring(37.0, 47.0, 1.0)]},
+                "geometry": {"type": "Polygon", "coordinates": [ring(37.0, 47.0, 1.0)]},
             }
         ],
     }

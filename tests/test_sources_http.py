@@ -16,14 +16,6 @@ from geo.sources import http
 from geo.sources.http import FetchError, HashMismatchError, HttpClient, OfflineError
 
 
-@pytest.fixture
-def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Record sleeps instead of sleeping."""
-    slept: list[float] = []
-    monkeypatch.setattr(http, "_sleep", slept.append)
-    return slept
-
-
 def client(tmp_path: Path, **kwargs: Any) -> HttpClient:
     options: dict[str, Any] = {"cache_dir": tmp_path / "cache", "min_interval_s": 0.0}
     options.update(kwargs)

@@ -31,7 +31,7 @@ from geo.dates import find_date_attribute, parse_date
 from geo.errors import DateError, GeoError, InputFormatError, LayerError, ValidationError
 from geo.geometry import clean_geometries
 from geo.layers import CANONICAL_LAYERS, LayerMatch, resolve_layer
-from geo.snapshot import Provenance, Snapshot, make_features
+from geo.snapshot import Provenance, Snapshot, feature_label, make_features, properties_json
 
 #: Records per page when the layer does not say (ArcGIS's usual default).
 DEFAULT_PAGE_SIZE = 1000
@@ -39,7 +39,6 @@ DEFAULT_PAGE_SIZE = 1000
 MAX_PAGES = 10_000
 DEFAULT_SOURCE = "user"
 _ARCGIS_NULL = dt.date(1899, 12, 30)
-_LABEL_ATTRIBUTES = ("name", "label", "title", "Name", "NAME")
 _LAYER_PATH = re.compile(r"^(?P<base>.*/(?:FeatureServer|MapServer)/\d+)(?:/query)?/*$", re.I)
 
 
@@ -277,7 +276,9 @@ def fetch_layer(
                 layer=match.layer or info.name,
                 date=day,
                 features=make_features(
-                    geoms[idx], [_label(props[i]) for i in idx], [_json(props[i]) for i in idx]
+                    geoms[idx],
+                    [feature_label(props[i]) for i in idx],
+                    [properties_json(props[i]) for i in idx],
                 ),
                 provenance=Provenance(
                     path=info.url,
@@ -338,18 +339,6 @@ def _dates(
         f"{where}: no snapshot date found (no date attribute on every feature, no "
         "editingInfo.lastEditDate); pass --date YYYY-MM-DD"
     )
-
-
-def _label(properties: Mapping[str, Any]) -> str:
-    for key in _LABEL_ATTRIBUTES:
-        value = properties.get(key)
-        if value not in (None, ""):
-            return str(value)
-    return ""
-
-
-def _json(properties: Mapping[str, Any]) -> str:
-    return json.dumps(properties, ensure_ascii=False, default=str, sort_keys=True)
 
 
 def url_file_name(url: str) -> str:

@@ -19,7 +19,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from geo.errors import RegionError
-from geo.geometry import WGS84, check_lonlat, polygonal_part, to_equal_area
+from geo.geometry import WGS84, check_lonlat, densify, polygonal_part, to_equal_area
 from geo.overlay import FloatArray, IntArray, ObjArray, clip, overlay_op
 
 _DENSIFY_DEG = 0.01  # ~1 km steps before projecting: chords then stay within ~2 cm of edges
@@ -74,7 +74,7 @@ def prepare_regions(frame: gpd.GeoDataFrame) -> Regions:
 
 def project(geoms: ObjArray) -> ObjArray:
     """Albers metres, densified first: lon/lat edges are straight in lon/lat, not in Albers."""
-    return np.asarray(to_equal_area(shapely.segmentize(geoms, _DENSIFY_DEG)), dtype=object)
+    return np.asarray(to_equal_area(densify(geoms, _DENSIFY_DEG)), dtype=object)
 
 
 def area_km2(geoms: Any) -> Any:

@@ -48,7 +48,15 @@ from shapely.geometry.base import BaseGeometry
 
 from geo.errors import GeoError, InputFormatError, RegionError, ValidationError
 from geo.fsutil import write_text_atomic
-from geo.geometry import ALBERS_UA, GEOD, WGS84, check_lonlat, geodesic_area_km2, polygonal_part
+from geo.geometry import (
+    ALBERS_UA,
+    GEOD,
+    WGS84,
+    check_lonlat,
+    densify,
+    geodesic_area_km2,
+    polygonal_part,
+)
 from geo.geometry import to_equal_area as _to_albers
 from geo.snapshot import Snapshot
 
@@ -228,16 +236,13 @@ def frontline(
     outline_m, inner_m = _outline_albers(outline, tolerance_m)
     area_m = _project(area_ll)
     notes = [f"{where} is empty: no front"] if area_ll.is_empty else []
-    outside_km2 = 0.0 if notes else area_m.difference(outline_m).area / 1e6
+    outside_km2 = 0.0 if notes else _difference(area_m, outline_m, where).area / 1e6
     if outside_km2 > _NOTE_OUTSIDE_SHARE * area_m.area / 1e6:
         notes.append(
             f"{outside_km2:,.1f} km² ({outside_km2 * 1e6 / area_m.area:.0%}) of {where} lies "
             "outside the country outline: no front is drawn there (is it the right country?)"
         )
-    try:
-        uncontrolled = outline_m.difference(area_m)
-    except GEOSException:  # a rare GEOS robustness failure: retry on a 1 cm grid
-        uncontrolled = outline_m.difference(shapely.set_precision(area_m, 0.01))
+    uncontrolled = _difference(outline_m, area_m, where)
     pieces = np.asarray(shapely.get_parts(uncontrolled), dtype=object)
     pocket_areas = shapely.area(pieces) / 1e6
     pocket = pocket_areas < max_pocket_km2
@@ -472,7 +477,26 @@ def _outline_albers(outline: BaseGeometry, tolerance_m: float) -> tuple[Any, Any
 
 
 def _project(geometry: BaseGeometry) -> Any:
-    return _to_albers(shapely.segmentize(geometry, _DENSIFY_DEG))
+    projected = _to_albers(densify(geometry, _DENSIFY_DEG))
+    if projected.is_valid:
+        return projected
+    # Projection can fold a near-degenerate sliver over itself; repairing keeps the area.
+    return polygonal_part(shapely.make_valid(projected)) or shapely.Polygon()
+
+
+def _difference(a: BaseGeometry, b: BaseGeometry, where: str) -> BaseGeometry:
+    """``a - b`` in metres; a GEOS robustness failure is retried on a 1 cm grid."""
+    try:
+        return a.difference(b)
+    except GEOSException:
+        pass
+    try:
+        return shapely.set_precision(a, 0.01).difference(shapely.set_precision(b, 0.01))
+    except GEOSException as exc:
+        raise InputFormatError(
+            f"{where}: the overlay with the country outline failed in GEOS ({exc}); repair the "
+            "polygons (e.g. shapely.make_valid) or pass another --tolerance-m"
+        ) from exc
 
 
 def _to_lonlat(geometries: Any) -> Any:

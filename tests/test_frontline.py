@@ -370,3 +370,22 @@ def test_real_displacement_is_plausible(
     assert 3 < moved.mean_km < 15
     assert moved.advanced_share is not None and moved.advanced_share > 0.5
     assert moved.retreated_share is not None and moved.retreated_share < 0.05
+
+
+def test_every_bundled_sample_date_has_a_front() -> None:
+    """The sample's 2025-03-15 area once projected to an invalid polygon and crashed GEOS."""
+    from importlib import resources
+
+    from geo.io import read_many
+    from geo.regions import load_regions
+
+    root = resources.files("geo")
+    snapshots = read_many([Path(str(root.joinpath("data/sample")))]).snapshots
+    regions = load_regions(Path(str(root.joinpath("data/sample_regions/regions.geojson"))))
+    outline = country_outline(regions)
+    control = sorted((s for s in snapshots if s.layer == "russian_control"), key=lambda s: s.date)
+    assert len(control) >= 5
+    lines = [frontline(s, outline) for s in control]
+    assert all(line.length_km > 500 for line in lines)
+    moved = displacement(lines[0], lines[-1])
+    assert 0 < moved.mean_km < moved.max_km

@@ -116,3 +116,70 @@ def test_equal_area_agrees_with_geodesic(
     geodesic = geodesic_area_km2(cell)
     albers = float(equal_area_km2(np.array([cell]))[0])
     assert albers == pytest.approx(geodesic, rel=1e-4)
+
+
+def test_densify_keeps_a_polygon_with_a_collinear_spike() -> None:
+    from geo.geometry import densify
+
+    # A real gained patch of the bundled sample; shapely.segmentize (GEOS 3.14) collapses it.
+    spike = shapely.from_wkt(
+        "POLYGON ((38.3 47.9875, 38.3 48.6, 38.3 49.983333, 38.4 49.966666363636364, "
+        "38.4 47.975, 39.8 47.8, 38.3 47.9875))"
+    )
+    dense = densify(spike, 0.01)
+    assert dense.geom_type == "Polygon"
+    assert dense.area == pytest.approx(spike.area, rel=1e-12)
+    assert shapely.get_num_coordinates(dense) > 300
+    edges = np.diff(shapely.get_coordinates(dense.exterior), axis=0)
+    assert np.hypot(edges[:, 0], edges[:, 1]).max() <= 0.01 + 1e-12
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    lon=st.floats(22, 40),
+    lat=st.floats(44, 53),
+    size=st.floats(0.05, 3),
+    hole=st.floats(0.2, 0.8),
+)
+def test_densify_preserves_area_holes_and_parts(
+    lon: float, lat: float, size: float, hole: float
+) -> None:
+    from geo.geometry import densify
+
+    outer = box(lon, lat, lon + size, lat + size)
+    inner = box(lon + size * 0.1, lat + size * 0.1, lon + size * hole, lat + size * hole)
+    shape = shapely.MultiPolygon([outer.difference(inner), box(lon - 1, lat, lon - 0.5, lat + 0.5)])
+    line = LineString([(lon, lat), (lon + size, lat)])
+    arr = np.array([shape, outer, None, Polygon(), line], dtype=object)
+    dense = densify(arr, 0.05)
+    assert dense[0].geom_type == "MultiPolygon" and len(dense[0].geoms) == 2
+    assert len(dense[0].geoms[0].interiors) == 1
+    assert dense[0].area == pytest.approx(shape.area, rel=1e-9)
+    assert dense[1].geom_type == "Polygon" and dense[1].area == pytest.approx(outer.area)
+    assert dense[2] is None and dense[3].is_empty
+    assert dense[4].length == pytest.approx(size)
+    assert shapely.get_num_coordinates(dense[1]) >= 4 * size / 0.05
+
+
+def test_geodesic_area_ignores_ring_orientation() -> None:
+    """Parts and holes wound either way; checked against pyproj.Geod on oriented rings."""
+    from pyproj import Geod
+
+    geod = Geod(ellps="WGS84")
+
+    def ring_km2(coords: list[tuple[float, float]]) -> float:
+        lons, lats = zip(*coords, strict=True)
+        return abs(geod.polygon_area_perimeter(lons, lats)[0]) / 1e6
+
+    ccw = box(35, 48, 36, 49)
+    cw = Polygon(list(ccw.exterior.coords)[::-1])
+    far_cw = Polygon([(c[0] + 2, c[1]) for c in cw.exterior.coords])
+    parts = shapely.MultiPolygon([ccw, far_cw])
+    assert parts.is_valid
+    one = ring_km2(list(ccw.exterior.coords))
+    assert geodesic_area_km2(parts) == pytest.approx(one + ring_km2(list(far_cw.exterior.coords)))
+    hole = [(35.2, 48.2), (35.8, 48.2), (35.8, 48.8), (35.2, 48.8)]  # counter-clockwise
+    holed = Polygon(ccw.exterior.coords, [hole])
+    assert holed.is_valid
+    assert geodesic_area_km2(holed) == pytest.approx(one - ring_km2(hole), rel=1e-9)
+    assert geodesic_area_km2(cw) == pytest.approx(one)

@@ -21,7 +21,9 @@ uses for units outside the table are kept as they are (``code`` from the file's
 ISO column if any). Drops and merges are never silent: each is warned as a
 :class:`RegionWarning` and listed in the result's ``attrs`` (``"duplicates"``:
 one dict per region dropped because an earlier file defined it; ``"notes"``:
-every warning message).
+every warning message). Regions of later files are clipped to what earlier
+files leave uncovered, so that two boundary sets can be combined (OCHA for
+Ukraine, Natural Earth for Kursk) without counting border ground twice.
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from geo.errors import RegionError
-from geo.geometry import WGS84, clean_geometries
+from geo.geometry import WGS84, clean_geometries, geodesic_area_km2, polygonal_part
 
 #: The regions the project follows most closely.
 TARGET_REGIONS: tuple[str, ...] = ("Kursk", "Kherson", "Zaporizhzhia", "Donetsk", "Luhansk")
@@ -267,7 +269,9 @@ def load_regions(
     paths
         One file or several (GeoJSON, ``.geojson.gz``, shapefile, zipped
         shapefile, GeoPackage, anything GDAL reads). The first file that defines
-        a region wins; later copies are dropped and reported.
+        a region wins; later copies are dropped and reported. Regions of later
+        files are clipped to what earlier files leave uncovered (so ground near a
+        border counts once), with a note where more than 1 km² is cut.
     only
         Keep just these regions (any form :func:`resolve_region` accepts).
 
@@ -320,10 +324,17 @@ def load_regions(
                 f"region(s) {', '.join(missing)} not found in {', '.join(map(str, files))}; "
                 f"the files contain: {', '.join(sorted(present)) or 'nothing'}"
             )
-    for note in notes:
-        warnings.warn(note, RegionWarning, stacklevel=2)
     order = list(kept) if wanted is None else wanted
     records = [kept[key] for key in order]
+    geometries = np.array([_union(row.geometries) for row, _ in records], dtype=object)
+    file_index = np.array([[str(p) for p in files].index(src) for _, src in records], dtype=int)
+    notes += _clip_later_files(geometries, file_index, [row.region for row, _ in records])
+    covered = shapely.is_empty(geometries)
+    if covered.any():  # wholly inside earlier files' regions (noted above)
+        records = [r for r, gone in zip(records, covered, strict=True) if not gone]
+        geometries = geometries[~covered]
+    for note in notes:
+        warnings.warn(note, RegionWarning, stacklevel=2)
     frame = gpd.GeoDataFrame(
         {
             "region": [row.region for row, _ in records],
@@ -331,12 +342,50 @@ def load_regions(
             "country": pd.Series([row.country for row, _ in records], dtype=object),
             "source_file": [source for _, source in records],
         },
-        geometry=[_union(row.geometries) for row, _ in records],
+        geometry=list(geometries),
         crs=WGS84,
     )
     frame.attrs["duplicates"] = duplicates
     frame.attrs["notes"] = notes
     return frame
+
+
+#: Overlaps smaller than this (km²) are clipped without a note: edge noise between files.
+_CLIP_NOTE_KM2 = 1.0
+
+
+def _clip_later_files(geoms: Any, file_index: Any, names: list[str]) -> list[str]:
+    """Cut from each region what regions of earlier files already cover (in place).
+
+    Boundary sets of different makers overlap along shared borders (Natural
+    Earth's coarse Kursk reaches ~390 km² into OCHA's Sumy); without the cut,
+    ground near the border would count for two regions. The earlier file wins,
+    as it does for duplicate names. Returns one note per region clipped by
+    more than :data:`_CLIP_NOTE_KM2`.
+    """
+    notes: list[str] = []
+    if len(geoms) == 0 or file_index.max() == 0:
+        return notes
+    tree = shapely.STRtree(geoms)
+    later, earlier = tree.query(geoms, predicate="intersects")
+    pairs = file_index[earlier] < file_index[later]
+    later, earlier = later[pairs], earlier[pairs]
+    for i in np.unique(later):
+        cover = shapely.union_all(geoms[earlier[later == i]])
+        clipped = polygonal_part(shapely.make_valid(shapely.difference(geoms[i], cover)))
+        lost_km2 = float(geodesic_area_km2(geoms[i])) - float(
+            geodesic_area_km2(clipped) if clipped is not None else 0.0
+        )
+        geoms[i] = clipped if clipped is not None else shapely.Polygon()
+        if clipped is None:
+            notes.append(f"{names[i]}: wholly covered by regions of an earlier file; dropped")
+        elif lost_km2 > _CLIP_NOTE_KM2:
+            covered_by = ", ".join(dict.fromkeys(names[j] for j in earlier[later == i]))
+            notes.append(
+                f"{names[i]}: {lost_km2:,.1f} km² overlapping regions of an earlier file "
+                f"({covered_by}) were clipped off; the earlier file wins"
+            )
+    return notes
 
 
 def _union(geometries: list[BaseGeometry]) -> BaseGeometry:

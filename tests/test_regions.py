@@ -309,6 +309,38 @@ def test_duplicates_across_files_first_wins(tmp_path: Path) -> None:
     assert not frame["region"].duplicated().any()
 
 
+def test_later_files_are_clipped_where_earlier_files_cover(tmp_path: Path) -> None:
+    first = tmp_path / "ua.geojson"
+    gpd.GeoDataFrame(
+        {"name": ["Sumy", "Kharkiv"]},
+        geometry=[box(33, 50, 35, 51.5), box(35, 49, 37, 50.4)],
+        crs="EPSG:4326",
+    ).to_file(first, driver="GeoJSON")
+    second = tmp_path / "ru.geojson"
+    # Kursk reaches 0.2° into Sumy; Tula (made up here) lies wholly inside Kharkiv.
+    gpd.GeoDataFrame(
+        {"name": ["Kursk", "Tula"]},
+        geometry=[box(34.8, 51, 37, 52.5), box(35.5, 49.5, 36, 50)],
+        crs="EPSG:4326",
+    ).to_file(second, driver="GeoJSON")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        frame = load_regions([first, second])
+    messages = " ".join(str(w.message) for w in caught)
+    assert "Kursk: " in messages and "(Sumy) were clipped off" in messages
+    assert "Tula: wholly covered" in messages
+    rows = frame.set_index("region")
+    assert "Tula" not in rows.index
+    overlap = box(34.8, 51, 35, 51.5)
+    kursk = box(34.8, 51, 37, 52.5)
+    # Planar degrees² add up exactly (geodesic edges of differently cut boxes do not).
+    assert rows.loc["Kursk", "geometry"].area == pytest.approx(kursk.area - overlap.area)
+    assert rows.loc["Sumy", "geometry"].equals(box(33, 50, 35, 51.5))  # the first file wins
+    # Together the regions cover the union once.
+    union = shapely.union_all([box(33, 50, 35, 51.5), box(35, 49, 37, 50.4), kursk])
+    assert shapely.area(frame.geometry.values).sum() == pytest.approx(union.area, rel=1e-12)
+
+
 def test_features_of_one_region_in_one_file_are_merged_and_reported(tmp_path: Path) -> None:
     path = tmp_path / "parts.geojson"
     gpd.GeoDataFrame(
@@ -399,7 +431,14 @@ def test_real_ocha_and_natural_earth_resolve_targets(shared_data: Path) -> None:
     assert rows.loc["Crimea", "source_file"] == str(ocha)
     assert {d["region"] for d in frame.attrs["duplicates"]} == {"Crimea", "Sevastopol"}
     assert rows.loc["Kursk", "source_file"] == str(ne)
-    for region, expected in README_AREAS_KM2.items():
+    # Natural Earth's coarse Kursk reaches into OCHA's Sumy; that part is clipped off.
+    ne_kursk = load_regions(ne, only=["Kursk"]).geometry.iloc[0]
+    ocha_union = shapely.union_all(load_regions(ocha).geometry.values)
+    clipped_km2 = geodesic_area_km2(shapely.difference(ne_kursk, ocha_union))
+    assert README_AREAS_KM2["Kursk"] - clipped_km2 == pytest.approx(390.9, abs=5)
+    assert any("Kursk: 39" in n and "Sumy" in n for n in frame.attrs["notes"])
+    expected_areas = {**README_AREAS_KM2, "Kursk": clipped_km2}
+    for region, expected in expected_areas.items():
         area = geodesic_area_km2(rows.loc[region, "geometry"])
         assert area == pytest.approx(expected, rel=1e-3), region
     assert rows.loc["Luhansk", "code"] == "UA-09"

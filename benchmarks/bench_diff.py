@@ -43,7 +43,7 @@ import shapely
 from shapely.geometry import shape
 
 from geo.diff import diff_series
-from geo.geometry import ALBERS_UA, clean_geometries, equal_area_km2
+from geo.geometry import ALBERS_UA, clean_geometries, densify, equal_area_km2
 from geo.snapshot import Provenance, Snapshot, make_features
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -75,7 +75,7 @@ def reference(snapshots: list[Snapshot]) -> np.ndarray:
     rows = []
     for a, b in pairwise(s.geometry for s in snapshots):
         gained, lost = shapely.difference(b, a), shapely.difference(a, b)
-        densified = shapely.segmentize(np.array([gained, lost], dtype=object), 0.01)
+        densified = densify(np.array([gained, lost], dtype=object), 0.01)
         rows.append(equal_area_km2(densified))
     return np.array(rows).reshape(-1, 2)
 

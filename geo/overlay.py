@@ -4,8 +4,8 @@ Consecutive snapshots share almost every boundary segment. Each directed
 boundary segment (interior on its left) is hashed; runs of segments found in
 only one geometry become small boxes, merged until pairwise disjoint. Every
 component of the symmetric difference is bounded by such segments, so it lies
-in one box, and outside the boxes both geometries are identical: the overlay
-runs only on the parts clipped to the boxes. A cheap check (planar area of
+in one box, and outside the boxes both geometries are identical: the two
+differences run only on the parts clipped to the boxes. A cheap check (planar area of
 ``b`` minus ``a`` equals gained minus lost) falls back to the whole-geometry
 overlay when it fails. :mod:`geo.diff` builds areas, regions and patches on it.
 """
@@ -106,17 +106,17 @@ def overlay(pa: Prepared, pb: Prepared) -> Overlay:
 
 
 def _box_overlay(a: BaseGeometry, b: BaseGeometry, boxes: FloatArray) -> tuple[ObjArray, BoolArray]:
-    """Parts of the symmetric difference inside the boxes, and which are in ``b``.
+    """Parts of ``b - a`` and ``a - b`` inside the boxes, and which are gained.
 
-    A part holding both gained and lost ground (they would share an edge) is
-    classified as one of them and then fails the caller's area check.
+    Two differences rather than one symmetric difference: a gained and a lost
+    part that share an edge would come out of the latter as one polygon, and
+    on a regular grid two such misclassified parts can cancel in the planar
+    check while their km² (at other latitudes) do not.
     """
     clipped_a, clipped_b = clip(a, boxes), clip(b, boxes)
-    symmetric = shapely.symmetric_difference(clipped_b, clipped_a)
-    parts, box = shapely.get_parts(symmetric, return_index=True)
-    keep = (shapely.get_type_id(parts) == shapely.GeometryType.POLYGON) & ~shapely.is_empty(parts)
-    parts, box = np.asarray(parts[keep], dtype=object), box[keep]
-    return parts, shapely.intersects(clipped_b[box], shapely.point_on_surface(parts))
+    return _polygons(
+        shapely.difference(clipped_b, clipped_a), shapely.difference(clipped_a, clipped_b)
+    )
 
 
 def _run_boxes(prep: Prepared, changed: IntArray) -> FloatArray:

@@ -576,9 +576,10 @@ def demo(output: Path | None, store_path: Path | None, tiles: str, offline: bool
 
 
 def _add_remote_commands() -> None:
-    from geo.cli_remote import fetch, regions
+    from geo.cli_remote import fetch, gazetteer, regions
 
     cli.add_command(fetch)
+    cli.add_command(gazetteer)
     cli.add_command(regions)
 
 

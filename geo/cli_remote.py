@@ -193,3 +193,37 @@ def regions_fetch(
     )
     for path in paths:
         click.echo(str(path))
+
+
+@click.group()
+def gazetteer() -> None:
+    """GeoNames gazetteers for `geo places`: download the registered extracts."""
+
+
+@gazetteer.command(name="fetch")
+@click.argument("names", nargs=-1)
+@offline_option
+@click.option("--list", "list_only", is_flag=True, help="List the registered extracts.")
+@click.option(
+    "--registry", "registry_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None, help="A registry CSV of your own (a mirror); default: the built-in table.",
+)  # fmt: skip
+def gazetteer_fetch(
+    names: tuple[str, ...], offline: bool, list_only: bool, registry_file: Path | None
+) -> None:
+    """Download GeoNames extracts (default: geonames-ua) and print each file's path.
+
+    Pass the paths as --gazetteer FILE to places and map. Place names and
+    coordinates: GeoNames (www.geonames.org), CC BY 4.0.
+    """
+    from geo.sources.registry import GAZETTEER_TABLE, fetch_gazetteers, load_registry
+
+    registry = load_registry(registry_file, builtin=GAZETTEER_TABLE)
+    if list_only:
+        for source in registry.values():
+            click.echo(source.terms())
+        return
+    chosen = list(names) or [next(iter(registry))]
+    paths = fetch_gazetteers(chosen, _client(offline, 0.2), registry=registry, report=_notice)
+    for path in paths:
+        click.echo(str(path))

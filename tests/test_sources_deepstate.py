@@ -496,6 +496,36 @@ def test_regions_fetch_command_downloads_through_a_registry(
     assert refused.exit_code == 1 and "https://" in refused.output
 
 
+def test_gazetteer_fetch_command(http_server: FixtureServer, user_dirs: Path) -> None:
+    import zipfile
+
+    from test_gazetteer import ROWS
+
+    from geo.gazetteer import load_gazetteer
+
+    archive = user_dirs / "UA.zip"
+    with zipfile.ZipFile(archive, "w") as handle:
+        handle.writestr("UA.txt", "\n".join(ROWS) + "\n")
+        handle.writestr("readme.txt", "GeoNames dump")
+    http_server.route("/dump/UA.zip", Reply(body=archive.read_bytes()))
+    table = user_dirs / "gazetteers.csv"
+    table.write_text(
+        "name,url,licence,attribution,sha256,member,note\n"
+        f"ua,{http_server.url('/dump/UA.zip')},CC BY 4.0,GeoNames,,UA.txt,test places\n"
+    )
+    listed = CliRunner().invoke(cli, ["gazetteer", "fetch", "--list"])
+    assert "geonames-ua" in listed.stdout and "CC BY 4.0" in listed.stdout
+    fetched = CliRunner().invoke(cli, ["gazetteer", "fetch", "--registry", str(table)])
+    assert fetched.exit_code == 0, fetched.output
+    path = Path(fetched.stdout.strip())
+    assert path.parent.parent.name == "gazetteers"
+    places = load_gazetteer(path)
+    assert len(places.search("Artemivsk")) == 1
+    offline = CliRunner().invoke(cli, ["gazetteer", "fetch", "geonames-ru", "--offline"])
+    assert offline.exit_code == 1
+    assert "--gazetteer FILE" in offline.output and "Traceback" not in offline.output
+
+
 # -- real format ------------------------------------------------------------------------
 
 

@@ -1,9 +1,11 @@
-"""Region boundary downloads: a data-driven registry with licences and hashes.
+"""Boundary and gazetteer downloads: data-driven registries with licences and hashes.
 
 The table ``geo/data/boundary_registry.csv`` lists each boundary file ``geo
-regions fetch`` may download: its URL, licence, attribution, SHA-256 and the
-layer to read inside the archive. Only sources whose licence allows automated
-download are listed (OCHA COD-AB, Natural Earth); ISW data never is.
+regions fetch`` may download, ``geo/data/gazetteer_registry.csv`` each GeoNames
+extract ``geo gazetteer fetch`` may download: URL, licence, attribution,
+SHA-256 and the member to read inside the archive. Only sources whose licence
+allows automated download are listed (OCHA COD-AB, Natural Earth, GeoNames);
+ISW data never is.
 
 A pinned hash is checked on every download. An empty hash means trust on first
 use: the hash of the first download is recorded in the cache
@@ -26,7 +28,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol
 
-from geo.errors import GeoError, RegionError
+from geo.errors import GeoError, InputFormatError, RegionError
 from geo.fsutil import write_text_atomic
 
 #: Columns of the registry table.
@@ -36,6 +38,12 @@ OFFLINE_FIX = (
     "if you are offline or the server is unreachable, pass --regions FILE with a boundary "
     "file of your own (GeoJSON, shapefile, GeoPackage)"
 )
+GAZETTEER_OFFLINE_FIX = (
+    "if you are offline or the server is unreachable, pass --gazetteer FILE with a GeoNames "
+    "extract you hold (UA.txt, .gz or .zip)"
+)
+BOUNDARY_TABLE = "boundary_registry.csv"
+GAZETTEER_TABLE = "gazetteer_registry.csv"
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -85,14 +93,18 @@ class BoundarySource:
         return f"{self.name}: {self.note} - licence {self.licence}; credit: {self.attribution}"
 
 
-def load_registry(path: str | Path | None = None) -> dict[str, BoundarySource]:
-    """Read the registry table.
+def load_registry(
+    path: str | Path | None = None, *, builtin: str = BOUNDARY_TABLE
+) -> dict[str, BoundarySource]:
+    """Read a registry table.
 
     Parameters
     ----------
     path
         A CSV with the columns of :data:`COLUMNS` (``#`` lines are comments);
-        default: the built-in ``geo/data/boundary_registry.csv``.
+        default: the built-in table ``geo/data/<builtin>``.
+    builtin
+        :data:`BOUNDARY_TABLE` or :data:`GAZETTEER_TABLE`.
 
     Returns
     -------
@@ -106,8 +118,8 @@ def load_registry(path: str | Path | None = None) -> dict[str, BoundarySource]:
         malformed hash or a duplicate name (the message names the row).
     """
     if path is None:
-        origin = "geo/data/boundary_registry.csv"
-        text = resources.files("geo").joinpath("data/boundary_registry.csv").read_text("utf-8")
+        origin = f"geo/data/{builtin}"
+        text = resources.files("geo").joinpath("data", builtin).read_text("utf-8")
     else:
         origin = str(path)
         try:
@@ -232,18 +244,57 @@ def fetch_boundaries(
     """
     table = dict(registry) if registry is not None else load_registry()
     cache = cache_dir if cache_dir is not None else default_cache_dir()
+    return _fetch_all(names, client, table, cache, report, _Kind("boundaries", OFFLINE_FIX))
+
+
+def fetch_gazetteers(
+    names: Iterable[str],
+    client: Client,
+    *,
+    cache_dir: Path | None = None,
+    registry: Mapping[str, BoundarySource] | None = None,
+    report: Callable[[str], None] | None = None,
+) -> list[Path]:
+    """Download GeoNames extracts (or take them from the cache); as :func:`fetch_boundaries`.
+
+    The default cache is ``<user cache>/geo/gazetteers``; errors say to pass
+    ``--gazetteer FILE``. The files load with :func:`geo.gazetteer.load_gazetteer`
+    as they are (zipped).
+    """
+    table = dict(registry) if registry is not None else load_registry(builtin=GAZETTEER_TABLE)
+    cache = cache_dir if cache_dir is not None else default_cache_dir().parent / "gazetteers"
+    kind = _Kind("gazetteer", GAZETTEER_OFFLINE_FIX, error=InputFormatError)
+    return _fetch_all(names, client, table, cache, report, kind)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Kind:
+    what: str
+    fix: str
+    error: type[GeoError] = RegionError
+
+
+def _fetch_all(
+    names: Iterable[str],
+    client: Client,
+    table: Mapping[str, BoundarySource],
+    cache: Path,
+    report: Callable[[str], None] | None,
+    kind: _Kind,
+) -> list[Path]:
     say = report or (lambda _message: None)
     paths: list[Path] = []
     for name in names:
         source = table.get(name)
         if source is None:
-            raise RegionError(f"unknown boundary set {name!r}; known: {', '.join(table) or 'none'}")
-        paths.append(_fetch_one(source, client, cache, say))
+            known = ", ".join(table) or "none"
+            raise kind.error(f"unknown {kind.what} set {name!r}; known: {known}")
+        paths.append(_fetch_one(source, client, cache, say, kind))
     return paths
 
 
 def _fetch_one(
-    source: BoundarySource, client: Client, cache: Path, say: Callable[[str], None]
+    source: BoundarySource, client: Client, cache: Path, say: Callable[[str], None], kind: _Kind
 ) -> Path:
     hashes = _read_hashes(cache)
     expected = _expected(source, hashes)
@@ -251,8 +302,8 @@ def _fetch_one(
     if dest.is_file():
         actual = _sha256(dest)
         if expected is not None and actual != expected:
-            raise RegionError(
-                f"{dest}: cached {source.name} boundaries have SHA-256 {actual}, expected "
+            raise kind.error(
+                f"{dest}: cached {source.name} {kind.what} file has SHA-256 {actual}, expected "
                 f"{expected}; the file was changed or damaged: delete it and fetch again"
             )
         if expected is None:
@@ -264,8 +315,8 @@ def _fetch_one(
     try:
         client.download(source.url, dest, sha256=expected)
     except GeoError as exc:
-        raise RegionError(
-            f"cannot download {source.name} boundaries from {source.url}: {exc}; {OFFLINE_FIX}"
+        raise kind.error(
+            f"cannot download {source.name} {kind.what} from {source.url}: {exc}; {kind.fix}"
         ) from exc
     if expected is None:
         _trust(source, _sha256(dest), cache, hashes, say)
@@ -289,11 +340,15 @@ def _trust(
 
 
 __all__ = [
+    "BOUNDARY_TABLE",
     "COLUMNS",
+    "GAZETTEER_OFFLINE_FIX",
+    "GAZETTEER_TABLE",
     "OFFLINE_FIX",
     "BoundarySource",
     "Client",
     "default_cache_dir",
     "fetch_boundaries",
+    "fetch_gazetteers",
     "load_registry",
 ]

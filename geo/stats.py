@@ -145,12 +145,13 @@ def write_timeseries(frame: pd.DataFrame, path: str | Path | None, *, fmt: str =
     path
         File to write, or ``None`` to only return the text.
     fmt
-        ``"csv"`` or ``"json"`` (an object with ``source``, ``layer``,
-        ``method`` and ``rows``).
+        ``"csv"`` (with an ``area_method`` column) or ``"json"`` (an object
+        with ``source``, ``layer``, ``method`` and ``rows``).
     """
     out = frame.copy()
     out["date"] = [d.isoformat() for d in out["date"]]
     if fmt == "csv":
+        out["area_method"] = frame.attrs.get("method", "")  # CSV has no header metadata
         text = out.to_csv(index=False, float_format="%.3f")
     elif fmt == "json":
         records = json.loads(out.to_json(orient="records", double_precision=3))

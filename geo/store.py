@@ -261,6 +261,9 @@ class Store:
     ) -> list[Snapshot]:
         """Every stored snapshot of one layer and source in a date range, oldest first.
 
+        A ``start`` with no snapshot of its own begins at the nearest stored date
+        before it, as diffs do (the first snapshot's ``date`` says which), as long
+        as the range holds any snapshot;
         ``progress=True`` shows a progress bar on stderr while they are read.
 
         Raises
@@ -271,6 +274,10 @@ class Store:
             If several sources hold the layer and ``source`` is not given.
         """
         rows = self.snapshots(layer=layer, source=source, start=start, end=end)
+        if start is not None and not rows.empty and not (rows["date"] == start).any():
+            earlier = self.snapshots(layer=layer, source=source, end=start)
+            if not earlier.empty:  # the state on `start` is the latest one before it
+                rows = pd.concat([earlier[earlier["date"] == earlier["date"].max()], rows])
         if rows.empty:
             raise SnapshotNotFoundError(
                 f"no snapshots of layer {layer!r}{f' of source {source!r}' if source else ''} "

@@ -87,6 +87,9 @@ def test_write_csv_and_json(store, tmp_path: Path) -> None:  # type: ignore[no-u
     text = write_timeseries(frame, csv_path, fmt="csv")
     assert csv_path.read_text(encoding="utf-8") == text
     assert text.splitlines()[0].startswith("date,days_since_previous,area_km2,gained_km2")
+    header = text.splitlines()[0].split(",")
+    assert header[-1] == "area_method"
+    assert all(line.endswith('"') or "Albers" in line for line in text.splitlines()[1:])
     payload = json.loads(write_timeseries(frame, None, fmt="json"))
     assert payload["layer"] == "russian_control" and "Albers" in payload["method"]
     assert payload["rows"][0]["date"] == "2024-01-01"
@@ -138,3 +141,13 @@ def test_real_per_oblast_areas_match_independent_overlay(
             expected = held_ea.intersection(oblast).area / 1e6
             got = frame.loc[row, region_column(name, "area_km2")]
             assert got == pytest.approx(expected, rel=1e-3), (day, name)
+
+
+def test_start_on_a_missing_date_begins_at_the_state_before_it(store) -> None:  # type: ignore[no-untyped-def]
+    # Day 5 has no snapshot: the state on day 5 is the one of day 1.
+    frame = timeseries(store, "russian_control", start=D0 + dt.timedelta(days=5))
+    assert list(frame["date"]) == [D0 + dt.timedelta(days=d) for d in (1, 8, 40)]
+    exact = timeseries(store, "russian_control", start=D0 + dt.timedelta(days=8))
+    assert list(exact["date"]) == [D0 + dt.timedelta(days=d) for d in (8, 40)]
+    before_all = timeseries(store, "russian_control", start=D0 - dt.timedelta(days=3))
+    assert len(before_all) == 4

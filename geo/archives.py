@@ -168,10 +168,18 @@ def check_zip(
 
 
 def _copy_capped(
-    read: Callable[[int], bytes], sink: IO[bytes] | None, *, budget: int, what: str
+    read: Callable[[int], bytes],
+    sink: IO[bytes] | None,
+    *,
+    budget: int,
+    what: str,
+    consumed: Callable[[], int] | None = None,
+    max_ratio: float = MAX_RATIO,
 ) -> tuple[int, bytes]:
     """Stream ``read`` into ``sink`` (or into memory), reading at most ``budget`` bytes.
 
+    With ``consumed`` (compressed bytes read so far), the output may also not
+    outgrow the input more than ``max_ratio``-fold once past 1 MiB.
     Returns the number of bytes read and, when ``sink`` is ``None``, the bytes.
     """
     chunks: list[bytes] = []
@@ -187,6 +195,15 @@ def _copy_capped(
                 f"{what}: expands to more than {budget} bytes, the limit; "
                 "this looks like a decompression bomb"
             )
+        if consumed is not None and n_bytes > _RATIO_MIN_BYTES:
+            n_in = max(consumed(), 1)
+            if n_bytes / n_in > max_ratio:
+                raise ArchiveError(
+                    f"{what}: expands {n_bytes / n_in:.0f}-fold ({n_in} -> {n_bytes} bytes "
+                    f"so far), above the limit of {max_ratio:.0f}; this looks like a "
+                    "decompression bomb. If you trust the file, decompress it yourself "
+                    "and pass the result"
+                )
         if sink is None:
             chunks.append(chunk)
         else:
@@ -318,8 +335,10 @@ def read_zip_member(path: Path, member: str, *, max_bytes: int = MAX_UNCOMPRESSE
     return data
 
 
-def read_gzip(path: Path, *, max_bytes: int = MAX_UNCOMPRESSED_BYTES) -> bytes:
-    """Decompress a gzip file into memory with a hard byte cap.
+def read_gzip(
+    path: Path, *, max_bytes: int = MAX_UNCOMPRESSED_BYTES, max_ratio: float = MAX_RATIO
+) -> bytes:
+    """Decompress a gzip file into memory with a hard byte cap and a ratio cap.
 
     Parameters
     ----------
@@ -327,6 +346,9 @@ def read_gzip(path: Path, *, max_bytes: int = MAX_UNCOMPRESSED_BYTES) -> bytes:
         The ``.gz`` file (several concatenated members are read as one).
     max_bytes
         Cap on the decompressed size, counted while decompressing.
+    max_ratio
+        Cap on decompressed/compressed bytes once past 1 MiB, checked while
+        decompressing (as for ZIP members); real GeoJSON stays far below it.
 
     Returns
     -------
@@ -336,13 +358,21 @@ def read_gzip(path: Path, *, max_bytes: int = MAX_UNCOMPRESSED_BYTES) -> bytes:
     Raises
     ------
     ArchiveError
-        The content expands beyond ``max_bytes`` (a gzip bomb).
+        The content expands beyond ``max_bytes`` or ``max_ratio`` (a gzip bomb).
     InputFormatError
         Not gzip, corrupt, truncated or unreadable.
     """
     try:
-        with gzip.open(path, "rb") as fh:
-            _, data = _copy_capped(fh.read, None, budget=max_bytes, what=str(path))
+        with path.open("rb") as raw, gzip.GzipFile(fileobj=raw, mode="rb") as fh:
+            # raw.tell() runs ahead of what was inflated (read-ahead): the ratio errs low.
+            _, data = _copy_capped(
+                fh.read,
+                None,
+                budget=max_bytes,
+                what=str(path),
+                consumed=raw.tell,
+                max_ratio=max_ratio,
+            )
     except gzip.BadGzipFile as exc:
         raise InputFormatError(
             f"{path}: not a gzip file or a corrupt one ({exc}); re-download it, or drop the "

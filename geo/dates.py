@@ -37,9 +37,10 @@ _ARCGIS_NULL = dt.date(1899, 12, 30)  # ArcGIS writes null dates as this day
 
 _MONTH_NAMES = ("january", "february", "march", "april", "may", "june", "july", "august",
                 "september", "october", "november", "december")  # fmt: skip
-_MONTHS = {n: i for i, full in enumerate(_MONTH_NAMES, 1) for n in (full, full[:3])} | {"sept": 9}
+#: Month words (full English names, three-letter abbreviations, "sept") to month numbers.
+MONTHS = {n: i for i, full in enumerate(_MONTH_NAMES, 1) for n in (full, full[:3])} | {"sept": 9}
 # Longest first so "march" wins over "mar"; no letter may follow ("Marching").
-_MON = "(?P<mon>" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + ")(?![a-z])"
+_MON = "(?P<mon>" + "|".join(sorted(MONTHS, key=len, reverse=True)) + ")(?![a-z])"
 _SEP = r"[-_ .,]{0,2}"
 
 _FULL_PATTERNS = (
@@ -91,7 +92,7 @@ def _scan(name: str) -> list[_Hit]:
     for pattern in _FULL_PATTERNS:
         for m in pattern.finditer(stem):
             groups = m.groupdict()
-            month = _MONTHS[groups["mon"].lower()] if groups.get("mon") else int(groups["m"])
+            month = MONTHS[groups["mon"].lower()] if groups.get("mon") else int(groups["m"])
             t = groups.get("t") or "0000"
             if int(t[:2]) > 23 or int(t[2:4]) > 59 or int(t[4:] or 0) > 59:
                 continue
@@ -108,7 +109,7 @@ def _scan(name: str) -> list[_Hit]:
     for pattern in _PARTIAL_PATTERNS:
         for m in pattern.finditer(stem):
             try:
-                day = dt.date(2000, _MONTHS[m["mon"].lower()], int(m["d"]))
+                day = dt.date(2000, MONTHS[m["mon"].lower()], int(m["d"]))
             except ValueError:
                 continue
             partial.append(_Hit(m.start(), m.end(), m[0], day, "no year"))
@@ -145,6 +146,24 @@ def dates_in_name(name: str) -> list[DateFound]:
     return list(found.values())
 
 
+def date_spans(name: str) -> list[tuple[int, int]]:
+    """Where date-like fragments sit in a name, left to right.
+
+    Parameters
+    ----------
+    name
+        A file, folder or layer name; a trailing extension is ignored.
+
+    Returns
+    -------
+    list of tuple
+        ``(start, end)`` offsets into ``name`` of every full or partial date
+        (``2023-05-01``, ``18MAR2025``, ``APR13``), usable or not, so callers
+        can read what the name says besides its dates.
+    """
+    return [(hit.start, hit.end) for hit in _scan(name)]
+
+
 def partial_dates_in_name(name: str) -> list[str]:
     """Fragments that look like a day of a month but carry no year (``'APR13'``)."""
     return list(dict.fromkeys(h.text for h in _scan(name) if h.problem == "no year"))
@@ -165,7 +184,7 @@ def _month_of(part: str) -> int | None:
     """'04', 'April', 'apr', '04_April' -> 4."""
     match = re.fullmatch(r"(\d{1,2})?[-_ .]?([a-z]*)", part.lower())
     number = int(match[1]) if match and match[1] else None
-    named = _MONTHS.get(match[2], 0) if match and match[2] else None  # 0: letters, no month
+    named = MONTHS.get(match[2], 0) if match and match[2] else None  # 0: letters, no month
     month = named if named is not None else number
     agree = number is None or named is None or number == named
     return month if month and month <= 12 and agree else None

@@ -158,6 +158,7 @@ def check_lonlat(geometries: npt.NDArray[Any], *, where: str) -> None:
         The file (and feature) to name in the message.
     """
     present = geometries[~shapely.is_missing(geometries)]
+    present = present[~shapely.is_empty(present)]  # empties have NaN bounds, not bad coordinates
     if present.size == 0:
         return
     xmin, ymin, xmax, ymax = shapely.total_bounds(present)

@@ -3,15 +3,20 @@
 :func:`read` takes one file; :func:`read_many` takes files and folders
 (recursive) and reports every problem at once. Formats: GeoJSON (``.geojson``,
 ``.json`` and their ``.gz``), Esri JSON (ArcGIS ``f=json``), DeepStateMap raw
-snapshots, Shapefiles (plain or zipped), GeoPackage, GeoParquet, KML and KMZ.
+snapshots, Shapefiles (plain or zipped), GeoPackage, GeoParquet, KML and KMZ
+(the raw tables come from :mod:`geo.readers`).
 
 Each file is split into snapshots by its layer attribute (and by its date
 attribute when features carry several dates). The layer of a feature comes
 from, in order: ``layer=`` (when the file holds one layer), a layer attribute,
-the KML folder, the layer name inside the file, the archive or file name, the
-parent folders. Names are resolved through :mod:`geo.layers`; unknown names are
-kept as they are and reported in the snapshot's notes. Dates follow
-:func:`geo.dates.resolve_date`.
+its KML folder (the innermost folder name that is a known layer), the layer
+name inside the file, the archive or file name, the parent folders. Names are
+resolved through :mod:`geo.layers` (dates in them are ignored); unknown names
+are kept as they are and reported in the snapshot's notes. Dates follow
+:func:`geo.dates.resolve_date`. Hygiene is counted per snapshot: each
+snapshot's report counts its own features only, and features that fit no
+snapshot are reported once, in a note. A file that yields no snapshot at all
+is an error, never silently skipped.
 """
 
 from __future__ import annotations
@@ -22,56 +27,68 @@ import gzip
 import json
 import os
 import re
-import tempfile
-import warnings
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
+import numpy as np
+import numpy.typing as npt
 import shapely
-from shapely.geometry import shape
 
-from geo import archives, deepstate, esri, kml
+from geo import archives, deepstate
 from geo.dates import DateFound, find_date_attribute, parse_date, resolve_date
 from geo.errors import DateError, GeoError, InputFormatError, LayerError, ValidationError
 from geo.fsutil import write_atomic
-from geo.geometry import clean_geometries
+from geo.geometry import HygieneReport, clean_geometries
 from geo.layers import CANONICAL_LAYERS, LayerMatch, resolve_layer
+from geo.readers import (
+    JSON_SUFFIXES,
+    SUPPORTED_SUFFIXES,
+    Table,
+    json_table,
+    load_json,
+    read_tables,
+    stem_of,
+    suffix_of,
+)
 from geo.snapshot import Provenance, Snapshot, feature_label, make_features, properties_json
 
-#: File endings read by :func:`read` (``.gz`` only after ``.geojson``/``.json``).
-SUPPORTED_SUFFIXES = (
-    ".geojson", ".json", ".geojson.gz", ".json.gz", ".zip", ".shp", ".gpkg",
-    ".parquet", ".geoparquet", ".kml", ".kmz",
-)  # fmt: skip
 #: Attribute names that hold a feature's layer (compared case-insensitively).
 LAYER_ATTRIBUTES = ("layer", "layer_type", "layer_name", "layername", "lyr")
 # ArcGIS writes null dates as 1899-12-30; such values are no dates at all.
 _NULL_DATE = dt.date(1899, 12, 30)
 DEFAULT_SOURCE = "user"
 _STORE_MARKER = "store.json"  # geo.store.MARKER_NAME; io sits below store
+_NO_LAYER = LayerMatch(name="", layer=None)
 
 
-@dataclasses.dataclass
-class _Table:
-    """Raw features of one file or member, before hygiene."""
+@dataclasses.dataclass(frozen=True)
+class _Dropped:
+    """Features no snapshot counts: no polygon, and no layer or date with polygons."""
 
-    geometries: list[Any]
-    properties: list[dict[str, Any]]
-    crs: Any
-    member: str | None = None
-    inner_layer: str | None = None
-    notes: list[str] = dataclasses.field(default_factory=list)
+    where: str
+    names: tuple[str, ...]
+    hygiene: HygieneReport
+
+    def describe(self) -> str:
+        """``"3 features of 'partisan_warfare'"``."""
+        return _count_of(self.hygiene.n_input, self.names)
 
 
-def suffix_of(path: Path) -> str:
-    """The file ending that decides the format (``.geojson.gz`` counts as one)."""
-    name = path.name.lower()
-    for suffix in sorted(SUPPORTED_SUFFIXES, key=len, reverse=True):
-        if name.endswith(suffix):
-            return suffix
-    return path.suffix.lower()
+def _count_of(n: int, names: Iterable[str]) -> str:
+    listed = ", ".join(repr(name) for name in dict.fromkeys(names) if name)
+    return f"{n} feature{'' if n == 1 else 's'}" + (f" of {listed}" if listed else "")
+
+
+@dataclasses.dataclass(frozen=True)
+class _Part:
+    """The features of one table with one layer name and one attribute date, cleaned."""
+
+    match: LayerMatch
+    day: dt.date | None
+    geometries: npt.NDArray[Any]
+    index: npt.NDArray[np.intp]  # positions in the table
+    hygiene: HygieneReport
 
 
 def is_supported(path: Path) -> bool:
@@ -131,12 +148,16 @@ def read(
     Returns
     -------
     list of Snapshot
-        One per (layer, date) found in the file.
+        One per (layer, date) found in the file. Features that fit none (no
+        polygon, and no layer or date that has polygons) are named once, in
+        the first snapshot's notes.
 
     Raises
     ------
     GeoError
-        A subclass naming the file and the fix for every kind of bad input.
+        A subclass naming the file and the fix for every kind of bad input;
+        :class:`InputFormatError` when the file holds no polygon at all (only
+        null, empty or point geometries, or no features).
     """
     path = Path(src)
     where = str(path)
@@ -159,37 +180,60 @@ def read(
         )
     sha256 = archives.sha256_file(path)
 
-    if suffix in {".geojson", ".json", ".geojson.gz", ".json.gz"}:
-        data = _load_json(path, gzipped=suffix.endswith(".gz"))
+    if suffix in JSON_SUFFIXES:
+        data = load_json(path, gzipped=suffix.endswith(".gz"))
         if deepstate.is_deepstate_raw(data):
             snaps = deepstate.parse_deepstate(data, path=where, sha256=sha256, date=explicit_date)
             return _select_layer(snaps, explicit, source, where)
-        tables = [_json_table(data, where)]
-    elif suffix == ".zip":
-        tables = _zip_tables(path)
-    elif suffix in {".kml", ".kmz"}:
-        geoms, props = kml.read_kml_file(path)
-        tables = [_Table(geoms, props, "EPSG:4326")]
+        tables = [json_table(data, where)]
     else:
-        tables = _ogr_tables(path)
+        tables = read_tables(path)
 
     snapshots: list[Snapshot] = []
+    dropped: list[_Dropped] = []
     for table in tables:
-        snapshots.extend(
-            _table_snapshots(
-                table,
-                path=path,
-                sha256=sha256,
-                explicit=explicit,
-                source=source,
-                date=explicit_date,
-                crs=crs,
-                root=root,
-            )
+        table_snaps, table_dropped = _table_snapshots(
+            table,
+            path=path,
+            sha256=sha256,
+            explicit=explicit,
+            source=source,
+            date=explicit_date,
+            crs=crs,
+            root=root,
         )
-    if explicit is not None and not snapshots:
-        raise LayerError(f"{where}: holds no features of layer {explicit.layer}")
+        snapshots.extend(table_snaps)
+        dropped.extend(table_dropped)
+    if not snapshots:
+        raise _nothing_to_store(where, explicit, dropped)
+    if dropped:
+        # Reported once, on the file's first snapshot, rather than counted in every one.
+        notes = tuple(
+            f"{d.where}: {d.describe()} dropped: none has a polygon, so no snapshot counts "
+            f"them ({d.hygiene.summary()})"
+            for d in dropped
+        )
+        first = snapshots[0]
+        provenance = dataclasses.replace(first.provenance, notes=first.provenance.notes + notes)
+        snapshots[0] = dataclasses.replace(first, provenance=provenance)
     return snapshots
+
+
+def _nothing_to_store(where: str, explicit: LayerMatch | None, dropped: list[_Dropped]) -> GeoError:
+    """The error for a file that yields no snapshot: never a silent loss."""
+    if dropped:
+        total = sum((d.hygiene for d in dropped), HygieneReport())
+        counted = _count_of(total.n_input, (name for d in dropped for name in d.names))
+        return InputFormatError(
+            f"{where}: nothing to store: {counted}, none with a polygon ({total.summary()}); "
+            "re-export the layer with its polygons, or leave the file out"
+        )
+    if explicit is not None:
+        return LayerError(f"{where}: holds no features of layer {explicit.layer}")
+    return InputFormatError(
+        f"{where}: holds no features, so there is nothing to store; check that the export is "
+        "complete, or leave the file out"
+    )
 
 
 @dataclasses.dataclass
@@ -201,7 +245,7 @@ class ReadResult:
     snapshots
         Snapshots read from every file that could be read.
     problems
-        One message per file that could not be read.
+        One message per file that could not be read or gave no snapshot.
     n_files
         Files looked at.
     """
@@ -244,8 +288,9 @@ def read_many(
     Returns
     -------
     ReadResult
-        Snapshots plus one message per file that failed; nothing is raised
-        for bad files so that the caller can report them all at once.
+        Snapshots plus one message per file that failed, including files that
+        hold no polygon at all (they are never skipped silently); nothing is
+        raised for bad files so that the caller can report them all at once.
     """
     inputs: list[tuple[Path, Path | None]] = []
     for raw in paths:
@@ -269,146 +314,8 @@ def read_many(
     return ReadResult(snapshots=snapshots, problems=problems, n_files=len(inputs))
 
 
-def _load_json(path: Path, *, gzipped: bool) -> Mapping[str, Any]:
-    raw = archives.read_gzip(path) if gzipped else path.read_bytes()
-    try:
-        data = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputFormatError(f"{path}: not valid JSON ({exc}); is the file complete?") from exc
-    if not isinstance(data, dict):
-        raise InputFormatError(f"{path}: expected a JSON object (GeoJSON or Esri JSON)")
-    return data
-
-
-def _json_table(data: Mapping[str, Any], where: str) -> _Table:
-    if esri.is_esri_json(data):
-        esri_geoms, esri_props, crs = esri.parse_esri_json(data, where=where)
-        return _Table(esri_geoms, esri_props, crs)
-    kind = data.get("type")
-    if kind == "FeatureCollection":
-        features = data.get("features")
-        if not isinstance(features, list):
-            raise InputFormatError(f"{where}: FeatureCollection without a 'features' list")
-    elif kind == "Feature":
-        features = [data]
-    elif kind in {"Polygon", "MultiPolygon", "GeometryCollection"}:
-        features = [{"type": "Feature", "geometry": data, "properties": {}}]
-    else:
-        raise InputFormatError(
-            f"{where}: not GeoJSON or Esri JSON (top-level type {kind!r}); "
-            "expected a FeatureCollection, a Feature or an ArcGIS query response"
-        )
-    geoms: list[Any] = []
-    props: list[dict[str, Any]] = []
-    for number, feature in enumerate(features):
-        if not isinstance(feature, dict):
-            raise InputFormatError(f"{where}: feature {number} is not a JSON object")
-        geometry = feature.get("geometry")
-        try:
-            geoms.append(shape(geometry) if geometry else None)
-        except Exception as exc:  # shapely raises several types for bad coordinates
-            raise InputFormatError(
-                f"{where}: feature {number}: unreadable geometry ({exc}); fix or remove it"
-            ) from exc
-        props.append(dict(feature.get("properties") or {}))
-    return _Table(geoms, props, _geojson_crs(data, where))
-
-
-def _geojson_crs(data: Mapping[str, Any], where: str) -> str | None:
-    member = data.get("crs")
-    if not member:
-        return None
-    name = (member.get("properties") or {}).get("name") if isinstance(member, dict) else None
-    if not isinstance(name, str):
-        raise InputFormatError(
-            f"{where}: unreadable 'crs' member {member!r}; remove it for lon/lat"
-        )
-    match = re.search(r"EPSG:{1,2}(\d+)$", name)
-    if match:
-        return f"EPSG:{match.group(1)}"
-    if name.endswith("CRS84"):
-        return None
-    return name
-
-
-def _ogr_tables(path: Path, *, member: str | None = None) -> list[_Table]:
-    import pyogrio
-
-    suffix = suffix_of(path)
-    if suffix in {".parquet", ".geoparquet"}:
-        import geopandas as gpd
-
-        try:
-            frame = gpd.read_parquet(path)
-        except Exception as exc:
-            raise InputFormatError(f"{path}: not a readable GeoParquet file ({exc})") from exc
-        return [_frame_table(frame, member=member, inner_layer=None)]
-    try:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", "Measured", UserWarning)  # noted when read below
-            layers = [str(name) for name, _ in pyogrio.list_layers(path)]
-    except Exception as exc:
-        raise InputFormatError(f"{path}: cannot be opened as {suffix} ({exc})") from exc
-    tables = []
-    for name in layers:
-        kwargs: dict[str, Any] = {"layer": name}
-        if suffix == ".shp" and not path.with_suffix(".cpg").exists():
-            kwargs["encoding"] = "utf-8"  # no .cpg: UTF-8 is what modern tools write
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            try:
-                frame = pyogrio.read_dataframe(path, **kwargs)
-            except UnicodeDecodeError:
-                frame = pyogrio.read_dataframe(path, layer=name)
-            except Exception as exc:
-                raise InputFormatError(f"{path}: layer {name!r} cannot be read ({exc})") from exc
-        table = _frame_table(frame, member=member, inner_layer=name)
-        # GDAL cannot read M values and says so; keep that in the snapshot's notes.
-        table.notes.extend(f"GDAL: {w.message}" for w in caught if "Measured (M)" in str(w.message))
-        tables.append(table)
-    return tables
-
-
-def _frame_table(frame: Any, *, member: str | None, inner_layer: str | None) -> _Table:
-    attributes = pd.DataFrame(frame.drop(columns=frame.geometry.name))
-    records = attributes.astype(object).where(attributes.notna(), None).to_dict("records")
-    return _Table(
-        geometries=list(frame.geometry.values),
-        properties=[{str(k): v for k, v in rec.items()} for rec in records],
-        crs=frame.crs,
-        member=member,
-        inner_layer=inner_layer,
-    )
-
-
-def _zip_tables(path: Path) -> list[_Table]:
-    with tempfile.TemporaryDirectory(prefix="geo-zip-") as tmp:
-        files = archives.extract_zip(path, Path(tmp))
-        tables: list[_Table] = []
-        for file in sorted(files):
-            suffix = suffix_of(file)
-            member = str(file.relative_to(tmp))
-            if suffix in {".shp", ".gpkg", ".parquet", ".geoparquet"}:
-                tables.extend(_ogr_tables(file, member=member))
-            elif suffix in {".geojson", ".json", ".geojson.gz", ".json.gz"}:
-                data = _load_json(file, gzipped=suffix.endswith(".gz"))
-                table = _json_table(data, f"{path}!{member}")
-                table.member = member
-                tables.append(table)
-            elif suffix in {".kml", ".kmz"}:
-                geoms, props = kml.read_kml_file(file)
-                tables.append(_Table(geoms, props, "EPSG:4326", member=member))
-        if not tables:
-            names = ", ".join(f.name for f in files[:10]) or "nothing"
-            raise InputFormatError(f"{path}: the archive holds no readable layer (found {names})")
-        for table in tables:
-            if table.inner_layer is None and table.member:
-                table.inner_layer = Path(table.member).name.split(".")[0]
-        return tables
-
-
 def _table_snapshots(
-    table: _Table,
+    table: Table,
     *,
     path: Path,
     sha256: str,
@@ -417,116 +324,177 @@ def _table_snapshots(
     date: dt.date | None,
     crs: str | None,
     root: Path | None,
-) -> list[Snapshot]:
+) -> tuple[list[Snapshot], list[_Dropped]]:
+    """The snapshots of one table, and the features none of them counts."""
     where = f"{path}!{table.member}" if table.member else str(path)
-    geoms, kept, hygiene = clean_geometries(table.geometries, crs=crs or table.crs, where=where)
-    props = [table.properties[i] for i in kept]
     columns = {key for p in table.properties for key in p}
-    layer_attr = next((c for c in sorted(columns) if c.lower() in LAYER_ATTRIBUTES), None)
-    fallback = _name_layer(table, path, root)
+    attr, days = _attribute_dates(table, columns, where, date)
+    keys: dict[tuple[LayerMatch, dt.date | None], list[int]] = {}
+    for i, key in enumerate(zip(_feature_layers(table, columns, path, root), days, strict=True)):
+        keys.setdefault(key, []).append(i)
+    # One hygiene pass per (layer, date) part, so that every count belongs to its snapshot.
+    parts = [_clean_part(table, match, day, idx, crs, where) for (match, day), idx in keys.items()]
 
-    groups: dict[tuple[LayerMatch, dt.date | None], list[int]] = {}
-    per_feature_layer = [
-        resolve_layer(str(p[layer_attr])) if layer_attr and p.get(layer_attr) else fallback
-        for p in props
-    ]
-    distinct = {m.layer or m.name for m in per_feature_layer}
-    feature_dates, date_note = _feature_dates(table, kept, columns, where, date)
-    for i, match in enumerate(per_feature_layer):
+    n_kept = sum(len(p.index) for p in parts)
+    n_dated = sum(len(p.index) for p in parts if p.day is not None)
+    use_dates = n_kept > 0 and n_dated == n_kept
+    date_note = (
+        f"date attribute {attr!r} ignored: only {n_dated} of {n_kept} features carry a usable date"
+        if 0 < n_dated < n_kept
+        else ""
+    )
+    distinct = {p.match.layer or p.match.name for p in parts if len(p.index)}
+    groups: dict[tuple[str, dt.date | None], list[_Part]] = {}
+    for part in parts:
         if explicit is not None and len(distinct) <= 1:
-            match = dataclasses.replace(explicit, name=match.name or explicit.name)
-        groups.setdefault((match, feature_dates[i]), []).append(i)
-    if explicit is not None and len(distinct) > 1:
-        groups = {k: v for k, v in groups.items() if k[0].layer == explicit.layer}
+            part = dataclasses.replace(
+                part, match=dataclasses.replace(explicit, name=part.match.name or explicit.name)
+            )
+        layer = part.match.layer or part.match.name
+        if explicit is not None and len(distinct) > 1 and layer != explicit.layer:
+            continue
+        groups.setdefault((layer, part.day if use_dates else None), []).append(part)
 
-    snapshots = []
-    for (match, feature_date), idx in groups.items():
-        if not match.name and not match.known:
+    snapshots: list[Snapshot] = []
+    dropped: list[_Dropped] = []
+    for (layer, feature_date), members in groups.items():
+        matches = list(dict.fromkeys(p.match for p in members))
+        names = tuple(dict.fromkeys(m.name for m in matches if m.name))
+        hygiene = sum((p.hygiene for p in members), HygieneReport())
+        if not hygiene.n_output:
+            dropped.append(_Dropped(where, names, hygiene))
+            continue
+        if not layer:
             raise LayerError(
-                f"{where}: cannot tell which layer these {len(idx)} features are: "
+                f"{where}: cannot tell which layer these {hygiene.n_output} features are: "
                 "no layer attribute "
                 "and no layer name in the file or folder names; pass --layer (one of "
                 + ", ".join(CANONICAL_LAYERS)
                 + ")"
             )
         found = _resolve_group_date(path, feature_date, date, root, where)
-        notes = [n for n in (match.note, date_note, *dict.fromkeys(table.notes)) if n]
-        if not match.known:
-            notes.append(f"unknown layer name {match.name!r} kept as is; add an alias to map it")
-        labels = [feature_label(props[i]) for i in idx]
+        notes = [m.note for m in matches] + [date_note, *table.notes]
+        if not matches[0].known:
+            notes.append(f"unknown layer name {layer!r} kept as is; add an alias to map it")
+        # Features in file order, whichever part they were cleaned in.
+        rows = sorted(
+            (int(i), geom) for p in members for i, geom in zip(p.index, p.geometries, strict=True)
+        )
+        props = [table.properties[i] for i, _ in rows]
         snapshots.append(
             Snapshot(
-                source=source or match.source or DEFAULT_SOURCE,
-                layer=match.layer or match.name,
+                source=source or next((m.source for m in matches if m.source), DEFAULT_SOURCE),
+                layer=layer,
                 date=found.date,
                 features=make_features(
-                    geoms[idx], labels, [properties_json(props[i]) for i in idx]
+                    np.array([geom for _, geom in rows], dtype=object),
+                    [feature_label(p) for p in props],
+                    [properties_json(p) for p in props],
                 ),
                 provenance=Provenance(
                     path=str(path),
                     sha256=sha256,
                     member=table.member or table.inner_layer,
-                    original_layer=match.name,
+                    original_layer=", ".join(names),
                     date_rule=found.rule,
-                    notes=tuple(notes),
+                    notes=tuple(n for n in dict.fromkeys(notes) if n),
                 ),
-                hygiene=hygiene if len(groups) == 1 else _share(hygiene, len(idx)),
+                hygiene=hygiene,
             )
         )
-    return snapshots
+    return snapshots, dropped
 
 
-def _share(hygiene: Any, n_output: int) -> Any:
-    # A file split into several snapshots: drops cannot be attributed to a layer, so
-    # each snapshot reports the file's counts and its own output size.
-    return dataclasses.replace(hygiene, n_output=n_output)
+def _clean_part(
+    table: Table,
+    match: LayerMatch,
+    day: dt.date | None,
+    index: list[int],
+    crs: str | None,
+    where: str,
+) -> _Part:
+    raw = np.empty(len(index), dtype=object)
+    raw[:] = [table.geometries[i] for i in index]
+    empty = shapely.is_empty(raw) & ~shapely.is_missing(raw)
+    # geo.geometry cannot bound a set of empty geometries alone (NaN bounds look like a
+    # CRS error): hand those over as nulls and count them as empties here.
+    n_empty = int(empty.sum()) if (empty | shapely.is_missing(raw)).all() else 0
+    if n_empty:
+        raw[empty] = None
+    geoms, kept, hygiene = clean_geometries(raw, crs=crs or table.crs, where=where)
+    if n_empty:
+        hygiene = dataclasses.replace(
+            hygiene, n_null=hygiene.n_null - n_empty, n_empty=hygiene.n_empty + n_empty
+        )
+    return _Part(match, day, geoms, np.asarray(index, dtype=np.intp)[kept], hygiene)
 
 
-def _name_layer(table: _Table, path: Path, root: Path | None) -> LayerMatch:
-    """The layer implied by names: KML folder, inner layer, file, folders."""
-    candidates: list[str] = []
-    folders = {str(p.get("folder")) for p in table.properties if p.get("folder")}
-    if len(folders) == 1:
-        candidates.append(folders.pop())
-    if table.inner_layer:
-        candidates.append(table.inner_layer)
-    candidates.append(path.name.split(".")[0])
-    parents = path.parent.relative_to(root).parts if root and path.is_relative_to(root) else ()
-    candidates.extend(reversed(parents))
-    for name in candidates:
-        match = resolve_layer(name)
+def _feature_layers(
+    table: Table, columns: set[str], path: Path, root: Path | None
+) -> list[LayerMatch]:
+    """Each feature's layer: its layer attribute, else its KML folder, else the names."""
+    layer_attr = next((c for c in sorted(columns) if c.lower() in LAYER_ATTRIBUTES), None)
+    fallback = _name_layer(table, path, root)
+    resolved: dict[tuple[str | None, str | None], LayerMatch] = {}  # few distinct values
+    out = []
+    for props in table.properties:
+        value = props.get(layer_attr) if layer_attr else None
+        folder = props.get(table.folder_attr) if table.folder_attr else None
+        key = (str(value) if value else None, str(folder) if folder else None)
+        if key not in resolved:
+            resolved[key] = resolve_layer(key[0]) if key[0] else _folder_layer(key[1], fallback)
+        out.append(resolved[key])
+    return out
+
+
+def _folder_layer(folder: str | None, fallback: LayerMatch) -> LayerMatch:
+    """The innermost known folder name (``ISW map/Assessed Russian Control/Kherson``)."""
+    if folder is None:
+        return fallback
+    for part in reversed(folder.split("/")):
+        match = resolve_layer(part)
         if match.known:
             return match
-    for name in candidates:
-        # A name that is only a date says nothing about the layer.
-        if re.sub(r"[\d_\-\s.]", "", name):
-            return LayerMatch(name=name, layer=None)
-    return LayerMatch(name="", layer=None)
+    if fallback.known or not _names_something(folder):
+        return fallback
+    return LayerMatch(name=folder, layer=None)
 
 
-def _feature_dates(
-    table: _Table, kept: Any, columns: set[str], where: str, explicit: dt.date | None
-) -> tuple[list[dt.date | None], str]:
-    n = len(kept)
+def _name_layer(table: Table, path: Path, root: Path | None) -> LayerMatch:
+    """The layer implied by names: inner layer, file, folders (innermost first)."""
+    candidates = [table.inner_layer] if table.inner_layer else []
+    candidates.append(stem_of(path.name))
+    parents = path.parent.relative_to(root).parts if root and path.is_relative_to(root) else ()
+    candidates.extend(reversed(parents))
+    matches = [resolve_layer(name) for name in candidates]
+    known = next((m for m in matches if m.known), None)
+    if known is not None:
+        return known
+    return next((m for m in matches if _names_something(m.name)), _NO_LAYER)
+
+
+def _names_something(name: str) -> bool:
+    # A name that is only a date says nothing about the layer.
+    return bool(re.sub(r"[\d_\-\s.]", "", name))
+
+
+def _attribute_dates(
+    table: Table, columns: set[str], where: str, explicit: dt.date | None
+) -> tuple[str | None, list[dt.date | None]]:
+    """The date attribute and each feature's usable date in it (``None`` if none)."""
+    n = len(table.properties)
     attr = find_date_attribute(columns)
     if explicit is not None or attr is None:
-        return [None] * n, ""
+        return attr, [None] * n
     values: list[dt.date | None] = []
-    for i in kept:
-        value = table.properties[i].get(attr)
+    for props in table.properties:
+        value = props.get(attr)
         try:
             parsed = parse_date(value, where=where) if value not in (None, "") else None
         except DateError:
             parsed = None
         values.append(None if parsed == _NULL_DATE else parsed)
-    present = sum(v is not None for v in values)
-    if present == n and n:
-        return values, ""
-    if present == 0:
-        return [None] * n, ""
-    return [None] * n, (
-        f"date attribute {attr!r} ignored: only {present} of {n} features carry a usable date"
-    )
+    return attr, values
 
 
 def _resolve_group_date(
@@ -584,4 +552,13 @@ def write_geojson(snapshots: Sequence[Snapshot], path: Path) -> None:
     write_atomic(path, lambda handle: handle.write(encoded))
 
 
-__all__ = ["ReadResult", "is_supported", "iter_input_files", "read", "read_many", "write_geojson"]
+__all__ = [
+    "SUPPORTED_SUFFIXES",
+    "ReadResult",
+    "is_supported",
+    "iter_input_files",
+    "read",
+    "read_many",
+    "suffix_of",
+    "write_geojson",
+]

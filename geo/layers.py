@@ -3,8 +3,9 @@
 Files name the same layer in many ways (ArcGIS service names, ISW export
 names with dates glued on, human titles, Japanese labels). :func:`resolve_layer`
 maps any of them to one of :data:`CANONICAL_LAYERS` through the alias table
-``geo/data/layer_aliases.csv``; names it does not know are returned unresolved
-so callers keep them as they are and report them, never drop them.
+``geo/data/layer_aliases.csv``, ignoring dates glued on (as :mod:`geo.dates`
+finds them); names it does not know are returned unresolved so callers keep
+them as they are and report them, never drop them.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import re
 import unicodedata
 from importlib import resources
 from pathlib import Path
+
+from geo.dates import MONTHS, date_spans
 
 #: The fixed vocabulary, with a one-line description each.
 CANONICAL_LAYERS: dict[str, str] = {
@@ -51,7 +54,8 @@ PALETTE: dict[str, str] = {
 #: Colour for layers outside the vocabulary.
 UNKNOWN_LAYER_COLOUR = "#555555"
 
-_MONTHS = "jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec"
+# Full month names and abbreviations, longest first ("march" before "mar").
+_MONTHS = "|".join(sorted(MONTHS, key=lambda word: (-len(word), word)))
 # What may follow a prefix alias: dates, versions and export tags only.
 _TAIL = re.compile(rf"^(?:\d+|{_MONTHS}|ao|v\d*|view|layer|shp|zip|inukraine|ukraine|polygons?)*$")
 
@@ -149,6 +153,10 @@ def add_aliases(path: str | Path) -> int:
 def resolve_layer(name: str | None) -> LayerMatch:
     """Resolve a layer name found in a file.
 
+    A name that is unknown as it stands is tried again without its dates, the
+    last first (``russian_control_2023-05-01``, ``Ukrainian Advances in Russia
+    20250318``), so a dated export never becomes a made-up layer per date.
+
     Parameters
     ----------
     name
@@ -157,17 +165,34 @@ def resolve_layer(name: str | None) -> LayerMatch:
     Returns
     -------
     LayerMatch
-        ``layer`` is ``None`` when the name is unknown.
+        ``name`` is the name as given; ``layer`` is ``None`` when it is unknown.
     """
     if name is None:
         return LayerMatch(name="", layer=None)
-    key = normalize_name(name)
-    if not key:
+    alias = _lookup(normalize_name(name))
+    spans = date_spans(name) if alias is None else []
+    for n_dates in range(1, len(spans) + 1):
+        # Cut the last n_dates dates only: earlier ones may belong to the name ("February 24 2022").
+        pieces, last = [], 0
+        for start, end in spans[-n_dates:]:
+            pieces.append(name[last:start])
+            last = end
+        alias = _lookup(normalize_name(" ".join([*pieces, name[last:]])))
+        if alias is not None:
+            break
+    if alias is None:
         return LayerMatch(name=name, layer=None)
+    return LayerMatch(name, alias.layer, alias.source, alias.note)
+
+
+def _lookup(key: str) -> _Alias | None:
+    """The alias for a normalized name: an exact one, else the longest prefix."""
+    if not key:
+        return None
     aliases = [*_extra_aliases, *_builtin_aliases()]
-    for alias in aliases:
-        if alias.match == "exact" and alias.key == key:
-            return LayerMatch(name, alias.layer, alias.source, alias.note)
+    exact = next((a for a in aliases if a.match == "exact" and a.key == key), None)
+    if exact is not None:
+        return exact
     best: _Alias | None = None
     for alias in aliases:
         if (
@@ -177,9 +202,7 @@ def resolve_layer(name: str | None) -> LayerMatch:
             and (best is None or len(alias.key) > len(best.key))
         ):
             best = alias
-    if best is not None:
-        return LayerMatch(name, best.layer, best.source, best.note)
-    return LayerMatch(name=name, layer=None)
+    return best
 
 
 def layer_colour(layer: str) -> str:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -12,19 +15,47 @@ SHARED_DATA = Path(os.environ.get("GEO_SHARED_DATA", REPO.parent / "shared" / "d
 REQUIRE_REAL_DATA = os.environ.get("GEO_REQUIRE_REAL_DATA", "") not in {"", "0"}
 
 
+def real_data_missing(reason: str) -> NoReturn:
+    """Skip the test for missing real data, or fail it under ``GEO_REQUIRE_REAL_DATA=1``."""
+    if REQUIRE_REAL_DATA:
+        pytest.fail(f"GEO_REQUIRE_REAL_DATA is set but {reason}")
+    pytest.skip(reason)
+
+
+def require_shared(root: Path, *parts: str) -> Path:
+    """``root/parts...``, skipping (or failing) with the missing path named if it is absent."""
+    path = root.joinpath(*parts)
+    if not path.exists():
+        real_data_missing(
+            f"real data {path} is absent (a partial copy of {root}?); copy it there or set "
+            "GEO_SHARED_DATA to a complete copy"
+        )
+    return path
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """The real archives of ``../shared/data``.
 
     Skips where the folder is absent (a user's clone); with
     ``GEO_REQUIRE_REAL_DATA=1`` (set by ``.ci/run``) the skip is a failure.
+    Use :func:`shared_path` to require the subpaths a test reads.
     """
     if not (SHARED_DATA / "README.md").is_file():
-        reason = f"real data folder {SHARED_DATA} is absent (set GEO_SHARED_DATA to point at it)"
-        if REQUIRE_REAL_DATA:
-            pytest.fail(f"GEO_REQUIRE_REAL_DATA is set but {reason}")
-        pytest.skip(reason)
+        real_data_missing(
+            f"real data folder {SHARED_DATA} is absent (set GEO_SHARED_DATA to point at it)"
+        )
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def shared_path(shared_data: Path) -> Callable[..., Path]:
+    """``shared_path("control", "isw", "2023-weekly")``: a real-data path the test needs.
+
+    Skips with the missing path named (fails under ``GEO_REQUIRE_REAL_DATA=1``)
+    where the real data folder exists but lacks it.
+    """
+    return functools.partial(require_shared, shared_data)
 
 
 @pytest.fixture

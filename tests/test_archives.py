@@ -251,7 +251,43 @@ def test_gzip_bomb_is_capped(tmp_path: Path) -> None:
     assert path.stat().st_size < 100_000
     with pytest.raises(ArchiveError, match=r"bomb\.json\.gz: expands to more than 1048576 bytes"):
         read_gzip(path, max_bytes=MIB)
-    assert len(read_gzip(path, max_bytes=8 * MIB)) == 8 * MIB
+    assert len(read_gzip(path, max_bytes=8 * MIB, max_ratio=float("inf"))) == 8 * MIB
+
+
+def write_gzip_zeros(path: Path, n_mib: int) -> Path:
+    with gzip.open(path, "wb", compresslevel=9) as fh:
+        for _ in range(n_mib):
+            fh.write(bytes(MIB))
+    return path
+
+
+def test_gzip_bomb_ratio_is_refused_while_streaming(tmp_path: Path) -> None:
+    # 16 MiB of zeros in ~16 kB: far under the byte cap, far over the ratio.
+    path = write_gzip_zeros(tmp_path / "bomb_20230501.geojson.gz", 16)
+    assert path.stat().st_size < 50_000
+    with pytest.raises(ArchiveError) as info:
+        read_gzip(path)
+    message = str(info.value)
+    assert message.startswith(f"{path}: expands ")
+    assert f"above the limit of {archives.MAX_RATIO:.0f}" in message
+    assert "decompress it yourself" in message
+    # Refused while streaming: well before the 16 MiB were inflated.
+    expanded = int(message.split(" -> ")[1].split()[0])
+    assert expanded < 8 * MIB
+    # The limit is a parameter; under 1 MiB the ratio is not judged (small files compress well).
+    assert len(read_gzip(path, max_ratio=10_000)) == 16 * MIB
+    assert read_gzip(write_gzip_zeros(tmp_path / "small.json.gz", 0)) == b""
+    small = tmp_path / "half.json.gz"
+    small.write_bytes(gzip.compress(bytes(MIB // 2)))
+    assert len(read_gzip(small)) == MIB // 2
+
+
+def test_gzip_bomb_ratio_is_an_input_problem_for_io(tmp_path: Path) -> None:
+    from geo.io import read_many
+
+    write_gzip_zeros(tmp_path / "bomb_20230501.geojson.gz", 8)
+    (problem,) = read_many([tmp_path]).problems
+    assert "bomb_20230501.geojson.gz: expands" in problem
 
 
 def test_truncated_and_corrupt_gzip(tmp_path: Path) -> None:

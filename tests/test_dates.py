@@ -18,6 +18,7 @@ from geo.dates import (
     PLAUSIBLE_YEARS,
     DateFound,
     date_from_folders,
+    date_spans,
     dates_in_name,
     find_date_attribute,
     parse_date,
@@ -184,6 +185,27 @@ def test_partial_dates_lack_a_year() -> None:
     assert partial_dates_in_name("AssessedRussianAdvancesinUkraineMAR182025") == []
     assert partial_dates_in_name("FEB30") == []  # no such day in any year
     assert partial_dates_in_name("Summary_V2") == []
+
+
+@pytest.mark.parametrize(
+    ("name", "dateless"),
+    [
+        ("russian_control_2023-05-01.geojson", "russian_control_"),
+        ("Russian Advances in Russia 18MAR2025", "Russian Advances in Russia "),
+        ("UkraineControlMapAO18March2025", "UkraineControlMapAO"),
+        ("AssessedRussianAdvanceInUkraineAPR13", "AssessedRussianAdvanceInUkraine"),
+        ("20230501_liberated_2202-02-02", "_liberated_"),  # implausible dates are dates too
+        ("russian_control_pre_2022", "russian_control_pre_2022"),
+    ],
+)
+def test_date_spans_locate_every_date_fragment(name: str, dateless: str) -> None:
+    spans = date_spans(name)
+    kept, last = [], 0
+    for start, end in spans:
+        kept.append(name[last:start])
+        last = end
+    stem = name.removesuffix(".geojson")
+    assert "".join(kept) + stem[last:] == dateless
 
 
 _FORMATS = [

@@ -183,3 +183,11 @@ def test_geodesic_area_ignores_ring_orientation() -> None:
     assert holed.is_valid
     assert geodesic_area_km2(holed) == pytest.approx(one - ring_km2(hole), rel=1e-9)
     assert geodesic_area_km2(cw) == pytest.approx(one)
+
+
+def test_check_lonlat_passes_empty_geometries() -> None:
+    from geo.geometry import check_lonlat
+
+    check_lonlat(np.array([Polygon(), None], dtype=object), where="f.geojson")
+    with pytest.raises(CRSError, match="cannot be longitude/latitude"):
+        check_lonlat(np.array([Polygon(), box(3e6, 6e6, 3.1e6, 6.1e6)]), where="f.geojson")

@@ -7,6 +7,7 @@ import gzip
 import hashlib
 import json
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +62,12 @@ def test_geojson_split_by_layer_attribute(tmp_path: Path) -> None:
     assert control.area_km2 == pytest.approx(BOX_A_KM2)
     assert control.provenance.original_layer == "VIEW_RussiaCoTinUkraine_V3"
     assert "file name" in control.provenance.date_rule
-    assert control.hygiene.n_null == 1
+    # The null feature is an advance: counted there, not in every layer of the file.
+    assert (control.hygiene.n_input, control.hygiene.n_null) == (1, 0)
+    assert (snaps["russian_advance"].hygiene.n_input, snaps["russian_advance"].hygiene.n_null) == (
+        2,
+        1,
+    )
 
 
 def test_gzipped_geojson_reads_like_plain(tmp_path: Path) -> None:
@@ -287,6 +293,191 @@ def test_write_geojson_round_trip(tmp_path: Path) -> None:
     assert again["contested"].area_km2 == pytest.approx(BOX_B_KM2)
 
 
+@pytest.mark.parametrize(
+    ("name", "layer"),
+    [
+        ("russian_control_2023-05-01.geojson", "russian_control"),
+        ("liberated_20240101.geojson", "liberated"),
+        ("Ukrainian Advances in Russia 20250318.geojson", "ukrainian_control_russia"),
+        ("Russian Advances in Russia 18MAR2025.geojson", "russian_advance"),
+        ("UkraineControlMapAO18March2025.geojson", "russian_control"),
+        ("contested_01.05.2023.geojson", "contested"),
+    ],
+)
+def test_dated_layer_names_resolve(tmp_path: Path, name: str, layer: str) -> None:
+    (snap,) = read(write_fc(tmp_path / name, [feature(BOX_A)]))
+    assert snap.layer == layer
+    assert snap.provenance.original_layer == name.removesuffix(".geojson")
+    assert not any("unknown layer" in note for note in snap.provenance.notes)
+
+
+def test_dated_unknown_name_is_kept_and_reported(tmp_path: Path) -> None:
+    (snap,) = read(write_fc(tmp_path / "our_estimate_2024-05-01.geojson", [feature(BOX_A)]))
+    assert (snap.layer, snap.date) == ("our_estimate_2024-05-01", dt.date(2024, 5, 1))
+    assert any("unknown layer" in note for note in snap.provenance.notes)
+
+
+def test_hygiene_is_counted_per_snapshot(tmp_path: Path) -> None:
+    bowtie = shapely.Polygon([(30, 48), (31, 49), (31, 48), (30, 49)])
+    path = write_fc(
+        tmp_path / "20230501.geojson",
+        [
+            feature(BOX_A, layer="VIEW_RussiaCoTinUkraine_V3"),
+            feature(bowtie, layer="VIEW_RussiaCoTinUkraine_V3"),
+            feature(BOX_B, layer="MDS_AssessedRussianAdvanceInUkraine_view"),
+            feature(None, layer="MDS_AssessedRussianAdvanceInUkraine_view"),
+            feature(shapely.Point(37, 48), layer="MDS_AssessedRussianAdvanceInUkraine_view"),
+            feature(None),  # no layer, no polygon: belongs to no snapshot
+            feature(None),
+        ],
+    )
+    snaps = by_layer(read(path))
+    control, advance = snaps["russian_control"].hygiene, snaps["russian_advance"].hygiene
+    assert (control.n_input, control.n_null, control.n_invalid_repaired, control.n_output) == (
+        2, 0, 1, 2,
+    )  # fmt: skip
+    assert (advance.n_input, advance.n_null, advance.n_non_polygonal, advance.n_output) == (
+        3, 1, 1, 1,
+    )  # fmt: skip
+    assert advance.n_invalid_repaired == 0
+    # The two layerless nulls are reported once, in a note, and counted nowhere.
+    notes = [n for s in snaps.values() for n in s.provenance.notes if "2 features" in n]
+    assert len(notes) == 1 and "2 null" in notes[0] and str(path) in notes[0]
+    assert sum(s.hygiene.n_input for s in snaps.values()) == 5
+
+
+def test_hygiene_of_dates_split_by_attribute(tmp_path: Path) -> None:
+    path = write_fc(
+        tmp_path / "series.geojson",
+        [
+            feature(BOX_A, layer="russian_control", date="2024-01-01"),
+            feature(None, layer="russian_control", date="2024-01-01"),
+            feature(BOX_B, layer="russian_control", date="2024-02-01"),
+        ],
+    )
+    by_date = {s.date: s.hygiene for s in read(path)}
+    assert by_date[dt.date(2024, 1, 1)].n_null == 1
+    assert by_date[dt.date(2024, 2, 1)].n_null == 0
+    assert by_date[dt.date(2024, 2, 1)].n_input == 1
+
+
+def test_layer_with_only_nulls_is_reported_not_lost(tmp_path: Path) -> None:
+    path = write_fc(
+        tmp_path / "20230501.geojson",
+        [
+            feature(BOX_A, layer="russian_control"),
+            feature(None, layer="partisan_warfare"),
+            feature(None, layer="partisan_warfare"),
+        ],
+    )
+    (snap,) = read(path)
+    assert (snap.layer, snap.hygiene.n_input, snap.hygiene.n_null) == ("russian_control", 1, 0)
+    assert any("2 features of 'partisan_warfare'" in n for n in snap.provenance.notes)
+
+
+@pytest.mark.parametrize(
+    ("features", "count"),
+    [
+        ([feature(None, layer="russian_control")] * 3, "3 features of 'russian_control', none"),
+        (
+            [feature(shapely.Polygon(), layer="contested"), feature(None)],
+            "2 features of 'contested'",
+        ),
+        ([], "holds no features"),
+    ],
+)
+def test_file_without_polygons_is_a_problem(
+    tmp_path: Path, features: list[dict[str, Any]], count: str
+) -> None:
+    path = write_fc(tmp_path / "allnull_20230501.geojson", features)
+    with pytest.raises(InputFormatError, match=count):
+        read(path)
+    result = read_many([tmp_path])
+    assert (result.snapshots, result.n_files) == ([], 1)
+    (problem,) = result.problems
+    assert "allnull_20230501.geojson" in problem and count in problem
+    assert "leave the file out" in problem
+
+
+KML_FOLDERS = """<?xml version="1.0" encoding="UTF-8"?>
+<kml xmlns="http://www.opengis.net/kml/2.2"><Document><name>ISW Ukraine map</name>
+<Folder><name>Assessed Russian Advances</name>
+<Placemark><name>a</name><Polygon><outerBoundaryIs><LinearRing><coordinates>
+37,48 37.5,48 37.5,48.5 37,48.5 37,48
+</coordinates></LinearRing></outerBoundaryIs></Polygon></Placemark>
+</Folder>
+<Folder><name>Claimed Ukrainian Counteroffensives</name>
+<Folder><name>Kherson</name>
+<Placemark><name>b</name><Polygon><outerBoundaryIs><LinearRing><coordinates>
+38,48 38.2,48 38.2,48.2 38,48.2 38,48
+</coordinates></LinearRing></outerBoundaryIs></Polygon></Placemark>
+</Folder>
+<Placemark><name>c</name></Placemark>
+</Folder>
+<Folder><name>Russian Advances in Russia 18MAR2025</name>
+<Placemark><name>e</name><Polygon><outerBoundaryIs><LinearRing><coordinates>
+35,51 35.2,51 35.2,51.2 35,51.2 35,51
+</coordinates></LinearRing></outerBoundaryIs></Polygon></Placemark>
+</Folder>
+<Folder><name>Assessed Russian Control</name>
+<Placemark><name>d</name><Polygon><outerBoundaryIs><LinearRing><coordinates>
+37,48 37.5,48 37.5,48.5 37,48.5 37,48
+</coordinates></LinearRing></outerBoundaryIs></Polygon></Placemark>
+</Folder>
+</Document></kml>"""
+
+
+def test_kml_folders_become_their_own_layers(tmp_path: Path) -> None:
+    path = tmp_path / "isw_2024-06-01.kml"
+    path.write_text(KML_FOLDERS, encoding="utf-8")
+    snaps = by_layer(read(path))
+    assert set(snaps) == {"russian_advance", "ukrainian_counteroffensive", "russian_control"}
+    counter = snaps["ukrainian_counteroffensive"]
+    assert counter.features["label"].tolist() == ["b"]
+    assert counter.provenance.original_layer == "Claimed Ukrainian Counteroffensives"
+    assert (counter.hygiene.n_input, counter.hygiene.n_null) == (2, 1)
+    # Two folders of one canonical layer make one snapshot, in file order.
+    advance = snaps["russian_advance"]
+    assert advance.features["label"].tolist() == ["a", "e"]
+    assert advance.provenance.original_layer == (
+        "Assessed Russian Advances, Russian Advances in Russia 18MAR2025"
+    )
+    assert all(s.source == "isw" and s.layer_known for s in snaps.values())
+    (only,) = read(path, layer="russian_control")
+    assert only.features["label"].tolist() == ["d"]
+
+
+def test_kml_unknown_folder_is_kept_as_is(tmp_path: Path) -> None:
+    text = KML_FOLDERS.replace("Assessed Russian Control", "Our own estimate")
+    path = tmp_path / "isw_2024-06-01.kml"
+    path.write_text(text, encoding="utf-8")
+    snaps = by_layer(read(path))
+    assert "ISW Ukraine map/Our own estimate" in snaps
+    assert any(
+        "unknown layer" in n for n in snaps["ISW Ukraine map/Our own estimate"].provenance.notes
+    )
+    assert {"russian_advance", "ukrainian_counteroffensive"} <= set(snaps)
+    # A known file name wins over an unknown folder.
+    named = tmp_path / "russian_control_2024-06-01.kml"
+    named.write_text(text, encoding="utf-8")
+    assert "russian_control" in by_layer(read(named))
+
+
+def test_require_shared_names_the_missing_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import conftest
+
+    (tmp_path / "README.md").write_text("only the README", encoding="utf-8")
+    assert conftest.require_shared(tmp_path, "README.md") == tmp_path / "README.md"
+    monkeypatch.setattr(conftest, "REQUIRE_REAL_DATA", False)
+    with pytest.raises(pytest.skip.Exception, match=r"control/isw/2023-weekly is absent"):
+        conftest.require_shared(tmp_path, "control", "isw", "2023-weekly")
+    monkeypatch.setattr(conftest, "REQUIRE_REAL_DATA", True)
+    with pytest.raises(pytest.fail.Exception, match=r"GEO_REQUIRE_REAL_DATA is set.*2023-weekly"):
+        conftest.require_shared(tmp_path, "control", "isw", "2023-weekly")
+
+
 # --- real archives -------------------------------------------------------------------------
 
 
@@ -370,3 +561,40 @@ def test_hcss_derived_files_and_the_2202_typo(shared_data: Path) -> None:
     assert not kursk.problems
     assert {s.layer for s in kursk.snapshots} == {"russian_advance"}
     assert all(s.hygiene.n_z_dropped > 0 for s in kursk.snapshots)
+
+
+@pytest.mark.realdata
+def test_isw_hygiene_counts_each_layer_of_a_file(shared_path: Callable[..., Path]) -> None:
+    path = shared_path("control", "isw", "2023-weekly", "20230703.geojson.gz")
+    canonical = {
+        "VIEW_RussiaCoTinUkraine_V3": "russian_control",
+        "MDS_AssessedRussianAdvanceInUkraine_view": "russian_advance",
+        "VIEW_ClaimedRussianTerritoryinUkraine_V2": "russian_claim",
+        "VIEW_ClaimedUkrainianCounteroffensives_V2": "ukrainian_counteroffensive",
+    }
+    # Counted from the raw GeoJSON, without geo.
+    expected: dict[str, dict[str, int]] = {}
+    with gzip.open(path) as fh:
+        raw = json.load(fh)
+    for item in raw["features"]:
+        counts = expected.setdefault(canonical[item["properties"]["layer"]], dict.fromkeys(
+            ("n_input", "n_null", "n_invalid_repaired", "n_output"), 0
+        ))  # fmt: skip
+        counts["n_input"] += 1
+        if item["geometry"] is None:
+            counts["n_null"] += 1
+            continue
+        counts["n_output"] += 1
+        counts["n_invalid_repaired"] += not shapely.geometry.shape(item["geometry"]).is_valid
+    snaps = by_layer(read(path))
+    got = {
+        layer: {key: getattr(snap.hygiene, key) for key in expected[layer]}
+        for layer, snap in snaps.items()
+    }
+    assert got == expected
+    # README: 6 control features, the 11 nulls are 6 advances, 1 claimed, 4 counteroffensives.
+    assert expected["russian_control"] == {
+        "n_input": 6, "n_null": 0, "n_invalid_repaired": 1, "n_output": 6,
+    }  # fmt: skip
+    assert [expected[k]["n_null"] for k in sorted(expected)] == [6, 1, 0, 4]
+    assert sum(s.hygiene.n_input for s in snaps.values()) == len(raw["features"])

@@ -62,6 +62,35 @@ def test_known_names(name: str, layer: str) -> None:
     assert match.known
 
 
+@pytest.mark.parametrize(
+    ("name", "layer"),
+    [
+        ("russian_control_2023-05-01", "russian_control"),
+        ("liberated_20240101", "liberated"),
+        ("20230501_russian_advance", "russian_advance"),
+        ("Ukrainian Advances in Russia 20250318", "ukrainian_control_russia"),
+        ("Russian Advances in Russia 18MAR2025", "russian_advance"),
+        ("Assessed Russian Advances in Kursk 18 March 2025", "russian_advance"),
+        ("contested 01.05.2023", "contested"),
+        ("UkraineControlMapAO18March2025", "russian_control"),
+        ("AssessedRussianAdvancesinUkraineSeptember12024", "russian_advance"),
+        # The last date is cut first: the earlier one belongs to the title.
+        ("Russian-controlled Ukrainian Territory before February 24 2022 20230501",
+         "russian_control_pre_2022"),
+    ],
+)  # fmt: skip
+def test_dated_names_resolve_and_keep_the_name(name: str, layer: str) -> None:
+    match = resolve_layer(name)
+    assert (match.layer, match.name) == (layer, name)
+
+
+@pytest.mark.parametrize(
+    "name", ["Our front estimate 2024-05-01", "Assessed Russian Control Kursk salient 20240101"]
+)
+def test_unknown_dated_names_are_kept_as_they_are(name: str) -> None:
+    assert resolve_layer(name) == layers.LayerMatch(name=name, layer=None)
+
+
 def test_isw_names_imply_source() -> None:
     assert resolve_layer("VIEW_RussiaCoTinUkraine_V3").source == "isw"
     assert resolve_layer("deepstatemap_data_20240708").source == "deepstate"

@@ -236,3 +236,5 @@ def test_markers_and_panel_table_escape_names(store_dir: Path, tmp_path: Path) -
     table = places_table_html(frame)
     assert "gained" in table and "2025-01-07" in table and "GeoNames" in table
     assert "<script>x" not in table
+    capped = add_places(folium.Map(), frame, limit=0)
+    assert capped.layer_name == "Places that changed hands (the 0 largest of 1)"

@@ -67,7 +67,11 @@ def add_places(
         The layer added, named "Places that changed hands (N)".
     """
     shown = places_frame if limit is None else places_frame.head(limit)
-    group = folium.FeatureGroup(name=f"Places that changed hands ({len(shown)})", show=True)
+    count = (
+        f"{len(shown)}" if len(shown) == len(places_frame)
+        else f"the {len(shown)} largest of {len(places_frame)}"
+    )  # fmt: skip
+    group = folium.FeatureGroup(name=f"Places that changed hands ({count})", show=True)
     for row in shown.to_dict("records"):
         colour = PLACE_COLOURS.get(str(row["change"]), "#444444")
         folium.CircleMarker(

@@ -500,19 +500,26 @@ def map_(
     ]  # fmt: skip
     if len(chosen) != 1:
         raise click.UsageError("choose one of --date, --from/--to, --timeline, --compare")
+    diff = chosen == ["--from/--to"]
+    misplaced = [text for wrong, text in (  # options no map of this kind uses: say so
+        (diff and len(layers) > 1, "a diff map (--from/--to) draws one layer: pass --layer once"),
+        ((start or end) and not timeline, "--start/--end need --timeline: add it or drop them"),
+        (swipe and not compare, "--swipe needs --compare D1 D2: add it or drop --swipe"),
+        (gazetteer_files and not diff, "--gazetteer needs a diff map: add --from/--to or drop it"),
+    ) if wrong]  # fmt: skip
+    if misplaced:
+        raise click.UsageError(misplaced[0])
     day = _parse_day
     if date_text:
         request = MapRequest(layers, "snapshot", (day(date_text, "--date"),), source)
-    elif chosen == ["--from/--to"]:
+    elif diff:
         if not (date_from and date_to):
             raise click.UsageError("a diff map needs both --from and --to")
         dates = (day(date_from, "--from"), day(date_to, "--to"))
         request = MapRequest(layers, "diff", dates, source)
     elif timeline:
-        dates_or_none = (
-            day(start, "--start") if start else None,
-            day(end, "--end") if end else None,
-        )
+        dates_or_none = (day(start, "--start") if start else None,
+                         day(end, "--end") if end else None)  # fmt: skip
         request = MapRequest(layers, "timeline", dates_or_none, source)
     else:
         assert compare is not None

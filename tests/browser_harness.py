@@ -5,9 +5,10 @@ request routing, so no socket is opened. Every other request is answered by
 :meth:`Harness._route`:
 
 - a CDN URL known to :mod:`geo.render.assets` gets its cached npm file;
-- a map-tile image (``.../z/x/y.png``) gets a blank PNG and is counted in
-  ``tile_requests`` (tests never reach tile servers; pages built with
-  ``tiles=None`` make none);
+- a map-tile image (``.../z/x/y.png``, or ``.../z/y/x`` for Esri) from the
+  host of a basemap the tests use (:data:`TILE_PROVIDERS`) gets a blank PNG
+  and is counted in ``tile_requests`` (tests never reach tile servers; pages
+  built with ``tiles=None`` make none);
 - anything else, or an asset missing from the cache, is aborted and recorded
   in ``blocked_requests``.
 
@@ -27,6 +28,8 @@ import zlib
 from pathlib import Path
 from typing import Any
 
+import xyzservices
+
 from geo.render.assets import ASSETS, local_asset
 
 REPO = Path(__file__).resolve().parents[1]
@@ -42,6 +45,20 @@ CHROMIUM_ARGS = [
 ]
 REQUIRE_BROWSER = os.environ.get("GEO_REQUIRE_BROWSER", "") not in {"", "0"}
 _TILE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
+#: xyzservices basemaps the tests draw; only their tile servers are answered.
+TILE_PROVIDERS = ("OpenStreetMap.Mapnik", "Esri.WorldImagery")
+
+
+def _tile_hosts(names: tuple[str, ...]) -> frozenset[str]:
+    hosts = set()
+    for name in names:
+        provider = xyzservices.providers.query_name(name)
+        for sub in provider.get("subdomains", "abc") if "{s}" in provider.url else [""]:
+            hosts.add(urllib.parse.urlsplit(provider.url.replace("{s}", sub)).hostname or "")
+    return frozenset(hosts - {""})
+
+
+TILE_HOSTS = _tile_hosts(TILE_PROVIDERS)
 _MIME = {".js": "application/javascript", ".css": "text/css", ".woff2": "font/woff2"}
 
 
@@ -63,10 +80,15 @@ def blank_png(size: int = 256) -> bytes:
 
 
 def _is_tile(url: str) -> bool:
-    parts = urllib.parse.urlsplit(url).path.rsplit("/", 3)
-    if len(parts) != 4 or not parts[3].lower().endswith(_TILE_SUFFIXES):
+    """Whether ``url`` is a tile of a known basemap: the host, then ``.../z/x/y[.png]``."""
+    split = urllib.parse.urlsplit(url)
+    if split.scheme != "https" or split.hostname not in TILE_HOSTS:
         return False
-    y = parts[3].split(".", 1)[0].split("@", 1)[0]
+    parts = split.path.rsplit("/", 3)
+    last = parts[-1].lower()
+    if len(parts) != 4 or ("." in last and not last.endswith(_TILE_SUFFIXES)):
+        return False
+    y = last.split(".", 1)[0].split("@", 1)[0]
     return parts[1].isdigit() and parts[2].isdigit() and y.isdigit()
 
 

@@ -288,7 +288,7 @@ def test_map_command_every_kind(tmp_path: Path, store_dir: Path) -> None:
     cases = {
         "snapshot": ["--date", "2025-03-15", *regions, "--png", str(tmp_path / "snapshot.png")],
         "diff": ["--from", "2024-08-15", "--to", "2025-03-15", *regions],
-        "timeline": ["--timeline", "--start", "2024-09-01", "--png", str(tmp_path / "chart.svg")],
+        "timeline": ["--timeline", "--start", "2024-10-01", "--png", str(tmp_path / "chart.svg")],
         "compare": ["--compare", "2024-08-15", "2025-03-15", "--swipe"],
     }
     for kind, extra in cases.items():
@@ -297,11 +297,58 @@ def test_map_command_every_kind(tmp_path: Path, store_dir: Path) -> None:
         assert result.exit_code == 0, (kind, result.output)
         html = out.read_text(encoding="utf-8")
         assert "SYNTHETIC SAMPLE DATA" in html, kind
+        assert 'addAttribution("Data: SYNTHETIC SAMPLE DATA' in html, kind  # the data credit
     assert (tmp_path / "snapshot.png").stat().st_size > 10_000
-    assert "2024-08-15" not in (tmp_path / "timeline.html").read_text(encoding="utf-8")
-    assert "SYNTHETIC SAMPLE DATA" in (tmp_path / "chart.svg").read_text(encoding="utf-8")
+    timeline = (tmp_path / "timeline.html").read_text(encoding="utf-8")
+    # --start without a snapshot of its own begins at the state before it (Store.series)
+    assert "2024-09-15" in timeline and "2024-08-15" not in timeline
+    chart = (tmp_path / "chart.svg").read_text(encoding="utf-8")
+    assert "SYNTHETIC SAMPLE DATA" in chart and "Data: SYNTHETIC SAMPLE DATA" in chart
     both = CliRunner().invoke(cli, [*base, "--date", "2025-03-15", "--timeline", "-o", "x.html"])
     assert both.exit_code == 2 and "choose one of" in both.output
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--layer", "contested", "--from", "2024-01-01", "--to", "2024-02-01"],
+         "a diff map (--from/--to) draws one layer: pass --layer once"),
+        (["--date", "2024-01-01", "--start", "2024-01-01"],
+         "--start/--end need --timeline: add it or drop them"),
+        (["--compare", "2024-01-01", "2024-02-01", "--end", "2024-03-01"],
+         "--start/--end need --timeline"),
+        (["--date", "2024-01-01", "--swipe"], "--swipe needs --compare D1 D2: add it or drop"),
+        (["--timeline", "--swipe"], "--swipe needs --compare"),
+        (["--date", "2024-01-01", "--gazetteer", "{tmp}/UA.txt"],
+         "--gazetteer needs a diff map: add --from/--to or drop it"),
+    ],
+)  # fmt: skip
+def test_map_refuses_options_its_kind_ignores(
+    extra: list[str], message: str, tmp_path: Path, store_dir: Path
+) -> None:
+    (tmp_path / "UA.txt").write_text("", encoding="utf-8")
+    out = tmp_path / "x.html"
+    args = ["map", "--store", str(store_dir), "--layer", "russian_control", "-o", str(out)]
+    result = CliRunner().invoke(cli, [*args, *(e.format(tmp=tmp_path) for e in extra)])
+    assert result.exit_code == 2, result.output
+    assert message in result.output and "Traceback" not in result.output
+    assert not out.exists()
+
+
+def test_map_timeline_unknown_basemap_is_one_clear_line(tmp_path: Path, store_dir: Path) -> None:
+    from geo.sample import sample_dir
+
+    run("ingest", str(sample_dir()), "--store", str(store_dir), "--source", "sample")
+    out = tmp_path / "timeline.html"
+    args = ["map", "--store", str(store_dir), "--layer", "russian_control", "--timeline"]
+    for bad in ("Bogus.Name", "CartoDB.Positron"):
+        result = CliRunner().invoke(cli, [*args, "--tiles", bad, "-o", str(out)])
+        assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+        assert result.output.startswith("error: ") and result.output.count("\n") == 1, bad
+        assert "basemap" in result.output and "Traceback" not in result.output
+    assert not out.exists()
+    kept = run(*args, "--tiles", "OpenStreetMap", "-o", str(out))
+    assert kept.exit_code == 0 and "tile.openstreetmap.org" in out.read_text(encoding="utf-8")
 
 
 def test_places_command_and_diff_map_markers(tmp_path: Path, store_dir: Path) -> None:

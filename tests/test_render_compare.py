@@ -109,6 +109,19 @@ def test_hostile_text_is_escaped() -> None:
         assert "&lt;img src=x onerror=alert(1)&gt;" in text
 
 
+def test_every_map_credits_both_sides() -> None:
+    left, right = [snap(1, source="isw")], [snap(1, source="deepstate")]
+    expected = 'addAttribution("Data: Institute for the Study of War (ISW); DeepStateMap.Live")'
+    for mode, n_maps in (("side-by-side", 2), ("swipe", 1)):
+        text = render(compare_map(left, right, mode=mode, tiles=None))
+        names = map_names(text)
+        assert len(names) == n_maps and text.count(expected) == n_maps, mode
+        for name in names:
+            assert f"{name}.attributionControl.{expected}" in text, (mode, name)
+    hostile = render(compare_map([snap(1, source=EVIL)], [snap(2)], tiles=None))
+    assert 'addAttribution("Data: &lt;img src=x onerror=alert(1)&gt;; Institute' in hostile
+
+
 def test_bad_arguments() -> None:
     with pytest.raises(ValidationError, match="mode is 'flip'"):
         compare_map([snap(1)], [snap(2)], mode="flip")

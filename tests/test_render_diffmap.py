@@ -150,7 +150,20 @@ def test_hostile_text_is_escaped() -> None:
     assert EVIL not in text and EVIL_SCRIPT not in text
     assert "&lt;img src=x onerror=alert(1)&gt;" in text  # shown as text
     assert "<script>alert" not in text
-    assert "\\u003c/script\\u003e\\u003cscript\\u003ealert(1)" in text  # attribution in the script
+    # the credit (source, then the caller's attribution) is escaped HTML inside the script
+    assert (
+        'addAttribution("Data: &lt;img src=x onerror=alert(1)&gt; \\u00b7 '
+        '&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;")' in text
+    )
+
+
+def test_diff_map_credits_both_sources() -> None:
+    text = page_html(diff_map(make_diff(source="deepstate"), tiles=None))
+    assert 'addAttribution("Data: DeepStateMap.Live")' in text
+    a = snap([box(37.0, 48.0, 37.5, 48.5)], 8, source="isw")
+    b = snap([box(37.1, 48.0, 37.6, 48.5)], 8, source="deepstate")
+    text = page_html(diff_map(diff(a, b), tiles=None))
+    assert 'addAttribution("Data: Institute for the Study of War (ISW); DeepStateMap.Live")' in text
 
 
 def test_region_outlines_optional() -> None:

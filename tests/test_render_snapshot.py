@@ -11,7 +11,9 @@ import pytest
 from shapely.geometry import box
 
 from geo.geometry import HygieneReport
+from geo.render.credits import credit_line
 from geo.render.snapshot import BasemapError, save_map, snapshot_map, tile_layer
+from geo.sample import SAMPLE_NOTICE, SAMPLE_SOURCE
 from geo.snapshot import Provenance, Snapshot, make_features
 
 EVIL = "<img src=x onerror=alert(1)>"
@@ -98,3 +100,32 @@ def test_region_outlines_are_labelled() -> None:
     html = snapshot_map([snap("russian_control")], regions=regions, tiles=None).get_root().render()
     assert "geo-region-label" in html and '"permanent": true' in html
     assert "Donetsk" in html
+
+
+# --- data credit (geo.render.credits) -----------------------------------------------------
+
+
+def test_credit_line_names_known_sources() -> None:
+    line = credit_line(["deepstate", "isw", "deepstate", "user"])
+    assert line == "Data: DeepStateMap.Live; Institute for the Study of War (ISW); user"
+    assert credit_line([SAMPLE_SOURCE]) == f"Data: {SAMPLE_NOTICE}"
+    assert credit_line(["isw"], "Made in a test") == (
+        "Data: Institute for the Study of War (ISW) · Made in a test"
+    )
+    assert credit_line([]) is None and credit_line([], "only this") == "only this"
+    assert credit_line(["two\nlines"]) == "Data: two\\x0alines", "one line, controls shown"
+
+
+def test_snapshot_map_credits_its_sources() -> None:
+    snaps = [snap("russian_control", source="deepstate"), snap("contested", source="isw")]
+    html = snapshot_map(snaps, tiles=None, attribution="Made in a test").get_root().render()
+    assert (
+        'addAttribution("Data: DeepStateMap.Live; Institute for the Study of War (ISW) '
+        '\\u00b7 Made in a test")' in html
+    )
+
+
+def test_hostile_source_is_escaped_in_the_credit() -> None:
+    html = snapshot_map([snap("russian_control", source=EVIL)], tiles=None).get_root().render()
+    assert 'addAttribution("Data: &lt;img src=x onerror=alert(1)&gt;")' in html
+    assert EVIL not in html

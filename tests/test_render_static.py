@@ -173,3 +173,21 @@ def test_area_chart_edge_cases(tmp_path: Path) -> None:
         area_chart(pd.DataFrame({"date": [dt.date(2024, 1, 1)]}), tmp_path / "x.png")
     with pytest.raises(ValidationError, match="no rows"):
         area_chart(pd.DataFrame({"date": [], "area_km2": []}), tmp_path / "x.png")
+
+
+def test_svg_credits_the_sources_under_the_figure(tmp_path: Path) -> None:
+    a = snap([box(37.0, 48.0, 37.5, 48.5)], 1, source="isw")
+    b = snap([box(37.1, 48.0, 37.6, 48.5)], 1, source="deepstate")
+    svg = static_map(diff(a, b), tmp_path / "diff.svg").read_text(encoding="utf-8")
+    assert "Data: Institute for the Study of War (ISW); DeepStateMap.Live" in svg
+    svg = static_map([snap([box(37, 48, 38, 49)], 1, source=EVIL)], tmp_path / "evil.svg",
+                     attribution="Made in a test").read_text(encoding="utf-8")  # fmt: skip
+    assert "Data: &lt;img src=x onerror=alert(1)&gt; · Made in a test" in svg
+    assert EVIL not in svg
+    frame = pd.DataFrame({"date": [dt.date(2024, 1, 1), dt.date(2024, 1, 2)],
+                          "area_km2": [10.0, 11.0]})  # fmt: skip
+    frame.attrs.update({"source": "deepstate", "layer": "russian_control"})
+    chart = area_chart(frame, tmp_path / "chart.svg").read_text(encoding="utf-8")
+    assert "Data: DeepStateMap.Live" in chart
+    png = static_map([a], tmp_path / "credit.png", dpi=60)
+    assert png.stat().st_size > 5_000

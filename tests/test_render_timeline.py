@@ -32,6 +32,7 @@ from geo.render.encode import (
     encode_series,
     prepare_geometry,
 )
+from geo.render.snapshot import BasemapError
 from geo.render.timeline import build_timeline, timeline_map
 from geo.snapshot import Provenance, Snapshot, make_features
 
@@ -282,8 +283,26 @@ def test_page_has_controls_label_chart_and_decodable_data(tmp_path: Path) -> Non
 def test_default_tiles_and_regions(tmp_path: Path) -> None:
     regions = gpd.GeoDataFrame({"region": ["Donetsk"]}, geometry=[box(37, 47, 39, 49)], crs=4326)
     text = timeline_map(two_layers(), regions=regions).get_root().render()
-    assert "tile.openstreetmap.org" in text
+    assert "tile.openstreetmap.org" in text and "openstreetmap.org/copyright" in text
     assert "Donetsk" in text and "4 4" in text  # dashed region outline with its name
+    # the same permanent labels as the snapshot, diff and compare maps
+    assert "geo-region-label" in text and '"permanent": true' in text
+
+
+def test_unknown_basemap_is_a_geo_error_before_encoding() -> None:
+    with pytest.raises(BasemapError, match=r"unknown basemap 'Bogus\.Name'"):
+        timeline_map({"x": [snap(0, blob(50))]}, tiles="Bogus.Name")
+    with pytest.raises(BasemapError, match="needs an API key"):
+        timeline_map({"x": [snap(0, blob(50))]}, tiles="CartoDB.Positron")
+
+
+def test_credit_names_every_layer_source() -> None:
+    series = {"a": [snap(0, blob(50), source="deepstate")], "b": [snap(1, blob(60), source="isw")]}
+    text = timeline_map(series, tiles=None, attribution="Made in a test").get_root().render()
+    assert (
+        'addAttribution("Data: DeepStateMap.Live; Institute for the Study of War (ISW) '
+        '\\u00b7 Made in a test")' in text
+    )
 
 
 def test_untrusted_text_is_escaped() -> None:
@@ -294,6 +313,7 @@ def test_untrusted_text_is_escaped() -> None:
                         tiles=None).get_root().render()  # fmt: skip
     assert EVIL not in text and breakout not in text and "<script>alert" not in text
     assert "&lt;img src=x onerror=alert(1)&gt;" in text
+    assert 'addAttribution("Data: &lt;img src=x onerror=alert(1)&gt;; test \\u00b7 &lt;img' in text
     names = [layer["name"] for layer in page_data(text)["layers"]]
     assert names == [EVIL, breakout], "JSON escaping loses nothing"
 
@@ -369,6 +389,23 @@ def test_tooltip_text_runs_nothing_in_chromium(browser: Any, tmp_path: Path) -> 
     assert EVIL in tooltip.inner_text() and "source: " + EVIL in tooltip.inner_text()
     assert page.locator("img[src=x]").count() == 0 and not dialogs
     assert EVIL in page.locator(".geo-title").inner_text()
+
+
+def test_region_labels_and_credit_in_chromium(browser: Any, tmp_path: Path) -> None:
+    regions = gpd.GeoDataFrame({"region": ["Donetsk"]}, geometry=[box(36, 47, 39, 49)], crs=4326)
+    series = {"control": [snap(d, blob(200), source="deepstate") for d in range(3)]}
+    out = save_html(timeline_map(series, tiles=None, regions=regions), tmp_path / "tl.html")
+    page = browser.open(out)
+    label = page.locator(".geo-region-label")
+    assert label.inner_text() == "Donetsk" and label.is_visible(), "a permanent label"
+    credit = page.locator(".leaflet-control-attribution")
+    assert "Data: DeepStateMap.Live" in credit.inner_text()
+    credit_box, panel_box = credit.bounding_box(), page.locator(".geo-timeline").bounding_box()
+    assert credit_box is not None and panel_box is not None
+    assert credit_box["y"] + credit_box["height"] <= panel_box["y"] + 1, "not behind the panel"
+    page.click(".geo-tl-first")
+    assert label.is_visible(), "labels stay while stepping"
+    browser.screenshot("timeline-regions")
 
 
 def test_offline_page_runs_with_all_network_blocked(browser: Any, tmp_path: Path) -> None:

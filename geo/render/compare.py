@@ -26,12 +26,8 @@ from folium.plugins import DualMap
 
 from geo.errors import ValidationError
 from geo.layers import CANONICAL_LAYERS, layer_colour
-from geo.render.diffmap import (
-    attribution_script,
-    banner_html,
-    legend_html,
-    script_json,
-)
+from geo.render.credits import attribution_script, credit_line
+from geo.render.diffmap import banner_html, legend_html, script_json
 from geo.render.snapshot import DEFAULT_TILES, add_region_outlines, tile_layer
 from geo.snapshot import Snapshot
 
@@ -77,7 +73,8 @@ def compare_map(
     left_label, right_label
         What each side shows; default its sources and dates.
     attribution
-        Data attribution added to the attribution control(s).
+        Extra credit added after the data credit (:func:`geo.render.credits.credit_line`
+        of both sides' sources) in the attribution control(s).
 
     Returns
     -------
@@ -124,14 +121,14 @@ def compare_map(
             "<script>document.addEventListener('DOMContentLoaded',function(){"
             f"{dual.m2.get_name()}.zoomControl.setPosition('topright');}});</script>"
         ))  # fmt: skip
+    credit = credit_line((s.source for s in [*left, *right]), attribution)
     for fmap in maps:
         if regions is not None and not regions.empty:
             add_region_outlines(fmap, regions)
         if bounds is not None:
             fmap.fit_bounds(bounds)
         folium.LayerControl(collapsed=True, position="bottomright").add_to(fmap)
-        if attribution:
-            page.html.add_child(Element(attribution_script(fmap.get_name(), attribution)))
+        page.html.add_child(Element(attribution_script(fmap.get_name(), credit)))
     if bounds is None and regions is not None and not regions.empty:
         frame = regions.to_crs("EPSG:4326") if regions.crs is not None else regions
         for fmap in maps:

@@ -27,6 +27,7 @@ from branca.element import Element, Figure
 
 from geo.diff import Diff
 from geo.geometry import WGS84
+from geo.render.credits import attribution_script, credit_line
 from geo.render.snapshot import DEFAULT_TILES, add_region_outlines, tile_layer
 
 #: Fill colours of the three kinds of ground (red, blue, grey: distinct for most colour vision).
@@ -61,7 +62,7 @@ def diff_map(
         :func:`geo.diff.diff` to get the per-region table.
     regions
         Region outlines to draw (a ``region`` or ``name`` column), dashed,
-        with their names as tooltips. Optional; the table needs none.
+        with their names as labels. Optional; the table needs none.
     tiles
         xyzservices basemap name (see :func:`geo.render.snapshot.tile_layer`),
         or ``None`` or ``"none"`` for no tiles.
@@ -72,7 +73,8 @@ def diff_map(
     top_n
         How many of the largest changes to list (0 for none).
     attribution
-        Data attribution added to the map's attribution control.
+        Extra credit added after the data credit (:func:`geo.render.credits.credit_line`
+        of the diff's sources) in the map's attribution control.
 
     Returns
     -------
@@ -124,8 +126,8 @@ def diff_map(
     page.html.add_child(Element(banner_html(title or default_title, top=True)))
     if notice:
         page.html.add_child(Element(banner_html(notice, top=False)))
-    if attribution:
-        page.html.add_child(Element(attribution_script(fmap.get_name(), attribution)))
+    credit = credit_line((d.source_from, d.source_to), attribution)
+    page.html.add_child(Element(attribution_script(fmap.get_name(), credit)))
     return fmap
 
 
@@ -162,14 +164,6 @@ def legend_html(heading: str, colours: dict[str, str], labels: dict[str, str]) -
         '<div class="geo-legend" style="position:fixed;bottom:70px;left:10px;z-index:9999;'
         'background:white;padding:6px 8px;border:1px solid #999;font:12px sans-serif">'
         f"<b>{html.escape(heading)}</b>{rows}</div>"
-    )
-
-
-def attribution_script(map_name: str, attribution: str) -> str:
-    """Inline script adding ``attribution`` to a map's attribution control."""
-    return (
-        "<script>document.addEventListener('DOMContentLoaded',function(){"
-        f"{map_name}.attributionControl.addAttribution({script_json(attribution)});}});</script>"
     )
 
 

@@ -3,7 +3,8 @@
 It picks the snapshots (nearest on or before each requested date), builds the
 snapshot, diff, timeline or compare map, adds the synthetic-data notice when
 the sample is shown, and writes HTML (optionally offline) and/or a static
-PNG/SVG.
+PNG/SVG. Every renderer credits the snapshots' sources itself (in the
+attribution control, or under a static figure: :mod:`geo.render.credits`).
 """
 
 from __future__ import annotations

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import difflib
 import html
-import json
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,6 +16,8 @@ from typing import Any
 
 import folium
 import geopandas as gpd
+import numpy as np
+import shapely
 import xyzservices
 from branca.element import Element, Figure
 
@@ -24,6 +25,7 @@ from geo.errors import GeoError
 from geo.geometry import WGS84
 from geo.layers import CANONICAL_LAYERS, layer_colour
 from geo.render.assets import save_html
+from geo.render.credits import attribution_script, credit_line
 from geo.snapshot import Snapshot
 
 DEFAULT_TILES = "OpenStreetMap"
@@ -57,7 +59,7 @@ def snapshot_map(
         Snapshots to draw, one map layer each, toggled by a layer control.
     regions
         Region outlines with a ``region`` (or ``name``) column, drawn as
-        dashed outlines with their names as tooltips.
+        dashed outlines labelled with their names.
     title
         Heading shown at the top of the map.
     notice
@@ -66,7 +68,8 @@ def snapshot_map(
         xyzservices basemap name (see :func:`tile_layer`), or ``None`` or
         ``"none"`` for no tiles.
     attribution
-        Data attribution added to the map's attribution control.
+        Extra credit added after the data credit (:func:`geo.render.credits.credit_line`
+        of the snapshots' sources) in the map's attribution control.
 
     Returns
     -------
@@ -120,18 +123,44 @@ def snapshot_map(
         page.html.add_child(Element(_banner_html(title, top=True)))
     if notice:
         page.html.add_child(Element(_banner_html(notice, top=False)))
-    if attribution:
-        page.html.add_child(Element(_attribution_script(fmap, attribution)))
+    credit = credit_line((s.source for s in snapshots), attribution)
+    page.html.add_child(Element(attribution_script(fmap.get_name(), credit)))
     return fmap
 
 
-def add_region_outlines(fmap: folium.Map, regions: gpd.GeoDataFrame) -> None:
-    """Draw regions as dashed outlines, labelled with their names (``region`` or ``name``)."""
+def add_region_outlines(
+    fmap: folium.Map,
+    regions: gpd.GeoDataFrame,
+    *,
+    tolerance_deg: float = 0.0,
+    precision: int | None = None,
+) -> None:
+    """Draw regions as dashed outlines, labelled with their names (``region`` or ``name``).
+
+    The one region renderer of every map kind: names are permanent, centred
+    labels (class ``geo-region-label``), escaped.
+
+    Parameters
+    ----------
+    fmap
+        Map to draw on.
+    regions
+        Region boundaries; without a ``region`` or ``name`` column they get no labels.
+    tolerance_deg
+        Simplify the outlines (topology kept) by this many degrees; 0 draws them as given.
+    precision
+        Round coordinates to this many decimals; ``None`` keeps them.
+    """
     column = "region" if "region" in regions.columns else "name"
     frame = regions.to_crs(WGS84) if regions.crs is not None else regions
     names = [str(n) for n in frame[column]] if column in frame.columns else [""] * len(frame)
+    geoms = np.asarray(frame.geometry.values, dtype=object)
+    if tolerance_deg > 0:  # the timeline simplifies them like its layers, to stay small
+        geoms = shapely.simplify(geoms, tolerance_deg)
+    if precision is not None:
+        geoms = shapely.set_precision(geoms, 10.0**-precision)
     group = folium.FeatureGroup(name="regions")
-    for name, geometry in zip(names, frame.geometry, strict=True):
+    for name, geometry in zip(names, geoms, strict=True):
         if geometry is None or geometry.is_empty:
             continue
         label = (
@@ -171,16 +200,6 @@ def _banner_html(text: str, *, top: bool) -> str:
         f'<div class="{css_class}" style="position:fixed;{where};left:50%;'
         "transform:translateX(-50%);z-index:9999;background:#fff3cd;border:2px solid #b58900;"
         f'padding:4px 10px;font:14px sans-serif;font-weight:{weight}">{html.escape(text)}</div>'
-    )
-
-
-def _attribution_script(fmap: folium.Map, attribution: str) -> str:
-    # Leaflet inserts attributions as HTML: escape the text, then quote it for <script>
-    # (json.dumps alone does not stop a '</script>' inside it).
-    text = json.dumps(html.escape(attribution)).replace("<", "\\u003c")
-    return (
-        "<script>document.addEventListener('DOMContentLoaded',function(){"
-        f"var m={fmap.get_name()};m.attributionControl.addAttribution({text});}});</script>"
     )
 
 

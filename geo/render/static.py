@@ -6,8 +6,9 @@ tiles, fonts bundled with matplotlib. Maps plot lon/lat with the aspect
 ``1 / cos(mean latitude)``, so shapes look right near the centre latitude.
 Text from data is drawn with mathtext off, so a ``$`` in a name stays a
 ``$``; SVG keeps text as text (searchable, editable) and the title in its
-metadata. Files are written atomically (a temporary file in the same folder,
-then :func:`os.replace`).
+metadata. A small line under the figure credits the data sources
+(:func:`geo.render.credits.credit_line`). Files are written atomically (a
+temporary file in the same folder, then :func:`os.replace`).
 """
 
 from __future__ import annotations
@@ -25,12 +26,14 @@ import numpy as np
 import pandas as pd
 import shapely
 from matplotlib.axes import Axes
+from matplotlib.backend_bases import RendererBase
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch, PathPatch
 from matplotlib.path import Path as MplPath
 from matplotlib.ticker import StrMethodFormatter
+from matplotlib.transforms import Bbox
 from shapely.geometry.base import BaseGeometry
 
 from geo.diff import Diff
@@ -38,6 +41,7 @@ from geo.errors import ValidationError
 from geo.fsutil import write_atomic
 from geo.geometry import WGS84
 from geo.layers import layer_colour
+from geo.render.credits import credit_line
 from geo.render.diffmap import DIFF_COLOURS, DIFF_LABELS
 from geo.snapshot import Snapshot
 
@@ -53,6 +57,7 @@ def static_map(
     regions: gpd.GeoDataFrame | None = None,
     title: str | None = None,
     notice: str | None = None,
+    attribution: str | None = None,
     dpi: int = 150,
 ) -> Path:
     """Draw snapshots or a diff to a PNG or SVG file.
@@ -72,6 +77,9 @@ def static_map(
         Heading; default says layer, source and date(s).
     notice
         Text shown in a yellow box above the map (e.g. the synthetic-data notice).
+    attribution
+        Extra credit after the data credit (:func:`geo.render.credits.credit_line`
+        of the sources), which is printed in small type under the figure.
     dpi
         Resolution of PNG output.
 
@@ -90,9 +98,11 @@ def static_map(
     ax = fig.add_subplot()
     if isinstance(what, Diff):
         drawn, handles, default_title = _draw_diff(ax, what)
+        sources = [what.source_from, what.source_to]
     else:
         snaps = [what] if isinstance(what, Snapshot) else list(what)
         drawn, handles, default_title = _draw_snapshots(ax, snaps)
+        sources = [s.source for s in snaps]
     frame = None
     if regions is not None and not regions.empty:
         frame = regions.to_crs(WGS84) if regions.crs is not None else regions
@@ -104,6 +114,7 @@ def static_map(
             f"cannot draw {target}", ["nothing to draw: every geometry is empty; pass regions"]
         )
     _frame_axes(ax, shapely.bounds(shapely.union_all(drawn)))
+    _add_credit(ax, credit_line(sources, attribution))
     if handles:
         legend = fig.legend(handles=handles, loc="outside lower center", ncols=2, fontsize=8)
         for label in legend.get_texts():
@@ -120,6 +131,7 @@ def area_chart(
     *,
     title: str | None = None,
     notice: str | None = None,
+    attribution: str | None = None,
     dpi: int = 150,
 ) -> Path:
     """Chart the area held over time, with gains and losses per step, to PNG or SVG.
@@ -135,6 +147,9 @@ def area_chart(
         Heading; default from ``frame.attrs`` (layer, source) and the dates.
     notice
         Text shown in a yellow box above the chart.
+    attribution
+        Extra credit after the data credit of ``frame.attrs["source"]``, both
+        printed in small type under the chart.
     dpi
         Resolution of PNG output.
 
@@ -182,6 +197,7 @@ def area_chart(
         note = textwrap.fill(f"Areas: {method}", 160)
         axes[-1].set_xlabel(note, fontsize=6, color="#555555", parse_math=False)
     _add_notice(fig, notice)
+    _add_credit(axes[-1], credit_line([str(source)] if source else [], attribution))
     return _save(fig, target, fmt, text)
 
 
@@ -285,6 +301,34 @@ def _add_notice(fig: Figure, notice: str | None) -> None:
     # suptitle, unlike fig.text, gets room from the constrained layout; the top stays free.
     if notice:
         fig.suptitle(notice, fontsize=11, fontweight="bold", bbox=_NOTICE_BOX, parse_math=False)
+
+
+def _add_credit(ax: Axes, credit: str | None) -> None:
+    """Print the data credit in small type under the x axis (its labels included), flush right.
+
+    Placed relative to the axis, so the constrained layout makes room for it
+    (and puts an outside legend below it).
+    """
+    if not credit:
+        return
+
+    def below(renderer: RendererBase) -> Bbox:
+        box = ax.xaxis.get_tightbbox(renderer)
+        return box if box is not None else ax.get_window_extent(renderer)
+
+    ax.annotate(
+        textwrap.fill(credit, 180),
+        xy=(1, 0),
+        xycoords=("axes fraction", below),
+        xytext=(0, -3),
+        textcoords="offset points",
+        ha="right",
+        va="top",
+        fontsize=7,
+        color="#555555",
+        annotation_clip=False,
+        parse_math=False,
+    )
 
 
 # --- files ------------------------------------------------------------------------------

@@ -33,7 +33,9 @@ from jinja2 import Template
 
 from geo.errors import GeoError
 from geo.layers import layer_colour
+from geo.render.credits import attribution_script, credit_line
 from geo.render.encode import EncodedSeries, encode_ints, encode_series
+from geo.render.snapshot import add_region_outlines, tile_layer
 from geo.snapshot import Snapshot
 
 #: Default simplification tolerance in metres.
@@ -468,11 +470,7 @@ class _TimelineElement(MacroElement):
     )
 
     def __init__(
-        self,
-        timeline: Timeline,
-        *,
-        attribution: str | None,
-        bounds: tuple[float, float, float, float] | None,
+        self, timeline: Timeline, *, bounds: tuple[float, float, float, float] | None
     ) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self._name = "GeoTimeline"
@@ -483,19 +481,14 @@ class _TimelineElement(MacroElement):
             f'<script type="application/json" id="{self.element_id}-data">'
             f"{_script_json(dict(timeline.payload(), bounds=bounds))}</script>"
         )
-        self.attribution = attribution
 
     def js(self, map_name: str) -> str:
         """The page script for the map variable ``map_name``."""
-        script = (
+        return (
             _JS.replace("__MAP__", map_name)
             .replace("__ID__", json.dumps(self.element_id))
             .replace("__ICONS__", _script_json(_ICONS))
         )
-        if self.attribution:
-            text = _script_json(html.escape(self.attribution))
-            script += f"{map_name}.attributionControl.addAttribution({text});\n"
-        return script
 
 
 def timeline_map(
@@ -522,7 +515,8 @@ def timeline_map(
     notice
         A banner that must stay visible (e.g. the synthetic-data notice).
     tiles
-        Basemap name understood by folium, or ``None`` for no tiles.
+        xyzservices basemap name (see :func:`geo.render.snapshot.tile_layer`),
+        or ``None`` or ``"none"`` for no tiles.
     tolerance_m
         Simplification tolerance in metres (default 50 m, about 0.00045°);
         the worst resulting area error is in :attr:`Timeline.worst_area_error_pct`.
@@ -530,9 +524,12 @@ def timeline_map(
         Decimal places kept in lon/lat (5 is about 1 m).
     regions
         Region outlines with a ``region`` (or ``name``) column, drawn dashed
-        with their names as tooltips (simplified at the same tolerance).
+        and labelled as on the other maps
+        (:func:`geo.render.snapshot.add_region_outlines`), simplified and
+        quantized like the layers.
     attribution
-        Data attribution added to the map's attribution control.
+        Extra credit added after the data credit (:func:`geo.render.credits.credit_line`
+        of the layers' sources) in the map's attribution control.
 
     Returns
     -------
@@ -541,6 +538,7 @@ def timeline_map(
         statistics (bytes, worst area error). The page loads Leaflet only
         (no jQuery or Bootstrap: folium popups added later would need them).
     """
+    basemap = tile_layer(tiles)  # an unknown basemap fails before any encoding
     timeline = (
         series
         if isinstance(series, Timeline)
@@ -550,19 +548,21 @@ def timeline_map(
     # Only Leaflet is used: jQuery, Bootstrap and Font Awesome would add ~1.9 MB offline.
     fmap.default_js = [(n, url) for n, url in fmap.default_js if n == "leaflet"]
     fmap.default_css = [(n, url) for n, url in fmap.default_css if n == "leaflet_css"]
-    if tiles:
-        folium.TileLayer(tiles, name="basemap", control=False).add_to(fmap)
+    if basemap is not None:
+        basemap.add_to(fmap)
     if regions is not None and not regions.empty:
-        _add_regions(fmap, regions, tolerance_deg=timeline.tolerance_m / METRES_PER_DEGREE,
-                     precision=timeline.precision)  # fmt: skip
+        add_region_outlines(fmap, regions, tolerance_deg=timeline.tolerance_m / METRES_PER_DEGREE,
+                            precision=timeline.precision)  # fmt: skip
     bounds = timeline.bounds
     if bounds is None and regions is not None and not regions.empty:
         west, south, east, north = (float(v) for v in regions.to_crs("EPSG:4326").total_bounds)
         bounds = (west, south, east, north)
-    element = _TimelineElement(timeline, attribution=attribution, bounds=bounds)
+    element = _TimelineElement(timeline, bounds=bounds)
     element.add_to(fmap)
     page = fmap.get_root()
     assert isinstance(page, Figure)
+    credit = credit_line((s for layer in timeline.layers for s in layer.sources), attribution)
+    page.html.add_child(folium.Element(attribution_script(fmap.get_name(), credit)))
     if title:
         page.html.add_child(folium.Element(_banner_html(title, top_px=10, css_class="geo-title")))
     if notice:
@@ -571,27 +571,3 @@ def timeline_map(
             folium.Element(_banner_html(notice, top_px=top, css_class="geo-notice"))
         )
     return fmap
-
-
-def _add_regions(
-    fmap: folium.Map, regions: gpd.GeoDataFrame, *, tolerance_deg: float, precision: int
-) -> None:
-    name_column = "region" if "region" in regions.columns else "name"
-    if name_column not in regions.columns:
-        raise GeoError("regions need a 'region' or 'name' column for their labels")
-    frame = regions.to_crs("EPSG:4326")
-    geoms = shapely.set_precision(
-        shapely.simplify(np.asarray(frame.geometry.values, dtype=object), tolerance_deg),
-        10.0**-precision,
-    )
-    group = folium.FeatureGroup(name="regions", control=False)
-    for name, geometry in zip(frame[name_column], geoms, strict=True):
-        if geometry is None or geometry.is_empty:
-            continue
-        folium.GeoJson(
-            gpd.GeoSeries([geometry], crs="EPSG:4326").to_json(),
-            style_function=lambda _: {"fill": False, "color": "#333333",
-                                      "weight": 1.5, "dashArray": "4 4"},
-            tooltip=folium.Tooltip(html.escape(str(name))),
-        ).add_to(group)  # fmt: skip
-    group.add_to(fmap)

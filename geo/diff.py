@@ -56,10 +56,12 @@ from geo.overlay import (
     BoolArray,
     FloatArray,
     ObjArray,
+    Overlay,
     Prepared,
     overlay,
     overlay_op,
     prepare,
+    prepare_many,
     run_starts,
 )
 from geo.snapshot import Snapshot, escape_text, map_notice, one_line
@@ -476,17 +478,25 @@ def diff_series(
     regs = None if regions is None else prepare_regions(regions)
     if len(snaps) < 2:
         return []
-    prev = prepare(snaps[0].geometry, where=_name(snaps[0]), check=False)
-    area = area_km2(prev.geometry)
-    region_from = None if regs is None else region_areas(prev.geometry, regs)
+    # Vectorized over all snapshots and all pairs at once: per-call overheads dominate
+    # when consecutive snapshots differ by a few small patches.
+    preps = prepare_many([s.geometry for s in snaps], where=[_name(s) for s in snaps], check=False)
+    overlays = [overlay(pa, pb) for pa, pb in pairwise(preps)]
+    projected = np.split(
+        project(np.concatenate([ov.parts for ov in overlays])),
+        np.cumsum([len(ov.parts) for ov in overlays])[:-1],
+    )
+    area = area_km2(preps[0].geometry)
+    region_from = None if regs is None else region_areas(preps[0].geometry, regs)
     out = []
-    for (a, b), pair_notes in zip(pairwise(snaps), notes, strict=True):
-        nxt = prepare(b.geometry, where=_name(b), check=False)
-        result = _build(a, b, prev, nxt, area, region_from, regs, sliver, pair_notes)
+    for i, ((a, b), pair_notes) in enumerate(zip(pairwise(snaps), notes, strict=True)):
+        result = _build(
+            a, b, preps[i], preps[i + 1], overlays[i], projected[i],
+            area, region_from, regs, sliver, pair_notes,
+        )  # fmt: skip
         out.append(result)
         area = result.area_to_km2
         region_from = np.array([r.area_to_km2 for r in result.regions]) if regs else None
-        prev = nxt
     return out
 
 
@@ -495,14 +505,14 @@ def _build(
     b: Snapshot,
     pa: Prepared,
     pb: Prepared,
+    ov: Overlay,
+    projected: ObjArray,
     area_from: float,
     region_from: FloatArray | None,
     regs: Regions | None,
     sliver: SliverFilter,
     notes: tuple[str, ...],
 ) -> Diff:
-    ov = overlay(pa, pb)
-    projected = project(ov.parts)
     area = np.nan_to_num(shapely.area(projected)) / 1e6
     order = np.lexsort((-area, ~ov.gained))
     parts, is_gained, area = ov.parts[order], ov.gained[order], area[order]

@@ -295,11 +295,12 @@ def _geodesic_one(geometry: BaseGeometry | None) -> float:
 def densify(geometries: Any, max_segment: float) -> Any:
     """Add vertices so that no edge is longer than ``max_segment`` (coordinate units).
 
-    Polygons are densified ring by ring and rebuilt: GEOS 3.14's polygon
+    :func:`shapely.segmentize` first; a polygon whose planar area it changed
+    is densified again ring by ring and rebuilt. GEOS 3.14's polygon
     densifier repairs its output in a way that can collapse a valid polygon
     with a near-collinear spike into slivers (a 1,619 km² patch came back as
-    3e-6 km²); rings alone are densified faithfully. Other geometries go
-    through :func:`shapely.segmentize` as they are.
+    3e-6 km²); adding vertices on edges never changes the area, so the check
+    is exact, and rings alone are densified faithfully.
 
     Parameters
     ----------
@@ -310,30 +311,42 @@ def densify(geometries: Any, max_segment: float) -> Any:
     """
     if isinstance(geometries, BaseGeometry):
         return densify(np.array([geometries], dtype=object), max_segment)[0]
-    geoms = np.asarray(geometries, dtype=object)
-    out = geoms.copy()
+    out = np.array(geometries, dtype=object)  # a copy
+    bounds = shapely.bounds(out)
+    # No edge is longer than the bounding box's diagonal: small geometries stay as they are.
+    wide = np.flatnonzero(
+        np.hypot(bounds[:, 2] - bounds[:, 0], bounds[:, 3] - bounds[:, 1]) > max_segment
+    )
+    if not len(wide):
+        return out
+    geoms = out[wide]
+    dense = np.asarray(shapely.segmentize(geoms, max_segment), dtype=object)
+    before, after = shapely.area(geoms), shapely.area(dense)
     kind = shapely.get_type_id(geoms)
-    nonempty = ~shapely.is_empty(geoms) & (kind >= 0)
-    areal = np.flatnonzero(nonempty & np.isin(kind, (3, 6)))  # Polygon, MultiPolygon
-    rest = np.flatnonzero(nonempty & ~np.isin(kind, (3, 6)))
-    if len(rest):
-        out[rest] = shapely.segmentize(geoms[rest], max_segment)
+    polygonal = (kind == 3) | (kind == 6)  # Polygon, MultiPolygon
+    areal = np.flatnonzero(polygonal & (np.abs(after - before) > 1e-9 * np.abs(before)))
     if len(areal):
-        parts, part_of = shapely.get_parts(geoms[areal], return_index=True)
-        keep = ~shapely.is_empty(parts)  # an empty member has no ring to rebuild from
-        parts, part_of = parts[keep], part_of[keep]
-        rings, ring_of = shapely.get_rings(parts, return_index=True)
-        dense: npt.NDArray[Any] = np.asarray(
-            shapely.polygons(shapely.segmentize(rings, max_segment), indices=ring_of), dtype=object
-        )
-        multi: npt.NDArray[Any] = np.asarray(
-            shapely.multipolygons(dense, indices=part_of), dtype=object
-        )
-        single = kind[areal] == 3
-        counts = np.bincount(part_of, minlength=len(areal))
-        first = np.concatenate(([0], np.cumsum(counts)[:-1]))
-        out[areal] = np.where(single, dense[first], multi)
+        dense[areal] = _densify_rings(geoms[areal], max_segment)
+    out[wide] = dense
     return out
+
+
+def _densify_rings(geoms: npt.NDArray[Any], max_segment: float) -> npt.NDArray[Any]:
+    """Polygons and multipolygons (non-empty) densified ring by ring, then rebuilt."""
+    kind = shapely.get_type_id(geoms)
+    parts, part_of = shapely.get_parts(geoms, return_index=True)
+    keep = ~shapely.is_empty(parts)  # an empty member has no ring to rebuild from
+    parts, part_of = parts[keep], part_of[keep]
+    rings, ring_of = shapely.get_rings(parts, return_index=True)
+    dense: npt.NDArray[Any] = np.asarray(
+        shapely.polygons(shapely.segmentize(rings, max_segment), indices=ring_of), dtype=object
+    )
+    multi: npt.NDArray[Any] = np.asarray(
+        shapely.multipolygons(dense, indices=part_of), dtype=object
+    )
+    counts = np.bincount(part_of, minlength=len(geoms))
+    first = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    return np.where(kind == 3, dense[np.minimum(first, len(dense) - 1)], multi)
 
 
 _TO_ALBERS = pyproj.Transformer.from_crs(WGS84, ALBERS_UA, always_xy=True)

@@ -4,8 +4,8 @@ Consecutive snapshots share almost every boundary segment. Each directed
 boundary segment (interior on its left) is hashed; runs of segments found in
 only one geometry become small boxes, merged until pairwise disjoint. Every
 component of the symmetric difference is bounded by such segments, so it lies
-in one box, and outside the boxes both geometries are identical: the two
-differences run only on the parts clipped to the boxes. A cheap check (planar area of
+in one box, and outside the boxes both geometries are identical: the overlay
+runs only on the parts clipped to the boxes. A cheap check (planar area of
 ``b`` minus ``a`` equals gained minus lost) falls back to the whole-geometry
 overlay when it fails. :mod:`geo.diff` builds areas, regions and patches on it.
 """
@@ -13,7 +13,7 @@ overlay when it fails. :mod:`geo.diff` builds areas, regions and patches on it.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -40,7 +40,8 @@ _SNAP_DEG = 1e-9  # grid for the retry after a GEOS robustness failure (~0.1 mm)
 class Prepared:
     geometry: BaseGeometry
     area_deg2: float
-    segments: FloatArray  # (n, 4) x1 y1 x2 y2 of directed boundary segments, in ring order
+    xy: FloatArray  # (m, 2) the ring coordinates
+    ends: IntArray  # (n, 2) rows of xy where each directed boundary segment starts, ends
     ring: IntArray  # ring of each segment
     order: IntArray  # segment indices sorted by hash
     sorted_keys: KeyArray  # the hashes, sorted
@@ -55,10 +56,24 @@ class Overlay:
 
 
 def prepare(geometry: BaseGeometry | None, *, where: str, check: bool) -> Prepared:
-    geometry = polygonal(geometry, where=where, check=check)
-    rings, owner = shapely.get_rings(shapely.get_parts(geometry), return_index=True)
+    """Hash the directed boundary segments of one geometry (see :func:`prepare_many`)."""
+    return prepare_many([geometry], where=[where], check=check)[0]
+
+
+def prepare_many(
+    geometries: Sequence[BaseGeometry | None], *, where: Sequence[str], check: bool
+) -> list[Prepared]:
+    """Hash the directed boundary segments of many geometries in one vectorized pass.
+
+    ``where`` names each geometry in error messages; ``check`` validates them
+    (lon/lat, valid polygons) first.
+    """
+    geoms = np.empty(len(geometries), dtype=object)
+    geoms[:] = [polygonal(g, where=w, check=check) for g, w in zip(geometries, where, strict=True)]
+    parts, part_of = shapely.get_parts(geoms, return_index=True)
+    rings, ring_part = shapely.get_rings(parts, return_index=True)
     exterior = np.ones(len(rings), dtype=bool)
-    exterior[1:] = owner[1:] != owner[:-1]
+    exterior[1:] = ring_part[1:] != ring_part[:-1]
     flip = exterior ^ shapely.is_ccw(rings)  # so that the interior is left of every segment
     xy, ring = shapely.get_coordinates(rings, return_index=True)
     xy = xy + 0.0  # -0.0 and 0.0 must hash alike
@@ -68,11 +83,20 @@ def prepare(geometry: BaseGeometry | None, *, where: str, check: bool) -> Prepar
     turn = flip[ring[start]]
     first, second = np.where(turn, start + 1, start), np.where(turn, start, start + 1)
     keys = _mix(vertex[first] ^ (vertex[second] * np.uint64(0x9E3779B97F4A7C15)))
-    order = np.argsort(keys)
-    segments = np.column_stack([x[first], y[first], x[second], y[second]])
-    return Prepared(
-        geometry, float(shapely.area(geometry)), segments, ring[start], order, keys[order]
-    )
+    # Rings, coordinates and segments come geometry by geometry: split them by offsets.
+    ring_geom = part_of[ring_part]
+    seg_geom, coord_geom = ring_geom[ring[start]], ring_geom[ring]
+    seg_at = np.searchsorted(seg_geom, np.arange(len(geoms) + 1))
+    coord_at = np.searchsorted(coord_geom, np.arange(len(geoms) + 1))
+    areas = shapely.area(geoms)
+    out = []
+    for i, geometry in enumerate(geoms):
+        s0, s1, c0 = seg_at[i], seg_at[i + 1], coord_at[i]
+        own = np.argsort(keys[s0:s1]) + s0  # one sort per geometry: a global lexsort is slower
+        ends = np.column_stack([first[s0:s1], second[s0:s1]]) - c0
+        coords, seg_ring = xy[c0 : coord_at[i + 1]], ring[start[s0:s1]]
+        out.append(Prepared(geometry, float(areas[i]), coords, ends, seg_ring, own - s0, keys[own]))
+    return out
 
 
 def _mix(x: KeyArray) -> KeyArray:
@@ -108,22 +132,58 @@ def overlay(pa: Prepared, pb: Prepared) -> Overlay:
 def _box_overlay(a: BaseGeometry, b: BaseGeometry, boxes: FloatArray) -> tuple[ObjArray, BoolArray]:
     """Parts of ``b - a`` and ``a - b`` inside the boxes, and which are gained.
 
-    Two differences rather than one symmetric difference: a gained and a lost
-    part that share an edge would come out of the latter as one polygon, and
-    on a regular grid two such misclassified parts can cancel in the planar
-    check while their km² (at other latitudes) do not.
+    One symmetric difference per box, its parts classified by a point inside
+    them. A gained and a lost part that share an edge come out of it as one
+    polygon, which no point classifies right; such a box no longer balances
+    (signed area and first moments of its parts against ``b - a`` in the box)
+    and is redone with two differences, which keep the parts apart.
     """
     clipped_a, clipped_b = clip(a, boxes), clip(b, boxes)
-    return _polygons(
-        shapely.difference(clipped_b, clipped_a), shapely.difference(clipped_a, clipped_b)
+    parts, box = _parts(shapely.symmetric_difference(clipped_b, clipped_a))
+    gained = shapely.intersects(clipped_b[box], shapely.point_on_surface(parts))
+    sign = np.where(gained, 1.0, -1.0)
+    got = _moments(parts, box, len(boxes), weight=sign)
+    n = len(boxes)
+    both, index = np.concatenate([clipped_b, clipped_a]), np.tile(np.arange(n), 2)
+    want = _moments(both, index, n, weight=np.repeat([1.0, -1.0], n))
+    scale = 1.0 + np.abs(boxes[:, :2]).max(axis=1, keepdims=True)  # moments grow with x, y
+    bad = np.flatnonzero((np.abs(got - want) > _CHECK_TOL_DEG2 * scale).any(axis=1))
+    if not len(bad):
+        return parts, gained
+    redo_parts, redo_gained = _polygons(
+        shapely.difference(clipped_b[bad], clipped_a[bad]),
+        shapely.difference(clipped_a[bad], clipped_b[bad]),
     )
+    keep = ~np.isin(box, bad)
+    return (
+        np.concatenate([parts[keep], redo_parts]),
+        np.concatenate([gained[keep], redo_gained]),
+    )
+
+
+def _parts(geoms: ObjArray) -> tuple[ObjArray, IntArray]:
+    """Non-empty polygons of each geometry, and the index of the geometry they came from."""
+    parts, index = shapely.get_parts(geoms, return_index=True)
+    keep = (shapely.get_type_id(parts) == shapely.GeometryType.POLYGON) & ~shapely.is_empty(parts)
+    return np.asarray(parts[keep], dtype=object), np.asarray(index[keep], dtype=np.intp)
+
+
+def _moments(geoms: ObjArray, group: IntArray, n: int, *, weight: FloatArray) -> FloatArray:
+    """Per group: weighted planar area and its first moments (area times centroid x, y)."""
+    area = np.nan_to_num(shapely.area(geoms)) * weight
+    x, y = np.zeros(len(area)), np.zeros(len(area))
+    full = ~shapely.is_empty(geoms) & ~shapely.is_missing(geoms)  # empty: no centroid
+    centroid = shapely.centroid(geoms[full])
+    x[full], y[full] = shapely.get_x(centroid), shapely.get_y(centroid)
+    return np.column_stack([np.bincount(group, v, minlength=n) for v in (area, area * x, area * y)])
 
 
 def _run_boxes(prep: Prepared, changed: IntArray) -> FloatArray:
     """One box (x0 y0 x1 y1, with margin) per run of consecutive changed segments."""
     if not len(changed):
         return np.empty((0, 4))
-    seg, ring = prep.segments[changed], prep.ring[changed]
+    ends, ring = prep.ends[changed], prep.ring[changed]
+    seg = np.hstack([prep.xy[ends[:, 0]], prep.xy[ends[:, 1]]])  # x1 y1 x2 y2
     starts = np.flatnonzero(run_starts((np.diff(changed) != 1) | (ring[1:] != ring[:-1])))
     lo = np.minimum.reduceat(np.minimum(seg[:, :2], seg[:, 2:]), starts) - _BOX_MARGIN_DEG
     hi = np.maximum.reduceat(np.maximum(seg[:, :2], seg[:, 2:]), starts) + _BOX_MARGIN_DEG
@@ -140,8 +200,7 @@ def _isin_sorted(x: KeyArray, sorted_y: KeyArray) -> BoolArray:
 def _merge_boxes(boxes: FloatArray) -> FloatArray:
     """Merge intersecting or touching boxes (x0 y0 x1 y1 rows) until none are."""
     while len(boxes) > 1:
-        geoms = shapely.box(boxes[:, 0], boxes[:, 1], boxes[:, 2], boxes[:, 3])
-        left, right = shapely.STRtree(geoms).query(geoms, predicate="intersects")
+        left, right = _touching_pairs(boxes)
         if np.array_equal(left, right):
             break
         label = np.arange(len(boxes))
@@ -158,6 +217,22 @@ def _merge_boxes(boxes: FloatArray) -> FloatArray:
         lo, hi = ordered[:, :2], ordered[:, 2:]
         boxes = np.hstack([np.minimum.reduceat(lo, starts), np.maximum.reduceat(hi, starts)])
     return boxes
+
+
+_DENSE_PAIRS_MAX = 512  # below this many boxes an n x n comparison beats building a tree
+
+
+def _touching_pairs(boxes: FloatArray) -> tuple[IntArray, IntArray]:
+    """All (i, j) of intersecting or touching boxes, each box with itself included."""
+    if len(boxes) > _DENSE_PAIRS_MAX:
+        geoms = shapely.box(boxes[:, 0], boxes[:, 1], boxes[:, 2], boxes[:, 3])
+        left, right = shapely.STRtree(geoms).query(geoms, predicate="intersects")
+        return np.asarray(left, dtype=np.intp), np.asarray(right, dtype=np.intp)
+    lo, hi = boxes[:, None, :2], boxes[None, :, 2:]
+    # Closed boxes meet when neither lies wholly left of / below the other.
+    meet = ((lo <= hi) & (boxes[None, :, :2] <= boxes[:, None, 2:])).all(axis=2)
+    left, right = np.nonzero(meet)
+    return left.astype(np.intp), right.astype(np.intp)
 
 
 def clip(geometry: BaseGeometry | ObjArray, boxes: FloatArray) -> ObjArray:
@@ -181,9 +256,8 @@ def overlay_op(op: Callable[..., Any], x: Any, y: Any) -> Any:
 def _polygons(gained: Any, lost: Any) -> tuple[ObjArray, BoolArray]:
     """The polygons of the gained and lost geometries, and which are gained."""
     gained, lost = (np.atleast_1d(np.asarray(g, dtype=object)) for g in (gained, lost))
-    parts, index = shapely.get_parts(np.concatenate([gained, lost]), return_index=True)
-    keep = (shapely.get_type_id(parts) == shapely.GeometryType.POLYGON) & ~shapely.is_empty(parts)
-    return np.asarray(parts[keep], dtype=object), index[keep] < len(gained)
+    parts, index = _parts(np.concatenate([gained, lost]))
+    return parts, index < len(gained)
 
 
 def polygonal(geometry: BaseGeometry | None, *, where: str, check: bool) -> BaseGeometry:

@@ -161,19 +161,49 @@ def fetch_url_(
     click.echo(f"{store.path}: {report.summary()}")
 
 
+def registry_options(func: Any) -> Any:
+    """NAMES, ``--offline``, ``--list`` and ``--registry FILE`` of the download commands."""
+    func = click.option(
+        "--registry", "registry_file", default=None,
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        help="A registry CSV of your own (a mirror); default: the built-in table.",
+    )(func)  # fmt: skip
+    func = click.option("--list", "list_only", is_flag=True, help="List the registered files.")(
+        func
+    )
+    return click.argument("names", nargs=-1)(offline_option(func))
+
+
+def _download(
+    names: tuple[str, ...],
+    *,
+    offline: bool,
+    list_only: bool,
+    registry_file: Path | None,
+    builtin: str,
+    default: str | None,
+) -> None:
+    """List a registry, or fetch ``names`` (default: ``default``, else all) and print paths."""
+    from geo.sources import registry as reg
+
+    table = reg.load_registry(registry_file, builtin=builtin)
+    if list_only:
+        for source in table.values():
+            click.echo(source.terms())
+        return
+    chosen = list(names) or ([default] if default and not registry_file else list(table))
+    fetch = reg.fetch_gazetteers if builtin == reg.GAZETTEER_TABLE else reg.fetch_boundaries
+    for path in fetch(chosen, _client(offline, 0.2), registry=table, report=_notice):
+        click.echo(str(path))
+
+
 @click.group()
 def regions() -> None:
     """Admin-1 boundaries: download the registered open ones."""
 
 
 @regions.command(name="fetch")
-@click.argument("names", nargs=-1)
-@offline_option
-@click.option("--list", "list_only", is_flag=True, help="List the registered boundary sets.")
-@click.option(
-    "--registry", "registry_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    default=None, help="A registry CSV of your own (a mirror); default: the built-in table.",
-)  # fmt: skip
+@registry_options
 def regions_fetch(
     names: tuple[str, ...], offline: bool, list_only: bool, registry_file: Path | None
 ) -> None:
@@ -181,18 +211,10 @@ def regions_fetch(
 
     Pass the paths as --regions FILE to diff, stats, map and frontline.
     """
-    from geo.sources.registry import fetch_boundaries, load_registry
+    from geo.sources.registry import BOUNDARY_TABLE
 
-    registry = load_registry(registry_file)
-    if list_only:
-        for source in registry.values():
-            click.echo(source.terms())
-        return
-    paths = fetch_boundaries(
-        names or list(registry), _client(offline, 0.2), registry=registry, report=_notice
-    )
-    for path in paths:
-        click.echo(str(path))
+    _download(names, offline=offline, list_only=list_only, registry_file=registry_file,
+              builtin=BOUNDARY_TABLE, default=None)  # fmt: skip
 
 
 @click.group()
@@ -201,13 +223,7 @@ def gazetteer() -> None:
 
 
 @gazetteer.command(name="fetch")
-@click.argument("names", nargs=-1)
-@offline_option
-@click.option("--list", "list_only", is_flag=True, help="List the registered extracts.")
-@click.option(
-    "--registry", "registry_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    default=None, help="A registry CSV of your own (a mirror); default: the built-in table.",
-)  # fmt: skip
+@registry_options
 def gazetteer_fetch(
     names: tuple[str, ...], offline: bool, list_only: bool, registry_file: Path | None
 ) -> None:
@@ -216,14 +232,7 @@ def gazetteer_fetch(
     Pass the paths as --gazetteer FILE to places and map. Place names and
     coordinates: GeoNames (www.geonames.org), CC BY 4.0.
     """
-    from geo.sources.registry import GAZETTEER_TABLE, fetch_gazetteers, load_registry
+    from geo.sources.registry import GAZETTEER_TABLE
 
-    registry = load_registry(registry_file, builtin=GAZETTEER_TABLE)
-    if list_only:
-        for source in registry.values():
-            click.echo(source.terms())
-        return
-    chosen = list(names) or [next(iter(registry))]
-    paths = fetch_gazetteers(chosen, _client(offline, 0.2), registry=registry, report=_notice)
-    for path in paths:
-        click.echo(str(path))
+    _download(names, offline=offline, list_only=list_only, registry_file=registry_file,
+              builtin=GAZETTEER_TABLE, default="geonames-ua")  # fmt: skip

@@ -17,6 +17,7 @@ import click
 from geo import __version__
 from geo.cli_options import parse_day as _parse_day
 from geo.cli_options import store_option
+from geo.cli_remote import ensure_offline_assets
 from geo.errors import GeoError, ValidationError
 from geo.io import read_many
 from geo.layers import CANONICAL_LAYERS
@@ -456,7 +457,7 @@ def frontline_(
 @regions_option
 @gazetteer_option
 @click.option("--tiles", default="OpenStreetMap", show_default=True, help="Basemap, or 'none'.")
-@click.option("--offline", is_flag=True, help="Inline all JS/CSS (run 'geo assets fetch' once).")
+@click.option("--offline", is_flag=True, help="Inline all JS/CSS (fetched once from npm).")
 @click.option(
     "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
     help="HTML file to write.",
@@ -526,6 +527,8 @@ def map_(
         dates = (day(compare[0], "--compare"), day(compare[1], "--compare"))
         mode = "swipe" if swipe else "side-by-side"
         request = MapRequest(layers, "compare", dates, source, compare_mode=mode)
+    if offline and output is not None:
+        ensure_offline_assets()
     written = make_map(
         open_store(store_path),
         request,
@@ -538,24 +541,6 @@ def map_(
     )
     for path in written:
         click.echo(str(path))
-
-
-@cli.group()
-def assets() -> None:
-    """JavaScript/CSS for maps: fetch local copies for offline pages and tests."""
-
-
-@assets.command(name="fetch")
-@click.option("--force", is_flag=True, help="Download again even if cached.")
-@click.option("--package", "packages", multiple=True, help="Only this npm package (repeatable).")
-def assets_fetch(force: bool, packages: tuple[str, ...]) -> None:
-    """Download the map assets from the npm registry into the user cache."""
-    from geo.render.assets import fetch_assets
-
-    path = fetch_assets(
-        packages=list(packages) or None, force=force, progress=lambda m: click.echo(m, err=True)
-    )
-    click.echo(str(path))
 
 
 @cli.command()
@@ -572,19 +557,22 @@ def layers() -> None:
 )  # fmt: skip
 @store_option
 @click.option("--tiles", default="OpenStreetMap", show_default=True, help="Basemap, or 'none'.")
-@click.option("--offline", is_flag=True, help="Inline all JS/CSS (run 'geo assets fetch' once).")
+@click.option("--offline", is_flag=True, help="Inline all JS/CSS (fetched once from npm).")
 def demo(output: Path | None, store_path: Path | None, tiles: str, offline: bool) -> None:
     """Map the bundled synthetic sample and print the file's path."""
     from geo.render.demo import write_demo
 
     chosen = None if tiles.strip().lower() == "none" else tiles
+    if offline:
+        ensure_offline_assets()
     path = write_demo(output, store=store_path, tiles=chosen, offline=offline)
     click.echo(str(path.resolve()))
 
 
 def _add_remote_commands() -> None:
-    from geo.cli_remote import fetch, gazetteer, regions
+    from geo.cli_remote import assets, fetch, gazetteer, regions
 
+    cli.add_command(assets)
     cli.add_command(fetch)
     cli.add_command(gazetteer)
     cli.add_command(regions)

@@ -236,3 +236,30 @@ def gazetteer_fetch(
 
     _download(names, offline=offline, list_only=list_only, registry_file=registry_file,
               builtin=GAZETTEER_TABLE, default="geonames-ua")  # fmt: skip
+
+
+@click.group()
+def assets() -> None:
+    """JavaScript/CSS for maps: fetch local copies for offline pages and tests."""
+
+
+@assets.command(name="fetch")
+@click.option("--force", is_flag=True, help="Download again even if cached.")
+@click.option("--package", "packages", multiple=True, help="Only this npm package (repeatable).")
+def assets_fetch(force: bool, packages: tuple[str, ...]) -> None:
+    """Download the map assets from the npm registry into the user cache."""
+    from geo.render.assets import fetch_assets
+
+    path = fetch_assets(
+        packages=list(packages) or None, force=force, progress=lambda m: click.echo(m, err=True)
+    )
+    click.echo(str(path))
+
+
+def ensure_offline_assets() -> None:
+    """Before an ``--offline`` page: fetch the assets on first use (npm registry, cached)."""
+    from geo.render.assets import fetch_assets, missing_assets
+
+    if missing := missing_assets():
+        _notice(f"{len(missing)} map assets are not cached yet: fetching them from npm once")
+        fetch_assets(progress=_notice)

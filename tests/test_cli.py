@@ -96,6 +96,26 @@ def test_demo_writes_a_synthetic_map(tmp_path: Path) -> None:
     assert "Donetsk" in html
 
 
+def test_offline_fetches_missing_assets_on_first_use(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from geo.render import assets
+
+    if assets.missing_assets():
+        pytest.skip("map assets are not cached: run 'geo assets fetch'")
+    fetched: list[bool] = []
+    first = iter([["https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js"]])
+    monkeypatch.setattr(assets, "missing_assets", lambda *a, **k: next(first, []))
+    monkeypatch.setattr(assets, "fetch_assets", lambda **k: fetched.append(True) or tmp_path)
+    out = tmp_path / "demo.html"
+    result = CliRunner().invoke(cli, ["demo", "-o", str(out), "--offline", "--tiles", "none"])
+    assert result.exit_code == 0, result.output
+    assert fetched == [True]
+    assert "fetching them from npm once" in result.stderr
+    again = CliRunner().invoke(cli, ["demo", "-o", str(out), "--offline", "--tiles", "none"])
+    assert again.exit_code == 0 and fetched == [True]  # cached now: no second fetch
+
+
 def test_offline_demo_has_no_external_scripts(tmp_path: Path) -> None:
     from geo.render.assets import missing_assets
 

@@ -453,6 +453,7 @@ def frontline_(
 @click.option("--start", default=None, help="Timeline: first date.")
 @click.option("--end", default=None, help="Timeline: last date.")
 @click.option("--compare", nargs=2, default=None, help="Compare map of two dates: D1 D2.")
+@click.option("--to-source", default=None, help="Compare: source of the second side.")
 @click.option("--swipe", is_flag=True, help="Compare as a swipe instead of side by side.")
 @regions_option
 @gazetteer_option
@@ -477,6 +478,7 @@ def map_(
     start: str | None,
     end: str | None,
     compare: tuple[str, str] | None,
+    to_source: str | None,
     swipe: bool,
     regions_files: tuple[Path, ...],
     gazetteer_files: tuple[Path, ...],
@@ -506,6 +508,7 @@ def map_(
         (diff and len(layers) > 1, "a diff map (--from/--to) draws one layer: pass --layer once"),
         ((start or end) and not timeline, "--start/--end need --timeline: add it or drop them"),
         (swipe and not compare, "--swipe needs --compare D1 D2: add it or drop --swipe"),
+        (to_source and not compare, "--to-source needs --compare D1 D2 (for a diff: geo diff)"),
         (gazetteer_files and not diff, "--gazetteer needs a diff map: add --from/--to or drop it"),
     ) if wrong]  # fmt: skip
     if misplaced:
@@ -526,7 +529,8 @@ def map_(
         assert compare is not None
         dates = (day(compare[0], "--compare"), day(compare[1], "--compare"))
         mode = "swipe" if swipe else "side-by-side"
-        request = MapRequest(layers, "compare", dates, source, compare_mode=mode)
+        request = MapRequest(layers, "compare", dates, source, compare_mode=mode,
+                             to_source=to_source)  # fmt: skip
     if offline and output is not None:
         ensure_offline_assets()
     written = make_map(

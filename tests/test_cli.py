@@ -339,6 +339,8 @@ def test_map_command_every_kind(tmp_path: Path, store_dir: Path) -> None:
          "--start/--end need --timeline"),
         (["--date", "2024-01-01", "--swipe"], "--swipe needs --compare D1 D2: add it or drop"),
         (["--timeline", "--swipe"], "--swipe needs --compare"),
+        (["--from", "2024-01-01", "--to", "2024-02-01", "--to-source", "b"],
+         "--to-source needs --compare D1 D2"),
         (["--date", "2024-01-01", "--gazetteer", "{tmp}/UA.txt"],
          "--gazetteer needs a diff map: add --from/--to or drop it"),
     ],
@@ -404,3 +406,20 @@ def test_places_command_and_diff_map_markers(tmp_path: Path, store_dir: Path) ->
     assert made.exit_code == 0, made.output
     html = html_path.read_text(encoding="utf-8")
     assert "geo-places-panel" in html and "Frontville" in html and "Quietburg" not in html
+
+
+def test_map_compares_two_sources_on_one_date(tmp_path: Path, store_dir: Path) -> None:
+    west = write_fc(tmp_path / "isw_20240301.geojson", "russian_control")
+    east = write_fc(tmp_path / "ds_20240301.geojson", "russian_control", box(37.4, 48, 38, 48.5))
+    for path, source in ((west, "isw"), (east, "deepstate_mirror")):
+        assert (
+            run("ingest", str(path), "--store", str(store_dir), "--source", source).exit_code == 0
+        )
+    out = tmp_path / "compare.html"
+    result = run("map", "--store", str(store_dir), "--layer", "russian_control", "--tiles", "none",
+                 "--compare", "2024-03-01", "2024-03-01", "--source", "isw",
+                 "--to-source", "deepstate_mirror", "-o", str(out))  # fmt: skip
+    assert result.exit_code == 0, result.output
+    page = out.read_text(encoding="utf-8")
+    assert "isw, 2024-03-01" in page and "deepstate_mirror, 2024-03-01" in page
+    assert "Institute for the Study of War (ISW)" in page  # each side credits its source

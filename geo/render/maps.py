@@ -43,6 +43,9 @@ class MapRequest:
         Source, needed when several sources hold a layer.
     compare_mode
         ``"side-by-side"`` or ``"swipe"``.
+    to_source
+        Source of a compare map's second side (default: ``source``), to set two
+        sources side by side, on one date or two.
     """
 
     layers: tuple[str, ...]
@@ -50,6 +53,7 @@ class MapRequest:
     dates: tuple[dt.date | None, ...]
     source: str | None = None
     compare_mode: str = "side-by-side"
+    to_source: str | None = None
 
     def __post_init__(self) -> None:
         problems = []
@@ -146,12 +150,12 @@ def make_map(
     elif request.kind == "compare":
         from geo.render.compare import compare_map
 
+        sides = zip(
+            request.dates, (request.source, request.to_source or request.source), strict=True
+        )
         left, right = (
-            [
-                store.get(layer, _date(day), source=request.source, exact=False)
-                for layer in request.layers
-            ]
-            for day in request.dates
+            [store.get(layer, _date(day), source=side, exact=False) for layer in request.layers]
+            for day, side in sides
         )
         if html_path is not None:
             fmap = compare_map(

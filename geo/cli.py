@@ -197,6 +197,7 @@ def _load_regions(files: tuple[Path, ...]) -> Any:
 @click.option("--min-area-km2", type=float, default=None, help="Sliver filter: minimum patch.")
 @click.option("--min-width-m", type=float, default=None, help="Sliver filter: minimum width.")
 @click.option("--top", type=int, default=5, show_default=True, help="Largest patches to list.")
+@click.option("--top-change", type=click.Choice(["gained", "lost"]), help="Only gained or lost.")
 @click.option("--json", "as_json", is_flag=True, help="A JSON object.")
 def diff_(
     store_path: Path | None,
@@ -209,6 +210,7 @@ def diff_(
     min_area_km2: float | None,
     min_width_m: float | None,
     top: int,
+    top_change: str | None,
     as_json: bool,
 ) -> None:
     """Gained, lost and net km² of a layer between two dates, per region.
@@ -226,7 +228,7 @@ def diff_(
     if min_width_m is not None:
         options["min_width_m"] = min_width_m
     result = diff(a, b, regions=_load_regions(regions_files), **options)
-    largest = result.largest_changes(top)
+    largest = result.largest_changes(top, change=top_change)
     if as_json:
         payload = result.to_dict()
         payload["largest_changes"] = [

@@ -242,6 +242,12 @@ def test_diff_and_stats_commands(tmp_path: Path, store_dir: Path) -> None:
     assert data["net_km2"] == pytest.approx(data["area_to_km2"] - data["area_from_km2"], abs=1e-3)
     assert {p["change"] for p in data["largest_changes"]} == {"gained", "lost"}
     assert max(p["area_km2"] for p in data["largest_changes"]) <= data["gained_km2"] + 1e-6
+    lost_only = run(
+        "diff", "--store", str(store_dir), "--layer", "russian_control", "--from", "2024-01-05",
+        "--to", "2024-01-10", "--top", "1", "--top-change", "lost", "--json",
+    )  # fmt: skip
+    (patch,) = json.loads(lost_only.output)["largest_changes"]
+    assert patch["change"] == "lost" and patch["area_km2"] <= data["lost_km2"] + 1e-6
     (region,) = data["regions"]
     assert region["region"] == "Donetsk"
     assert region["gained_km2"] == pytest.approx(data["gained_km2"], abs=1e-3)

@@ -385,7 +385,7 @@ class Diff:
         return one_line(
             f"<Diff {self.source}/{self.layer} {self.date_from.isoformat()} → "
             f"{self.date_to.isoformat()}: +{self.gained_km2:,.2f} km² gained, "
-            f"−{self.lost_km2:,.2f} km² lost, net {self.net_km2:+,.2f} km²>"
+            f"-{self.lost_km2:,.2f} km² lost, net {self.net_km2:+,.2f} km²>"
         )
 
     def _repr_html_(self) -> str:

@@ -57,7 +57,7 @@ from geo.catalog import (
 )
 from geo.errors import DuplicateSnapshotError, SnapshotNotFoundError, StoreError
 from geo.fsutil import write_atomic
-from geo.snapshot import Snapshot, map_notice
+from geo.snapshot import Snapshot, map_notice, one_line
 
 if TYPE_CHECKING:
     import folium
@@ -537,9 +537,9 @@ class Store:
         try:
             frame = self._load()
         except StoreError:
-            return f"<Store {self.path}: unreadable catalog>"
+            return one_line(f"<Store {self.path}: unreadable catalog>")
         kinds = f"{frame['source'].nunique()} sources, {frame['layer'].nunique()} layers"
-        return f"<Store {self.path}: {len(frame)} snapshots, {kinds}>"
+        return one_line(f"<Store {self.path}: {len(frame)} snapshots, {kinds}>")
 
     def _repr_html_(self) -> str:
         def esc(value: object) -> str:  # names come from files: escape markup and controls

@@ -540,3 +540,9 @@ def test_map_escapes_hostile_layer_names(store_dir: Path) -> None:
     page = store.map(hostile, tiles=None).get_root().render()
     assert "<img src=x" not in page
     assert "&lt;img src=x onerror=alert(1)&gt;" in store._repr_html_()
+
+
+def test_repr_is_one_line_even_for_a_path_with_a_newline(tmp_path: Path) -> None:
+    store = open_store(tmp_path / "odd\nname")
+    text = repr(store)
+    assert "\n" not in text and text.startswith("<Store ") and "0 snapshots" in text

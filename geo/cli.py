@@ -36,14 +36,17 @@ class GeoGroup(click.Group):
         except GeoError as exc:
             if ctx.params.get("debug"):
                 raise
-            click.echo(f"error: {_first_line(exc)}", err=True)
-            if isinstance(exc, ValidationError):
-                for problem in exc.problems:
+            problems = exc.problems if isinstance(exc, ValidationError) else []
+            if len(problems) == 1:  # one problem: one line, summary and problem together
+                click.echo(f"error: {_first_line(exc)}: {_first_line(problems[0])}", err=True)
+            else:
+                click.echo(f"error: {_first_line(exc)}", err=True)
+                for problem in problems:
                     click.echo(f"  - {problem}", err=True)
             ctx.exit(1)
 
 
-def _first_line(exc: GeoError) -> str:
+def _first_line(exc: GeoError | str) -> str:
     if isinstance(exc, ValidationError):
         return str(exc).split(": ", 1)[0]
     return str(exc).replace("\n", " ")

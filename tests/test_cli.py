@@ -56,8 +56,9 @@ def test_bad_input_is_one_clear_line_and_nothing_is_ingested(
     assert result.exit_code == 1
     assert "Traceback" not in result.output
     lines = result.output.strip().splitlines()
-    assert lines[0].startswith("error: 1 of 2 files could not be read")
-    assert "broken_2024-01-02.geojson" in lines[1]
+    assert len(lines) == 1  # one problem, one line
+    assert lines[0].startswith("error: 1 of 2 files could not be read: ")
+    assert "broken_2024-01-02.geojson" in lines[0]
     listed = json.loads(run("list", "--store", str(store_dir), "--json").output)
     assert listed == []
     partial = CliRunner().invoke(

@@ -17,7 +17,7 @@ import click
 from geo import __version__
 from geo.cli_options import parse_day as _parse_day
 from geo.cli_options import store_option
-from geo.cli_remote import ensure_offline_assets
+from geo.cli_remote import assets, ensure_offline_assets, fetch, gazetteer, regions
 from geo.errors import GeoError, ValidationError
 from geo.io import read_many
 from geo.layers import CANONICAL_LAYERS
@@ -578,16 +578,8 @@ def demo(output: Path | None, store_path: Path | None, tiles: str, offline: bool
     click.echo(str(path.resolve()))
 
 
-def _add_remote_commands() -> None:
-    from geo.cli_remote import assets, fetch, gazetteer, regions
-
-    cli.add_command(assets)
-    cli.add_command(fetch)
-    cli.add_command(gazetteer)
-    cli.add_command(regions)
-
-
-_add_remote_commands()
+for _remote in (assets, fetch, gazetteer, regions):  # defined in geo.cli_remote
+    cli.add_command(_remote)
 
 
 def main() -> None:

@@ -53,7 +53,10 @@ FILE_DATE = re.compile(r"deepstatemap_data_(\d{8})\.geojson\.gz$")
 
 
 def naive(paths: list[Path]) -> tuple[float, float, np.ndarray, list[object]]:
-    """The loop users write today; returns (diff-step s, end-to-end s, km² per pair, geometries)."""
+    """Run the loop users write today.
+
+    Returns (diff-step s, end-to-end s, km² per pair, geometries).
+    """
     start = time.perf_counter()
     diff_s = 0.0
     geoms = []

@@ -66,7 +66,7 @@ CHROMIUM_ARGS = [
 
 
 def naive_page(snapshots: list[Snapshot]) -> folium.Map:
-    """The page users can make today: every date's full geometry with its time."""
+    """Return the page users can make today: every date's full geometry with its time."""
     features = []
     for snap in snapshots:
         features.append(

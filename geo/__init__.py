@@ -8,15 +8,25 @@ from __future__ import annotations
 from geo.diff import Diff, RegionChange, diff, diff_series
 from geo.errors import (
     ArchiveError,
+    AssetError,
+    BasemapError,
     CRSError,
     DateError,
+    DeepStateApiError,
     DuplicateSnapshotError,
+    FeatureServerError,
+    FetchError,
     GeoError,
+    HashMismatchError,
     InputFormatError,
     LayerError,
+    MissingAssetError,
+    OfflineError,
     RegionError,
     SnapshotNotFoundError,
     StoreError,
+    TermsNotAcceptedError,
+    UnknownAssetError,
     ValidationError,
 )
 from geo.frontline import Displacement, Frontline, country_outline, displacement, frontline
@@ -29,7 +39,7 @@ from geo.regions import TARGET_REGIONS, load_regions, resolve_region
 from geo.snapshot import Provenance, Snapshot
 from geo.sources.deepstate_api import fetch_deepstate
 from geo.sources.featureserver import fetch_url
-from geo.sources.http import FetchError, HttpClient, OfflineError
+from geo.sources.http import HttpClient
 from geo.sources.registry import fetch_boundaries
 from geo.stats import timeseries
 from geo.store import IngestReport, Store, open_store
@@ -40,20 +50,26 @@ __all__ = [
     "CANONICAL_LAYERS",
     "TARGET_REGIONS",
     "ArchiveError",
+    "AssetError",
+    "BasemapError",
     "CRSError",
     "DateError",
+    "DeepStateApiError",
     "Diff",
     "Displacement",
     "DuplicateSnapshotError",
+    "FeatureServerError",
     "FetchError",
     "Frontline",
     "Gazetteer",
     "GeoError",
+    "HashMismatchError",
     "HttpClient",
     "HygieneReport",
     "IngestReport",
     "InputFormatError",
     "LayerError",
+    "MissingAssetError",
     "OfflineError",
     "Provenance",
     "ReadResult",
@@ -63,6 +79,8 @@ __all__ = [
     "SnapshotNotFoundError",
     "Store",
     "StoreError",
+    "TermsNotAcceptedError",
+    "UnknownAssetError",
     "ValidationError",
     "__version__",
     "country_outline",

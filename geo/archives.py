@@ -1,4 +1,4 @@
-"""Safe access to user-supplied archives (ZIP, KMZ, gzip).
+r"""Safe access to user-supplied archives (ZIP, KMZ, gzip).
 
 Archives come from strangers: a ZIP may try to write outside the folder it is
 extracted to (``../evil.txt``, ``/etc/passwd``, ``C:\\x``, symlinks), or be a
@@ -60,7 +60,7 @@ def _member_problem(name: str) -> str | None:
 
 
 def _relative_path(name: str) -> PurePosixPath:
-    """The member's path below the extraction folder (name already checked)."""
+    """Return the member's path below the extraction folder (name already checked)."""
     parts = [p for p in name.replace("\\", "/").split("/") if p not in ("", ".")]
     return PurePosixPath(*parts)
 
@@ -69,12 +69,14 @@ def _open_zip(path: Path) -> zipfile.ZipFile:
     try:
         return zipfile.ZipFile(path)
     except (zipfile.BadZipFile, EOFError, ValueError) as exc:
-        raise ArchiveError(
+        msg = (
             f"{path}: not a ZIP archive or a corrupt one ({exc}); "
             "re-download the file or re-create the archive"
-        ) from exc
+        )
+        raise ArchiveError(msg) from exc
     except OSError as exc:
-        raise ArchiveError(f"{path}: cannot open the archive ({exc.strerror or exc})") from exc
+        msg = f"{path}: cannot open the archive ({exc.strerror or exc})"
+        raise ArchiveError(msg) from exc
 
 
 def check_zip(
@@ -113,10 +115,11 @@ def check_zip(
     with _open_zip(path) as zf:
         infos = zf.infolist()
     if len(infos) > max_members:
-        raise ArchiveError(
+        msg = (
             f"{path}: holds {len(infos)} members, more than the limit of {max_members}; "
             "split the archive or extract it yourself and pass the folder"
         )
+        raise ArchiveError(msg)
     files: list[zipfile.ZipInfo] = []
     seen: dict[str, str] = {}
     total_bytes = 0
@@ -124,46 +127,53 @@ def check_zip(
         name = info.filename
         problem = _member_problem(name)
         if problem is not None:
-            raise ArchiveError(
+            msg = (
                 f"{path}: member {name!r} {problem}; refusing to read an archive that could "
                 "write outside its folder. Re-create the archive with relative paths"
             )
+            raise ArchiveError(msg)
         if stat.S_ISLNK(info.external_attr >> 16):
-            raise ArchiveError(
+            msg = (
                 f"{path}: member {name!r} is a symbolic link; links are not followed. "
                 "Re-create the archive with the real files"
             )
+            raise ArchiveError(msg)
         if info.flag_bits & 0x1:
-            raise ArchiveError(f"{path}: member {name!r} is encrypted; decrypt the archive first")
+            msg = f"{path}: member {name!r} is encrypted; decrypt the archive first"
+            raise ArchiveError(msg)
         if info.is_dir():
             continue
         if info.compress_type not in _SUPPORTED_METHODS:
-            raise ArchiveError(
+            msg = (
                 f"{path}: member {name!r} uses compression method {info.compress_type}, "
                 "which cannot be read; re-create the archive with plain deflate"
             )
+            raise ArchiveError(msg)
         key = str(_relative_path(name))
         if key in seen:
-            raise ArchiveError(
+            msg = (
                 f"{path}: members {seen[key]!r} and {name!r} extract to the same file; "
                 "one would silently replace the other. Rename one of them"
             )
+            raise ArchiveError(msg)
         seen[key] = name
         total_bytes += info.file_size
         if info.file_size > _RATIO_MIN_BYTES:
             ratio = info.file_size / max(info.compress_size, 1)
             if ratio > max_ratio:
-                raise ArchiveError(
+                msg = (
                     f"{path}: member {name!r} expands {ratio:.0f}-fold "
                     f"({info.compress_size} -> {info.file_size} bytes), above the limit of "
                     f"{max_ratio:.0f}; this looks like a zip bomb"
                 )
+                raise ArchiveError(msg)
         files.append(info)
     if total_bytes > max_bytes:
-        raise ArchiveError(
+        msg = (
             f"{path}: declares {total_bytes} uncompressed bytes, more than the limit of "
             f"{max_bytes}; extract the archive yourself and pass the files"
         )
+        raise ArchiveError(msg)
     return files
 
 
@@ -191,19 +201,21 @@ def _copy_capped(
             return n_bytes, b"".join(chunks)
         n_bytes += len(chunk)
         if n_bytes > budget:
-            raise ArchiveError(
+            msg = (
                 f"{what}: expands to more than {budget} bytes, the limit; "
                 "this looks like a decompression bomb"
             )
+            raise ArchiveError(msg)
         if consumed is not None and n_bytes > _RATIO_MIN_BYTES:
             n_in = max(consumed(), 1)
             if n_bytes / n_in > max_ratio:
-                raise ArchiveError(
+                msg = (
                     f"{what}: expands {n_bytes / n_in:.0f}-fold ({n_in} -> {n_bytes} bytes "
                     f"so far), above the limit of {max_ratio:.0f}; this looks like a "
                     "decompression bomb. If you trust the file, decompress it yourself "
                     "and pass the result"
                 )
+                raise ArchiveError(msg)
         if sink is None:
             chunks.append(chunk)
         else:
@@ -217,9 +229,8 @@ def _guarded_read(source: IO[bytes], what: str) -> Callable[[int], bytes]:
         try:
             return source.read(size)
         except (zipfile.BadZipFile, EOFError, zlib.error, lzma.LZMAError, OSError) as exc:
-            raise ArchiveError(
-                f"{what}: the member is corrupt ({exc}); re-download the archive"
-            ) from exc
+            msg = f"{what}: the member is corrupt ({exc}); re-download the archive"
+            raise ArchiveError(msg) from exc
 
     return read
 
@@ -229,7 +240,8 @@ def _open_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, what: str) -> Itera
     try:
         fh = zf.open(info)
     except (zipfile.BadZipFile, NotImplementedError, RuntimeError, ValueError, OSError) as exc:
-        raise ArchiveError(f"{what}: cannot read the member ({exc})") from exc
+        msg = f"{what}: cannot read the member ({exc})"
+        raise ArchiveError(msg) from exc
     with fh:
         yield fh
 
@@ -271,20 +283,23 @@ def extract_zip(path: Path, dest: Path, *, max_bytes: int = MAX_UNCOMPRESSED_BYT
                 what = f"{path}!{info.filename}"
                 # Belt and braces: the name check already keeps targets under dest.
                 if not target.resolve().is_relative_to(root):
-                    raise ArchiveError(f"{what}: would be written outside {dest}")
+                    msg = f"{what}: would be written outside {dest}"
+                    raise ArchiveError(msg)
                 try:
                     target.parent.mkdir(parents=True, exist_ok=True)
                     sink = target.open("xb")
                 except FileExistsError as exc:
-                    raise ArchiveError(
+                    msg = (
                         f"{what}: {target} already exists and is never overwritten; "
                         "extract into an empty folder"
-                    ) from exc
+                    )
+                    raise ArchiveError(msg) from exc
                 except OSError as exc:
-                    raise ArchiveError(
+                    msg = (
                         f"{what}: cannot write {target} ({exc.strerror or exc}); "
                         "check the folder is writable and has free space"
-                    ) from exc
+                    )
+                    raise ArchiveError(msg) from exc
                 written.append(target)
                 with sink, _open_member(zf, info, what) as source:
                     read = _guarded_read(source, what)
@@ -325,11 +340,11 @@ def read_zip_member(path: Path, member: str, *, max_bytes: int = MAX_UNCOMPRESSE
     what = f"{path}!{member}"
     if info is None:
         names = ", ".join(i.filename for i in infos[:10]) or "no files"
-        raise ArchiveError(f"{what}: no such member in the archive (it holds {names})")
+        msg = f"{what}: no such member in the archive (it holds {names})"
+        raise ArchiveError(msg)
     if info.file_size > max_bytes:
-        raise ArchiveError(
-            f"{what}: declares {info.file_size} bytes, more than the limit of {max_bytes}"
-        )
+        msg = f"{what}: declares {info.file_size} bytes, more than the limit of {max_bytes}"
+        raise ArchiveError(msg)
     with _open_zip(path) as zf, _open_member(zf, info, what) as source:
         _, data = _copy_capped(_guarded_read(source, what), None, budget=max_bytes, what=what)
     return data
@@ -374,19 +389,23 @@ def read_gzip(
                 max_ratio=max_ratio,
             )
     except gzip.BadGzipFile as exc:
-        raise InputFormatError(
+        msg = (
             f"{path}: not a gzip file or a corrupt one ({exc}); re-download it, or drop the "
             ".gz suffix if the file is not compressed"
-        ) from exc
+        )
+        raise InputFormatError(msg) from exc
     except EOFError as exc:
-        raise InputFormatError(
+        msg = (
             f"{path}: the gzip stream is truncated ({exc}); the download is incomplete, "
             "fetch the file again"
-        ) from exc
+        )
+        raise InputFormatError(msg) from exc
     except zlib.error as exc:
-        raise InputFormatError(f"{path}: corrupt gzip data ({exc}); re-download the file") from exc
+        msg = f"{path}: corrupt gzip data ({exc}); re-download the file"
+        raise InputFormatError(msg) from exc
     except OSError as exc:
-        raise InputFormatError(f"{path}: cannot read the file ({exc.strerror or exc})") from exc
+        msg = f"{path}: cannot read the file ({exc.strerror or exc})"
+        raise InputFormatError(msg) from exc
     return data
 
 
@@ -402,4 +421,5 @@ def sha256_file(path: Path) -> str:
         with path.open("rb") as fh:
             return hashlib.file_digest(fh, "sha256").hexdigest()
     except OSError as exc:
-        raise InputFormatError(f"{path}: cannot read the file ({exc.strerror or exc})") from exc
+        msg = f"{path}: cannot read the file ({exc.strerror or exc})"
+        raise InputFormatError(msg) from exc

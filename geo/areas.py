@@ -46,10 +46,11 @@ def prepare_regions(frame: gpd.GeoDataFrame) -> Regions:
         If coordinates cannot be lon/lat.
     """
     if "region" not in frame.columns:
-        raise RegionError(
+        msg = (
             f"the regions frame has no 'region' column (it has {list(frame.columns)}); load "
             "boundaries with geo.regions.load_regions or name the region column 'region'"
         )
+        raise RegionError(msg)
     if frame.crs is not None and frame.crs.to_epsg() != 4326:
         frame = frame.to_crs(WGS84)
     geoms = np.array(frame.geometry.values, dtype=object)  # a copy: prepared below
@@ -60,7 +61,8 @@ def prepare_regions(frame: gpd.GeoDataFrame) -> Regions:
         if g is None or g.is_empty or polygonal_part(g) is None
     ]
     if problems:
-        raise RegionError(f"regions frame: {'; '.join(problems)}; drop or fix those rows")
+        msg = f"regions frame: {'; '.join(problems)}; drop or fix those rows"
+        raise RegionError(msg)
     check_lonlat(geoms, where="regions frame")
     bad = ~shapely.is_valid(geoms)
     if bad.any():  # repairing keeps the area; nothing is dropped

@@ -74,18 +74,21 @@ def check_marker(root: Path) -> None:
     try:
         data = json.loads(marker.read_text(encoding="utf-8"))
     except (OSError, ValueError) as err:
-        raise StoreError(
+        msg = (
             f"{marker} is missing or unreadable ({err}); open stores with open_store, or "
             f'restore it as {{"format": "{STORE_FORMAT}", "version": {STORE_VERSION}}}'
-        ) from err
+        )
+        raise StoreError(msg) from err
     if not isinstance(data, dict) or data.get("format") != STORE_FORMAT:
-        raise StoreError(f"{marker} does not describe a geo store; pass another --store")
+        msg = f"{marker} does not describe a geo store; pass another --store"
+        raise StoreError(msg)
     if (version := data.get("version")) != STORE_VERSION:
-        raise StoreError(f"{marker}: version {version!r} is not {STORE_VERSION}; upgrade geo")
+        msg = f"{marker}: version {version!r} is not {STORE_VERSION}; upgrade geo"
+        raise StoreError(msg)
 
 
 def snapshot_file(snap: Snapshot) -> str:
-    """The store-relative POSIX path of a snapshot's file, named by its content."""
+    """Return the store-relative POSIX path of a snapshot's file, named by its content."""
     name = f"{snap.date.isoformat()}-{snap.content_hash[:16]}.parquet"
     return str(PurePosixPath(SNAPSHOT_DIR, slug(snap.source), slug(snap.layer), name))
 
@@ -104,11 +107,12 @@ def write_snapshot(target: Path, snap: Snapshot) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(target, lambda f: frame.to_parquet(f, index=False))
     except OSError as err:
-        raise StoreError(f"cannot write {target}: {err}; check space and permissions") from err
+        msg = f"cannot write {target}: {err}; check space and permissions"
+        raise StoreError(msg) from err
 
 
 def to_record(snap: Snapshot, *, file: str, ingested_at: str) -> dict[str, Any]:
-    """The catalog record (one value per :data:`CATALOG_COLUMNS`) of a stored snapshot."""
+    """Return the catalog record (one value per :data:`CATALOG_COLUMNS`) of a stored snapshot."""
     prov = snap.provenance.to_dict()
     return {
         **dict(zip(("source", "layer", "date"), snap.key, strict=True)),
@@ -139,16 +143,20 @@ def read_snapshot(file: Path, record: dict[str, Any]) -> Snapshot:
         labels, props = (table.column(c).to_pylist() for c in FEATURE_COLUMNS)
         features = make_features(geoms, labels, props)
     except FileNotFoundError as err:
-        raise StoreError(f"snapshot file {file} is missing; {fix}") from err
+        msg = f"snapshot file {file} is missing; {fix}"
+        raise StoreError(msg) from err
     except Exception as err:  # pyarrow and geopandas raise many kinds
-        raise StoreError(f"snapshot file {file} is unreadable ({err}); {fix}") from err
+        msg = f"snapshot file {file} is unreadable ({err}); {fix}"
+        raise StoreError(msg) from err
     if len(features) != record["n_features"]:
-        raise StoreError(f"snapshot file {file} does not match the catalog; {fix}")
+        msg = f"snapshot file {file} does not match the catalog; {fix}"
+        raise StoreError(msg)
     try:
         notes = tuple(json.loads(record["notes"]))
         hygiene = HygieneReport.from_dict(json.loads(record["hygiene"]))
     except (TypeError, ValueError) as err:
-        raise StoreError(f"corrupt catalog row for {file}; {fix}") from err
+        msg = f"corrupt catalog row for {file}; {fix}"
+        raise StoreError(msg) from err
     fields = {key: record[col] for col, key in _PROVENANCE_COLUMNS.items()}
     provenance = Provenance.from_dict({**fields, "notes": notes})
     source, layer, date = record["source"], record["layer"], record["date"]
@@ -162,7 +170,7 @@ def origin(snap: Snapshot) -> str:
 
 
 def key_text(key: Key) -> str:
-    """A key as ``source/layer YYYY-MM-DD``."""
+    """Return a key as ``source/layer YYYY-MM-DD``."""
     return f"{key[0]}/{key[1]} {key[2].isoformat()}"
 
 
@@ -179,25 +187,28 @@ def dedupe(snapshots: Iterable[Snapshot]) -> list[Snapshot]:
     seen: dict[Key, Snapshot] = {}
     for snap in snapshots:
         if not isinstance(snap, Snapshot):
-            raise StoreError(f"ingest takes Snapshot objects, got {type(snap).__name__}")
+            msg = f"ingest takes Snapshot objects, got {type(snap).__name__}"
+            raise StoreError(msg)
         missing = {*FEATURE_COLUMNS, "geometry"} - set(snap.features.columns)
         crs = snap.features.crs
         if missing or (crs is not None and not crs.equals(WGS84)):
-            raise StoreError(
+            msg = (
                 f"{origin(snap)}: {snap.layer}: features need columns label, properties, "
                 f"geometry in {WGS84} (missing {sorted(missing)}, CRS {crs}); fix the loader"
             )
+            raise StoreError(msg)
         if isinstance(snap.date, dt.datetime):
             snap = dataclasses.replace(snap, date=snap.date.date())
         first = seen.get(snap.key)
         if first is None:
             seen[snap.key] = snap
         elif first.content_hash != snap.content_hash:
-            raise DuplicateSnapshotError(
+            msg = (
                 f"two inputs give different content for {key_text(snap.key)}: "
                 f"{origin(first)} and {origin(snap)}; ingest them separately with "
                 "--replace, or fix the date or layer of one of them"
             )
+            raise DuplicateSnapshotError(msg)
     return list(seen.values())
 
 
@@ -211,7 +222,8 @@ def try_lock(handle: IO[bytes]) -> bool:
     except (BlockingIOError, PermissionError):
         return False
     except OSError as err:  # e.g. ENOLCK on some network file systems
-        raise StoreError(f"cannot lock {handle.name}: {err}; use a local disk") from err
+        msg = f"cannot lock {handle.name}: {err}; use a local disk"
+        raise StoreError(msg) from err
     return True
 
 

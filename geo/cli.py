@@ -31,6 +31,7 @@ class GeoGroup(click.Group):
     """Turns :class:`GeoError` into one clear line and exit status 1."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; a :class:`GeoError` becomes one line on stderr and exit 1."""
         try:
             return super().invoke(ctx)
         except GeoError as exc:
@@ -319,7 +320,8 @@ def places_(
     from geo.places import format_places, places_changed, places_records
 
     if not gazetteer_files:
-        raise click.UsageError("pass --gazetteer FILE (a GeoNames extract such as UA.txt)")
+        msg = "pass --gazetteer FILE (a GeoNames extract such as UA.txt)"
+        raise click.UsageError(msg)
     store = open_store(store_path, create=False)
     gazetteer = load_gazetteer(list(gazetteer_files), include=include_codes)
     frame = places_changed(
@@ -412,10 +414,11 @@ def frontline_(
 
     regions = _load_regions(regions_files)
     if regions is None:
-        raise RegionError(
+        msg = (
             "the front is the boundary minus the state border and coast, so it needs boundaries: "
             "pass --regions FILE (e.g. OCHA COD-AB Ukraine admin-1)"
         )
+        raise RegionError(msg)
     outline = country_outline(regions, country=country)
     options: dict[str, Any] = {} if tolerance_m is None else {"tolerance_m": tolerance_m}
     store = open_store(store_path)
@@ -507,7 +510,8 @@ def map_(
         if given
     ]  # fmt: skip
     if len(chosen) != 1:
-        raise click.UsageError("choose one of --date, --from/--to, --timeline, --compare")
+        msg = "choose one of --date, --from/--to, --timeline, --compare"
+        raise click.UsageError(msg)
     diff = chosen == ["--from/--to"]
     misplaced = [text for wrong, text in (  # options no map of this kind uses: say so
         (diff and len(layers) > 1, "a diff map (--from/--to) draws one layer: pass --layer once"),
@@ -523,7 +527,8 @@ def map_(
         request = MapRequest(layers, "snapshot", (day(date_text, "--date"),), source)
     elif diff:
         if not (date_from and date_to):
-            raise click.UsageError("a diff map needs both --from and --to")
+            msg = "a diff map needs both --from and --to"
+            raise click.UsageError(msg)
         dates = (day(date_from, "--from"), day(date_to, "--to"))
         request = MapRequest(layers, "diff", dates, source)
     elif timeline:

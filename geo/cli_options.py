@@ -24,7 +24,7 @@ def store_option(func: F) -> F:
 
 
 def parse_day(text: str, option: str) -> dt.date:
-    """A ``YYYY-MM-DD`` option value as a date; a clear :class:`DateError` otherwise."""
+    """Return a ``YYYY-MM-DD`` option value as a date; a clear :class:`DateError` otherwise."""
     from geo.dates import parse_date
 
     return parse_date(text, where=option)

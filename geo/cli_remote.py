@@ -136,7 +136,7 @@ def fetch_url_(
     offline: bool,
     as_json: bool,
 ) -> None:
-    """A GeoJSON, zipped shapefile, KML/KMZ or ArcGIS FeatureServer/MapServer layer URL.
+    """Return a GeoJSON, zipped shapefile, KML/KMZ or ArcGIS FeatureServer/MapServer layer URL.
 
     geo ships no URL of data whose licence forbids automated use (ISW's
     among them): the URL is yours, and so is the responsibility for its terms.

@@ -203,7 +203,7 @@ def _folder_parts(path: Path, root: Path | None) -> tuple[str, ...]:
 def _from_folders(
     parts: tuple[str, ...], stem: str
 ) -> tuple[DateFound | None, int | None, list[str]]:
-    """The deepest folder date, the deepest year folder, and unusable findings."""
+    """Return the deepest folder date, the deepest year folder, and unusable findings."""
     chain = parts + ((stem,) if re.fullmatch(r"\d{1,2}", stem) else ())
     lo, hi = PLAUSIBLE_YEARS
     best: tuple[int, DateFound] | None = None
@@ -237,7 +237,7 @@ def _from_folders(
 
 
 def _from_names(path: Path, root: Path | None) -> tuple[DateFound | None, str, list[str]]:
-    """The date from the file name or folders, why names conflict, and what was looked at."""
+    """Return the date from the file name or folders, why names conflict, and what was looked at."""
     scan = _scan(path.name)
     hits = [h for h in scan if h.date is not None and not h.problem]
     partial = {
@@ -281,7 +281,7 @@ def _from_names(path: Path, root: Path | None) -> tuple[DateFound | None, str, l
 
 
 def date_from_folders(path: Path, *, root: Path | None = None) -> DateFound | None:
-    """The date given by a file's name or, failing that, its folders.
+    """Return the date given by a file's name or, failing that, its folders.
 
     Parameters
     ----------
@@ -358,10 +358,11 @@ def _to_date(value: object, where: str) -> dt.date:
 def _check_plausible(day: dt.date, value: object, where: str) -> dt.date:
     lo, hi = PLAUSIBLE_YEARS
     if not lo <= day.year <= hi:
-        raise DateError(
+        msg = (
             f"{where}: date {day.isoformat()} (from {value!r}) is implausible: year {day.year} "
             f"is out of range {lo}..{hi}; correct it or {FIX}"
         )
+        raise DateError(msg)
     return day
 
 
@@ -391,7 +392,7 @@ def parse_date(value: object, *, where: str = "input") -> dt.date:
 
 
 def find_date_attribute(columns: Iterable[str]) -> str | None:
-    """The column holding snapshot dates, by :data:`DATE_ATTRIBUTES` priority, or None."""
+    """Return the column holding snapshot dates, by :data:`DATE_ATTRIBUTES` priority, or None."""
     by_name: dict[str, str] = {}
     for column in sorted(columns):
         by_name.setdefault(re.sub(r"[\s-]+", "_", column.strip().lower()), column)
@@ -406,7 +407,7 @@ def resolve_date(
     attribute_name: str | None = None,
     root: Path | None = None,
 ) -> DateFound:
-    """The date of the snapshot in ``path``.
+    """Return the date of the snapshot in ``path``.
 
     Parameters
     ----------
@@ -449,11 +450,12 @@ def resolve_date(
                 counts[_check_plausible(day, value, where)] = counts.get(day, 0) + 1
         if len(counts) > 1:
             listed = ", ".join(f"{d} ({n} features)" for d, n in sorted(counts.items())[:10])
-            raise DateError(
+            msg = (
                 f"{path}: {label} holds {len(counts)} different dates ({listed}"
                 f"{', ...' if len(counts) > 10 else ''}); "
                 f"split the file by date or {FIX}"
             )
+            raise DateError(msg)
         if counts:
             rule = f"attribute {attribute_name}" if attribute_name else "attribute"
             return DateFound(next(iter(counts)), rule)
@@ -463,5 +465,7 @@ def resolve_date(
         return found
     looked = "; ".join(([looked_attribute] if looked_attribute else []) + looked_names)
     if conflict:
-        raise DateError(f"{path}: ambiguous date: {conflict}. Fix: {FIX}")
-    raise DateError(f"{path}: no snapshot date found; looked at {looked}. Fix: {FIX}")
+        msg = f"{path}: ambiguous date: {conflict}. Fix: {FIX}"
+        raise DateError(msg)
+    msg = f"{path}: no snapshot date found; looked at {looked}. Fix: {FIX}"
+    raise DateError(msg)

@@ -1,4 +1,4 @@
-"""DeepStateMap raw snapshots -> canonical-layer snapshots.
+r"""DeepStateMap raw snapshots -> canonical-layer snapshots.
 
 A raw snapshot is the ``map`` member of DeepState's history API (a
 FeatureCollection of Google-My-Maps-styled polygons and point markers), alone
@@ -328,11 +328,12 @@ def _kyiv() -> ZoneInfo:
             return ZoneInfo(zone)
         except ZoneInfoNotFoundError:
             continue
-    raise DateError("the time zone Europe/Kyiv is unknown on this system; pip install tzdata")
+    msg = "the time zone Europe/Kyiv is unknown on this system; pip install tzdata"
+    raise DateError(msg)
 
 
 def snapshot_date(published: dt.datetime) -> dt.date:
-    """The date a DeepState snapshot describes: its Kyiv-local publication date.
+    """Return the date a DeepState snapshot describes: its Kyiv-local publication date.
 
     DeepState publishes updates mostly in the evening, Kyiv time; a late update
     (after 21:00 UTC in summer) already falls on the next Kyiv day while UTC is
@@ -376,10 +377,11 @@ def _geometry(raw: Mapping[str, Any], where: str, index: int, name: str) -> Base
     try:
         return shape(dict(raw))
     except Exception as exc:  # shapely raises several types for bad GeoJSON
-        raise InputFormatError(
+        msg = (
             f"{where}: feature {index} ({name!r}): unreadable {raw.get('type')} geometry "
             f"({exc}); fix or remove that feature"
-        ) from exc
+        )
+        raise InputFormatError(msg) from exc
 
 
 def _tally(counter: Counter[str], limit: int = 30) -> str:
@@ -408,10 +410,11 @@ def _drop_strays(geoms: list[BaseGeometry]) -> tuple[list[BaseGeometry | None], 
 def _features_of(data: Mapping[str, Any], where: str) -> list[Any]:
     collection = _unwrap(data) if isinstance(data, Mapping) else None
     if collection is None:
-        raise InputFormatError(
+        msg = (
             f"{where}: not a DeepState snapshot (expected a FeatureCollection or the API's "
             "{'id', 'datetime', 'map'} wrapper); load it as ordinary GeoJSON instead"
         )
+        raise InputFormatError(msg)
     return list(collection["features"])
 
 
@@ -421,11 +424,12 @@ def _date_of(data: Mapping[str, Any], path: str, date: dt.date | None) -> tuple[
     if date is not None:
         return date, f"given date (published {stamp})" if stamp else "given date"
     if published is None:
-        raise DateError(
+        msg = (
             f"{path}: cannot tell when this DeepState snapshot was published (no wrapper 'id' or "
             "'datetime', and the file name is not a Unix time like 1648989208.geojson); "
             "pass --date YYYY-MM-DD"
         )
+        raise DateError(msg)
     return snapshot_date(published), f"published {stamp} (Kyiv date)"
 
 
@@ -472,7 +476,8 @@ def parse_deepstate(
     n_markers = n_null = 0
     for index, feature in enumerate(features):
         if not isinstance(feature, Mapping):
-            raise InputFormatError(f"{path}: feature {index} is not a GeoJSON Feature object")
+            msg = f"{path}: feature {index} is not a GeoJSON Feature object"
+            raise InputFormatError(msg)
         props = feature.get("properties")
         props = props if isinstance(props, Mapping) else {}
         name = str(props.get("name") or "")
@@ -485,10 +490,11 @@ def parse_deepstate(
             n_markers += 1
             continue
         if not isinstance(raw, Mapping) or kind not in _AREA_TYPES:
-            raise InputFormatError(
+            msg = (
                 f"{path}: feature {index} ({name!r}) has geometry type {kind!r}, not a GeoJSON "
                 "geometry; fix or remove that feature"
             )
+            raise InputFormatError(msg)
         fill = _fill_of(props)
         verdict = _verdict(name, fill)
         label = _label(name)
@@ -521,10 +527,11 @@ def parse_deepstate(
             f"{unclassified.total()} polygons not classified, dropped: {_tally(unclassified)}"
         )
     if not any(layers.values()):
-        raise InputFormatError(
+        msg = (
             f"{path}: no DeepState status polygon found ({'; '.join(notes) or 'no features'}); "
             "if this is not a DeepState map, load it as ordinary GeoJSON with --layer"
         )
+        raise InputFormatError(msg)
     info = _FileInfo(path, sha256, date, date_rule, tuple(notes))
     return [_snapshot(layer, rows, info) for layer, rows in layers.items() if rows]
 

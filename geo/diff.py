@@ -103,7 +103,8 @@ class SliverFilter:
             if not (isinstance(value, int | float) and np.isfinite(value) and value >= 0)
         ]
         if bad:
-            raise ValidationError("invalid sliver filter", bad)
+            msg = "invalid sliver filter"
+            raise ValidationError(msg, bad)
 
     @property
     def description(self) -> str:
@@ -299,7 +300,9 @@ class Diff:
         return gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(p.geoms[rows], crs=WGS84))
 
     def largest_changes(self, n: int = 10, *, change: str | None = None) -> pd.DataFrame:
-        """The ``n`` largest kept patches: ``change``, ``area_km2``, ``lon``, ``lat``, ``region``.
+        """Return the ``n`` largest kept patches.
+
+        Columns ``change``, ``area_km2``, ``lon``, ``lat``, ``region``.
 
         Parameters
         ----------
@@ -309,7 +312,8 @@ class Diff:
             ``"gained"`` or ``"lost"`` for one kind only; both by default.
         """
         if change not in (None, "gained", "lost"):
-            raise ValidationError("largest_changes", [f"change is {change!r}, not gained/lost"])
+            msg = "largest_changes"
+            raise ValidationError(msg, [f"change is {change!r}, not gained/lost"])
         p = self.patches
         rows = p.kept if change is None else p.kept & (p.gained == (change == "gained"))
         idx = np.flatnonzero(rows)
@@ -560,9 +564,12 @@ def _check_pair(a: Snapshot, b: Snapshot, *, allow_mixed: bool) -> tuple[str, ..
             "differences would mix with real change"
         )
     if problems and not allow_mixed:
-        raise ValidationError(
+        msg = (
             f"cannot diff {_name(a)} with {_name(b)}: pick one source and layer (or two "
-            "sources on one date), or pass allow_mixed=True",
+            "sources on one date), or pass allow_mixed=True"
+        )
+        raise ValidationError(
+            msg,
             problems,
         )
     if b.date < a.date:

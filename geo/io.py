@@ -114,7 +114,8 @@ def iter_input_files(paths: Iterable[str | Path]) -> Iterator[Path]:
         elif path.exists():
             yield path
         else:
-            raise InputFormatError(f"{path}: no such file or folder")
+            msg = f"{path}: no such file or folder"
+            raise InputFormatError(msg)
 
 
 def read(
@@ -162,9 +163,11 @@ def read(
     path = Path(src)
     where = str(path)
     if re.match(r"^[a-z][a-z0-9+.-]*://", str(src)):
-        raise InputFormatError(f"{src}: reading URLs is not supported yet; download the file first")
+        msg = f"{src}: reading URLs is not supported yet; download the file first"
+        raise InputFormatError(msg)
     if not path.is_file():
-        raise InputFormatError(f"{where}: no such file")
+        msg = f"{where}: no such file"
+        raise InputFormatError(msg)
     suffix = suffix_of(path)
     if suffix not in SUPPORTED_SUFFIXES:
         raise InputFormatError(
@@ -220,7 +223,7 @@ def read(
 
 
 def _nothing_to_store(where: str, explicit: LayerMatch | None, dropped: list[_Dropped]) -> GeoError:
-    """The error for a file that yields no snapshot: never a silent loss."""
+    """Return the error for a file that yields no snapshot: never a silent loss."""
     if dropped:
         total = sum((d.hygiene for d in dropped), HygieneReport())
         counted = _count_of(total.n_input, (name for d in dropped for name in d.names))
@@ -257,9 +260,8 @@ class ReadResult:
     def raise_for_problems(self) -> None:
         """Raise :class:`ValidationError` listing every problem, if any."""
         if self.problems:
-            raise ValidationError(
-                f"{len(self.problems)} of {self.n_files} files could not be read", self.problems
-            )
+            msg = f"{len(self.problems)} of {self.n_files} files could not be read"
+            raise ValidationError(msg, self.problems)
 
 
 def read_many(
@@ -325,7 +327,7 @@ def _table_snapshots(
     crs: str | None,
     root: Path | None,
 ) -> tuple[list[Snapshot], list[_Dropped]]:
-    """The snapshots of one table, and the features none of them counts."""
+    """Return the snapshots of one table, and the features none of them counts."""
     where = f"{path}!{table.member}" if table.member else str(path)
     columns = {key for p in table.properties for key in p}
     attr, days = _attribute_dates(table, columns, where, date)
@@ -448,7 +450,7 @@ def _feature_layers(
 
 
 def _folder_layer(folder: str | None, fallback: LayerMatch) -> LayerMatch:
-    """The innermost known folder name (``ISW map/Assessed Russian Control/Kherson``)."""
+    """Return the innermost known folder name (``ISW map/Assessed Russian Control/Kherson``)."""
     if folder is None:
         return fallback
     for part in reversed(folder.split("/")):
@@ -461,7 +463,7 @@ def _folder_layer(folder: str | None, fallback: LayerMatch) -> LayerMatch:
 
 
 def _name_layer(table: Table, path: Path, root: Path | None) -> LayerMatch:
-    """The layer implied by names: inner layer, file, folders (innermost first)."""
+    """Return the layer implied by names: inner layer, file, folders (innermost first)."""
     candidates = [table.inner_layer] if table.inner_layer else []
     candidates.append(stem_of(path.name))
     parents = path.parent.relative_to(root).parts if root and path.is_relative_to(root) else ()
@@ -481,7 +483,7 @@ def _names_something(name: str) -> bool:
 def _attribute_dates(
     table: Table, columns: set[str], where: str, explicit: dt.date | None
 ) -> tuple[str | None, list[dt.date | None]]:
-    """The date attribute and each feature's usable date in it (``None`` if none)."""
+    """Return the date attribute and each feature's usable date in it (``None`` if none)."""
     n = len(table.properties)
     attr = find_date_attribute(columns)
     if explicit is not None or attr is None:
@@ -521,7 +523,8 @@ def _select_layer(
     chosen = [s for s in snapshots if s.layer == explicit.layer]
     if not chosen:
         present = ", ".join(sorted(s.layer for s in snapshots)) or "none"
-        raise LayerError(f"{where}: no {explicit.layer} features (layers present: {present})")
+        msg = f"{where}: no {explicit.layer} features (layers present: {present})"
+        raise LayerError(msg)
     return chosen
 
 

@@ -81,29 +81,31 @@ def _tuple(token: str, sep: str | None, ctx: str) -> tuple[float, float]:
     if sep and parts[-1] == "":
         parts.pop()  # a trailing comma, written by some exporters
     if len(parts) not in (2, 3):
-        raise InputFormatError(
+        msg = (
             f"{ctx}: bad coordinate tuple {token[:60]!r}; expected lon,lat or lon,lat,alt "
             "with tuples separated by spaces"
         )
+        raise InputFormatError(msg)
     try:
         values = [float(p) for p in parts]
     except ValueError as exc:
-        raise InputFormatError(
-            f"{ctx}: bad coordinate tuple {token[:60]!r}: not a number; fix the file"
-        ) from exc
+        msg = f"{ctx}: bad coordinate tuple {token[:60]!r}: not a number; fix the file"
+        raise InputFormatError(msg) from exc
     lon, lat = values[0], values[1]
     if not all(math.isfinite(v) for v in values) or abs(lon) > 180.0 or abs(lat) > 90.0:
-        raise InputFormatError(
+        msg = (
             f"{ctx}: coordinate {token[:60]!r} is not lon,lat in degrees "
             "(KML is always longitude first, WGS 84); fix the file"
         )
+        raise InputFormatError(msg)
     return lon, lat
 
 
 def _coordinates(owner: Element, ctx: str) -> _Coords:
     element = _child(owner, "coordinates")
     if element is None:
-        raise InputFormatError(f"{ctx}: <{_local(owner.tag)}> has no <coordinates>")
+        msg = f"{ctx}: <{_local(owner.tag)}> has no <coordinates>"
+        raise InputFormatError(msg)
     text = _COMMA.sub(",", "".join(element.itertext()))
     return [_tuple(token, ",", ctx) for token in text.split()]
 
@@ -113,10 +115,11 @@ def _ring(owner: Element, ctx: str) -> _Coords:
     if coords and coords[0] != coords[-1]:
         coords.append(coords[0])  # KML wants closed rings; not every exporter obeys
     if len(coords) < 4:
-        raise InputFormatError(
+        msg = (
             f"{ctx}: a polygon ring has {max(len(coords) - 1, 0)} distinct points; "
             "a ring needs at least 3"
         )
+        raise InputFormatError(msg)
     return coords
 
 
@@ -124,7 +127,8 @@ def _polygon(element: Element, ctx: str) -> Polygon:
     outer = _child(element, "outerBoundaryIs")
     ring = _child(outer, "LinearRing") if outer is not None else None
     if ring is None:
-        raise InputFormatError(f"{ctx}: <Polygon> has no outerBoundaryIs/LinearRing")
+        msg = f"{ctx}: <Polygon> has no outerBoundaryIs/LinearRing"
+        raise InputFormatError(msg)
     holes = [
         _ring(inner_ring, ctx)
         for inner in _children(element, "innerBoundaryIs")
@@ -168,12 +172,14 @@ def _geometry(element: Element, ctx: str) -> BaseGeometry | None:
     if kind == "Point":
         coords = _coordinates(element, ctx)
         if len(coords) != 1:
-            raise InputFormatError(f"{ctx}: <Point> has {len(coords)} coordinates, not 1")
+            msg = f"{ctx}: <Point> has {len(coords)} coordinates, not 1"
+            raise InputFormatError(msg)
         return Point(coords[0])
     if kind == "LineString":
         coords = _coordinates(element, ctx)
         if len(coords) < 2:
-            raise InputFormatError(f"{ctx}: <LineString> has {len(coords)} coordinates")
+            msg = f"{ctx}: <LineString> has {len(coords)} coordinates"
+            raise InputFormatError(msg)
         return LineString(coords)
     if kind == "LinearRing":
         return LinearRing(_ring(element, ctx))
@@ -228,15 +234,15 @@ def _parse_xml(data: bytes, where: str) -> Element:
     try:
         root: Element = SafeET.fromstring(data, forbid_dtd=False)
     except defusedxml.DefusedXmlException as exc:
-        raise InputFormatError(
+        msg = (
             f"{where}: the XML declares entities or external references ({type(exc).__name__}),"
             " which are refused as unsafe (billion laughs, external entities); "
             "re-export the KML without a DOCTYPE"
-        ) from exc
+        )
+        raise InputFormatError(msg) from exc
     except SafeET.ParseError as exc:
-        raise InputFormatError(
-            f"{where}: not well-formed XML ({exc}); is the file complete?"
-        ) from exc
+        msg = f"{where}: not well-formed XML ({exc}); is the file complete?"
+        raise InputFormatError(msg) from exc
     return root
 
 
@@ -270,9 +276,8 @@ def parse_kml(data: bytes, *, where: str) -> tuple[list[BaseGeometry | None], li
     """
     root = _parse_xml(data, where)
     if _local(root.tag) not in _ROOTS:
-        raise InputFormatError(
-            f"{where}: not a KML document (root element <{_local(root.tag)}>, expected <kml>)"
-        )
+        msg = f"{where}: not a KML document (root element <{_local(root.tag)}>, expected <kml>)"
+        raise InputFormatError(msg)
     placemarks: list[tuple[Element, str]] = []
     geometries: list[BaseGeometry | None] = []
     properties: list[dict[str, Any]] = []
@@ -287,9 +292,8 @@ def parse_kml(data: bytes, *, where: str) -> tuple[list[BaseGeometry | None], li
             geometries.append(_geometry(geom, ctx) if geom is not None else None)
             properties.append(props)
     except RecursionError as exc:
-        raise InputFormatError(
-            f"{where}: folders or MultiGeometries are nested too deeply to read"
-        ) from exc
+        msg = f"{where}: folders or MultiGeometries are nested too deeply to read"
+        raise InputFormatError(msg) from exc
     if not placemarks:
         links = any(_local(e.tag) == "NetworkLink" for e in root.iter())
         hint = (
@@ -297,17 +301,19 @@ def parse_kml(data: bytes, *, where: str) -> tuple[list[BaseGeometry | None], li
             if links
             else "nothing to read"
         )
-        raise InputFormatError(f"{where}: the KML holds no Placemark; {hint}")
+        msg = f"{where}: the KML holds no Placemark; {hint}"
+        raise InputFormatError(msg)
     return geometries, properties
 
 
 def _kmz_member(path: Path) -> str:
-    """The KML member of a KMZ: ``doc.kml`` if present, else the first ``.kml``."""
+    """Return the KML member of a KMZ: ``doc.kml`` if present, else the first ``.kml``."""
     names = [i.filename for i in archives.check_zip(path)]
     kml_names = [n for n in names if n.lower().endswith(".kml")]
     if not kml_names:
         found = ", ".join(names[:10]) or "nothing"
-        raise InputFormatError(f"{path}: the KMZ holds no .kml file (found {found})")
+        msg = f"{path}: the KMZ holds no .kml file (found {found})"
+        raise InputFormatError(msg)
     docs = [n for n in kml_names if n.replace("\\", "/").rsplit("/", 1)[-1].lower() == "doc.kml"]
     # The KMZ spec says the root doc.kml is the main document.
     return min(docs, key=lambda n: n.count("/")) if docs else kml_names[0]
@@ -338,7 +344,8 @@ def read_kml_file(path: Path) -> tuple[list[BaseGeometry | None], list[dict[str,
         with path.open("rb") as fh:
             magic = fh.read(len(_KMZ_MAGIC))
     except OSError as exc:
-        raise InputFormatError(f"{path}: cannot read the file ({exc.strerror or exc})") from exc
+        msg = f"{path}: cannot read the file ({exc.strerror or exc})"
+        raise InputFormatError(msg) from exc
     if path.suffix.lower() == ".kmz" or magic == _KMZ_MAGIC:
         member = _kmz_member(path)
         data = archives.read_zip_member(path, member)
@@ -346,5 +353,6 @@ def read_kml_file(path: Path) -> tuple[list[BaseGeometry | None], list[dict[str,
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise InputFormatError(f"{path}: cannot read the file ({exc.strerror or exc})") from exc
+        msg = f"{path}: cannot read the file ({exc.strerror or exc})"
+        raise InputFormatError(msg) from exc
     return parse_kml(data, where=str(path))

@@ -109,7 +109,8 @@ def _read_aliases(lines: list[str], origin: str) -> list[_Alias]:
         layer = (row.get("layer") or "").strip()
         match = (row.get("match") or "exact").strip()
         if layer not in CANONICAL_LAYERS or match not in {"exact", "prefix"}:
-            raise ValueError(f"{origin}: row {number}: bad layer {layer!r} or match {match!r}")
+            msg = f"{origin}: row {number}: bad layer {layer!r} or match {match!r}"
+            raise ValueError(msg)
         aliases.append(
             _Alias(
                 key=normalize_name(row["alias"]),
@@ -186,7 +187,7 @@ def resolve_layer(name: str | None) -> LayerMatch:
 
 
 def _lookup(key: str) -> _Alias | None:
-    """The alias for a normalized name: an exact one, else the longest prefix."""
+    """Return the alias for a normalized name: an exact one, else the longest prefix."""
     if not key:
         return None
     aliases = [*_extra_aliases, *_builtin_aliases()]

@@ -38,6 +38,8 @@ _SNAP_DEG = 1e-9  # grid for the retry after a GEOS robustness failure (~0.1 mm)
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class Prepared:
+    """Hashed directed boundary segments of one geometry."""
+
     geometry: BaseGeometry
     area_deg2: float
     xy: FloatArray  # (m, 2) the ring coordinates
@@ -49,6 +51,8 @@ class Prepared:
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class Overlay:
+    """The gained and lost parts of one overlay, and how they were found."""
+
     parts: ObjArray  # lon/lat polygons
     gained: BoolArray  # True for gained parts, False for lost ones
     mode: str
@@ -100,7 +104,7 @@ def prepare_many(
 
 
 def _mix(x: KeyArray) -> KeyArray:
-    """The splitmix64 finaliser: a cheap, well-spread 64-bit hash (wraps on purpose)."""
+    """Return the splitmix64 finaliser: a cheap, well-spread 64-bit hash (wraps on purpose)."""
     x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
     x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
     return x ^ (x >> np.uint64(31))
@@ -247,6 +251,7 @@ def clip(geometry: BaseGeometry | ObjArray, boxes: FloatArray) -> ObjArray:
 
 
 def overlay_op(op: Callable[..., Any], x: Any, y: Any) -> Any:
+    """Apply a GEOS overlay, retrying on a fine grid after a robustness failure."""
     try:
         return op(x, y)
     except GEOSException:  # robustness failure on near-coincident edges: snap and retry
@@ -254,25 +259,28 @@ def overlay_op(op: Callable[..., Any], x: Any, y: Any) -> Any:
 
 
 def _polygons(gained: Any, lost: Any) -> tuple[ObjArray, BoolArray]:
-    """The polygons of the gained and lost geometries, and which are gained."""
+    """Return the polygons of the gained and lost geometries, and which are gained."""
     gained, lost = (np.atleast_1d(np.asarray(g, dtype=object)) for g in (gained, lost))
     parts, index = _parts(np.concatenate([gained, lost]))
     return parts, index < len(gained)
 
 
 def polygonal(geometry: BaseGeometry | None, *, where: str, check: bool) -> BaseGeometry:
+    """Return the polygonal part of ``geometry``; an areal-less geometry is an error."""
     if geometry is None or geometry.is_empty:
         return shapely.MultiPolygon()
     part = polygonal_part(geometry)
     if part is None:
-        raise InputFormatError(f"{where}: a {geometry.geom_type} has no area; pass polygons")
+        msg = f"{where}: a {geometry.geom_type} has no area; pass polygons"
+        raise InputFormatError(msg)
     if check:
         check_lonlat(np.array([part], dtype=object), where=where)
         if not part.is_valid:
-            raise InputFormatError(
+            msg = (
                 f"{where}: invalid polygon ({shapely.is_valid_reason(part)}); repair it with "
                 "geo.geometry.clean_geometries before diffing"
             )
+            raise InputFormatError(msg)
     return part
 
 

@@ -109,7 +109,8 @@ def places_changed(
     """
     start, end = _day(start), _day(end)
     if start > end:
-        raise DateError(f"start {start} is after end {end}; swap --from and --to")
+        msg = f"start {start} is after end {end}; swap --from and --to"
+        raise DateError(msg)
     gaz = gazetteer if isinstance(gazetteer, Gazetteer) else load_gazetteer(gazetteer)
     places = _select(gaz.places, min_population=min_population, oblast=oblast)
     first = store.get(layer, start, source=source, exact=False)

@@ -66,7 +66,7 @@ class Table:
 
 
 def suffix_of(path: Path) -> str:
-    """The file ending that decides the format (``.geojson.gz`` counts as one)."""
+    """Return the file ending that decides the format (``.geojson.gz`` counts as one)."""
     name = path.name.lower()
     for suffix in sorted(SUPPORTED_SUFFIXES, key=len, reverse=True):
         if name.endswith(suffix):
@@ -75,7 +75,7 @@ def suffix_of(path: Path) -> str:
 
 
 def stem_of(name: str) -> str:
-    """A file name without its format ending (``x_01.05.2023.geojson.gz`` -> ``x_01.05.2023``)."""
+    """Return a file name without its format ending (``x.geojson.gz`` -> ``x``)."""
     suffix = suffix_of(Path(name))
     if suffix in SUPPORTED_SUFFIXES:
         return name[: -len(suffix)]
@@ -88,14 +88,16 @@ def load_json(path: Path, *, gzipped: bool) -> Mapping[str, Any]:
     try:
         data = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputFormatError(f"{path}: not valid JSON ({exc}); is the file complete?") from exc
+        msg = f"{path}: not valid JSON ({exc}); is the file complete?"
+        raise InputFormatError(msg) from exc
     if not isinstance(data, dict):
-        raise InputFormatError(f"{path}: expected a JSON object (GeoJSON or Esri JSON)")
+        msg = f"{path}: expected a JSON object (GeoJSON or Esri JSON)"
+        raise InputFormatError(msg)
     return data
 
 
 def read_tables(path: Path) -> list[Table]:
-    """The raw tables of a ZIP, KML/KMZ, Shapefile, GeoPackage or GeoParquet file.
+    """Return the raw tables of a ZIP, KML/KMZ, Shapefile, GeoPackage or GeoParquet file.
 
     JSON files are parsed by the caller (:func:`load_json`, :func:`json_table`),
     which first checks for a DeepStateMap raw snapshot.
@@ -114,7 +116,7 @@ def read_tables(path: Path) -> list[Table]:
 
 
 def json_table(data: Mapping[str, Any], where: str) -> Table:
-    """The features of parsed GeoJSON or Esri JSON."""
+    """Return the features of parsed GeoJSON or Esri JSON."""
     if esri.is_esri_json(data):
         esri_geoms, esri_props, crs = esri.parse_esri_json(data, where=where)
         return Table(esri_geoms, esri_props, crs)
@@ -122,28 +124,30 @@ def json_table(data: Mapping[str, Any], where: str) -> Table:
     if kind == "FeatureCollection":
         features = data.get("features")
         if not isinstance(features, list):
-            raise InputFormatError(f"{where}: FeatureCollection without a 'features' list")
+            msg = f"{where}: FeatureCollection without a 'features' list"
+            raise InputFormatError(msg)
     elif kind == "Feature":
         features = [data]
     elif kind in {"Polygon", "MultiPolygon", "GeometryCollection"}:
         features = [{"type": "Feature", "geometry": data, "properties": {}}]
     else:
-        raise InputFormatError(
+        msg = (
             f"{where}: not GeoJSON or Esri JSON (top-level type {kind!r}); "
             "expected a FeatureCollection, a Feature or an ArcGIS query response"
         )
+        raise InputFormatError(msg)
     geoms: list[Any] = []
     props: list[dict[str, Any]] = []
     for number, feature in enumerate(features):
         if not isinstance(feature, dict):
-            raise InputFormatError(f"{where}: feature {number} is not a JSON object")
+            msg = f"{where}: feature {number} is not a JSON object"
+            raise InputFormatError(msg)
         geometry = feature.get("geometry")
         try:
             geoms.append(shape(geometry) if geometry else None)
         except Exception as exc:  # shapely raises several types for bad coordinates
-            raise InputFormatError(
-                f"{where}: feature {number}: unreadable geometry ({exc}); fix or remove it"
-            ) from exc
+            msg = f"{where}: feature {number}: unreadable geometry ({exc}); fix or remove it"
+            raise InputFormatError(msg) from exc
         props.append(dict(feature.get("properties") or {}))
     return Table(geoms, props, _geojson_crs(data, where))
 
@@ -154,9 +158,8 @@ def _geojson_crs(data: Mapping[str, Any], where: str) -> str | None:
         return None
     name = (member.get("properties") or {}).get("name") if isinstance(member, dict) else None
     if not isinstance(name, str):
-        raise InputFormatError(
-            f"{where}: unreadable 'crs' member {member!r}; remove it for lon/lat"
-        )
+        msg = f"{where}: unreadable 'crs' member {member!r}; remove it for lon/lat"
+        raise InputFormatError(msg)
     match = re.search(r"EPSG:{1,2}(\d+)$", name)
     if match:
         return f"EPSG:{match.group(1)}"
@@ -180,14 +183,16 @@ def _ogr_tables(path: Path, *, member: str | None = None) -> list[Table]:
         try:
             frame = gpd.read_parquet(path)
         except Exception as exc:
-            raise InputFormatError(f"{path}: not a readable GeoParquet file ({exc})") from exc
+            msg = f"{path}: not a readable GeoParquet file ({exc})"
+            raise InputFormatError(msg) from exc
         return [_frame_table(frame, member=member, inner_layer=None)]
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", "Measured", UserWarning)  # noted when read below
             layers = [str(name) for name, _ in pyogrio.list_layers(path)]
     except Exception as exc:
-        raise InputFormatError(f"{path}: cannot be opened as {suffix} ({exc})") from exc
+        msg = f"{path}: cannot be opened as {suffix} ({exc})"
+        raise InputFormatError(msg) from exc
     tables = []
     for name in layers:
         kwargs: dict[str, Any] = {"layer": name}
@@ -200,7 +205,8 @@ def _ogr_tables(path: Path, *, member: str | None = None) -> list[Table]:
             except UnicodeDecodeError:
                 frame = pyogrio.read_dataframe(path, layer=name)
             except Exception as exc:
-                raise InputFormatError(f"{path}: layer {name!r} cannot be read ({exc})") from exc
+                msg = f"{path}: layer {name!r} cannot be read ({exc})"
+                raise InputFormatError(msg) from exc
         table = _frame_table(frame, member=member, inner_layer=name)
         # GDAL cannot read M values and says so; keep that in the snapshot's notes.
         table.notes.extend(f"GDAL: {w.message}" for w in caught if "Measured (M)" in str(w.message))
@@ -238,7 +244,8 @@ def _zip_tables(path: Path) -> list[Table]:
                 tables.append(_kml_table(file, member=member))
         if not tables:
             names = ", ".join(f.name for f in files[:10]) or "nothing"
-            raise InputFormatError(f"{path}: the archive holds no readable layer (found {names})")
+            msg = f"{path}: the archive holds no readable layer (found {names})"
+            raise InputFormatError(msg)
         for table in tables:
             if table.inner_layer is None and table.member:
                 table.inner_layer = stem_of(Path(table.member).name)

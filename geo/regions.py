@@ -112,7 +112,7 @@ class _Row:
 
 
 def _name_keys(text: str) -> tuple[str, str]:
-    """The full key and the key without generic words ("oblast", "область")."""
+    """Return the full key and the key without generic words ("oblast", "область")."""
     norm = unicodedata.normalize("NFKC", text).casefold().translate(_APOSTROPHES)
     tokens = _TOKEN.findall(norm.replace("ё", "е"))
     stripped = "".join(t for t in tokens if t not in _GENERIC)
@@ -139,7 +139,8 @@ def _table() -> _Table:
             aliases.append((region, alias))
             continue
         if kind not in {"iso", "pcode", "ne", "hasc"}:
-            raise ValueError(f"region_aliases.csv: data row {number}: unknown kind {kind!r}")
+            msg = f"region_aliases.csv: data row {number}: unknown kind {kind!r}"
+            raise ValueError(msg)
         keys = [_code_key(alias)]
         if kind == "iso":
             iso[region] = keys[0]
@@ -147,12 +148,14 @@ def _table() -> _Table:
             keys.append(keys[0][2:] + "00000000")  # KOATUU
         for key in keys:
             if codes.setdefault(key, region) != region:
-                raise ValueError(f"region_aliases.csv: code {alias!r} names two regions")
+                msg = f"region_aliases.csv: code {alias!r} names two regions"
+                raise ValueError(msg)
     aliases[:0] = [(region, region) for region in iso]
     for region, alias in aliases:
         full, _ = _name_keys(alias)
         if names.setdefault(full, region) != region:
-            raise ValueError(f"region_aliases.csv: name {alias!r} names two regions")
+            msg = f"region_aliases.csv: name {alias!r} names two regions"
+            raise ValueError(msg)
         labels.setdefault(full, alias)
     ambiguous: set[str] = set()
     for region, alias in aliases:
@@ -175,7 +178,7 @@ def _lookup(text: str) -> str | None:
 
 
 def known_regions() -> tuple[str, ...]:
-    """The canonical region names of the alias table, Ukrainian units first."""
+    """Return the canonical region names of the alias table, Ukrainian units first."""
     return tuple(_table().iso)
 
 
@@ -200,7 +203,8 @@ def resolve_region(name_or_code: str) -> str:
     """
     text = name_or_code.strip() if isinstance(name_or_code, str) else ""
     if not text:
-        raise RegionError(f"empty region name {name_or_code!r}: give a name such as 'Donetsk'")
+        msg = f"empty region name {name_or_code!r}: give a name such as 'Donetsk'"
+        raise RegionError(msg)
     found = _lookup(text)
     if found is not None:
         return found
@@ -291,7 +295,8 @@ def load_regions(
     """
     files = [Path(paths)] if isinstance(paths, str | Path) else [Path(p) for p in paths]
     if not files:
-        raise RegionError("load_regions: no boundary file given")
+        msg = "load_regions: no boundary file given"
+        raise RegionError(msg)
     only = [only] if isinstance(only, str) else only
     wanted = None if only is None else list(dict.fromkeys(resolve_region(n) for n in only))
     kept: dict[str, tuple[_Row, str]] = {}
@@ -320,10 +325,11 @@ def load_regions(
     if wanted is not None:
         missing = [name for name in wanted if name not in kept]
         if missing:
-            raise RegionError(
+            msg = (
                 f"region(s) {', '.join(missing)} not found in {', '.join(map(str, files))}; "
                 f"the files contain: {', '.join(sorted(present)) or 'nothing'}"
             )
+            raise RegionError(msg)
     order = list(kept) if wanted is None else wanted
     records = [kept[key] for key in order]
     geometries = np.array([_union(row.geometries) for row, _ in records], dtype=object)
@@ -398,18 +404,20 @@ def _read_regions(path: Path, wanted: list[str] | None) -> tuple[list[_Row], lis
     """Rows of one file (merged per region), the notes to report, all region names."""
     frame = _read_file(path)
     if frame.empty:
-        raise RegionError(f"{path}: the file holds no features; give an admin-1 boundary file")
+        msg = f"{path}: the file holds no features; give an admin-1 boundary file"
+        raise RegionError(msg)
     columns = {str(c).lower(): str(c) for c in frame.columns if c != frame.geometry.name}
     code_cols = [columns[c.lower()] for c in CODE_COLUMNS if c.lower() in columns]
     name_cols = [columns[c.lower()] for c in NAME_COLUMNS if c.lower() in columns]
     if not code_cols and not name_cols:
         name_cols = _guess_name_columns(frame, list(columns.values()))
         if not name_cols:
-            raise RegionError(
+            msg = (
                 f"{path}: no region name or code column among {list(columns.values())}; "
                 f"expected one of {', '.join(CODE_COLUMNS + NAME_COLUMNS)}, or a text column "
                 "whose values are region names or codes (e.g. 'Donetsk', 'UA-14')"
             )
+            raise RegionError(msg)
     country_cols = [columns[c.lower()] for c in _COUNTRY_COLUMNS if c.lower() in columns]
     notes: list[str] = []
     rows: list[_Row] = []
@@ -506,7 +514,8 @@ def _guess_name_columns(frame: pd.DataFrame, columns: list[str]) -> list[str]:
 
 def _read_file(path: Path) -> gpd.GeoDataFrame:
     if not path.exists():
-        raise RegionError(f"{path}: boundary file not found")
+        msg = f"{path}: boundary file not found"
+        raise RegionError(msg)
     source = str(path)
     if path.name.lower().endswith(".gz"):
         source = "/vsigzip/" + source
@@ -525,14 +534,15 @@ def _read_file(path: Path) -> gpd.GeoDataFrame:
         )
         return pyogrio.read_dataframe(source, layer=layer, encoding=encoding, columns=columns)
     except _READ_ERRORS as exc:
-        raise RegionError(
+        msg = (
             f"{path}: cannot read as a vector file ({exc}); give a GeoJSON, shapefile "
             "(.shp with .shx/.dbf, or zipped), GeoPackage or another format GDAL reads"
-        ) from exc
+        )
+        raise RegionError(msg) from exc
 
 
 def _pick_layer(source: str) -> str | None:
-    """The layer to read: the one named like admin-1 when a file holds several."""
+    """Return the layer to read: the one named like admin-1 when a file holds several."""
     layers = [str(name) for name, _ in pyogrio.list_layers(source)]
     if len(layers) <= 1:
         return None

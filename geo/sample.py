@@ -66,7 +66,7 @@ _KURSK_CENTRE = (35.25, 51.22)
 
 
 def region_outlines() -> dict[str, Polygon]:
-    """The sketched outlines of the five sample regions."""
+    """Return the sketched outlines of the five sample regions."""
     return {name: Polygon(coords) for name, (_, coords) in SAMPLE_REGIONS.items()}
 
 
@@ -186,10 +186,10 @@ def sample_dir() -> Path:
 
 
 def sample_control_files() -> list[Path]:
-    """The bundled per-date control files (not the region outlines)."""
+    """Return the bundled per-date control files (not the region outlines)."""
     return sorted(sample_dir().glob("sample_*.geojson"))
 
 
 def sample_regions_file() -> Path:
-    """The bundled sketched region outlines."""
+    """Return the bundled sketched region outlines."""
     return sample_dir().parent / "sample_regions" / "regions.geojson"

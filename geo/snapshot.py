@@ -248,7 +248,7 @@ LABEL_ATTRIBUTES = ("name", "label", "title", "Name", "NAME")
 
 
 def feature_label(properties: Mapping[str, Any]) -> str:
-    """A feature's label: the first non-empty of :data:`LABEL_ATTRIBUTES`, else ``""``."""
+    """Return a feature's label: the first non-empty of :data:`LABEL_ATTRIBUTES`, else ``""``."""
     for key in LABEL_ATTRIBUTES:
         value = properties.get(key)
         if value not in (None, ""):
@@ -257,7 +257,7 @@ def feature_label(properties: Mapping[str, Any]) -> str:
 
 
 def properties_json(properties: Mapping[str, Any]) -> str:
-    """A feature's attributes as the JSON text stored in ``features["properties"]``."""
+    """Return a feature's attributes as the JSON text stored in ``features["properties"]``."""
     return json.dumps(properties, ensure_ascii=False, default=str, sort_keys=True)
 
 
@@ -286,7 +286,7 @@ def make_features(geometries: Any, labels: Any = None, properties: Any = None) -
 
 
 def map_notice(sources: Iterable[str], notice: str | None = None) -> str | None:
-    """The banner for a map of these sources: the sample notice leads when the sample is shown.
+    """Return the banner for a map of these sources (the sample notice leads when shown).
 
     Parameters
     ----------
@@ -301,7 +301,7 @@ def map_notice(sources: Iterable[str], notice: str | None = None) -> str | None:
 
 
 def one_line(text: str) -> str:
-    """``text`` with control characters and line breaks written as escapes (``\\x0a``)."""
+    r"""``text`` with control characters and line breaks written as escapes (``\\x0a``)."""
 
     def escape(match: re.Match[str]) -> str:
         code = ord(match[0])

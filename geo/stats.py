@@ -157,7 +157,8 @@ def write_timeseries(frame: pd.DataFrame, path: str | Path | None, *, fmt: str =
         records = json.loads(out.to_json(orient="records", double_precision=3))
         text = json.dumps({**frame.attrs, "rows": records}, ensure_ascii=False, indent=1)
     else:
-        raise ValueError(f"unknown format {fmt!r}; use csv or json")
+        msg = f"unknown format {fmt!r}; use csv or json"
+        raise ValueError(msg)
     if path is not None:
         write_text_atomic(path, text)
     return text

@@ -119,21 +119,25 @@ def open_store(
     """
     root = (Path(path) if path is not None else default_store_path()).expanduser().absolute()
     if root.exists() and not root.is_dir():
-        raise StoreError(f"store path {root} is a file, not a folder; pass another --store")
+        msg = f"store path {root} is a file, not a folder; pass another --store"
+        raise StoreError(msg)
     if not (root / MARKER_NAME).exists():
         if root.exists() and any(root.iterdir()):
-            raise StoreError(
+            msg = (
                 f"{root} is a non-empty folder without {MARKER_NAME}, so it is not a geo store; "
                 "pass an empty or new folder as --store (or set GEO_STORE)"
             )
+            raise StoreError(msg)
         if not create:
-            raise StoreError(f"no store at {root}; run 'geo ingest FILES...' to create one")
+            msg = f"no store at {root}; run 'geo ingest FILES...' to create one"
+            raise StoreError(msg)
         try:
             root.mkdir(parents=True, exist_ok=True)  # snapshots/ comes with the first file
             marker = {"format": STORE_FORMAT, "version": STORE_VERSION}
             write_atomic(root / MARKER_NAME, lambda f: f.write(json.dumps(marker).encode()))
         except OSError as err:
-            raise StoreError(f"cannot create a store at {root}: {err}; check permissions") from err
+            msg = f"cannot create a store at {root}: {err}; check permissions"
+            raise StoreError(msg) from err
     store = Store(root, lock_timeout_s=lock_timeout_s)
     if not (root / CATALOG_NAME).exists() and not store._files():
         with store._locked():  # an empty catalog from the start: a missing one is a lost one
@@ -175,7 +179,8 @@ class Store:
         frame = self.catalog()
         start, end = _as_date(start), _as_date(end)
         if start is not None and end is not None and start > end:
-            raise StoreError(f"start {start} is after end {end}; swap them")
+            msg = f"start {start} is after end {end}; swap them"
+            raise StoreError(msg)
         mask = pd.Series(True, index=frame.index)
         if layer is not None:
             mask &= frame["layer"] == layer
@@ -231,10 +236,11 @@ class Store:
         rows = frame.loc[mask]
         where = f"layer {layer!r}" + (f" of source {source!r}" if source is not None else "")
         if rows.empty:
-            raise SnapshotNotFoundError(
+            msg = (
                 f"no snapshots of {where} in store {self.path}; layers stored: "
                 f"{', '.join(self.layers(source=source)) or 'none'}"
             )
+            raise SnapshotNotFoundError(msg)
         self._one_source(rows, layer)
         dates = rows["date"]
         hits = rows.loc[(dates == want) if exact else (dates <= want)]
@@ -243,10 +249,11 @@ class Store:
             near = [f"{max(before)} (before)"] if before else []
             near += [f"{min(after)} (after)"] if after else []
             hint = "; pass exact=False for the nearest one before" if exact and before else ""
-            raise SnapshotNotFoundError(
+            msg = (
                 f"no snapshot of {where} on {'' if exact else 'or before '}{want} in store "
                 f"{self.path}; nearest dates available: {', '.join(near)}{hint}"
             )
+            raise SnapshotNotFoundError(msg)
         _, position = max(zip(hits["date"], hits.index, strict=True))
         return self._read(self._records[int(position)])
 
@@ -279,11 +286,12 @@ class Store:
             if not earlier.empty:  # the state on `start` is the latest one before it
                 rows = pd.concat([earlier[earlier["date"] == earlier["date"].max()], rows])
         if rows.empty:
-            raise SnapshotNotFoundError(
+            msg = (
                 f"no snapshots of layer {layer!r}{f' of source {source!r}' if source else ''} "
                 f"between {start or 'the first'} and {end or 'the last'} date in store "
                 f"{self.path}; see 'geo list'"
             )
+            raise SnapshotNotFoundError(msg)
         one = self._one_source(rows, layer)
         days: Iterable[dt.date] = sorted(rows["date"])
         if progress:
@@ -291,13 +299,14 @@ class Store:
         return [self.get(layer, day, source=one) for day in days]
 
     def _one_source(self, rows: pd.DataFrame, layer: str) -> str:
-        """The one source of catalog rows of ``layer``; several need ``source=``."""
+        """Return the one source of catalog rows of ``layer``; several need ``source=``."""
         sources = sorted(set(rows["source"]))
         if len(sources) > 1:
-            raise StoreError(
+            msg = (
                 f"several sources hold layer {layer!r} in store {self.path}: "
                 f"{', '.join(sources)}; pass source= (CLI: --source) to pick one"
             )
+            raise StoreError(msg)
         return str(sources[0])
 
     def timeseries(self, layer: str, **kw: Any) -> pd.DataFrame:
@@ -321,7 +330,7 @@ class Store:
         notice: str | None = None,
         **kw: Any,
     ) -> folium.Map:
-        """A timeline map of every stored date in a range, with a date slider.
+        """Return a timeline map of every stored date in a range, with a date slider.
 
         Parameters
         ----------
@@ -406,11 +415,12 @@ class Store:
                         f"new from {origin(snap)}"
                     )
             if conflicts:
-                raise DuplicateSnapshotError(
+                msg = (
                     f"{len(conflicts)} snapshot(s) differ from the stored ones "
                     f"({'; '.join(conflicts[:5])}{'; ...' if len(conflicts) > 5 else ''}); "
                     "pass replace=True (CLI: --replace) to overwrite"
                 )
+                raise DuplicateSnapshotError(msg)
             self._vacuum_locked(records)
             old_files: list[str] = []
             now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
@@ -471,10 +481,11 @@ class Store:
         try:
             write_atomic(target, lambda f: pq.write_table(table, f))
         except OSError as err:
-            raise StoreError(
+            msg = (
                 f"cannot write {target}: {err}; the store is unchanged - check free space and "
                 "permissions, then ingest again"
-            ) from err
+            )
+            raise StoreError(msg) from err
         self._set_cache(table, stamp=None)
 
     def _load(self) -> pd.DataFrame:
@@ -485,7 +496,8 @@ class Store:
             info = target.stat()
         except FileNotFoundError:
             if self._files():  # don't let vacuum treat every snapshot as an orphan
-                raise StoreError(f"catalog {target} is lost but snapshots exist; {fix}") from None
+                msg = f"catalog {target} is lost but snapshots exist; {fix}"
+                raise StoreError(msg) from None
             self._set_cache(CATALOG_SCHEMA.empty_table(), stamp=(0, 0, 0))
             return self._frame
         stamp = (info.st_ino, info.st_mtime_ns, info.st_size)
@@ -493,7 +505,8 @@ class Store:
             try:
                 table = pq.read_table(target).select(CATALOG_SCHEMA.names).cast(CATALOG_SCHEMA)
             except Exception as err:  # ArrowInvalid, KeyError for a missing column, OSError...
-                raise StoreError(f"catalog {target} is unreadable ({err}); {fix}") from err
+                msg = f"catalog {target} is unreadable ({err}); {fix}"
+                raise StoreError(msg) from err
             self._set_cache(table, stamp=stamp)
         return self._frame
 
@@ -509,7 +522,8 @@ class Store:
         """Resolve a catalog path, refusing any that leaves the store root."""
         target = (self._real_root / PurePosixPath(rel)).resolve()
         if not target.is_relative_to(self._real_root):
-            raise StoreError(f"corrupt catalog: {rel!r} points outside store {self.path}")
+            msg = f"corrupt catalog: {rel!r} points outside store {self.path}"
+            raise StoreError(msg)
         return target
 
     @contextlib.contextmanager
@@ -519,14 +533,16 @@ class Store:
         try:
             handle = lock_path.open("a+b")
         except OSError as err:
-            raise StoreError(f"cannot open {lock_path}: {err}; check permissions") from err
+            msg = f"cannot open {lock_path}: {err}; check permissions"
+            raise StoreError(msg) from err
         with handle:
             while not try_lock(handle):
                 if time.monotonic() >= deadline:
-                    raise StoreError(
+                    msg = (
                         f"store {self.path} is busy: another geo process has been writing for "
                         f"{self.lock_timeout_s:g} s (lock {lock_path}); retry when it finishes"
                     )
+                    raise StoreError(msg)
                 time.sleep(0.05)
             yield
 

@@ -10,9 +10,10 @@ import geopandas as gpd
 import pytest
 from shapely.geometry import box
 
+from geo.errors import BasemapError
 from geo.geometry import HygieneReport
 from geo.render.credits import credit_line
-from geo.render.snapshot import BasemapError, save_map, snapshot_map, tile_layer
+from geo.render.snapshot import save_map, snapshot_map, tile_layer
 from geo.sample import SAMPLE_NOTICE, SAMPLE_SOURCE
 from geo.snapshot import Provenance, Snapshot, make_features
 

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from shapely.geometry import MultiPolygon, Polygon, box
 from shapely.geometry.base import BaseGeometry
 
-from geo.errors import GeoError
+from geo.errors import BasemapError, GeoError
 from geo.geometry import HygieneReport, geodesic_area_km2
 from geo.render.assets import save_html
 from geo.render.encode import (
@@ -32,7 +32,6 @@ from geo.render.encode import (
     encode_series,
     prepare_geometry,
 )
-from geo.render.snapshot import BasemapError
 from geo.render.timeline import build_timeline, timeline_map
 from geo.snapshot import Provenance, Snapshot, make_features
 

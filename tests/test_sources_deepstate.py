@@ -22,6 +22,7 @@ from test_deepstate import polygon, ring
 
 from geo import catalog
 from geo.cli import cli
+from geo.errors import FetchError, OfflineError
 from geo.geometry import geodesic_area_km2
 from geo.sources.deepstate_api import (
     BASE_URL_ENV,
@@ -34,7 +35,7 @@ from geo.sources.deepstate_api import (
     select_versions,
     terms_accepted,
 )
-from geo.sources.http import FetchError, HttpClient, OfflineError
+from geo.sources.http import HttpClient
 from geo.store import open_store
 
 UTC = dt.UTC

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from http_server import FixtureServer, Reply
 
-from geo.errors import GeoError
+from geo.errors import FetchError, GeoError, HashMismatchError, OfflineError
 from geo.sources import http
-from geo.sources.http import FetchError, HashMismatchError, HttpClient, OfflineError
+from geo.sources.http import HttpClient
 
 
 def client(tmp_path: Path, **kwargs: Any) -> HttpClient:

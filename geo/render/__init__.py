@@ -1,0 +1,1 @@
+"""Maps and charts: the views of snapshots, diffs and series."""

@@ -32,7 +32,7 @@ from pathlib import Path
 from branca.element import Element
 from platformdirs import user_cache_path
 
-from geo.errors import GeoError
+from geo.errors import AssetError, MissingAssetError, UnknownAssetError
 from geo.fsutil import write_text_atomic
 
 REGISTRY = "https://registry.npmjs.org"
@@ -40,18 +40,6 @@ CACHE_ENV = "GEO_ASSET_CACHE"
 FETCH_HINT = "run `geo assets fetch` (needs the npm registry once) and try again"
 MANIFEST = "geo-asset.json"
 _MAX_FILE_BYTES = 20_000_000
-
-
-class AssetError(GeoError):
-    """A page asset cannot be fetched, found or inlined."""
-
-
-class MissingAssetError(AssetError):
-    """A known asset is not in the local cache yet."""
-
-
-class UnknownAssetError(AssetError):
-    """A page references external files that no registry entry provides."""
 
 
 @dataclass(frozen=True)
@@ -109,7 +97,8 @@ def register_asset(
     """
     clean = posixpath.normpath(path) if package else ""
     if clean.startswith(("/", "../")) or clean == "..":
-        raise AssetError(f"asset path {path!r} for {url} must stay inside the package")
+        msg = f"asset path {path!r} for {url} must stay inside the package"
+        raise AssetError(msg)
     asset = Asset(url=url, package=package, version=version, path=clean, note=note)
     ASSETS[url] = asset
     return asset
@@ -127,7 +116,7 @@ _load_table()
 
 
 def asset_cache_dir(cache_dir: str | Path | None = None) -> Path:
-    """The asset cache: ``cache_dir``, else ``$GEO_ASSET_CACHE``, else the user cache."""
+    """Return the asset cache: ``cache_dir``, else ``$GEO_ASSET_CACHE``, else the user cache."""
     if cache_dir is not None:
         return Path(cache_dir)
     env = os.environ.get(CACHE_ENV)
@@ -139,7 +128,7 @@ def _bare(url: str) -> str:
 
 
 def local_asset(url: str, *, cache_dir: str | Path | None = None) -> Path | None:
-    """The cached file for a CDN URL, or ``None`` if unknown or not cached.
+    """Return the cached file for a CDN URL, or ``None`` if unknown or not cached.
 
     Besides the URLs of :data:`ASSETS` this answers files that a cached
     stylesheet references relatively (Leaflet's marker images, fonts).
@@ -174,15 +163,17 @@ def missing_assets(
 
 def _get(url: str, what: str) -> bytes:
     if not url.startswith(REGISTRY + "/"):
-        raise AssetError(f"{what}: refusing to download {url} (not the npm registry)")
+        msg = f"{what}: refusing to download {url} (not the npm registry)"
+        raise AssetError(msg)
     try:
         with urllib.request.urlopen(url, timeout=60) as response:  # noqa: S310 (https checked)
             data: bytes = response.read()
     except OSError as exc:
-        raise AssetError(
+        msg = (
             f"{what}: cannot download {url} ({exc}); check the network or proxy "
             "(only the npm registry is needed)"
-        ) from exc
+        )
+        raise AssetError(msg) from exc
     return data
 
 
@@ -191,11 +182,13 @@ def _verify(data: bytes, dist: dict[str, str], what: str) -> str:
     if integrity.startswith("sha512-"):
         digest = base64.b64encode(hashlib.sha512(data).digest()).decode()
         if digest != integrity.removeprefix("sha512-"):
-            raise AssetError(f"{what}: tarball fails its sha512 integrity check; try again")
+            msg = f"{what}: tarball fails its sha512 integrity check; try again"
+            raise AssetError(msg)
         return integrity
     shasum = dist.get("shasum", "")
     if not shasum or hashlib.sha1(data).hexdigest() != shasum:  # noqa: S324 (npm's own scheme)
-        raise AssetError(f"{what}: tarball fails its sha1 check (or has none); try again")
+        msg = f"{what}: tarball fails its sha1 check (or has none); try again"
+        raise AssetError(msg)
     return f"sha1-{shasum}"
 
 
@@ -227,7 +220,8 @@ def _extract(blob: bytes, paths: set[str], dest: Path, what: str) -> list[str]:
         if inner in written:
             continue
         if inner not in files:
-            raise AssetError(f"{what}: the package has no file {inner!r}; fix the asset table")
+            msg = f"{what}: the package has no file {inner!r}; fix the asset table"
+            raise AssetError(msg)
         written.append(inner)
         target = dest / inner
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -272,7 +266,8 @@ def fetch_assets(
             groups.setdefault((asset.package, asset.version), set()).add(asset.path)
     if wanted is not None and (unknown := wanted - {name for name, _ in groups}):
         known = sorted({a.package for a in ASSETS.values() if a.package})
-        raise AssetError(f"unknown asset packages {sorted(unknown)}; known: {known}")
+        msg = f"unknown asset packages {sorted(unknown)}; known: {known}"
+        raise AssetError(msg)
     for (name, version), paths in sorted(groups.items()):
         what = f"npm package {name}@{version}"
         folder = root / f"{name.replace('/', '+')}@{version}"
@@ -346,17 +341,20 @@ def _woff2_only(css: str) -> str:
 
 def _inline_css(css: str, css_file: Path, package_dir: Path, url: str) -> str:
     if re.search(r"@import\b", css, re.IGNORECASE):
-        raise UnknownAssetError(f"stylesheet {url} uses @import, which offline pages cannot follow")
+        msg = f"stylesheet {url} uses @import, which offline pages cannot follow"
+        raise UnknownAssetError(msg)
 
     def data_uri(match: re.Match[str]) -> str:
         ref = match.group(2).strip()
         if ref.startswith(("data:", "#")):
             return match.group(0)
         if _external(ref):
-            raise UnknownAssetError(f"stylesheet {url} loads {ref} from the network")
+            msg = f"stylesheet {url} loads {ref} from the network"
+            raise UnknownAssetError(msg)
         target = (css_file.parent / _bare(ref)).resolve()
         if not target.is_relative_to(package_dir.resolve()) or not target.is_file():
-            raise MissingAssetError(f"{ref} (needed by {url}) is not in the cache; {FETCH_HINT}")
+            msg = f"{ref} (needed by {url}) is not in the cache; {FETCH_HINT}"
+            raise MissingAssetError(msg)
         mime = _MIME.get(target.suffix.lower(), "application/octet-stream")
         return f'url("data:{mime};base64,{base64.b64encode(target.read_bytes()).decode()}")'
 

@@ -90,7 +90,8 @@ def compare_map(
     problems = [f"mode is {mode!r}, not one of {', '.join(MODES)}"] if mode not in MODES else []
     problems += [f"no {side} snapshots" for side, s in (("left", left), ("right", right)) if not s]
     if problems:
-        raise ValidationError("cannot make a compare map", problems)
+        msg = "cannot make a compare map"
+        raise ValidationError(msg, problems)
     labels = (left_label or side_label(left), right_label or side_label(right))
     layers = list(dict.fromkeys(s.layer for s in [*left, *right]))
     if mode == "swipe":

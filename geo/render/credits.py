@@ -28,7 +28,7 @@ SOURCE_CREDITS: dict[str, str] = {
 
 
 def credit_line(sources: Iterable[str], extra: str | None = None) -> str | None:
-    """The credit for a map of these sources, e.g. ``"Data: DeepStateMap.Live"``.
+    """Return the credit for a map of these sources, e.g. ``"Data: DeepStateMap.Live"``.
 
     Parameters
     ----------

@@ -135,13 +135,13 @@ def diff_map(
 
 
 def script_json(value: Any) -> str:
-    """JSON for use inside ``<script>``: ``<``, ``>`` and ``&`` escaped as ``\\u00XX``."""
+    r"""JSON for use inside ``<script>``: ``<``, ``>`` and ``&`` escaped as ``\\u00XX``."""
     text = json.dumps(value, ensure_ascii=False)
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def banner_html(text: str, *, top: bool, bottom_px: int = 30) -> str:
-    """A fixed banner: the title (``top``) or a notice at the bottom, text escaped."""
+    """Return a fixed banner: the title (``top``) or a notice at the bottom, text escaped."""
     where = "top:10px" if top else f"bottom:{bottom_px}px"
     css_class = "geo-title" if top else "geo-notice"
     weight = "normal" if top else "bold"
@@ -154,7 +154,7 @@ def banner_html(text: str, *, top: bool, bottom_px: int = 30) -> str:
 
 
 def legend_html(heading: str, colours: dict[str, str], labels: dict[str, str]) -> str:
-    """A fixed legend with one swatch per key of ``colours`` (labels escaped)."""
+    """Return a fixed legend with one swatch per key of ``colours`` (labels escaped)."""
     rows = "".join(
         f'<div><span style="display:inline-block;width:12px;height:12px;margin-right:6px;'
         f'background:{colour};opacity:0.8"></span>{html.escape(labels.get(key, key))}</div>'
@@ -188,7 +188,7 @@ def _add_layer(fmap: folium.Map, frame: gpd.GeoDataFrame, kind: str, name: str) 
 
 
 def _region_name(value: Any) -> str | None:
-    """The region of a patch; ``None`` for ground in no region (None or NaN in the frames)."""
+    """Return the region of a patch; ``None`` for ground in no region (None or NaN in frames)."""
     return None if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
 
 

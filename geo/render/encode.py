@@ -107,7 +107,8 @@ def decode_ints(text: str) -> IntArray:
     raw = np.frombuffer(text.encode("ascii", errors="replace"), dtype=np.uint8)
     codes = _CODE[np.minimum(raw, 127)]
     if (codes < 0).any() or codes[-1] >= 32:
-        raise GeoError("encoded timeline data is corrupt (bad character or truncated value)")
+        msg = "encoded timeline data is corrupt (bad character or truncated value)"
+        raise GeoError(msg)
     ends = np.flatnonzero(codes < 32)
     starts = np.concatenate([[0], ends[:-1] + 1])
     value_of_char = np.repeat(np.arange(ends.size), ends - starts + 1)
@@ -169,7 +170,7 @@ def prepare_geometry(
 
 
 def n_rings(geometry: BaseGeometry | None) -> int:
-    """Number of rings (exteriors and holes) of the polygonal part of ``geometry``."""
+    """Return the number of rings (exteriors and holes) of the polygonal part of ``geometry``."""
     part = polygonal_part(geometry)
     if part is None:
         return 0
@@ -351,16 +352,20 @@ def encode_series(
         On parameters out of range, or ``areas_km2`` of the wrong length.
     """
     if not 1 <= precision <= 7:
-        raise GeoError(f"precision {precision} is out of range; use 1 to 7 decimals (5 is ~1 m)")
+        msg = f"precision {precision} is out of range; use 1 to 7 decimals (5 is ~1 m)"
+        raise GeoError(msg)
     if not 0 <= tolerance_deg < 1:
-        raise GeoError(f"tolerance {tolerance_deg}° is out of range; use 0 to 1 degree")
+        msg = f"tolerance {tolerance_deg}° is out of range; use 0 to 1 degree"
+        raise GeoError(msg)
     if not 2 <= chunk_mean_vertices <= 1024:
-        raise GeoError(f"chunk_mean_vertices {chunk_mean_vertices} is out of range; use 2 to 1024")
+        msg = f"chunk_mean_vertices {chunk_mean_vertices} is out of range; use 2 to 1024"
+        raise GeoError(msg)
     if areas_km2 is not None and len(areas_km2) != len(geometries):
-        raise GeoError(
+        msg = (
             f"areas_km2 has {len(areas_km2)} values for {len(geometries)} geometries; "
             "pass one area per geometry or none"
         )
+        raise GeoError(msg)
     chunk_ids: dict[bytes, int] = {}
     chunks: list[IntArray] = []
     dates: list[str] = []
@@ -424,12 +429,13 @@ def encode_series(
 
 
 def decode_tokens(data: Mapping[str, Any]) -> list[list[int]]:
-    """The token list of every date (chunk id + 2, or a break)."""
+    """Return the token list of every date (chunk id + 2, or a break)."""
     if data.get("format") != FORMAT_VERSION:
-        raise GeoError(
+        msg = (
             f"encoded timeline format {data.get('format')!r} is not {FORMAT_VERSION}; "
             "rebuild the page with this version of geo"
         )
+        raise GeoError(msg)
     lists: list[list[int]] = []
     previous: list[int] = []
     for text in data["dates"]:
@@ -448,7 +454,8 @@ def decode_series(data: Mapping[str, Any]) -> list[BaseGeometry]:
     xy = np.cumsum(decode_ints(data["coords"]).reshape(-1, 2), axis=0) / 10.0 ** data["precision"]
     offsets = np.concatenate([[0], np.cumsum(lengths)])
     if offsets[-1] != len(xy):
-        raise GeoError("encoded timeline data is corrupt (chunk lengths do not match coordinates)")
+        msg = "encoded timeline data is corrupt (chunk lengths do not match coordinates)"
+        raise GeoError(msg)
     out: list[BaseGeometry] = []
     for tokens in decode_tokens(data):
         polygons: list[Polygon] = []

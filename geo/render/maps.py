@@ -67,7 +67,8 @@ class MapRequest:
         elif self.kind != "timeline" and any(d is None for d in self.dates):
             problems.append(f"a {self.kind} map needs every date")
         if problems:
-            raise ValidationError("cannot make that map", problems)
+            msg = "cannot make that map"
+            raise ValidationError(msg, problems)
 
 
 def make_map(
@@ -110,7 +111,8 @@ def make_map(
         The files written.
     """
     if html_path is None and static_path is None:
-        raise ValidationError("nothing to write", ["give an HTML path (-o) and/or --png FILE"])
+        msg = "nothing to write"
+        raise ValidationError(msg, ["give an HTML path (-o) and/or --png FILE"])
     written: list[Path] = []
     common: dict[str, Any] = {"tiles": tiles}
     if request.kind == "snapshot":
@@ -164,7 +166,8 @@ def make_map(
             )  # fmt: skip
             written.append(save_html(fmap, html_path, offline=offline))
         if static_path is not None:
-            raise ValidationError("no static compare map", ["use --png with --date or --from/--to"])
+            msg = "no static compare map"
+            raise ValidationError(msg, ["use --png with --date or --from/--to"])
     else:
         written.extend(
             _timeline(store, request, html_path, static_path, regions, tiles=tiles, offline=offline)
@@ -224,7 +227,8 @@ def _add_places(
 
 def _date(value: dt.date | None) -> dt.date:
     if value is None:  # excluded by MapRequest's validation
-        raise ValidationError("cannot make that map", ["a date is missing"])
+        msg = "cannot make that map"
+        raise ValidationError(msg, ["a date is missing"])
     return value
 
 

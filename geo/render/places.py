@@ -107,7 +107,7 @@ def add_places_panel(fmap: folium.Map, places_frame: pd.DataFrame, *, limit: int
 
 
 def places_table_html(places_frame: pd.DataFrame, *, limit: int = 20) -> str:
-    """An HTML table (name, oblast, change, first seen) for the diff panel, with attribution."""
+    """Return an HTML table (name, oblast, change, first seen) for the diff panel, credited."""
     rows = []
     for row in places_frame.head(limit).to_dict("records"):
         colour = PLACE_COLOURS.get(str(row["change"]), "#444444")

@@ -21,7 +21,7 @@ import shapely
 import xyzservices
 from branca.element import Element, Figure
 
-from geo.errors import GeoError
+from geo.errors import BasemapError
 from geo.geometry import WGS84
 from geo.layers import CANONICAL_LAYERS, layer_colour
 from geo.render.assets import save_html
@@ -29,10 +29,6 @@ from geo.render.credits import attribution_script, credit_line
 from geo.snapshot import Snapshot
 
 DEFAULT_TILES = "OpenStreetMap"
-
-
-class BasemapError(GeoError):
-    """A basemap name is unknown or needs a key that was not given."""
 
 
 def _style(colour: str) -> Any:
@@ -217,7 +213,7 @@ def _norm(name: str) -> str:
 
 
 def tile_layer(name: str | None, *, api_key: str | None = None) -> folium.TileLayer | None:
-    """A basemap layer from an xyzservices provider name, with its attribution.
+    """Return a basemap layer from an xyzservices provider name, with its attribution.
 
     Parameters
     ----------
@@ -243,17 +239,19 @@ def tile_layer(name: str | None, *, api_key: str | None = None) -> folium.TileLa
         names = list(xyzservices.providers.flatten())
         close = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
         hint = f"did you mean {', '.join(close)}? " if close else ""
-        raise BasemapError(
+        msg = (
             f"unknown basemap {name!r}; {hint}try OpenStreetMap, Esri.WorldImagery, "
             "OpenTopoMap, CartoDB.Positron (needs a key) or 'none' "
             f"({len(names)} names: see xyzservices.providers)"
         )
+        raise BasemapError(msg)
     if provider.requires_token():
         if not api_key:
-            raise BasemapError(
+            msg = (
                 f"basemap {provider.name} needs an API key: pass one, or use OpenStreetMap "
                 "or 'none'"
             )
+            raise BasemapError(msg)
         provider = provider(apikey=api_key)
     attribution = provider.get("html_attribution") or html.escape(provider.get("attribution", ""))
     return folium.TileLayer(

@@ -110,9 +110,8 @@ def static_map(
         if not drawn:
             drawn.extend(g for g in frame.geometry if g is not None and not g.is_empty)
     if not drawn:
-        raise ValidationError(
-            f"cannot draw {target}", ["nothing to draw: every geometry is empty; pass regions"]
-        )
+        msg = f"cannot draw {target}"
+        raise ValidationError(msg, ["nothing to draw: every geometry is empty; pass regions"])
     _frame_axes(ax, shapely.bounds(shapely.union_all(drawn)))
     _add_credit(ax, credit_line(sources, attribution))
     if handles:
@@ -166,8 +165,9 @@ def area_chart(
     target, fmt = _target(path)
     missing = [c for c in ("date", "area_km2") if c not in frame.columns]
     if missing or frame.empty:
+        msg = f"cannot chart {target}"
         raise ValidationError(
-            f"cannot chart {target}",
+            msg,
             [f"missing column {c!r} (pass geo.stats.timeseries output)" for c in missing]
             + (["the time series has no rows"] if frame.empty else []),
         )
@@ -220,7 +220,8 @@ def _draw_diff(ax: Axes, d: Diff) -> tuple[list[BaseGeometry], list[Patch], str]
 
 def _draw_snapshots(ax: Axes, snaps: list[Snapshot]) -> tuple[list[BaseGeometry], list[Patch], str]:
     if not snaps:
-        raise ValidationError("cannot draw a static map", ["no snapshots given"])
+        msg = "cannot draw a static map"
+        raise ValidationError(msg, ["no snapshots given"])
     several_dates = len({s.date for s in snaps}) > 1
     drawn, handles = [], []
     for snap in snaps:
@@ -338,8 +339,9 @@ def _target(path: str | Path) -> tuple[Path, str]:
     target = Path(path)
     fmt = FORMATS.get(target.suffix.lower())
     if fmt is None:
+        msg = f"cannot write {target}"
         raise ValidationError(
-            f"cannot write {target}",
+            msg,
             [f"unsupported file type {target.suffix or '(none)'}; use .png or .svg"],
         )
     return target, fmt

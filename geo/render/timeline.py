@@ -90,7 +90,7 @@ class Timeline:
         return sum(layer.encoded.bytes for layer in self.layers)
 
     def payload(self) -> dict[str, Any]:
-        """The JSON-ready data the page script reads."""
+        """Return the JSON-ready data the page script reads."""
         days = [(d - _EPOCH).days for d in self.dates]
         index = {d: i for i, d in enumerate(self.dates)}
         layers = []
@@ -123,19 +123,22 @@ def _groups(
             for (layer, source), members in by_key.items()
         ]
     if not groups:
-        raise GeoError("timeline map: no snapshots given; pass at least one layer's snapshots")
+        msg = "timeline map: no snapshots given; pass at least one layer's snapshots"
+        raise GeoError(msg)
     out = []
     for name, snaps in groups:
         if not snaps:
-            raise GeoError(f"timeline map: layer {name!r} has no snapshots; drop it or add some")
+            msg = f"timeline map: layer {name!r} has no snapshots; drop it or add some"
+            raise GeoError(msg)
         snaps = sorted(snaps, key=lambda s: s.date)
         for a, b in itertools.pairwise(snaps):
             if a.date == b.date:
-                raise GeoError(
+                msg = (
                     f"timeline map: layer {name!r} has two snapshots for {a.date.isoformat()} "
                     f"({a.source}: {a.provenance.path}; {b.source}: {b.provenance.path}); "
                     "keep one per date or pass the sources as separate layers"
                 )
+                raise GeoError(msg)
         out.append((name, snaps))
     return out
 
@@ -168,7 +171,8 @@ def build_timeline(
         No snapshots, an empty layer, or two snapshots of a layer on one date.
     """
     if tolerance_m < 0:
-        raise GeoError(f"tolerance_m {tolerance_m} is negative; use 0 (no simplification) or more")
+        msg = f"tolerance_m {tolerance_m} is negative; use 0 (no simplification) or more"
+        raise GeoError(msg)
     layers = []
     west = south = np.inf
     east = north = -np.inf
@@ -483,7 +487,7 @@ class _TimelineElement(MacroElement):
         )
 
     def js(self, map_name: str) -> str:
-        """The page script for the map variable ``map_name``."""
+        """Return the page script for the map variable ``map_name``."""
         return (
             _JS.replace("__MAP__", map_name)
             .replace("__ID__", json.dumps(self.element_id))

@@ -48,7 +48,7 @@ import platformdirs
 from tqdm import tqdm
 
 from geo.deepstate import KURSK_FILL, SOURCE, parse_deepstate, snapshot_date
-from geo.errors import GeoError
+from geo.errors import DeepStateApiError, GeoError, TermsNotAcceptedError
 from geo.fsutil import write_text_atomic
 from geo.snapshot import Snapshot
 from geo.store import IngestReport, Store
@@ -91,22 +91,14 @@ class Client(Protocol):
     def forget(self, url: str, *, params: Mapping[str, str] | None = None) -> None: ...
 
 
-class DeepStateApiError(GeoError):
-    """The DeepState API answered something unusable, or a fetch run stopped."""
-
-
-class TermsNotAcceptedError(GeoError):
-    """DeepStateMap's terms have not been accepted yet."""
-
-
 def base_url(explicit: str | None = None) -> str:
-    """The API root: ``explicit``, else ``$GEO_DEEPSTATE_URL``, else DeepState's own."""
+    """Return the API root: ``explicit``, else ``$GEO_DEEPSTATE_URL``, else DeepState's own."""
     chosen = explicit or os.environ.get(BASE_URL_ENV, "").strip() or DEFAULT_BASE_URL
     return chosen.rstrip("/")
 
 
 def config_dir() -> Path:
-    """The user config folder of geo (``platformdirs.user_config_path("geo")``)."""
+    """Return the user config folder of geo (``platformdirs.user_config_path("geo")``)."""
     return Path(platformdirs.user_config_path("geo"))
 
 
@@ -168,10 +160,12 @@ class Version:
 
 def _version(item: Any, where: str) -> Version:
     if not isinstance(item, Mapping):
-        raise DeepStateApiError(f"{where}: expected an object, got {type(item).__name__}")
+        msg = f"{where}: expected an object, got {type(item).__name__}"
+        raise DeepStateApiError(msg)
     raw_id = item.get("id")
     if isinstance(raw_id, bool) or not isinstance(raw_id, int | str) or not str(raw_id).isdigit():
-        raise DeepStateApiError(f"{where}: 'id' {raw_id!r} is not a Unix time in seconds")
+        msg = f"{where}: 'id' {raw_id!r} is not a Unix time in seconds"
+        raise DeepStateApiError(msg)
     version_id = int(raw_id)
     published = dt.datetime.fromtimestamp(version_id, tz=dt.UTC)
     text = item.get("descriptionEn") or item.get("description") or ""
@@ -194,10 +188,11 @@ def list_versions(client: Client, *, base: str | None = None) -> list[Version]:
     url = f"{base_url(base)}/api/history/public"
     data = client.get_json(url, fresh=True)
     if not isinstance(data, list):
-        raise DeepStateApiError(
+        msg = (
             f"{url}: expected a JSON array of versions, got {type(data).__name__}; check "
             f"--base-url (or ${BASE_URL_ENV}) points at a DeepStateMap API"
         )
+        raise DeepStateApiError(msg)
     versions = {v.id: v for v in (_version(x, f"{url}: item {i}") for i, x in enumerate(data))}
     return sorted(versions.values(), key=lambda v: v.id)
 
@@ -209,16 +204,18 @@ def select_versions(
     until: dt.date | None = None,
     every: Every = "day",
 ) -> list[Version]:
-    """The versions to fetch: within ``since``..``until`` (inclusive), thinned by ``every``.
+    """Return the versions to fetch: within ``since``..``until`` (inclusive), thinned by ``every``.
 
     ``"day"`` keeps the last version of each Kyiv date, ``"week"`` the last of
     each ISO week, ``"all"`` every one (later ones of a date then replace
     earlier ones only with ``replace=True``; use it with care).
     """
     if since is not None and until is not None and since > until:
-        raise DeepStateApiError(f"--since {since} is after --until {until}; swap them")
+        msg = f"--since {since} is after --until {until}; swap them"
+        raise DeepStateApiError(msg)
     if every not in ("day", "week", "all"):
-        raise DeepStateApiError(f"every={every!r}: choose day, week or all")
+        msg = f"every={every!r}: choose day, week or all"
+        raise DeepStateApiError(msg)
     chosen = sorted(
         (
             v
@@ -238,7 +235,8 @@ def select_versions(
 
 def _wrapped(data: Any, version: Version, url: str) -> Mapping[str, Any]:
     if not isinstance(data, Mapping):
-        raise DeepStateApiError(f"{url}: expected a JSON object, got {type(data).__name__}")
+        msg = f"{url}: expected a JSON object, got {type(data).__name__}"
+        raise DeepStateApiError(msg)
     if "map" in data:
         return data
     # A bare map: wrap it so the parser dates it by the version id.
@@ -270,11 +268,12 @@ def version_snapshots(
 
 
 def latest_snapshots(client: Client, *, base: str | None = None) -> list[Snapshot]:
-    """The newest version (``/api/history/last``), parsed; always asked for afresh."""
+    """Return the newest version (``/api/history/last``), parsed; always asked for afresh."""
     url = f"{base_url(base)}/api/history/last"
     data = client.get_json(url, fresh=True)
     if not isinstance(data, Mapping) or "map" not in data:
-        raise DeepStateApiError(f"{url}: expected an object with 'id', 'datetime' and 'map'")
+        msg = f"{url}: expected an object with 'id', 'datetime' and 'map'"
+        raise DeepStateApiError(msg)
     digest = hashlib.sha256(json.dumps(data, sort_keys=True).encode("utf-8")).hexdigest()
     return parse_deepstate(data, path=url, sha256=digest)
 
@@ -297,14 +296,16 @@ def publisher_areas(
     data = client.get_json(url)
     if not isinstance(data, list):
         client.forget(url)
-        raise DeepStateApiError(f"{url}: expected a JSON array of areas, got {type(data).__name__}")
+        msg = f"{url}: expected a JSON array of areas, got {type(data).__name__}"
+        raise DeepStateApiError(msg)
     totals: dict[str, float] = {}
     for index, item in enumerate(data):
         kind = item.get("type") if isinstance(item, Mapping) else None
         area = item.get("area") if isinstance(item, Mapping) else None
         if not isinstance(kind, str) or isinstance(area, bool) or not isinstance(area, int | float):
             client.forget(url)
-            raise DeepStateApiError(f"{url}: item {index} lacks a 'type' and a numeric 'area'")
+            msg = f"{url}: item {index} lacks a 'type' and a numeric 'area'"
+            raise DeepStateApiError(msg)
         fill = str(item.get("hash") or "").lower()
         if kind == "other_territories" and fill and fill != KURSK_FILL:
             continue
@@ -444,10 +445,11 @@ def fetch_deepstate(
     say = report or (lambda _message: None)
     if not terms_accepted(config=config):
         if not accept:
-            raise TermsNotAcceptedError(
+            msg = (
                 f"{TERMS} Accept these terms once with --accept-terms "
                 "(Python: accept=True); geo remembers it in its config folder"
             )
+            raise TermsNotAcceptedError(msg)
         say(TERMS)
         say(f"terms accepted; recorded in {accept_terms(config=config)}")
     root = base_url(base)
@@ -478,11 +480,12 @@ def fetch_deepstate(
                 )
             _merge(result.ingest, store.ingest(snapshots, replace=replace))
         except GeoError as exc:
-            raise DeepStateApiError(
+            msg = (
                 f"version {version.id} ({version.date}): {exc}; {len(result.fetched)} of "
                 f"{len(todo)} versions were stored before this one, so the store is whole: run "
                 "the same command again to resume"
-            ) from exc
+            )
+            raise DeepStateApiError(msg) from exc
         result.fetched.append(version)
     return result
 

@@ -28,7 +28,14 @@ from typing import Any, Protocol
 
 from geo import esri
 from geo.dates import find_date_attribute, parse_date
-from geo.errors import DateError, GeoError, InputFormatError, LayerError, ValidationError
+from geo.errors import (
+    DateError,
+    FeatureServerError,
+    GeoError,
+    InputFormatError,
+    LayerError,
+    ValidationError,
+)
 from geo.geometry import clean_geometries
 from geo.layers import CANONICAL_LAYERS, LayerMatch, resolve_layer
 from geo.snapshot import Provenance, Snapshot, feature_label, make_features, properties_json
@@ -47,13 +54,11 @@ class Client(Protocol):
 
     def get_json(
         self, url: str, *, params: Mapping[str, str] | None = None, cache: bool = True
-    ) -> Any: ...
+    ) -> Any:
+        """Return the parsed JSON body of ``url``."""
 
-    def download(self, url: str, dest: Path, *, sha256: str | None = None) -> Path: ...
-
-
-class FeatureServerError(GeoError):
-    """An ArcGIS layer cannot be loaded completely (a page failed or is malformed)."""
+    def download(self, url: str, dest: Path, *, sha256: str | None = None) -> Path:
+        """Download ``url`` to ``dest``."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,7 +84,7 @@ class LayerInfo:
 
 
 def arcgis_layer_url(url: str) -> str | None:
-    """The layer URL if ``url`` points at an ArcGIS layer or its ``query``, else ``None``."""
+    """Return the layer URL if ``url`` points at an ArcGIS layer or its ``query``, else ``None``."""
     parts = urllib.parse.urlsplit(url)
     match = _LAYER_PATH.match(parts.path)
     if match is None:
@@ -110,12 +115,12 @@ def layer_info(url: str, *, client: Client, cache: bool = False) -> LayerInfo:
     """
     base = arcgis_layer_url(url)
     if base is None:
-        raise FeatureServerError(
-            f"{url}: not an ArcGIS layer URL; expected .../FeatureServer/<n> or .../MapServer/<n>"
-        )
+        msg = f"{url}: not an ArcGIS layer URL; expected .../FeatureServer/<n> or .../MapServer/<n>"
+        raise FeatureServerError(msg)
     meta = client.get_json(base, params={"f": "json"}, cache=cache)
     if not isinstance(meta, Mapping):
-        raise FeatureServerError(f"{base}: the layer metadata is not a JSON object")
+        msg = f"{base}: the layer metadata is not a JSON object"
+        raise FeatureServerError(msg)
     _check_error(meta, f"{base} (layer metadata)")
     max_count = meta.get("maxRecordCount")
     if isinstance(max_count, bool) or not isinstance(max_count, int) or max_count <= 0:
@@ -133,10 +138,11 @@ def layer_info(url: str, *, client: Client, cache: bool = False) -> LayerInfo:
 def _check_error(data: Mapping[str, Any], where: str) -> None:
     error = data.get("error")
     if isinstance(error, Mapping):
-        raise FeatureServerError(
+        msg = (
             f"{where}: the server answered with ArcGIS error {error.get('code')}: "
             f"{error.get('message')}; check the layer URL and that the layer is public"
         )
+        raise FeatureServerError(msg)
 
 
 @dataclasses.dataclass
@@ -176,13 +182,15 @@ def query_all(
         try:
             page = client.get_json(query_url, params=params, cache=cache)
         except GeoError as exc:
-            raise FeatureServerError(
+            msg = (
                 f"{where}: the page could not be fetched after {len(geometries)} features had "
                 f"arrived, so nothing was loaded: {exc}. Run the command again later, or with "
                 "a smaller page size if the server times out"
-            ) from exc
+            )
+            raise FeatureServerError(msg) from exc
         if not isinstance(page, Mapping):
-            raise FeatureServerError(f"{where}: the response is not a JSON object; nothing loaded")
+            msg = f"{where}: the response is not a JSON object; nothing loaded"
+            raise FeatureServerError(msg)
         _check_error(page, where)
         digest.update(json.dumps(page, sort_keys=True, default=str).encode())
         more = bool(page.get("exceededTransferLimit"))
@@ -190,23 +198,25 @@ def query_all(
         try:
             geoms, attrs, page_crs = esri.parse_esri_json(body, where=where)
         except InputFormatError as exc:
-            raise FeatureServerError(f"{exc}; nothing was loaded") from exc
+            msg = f"{exc}; nothing was loaded"
+            raise FeatureServerError(msg) from exc
         if crs is not None and page_crs is not None and page_crs != crs:
-            raise FeatureServerError(
-                f"{where}: this page is in {page_crs}, earlier pages in {crs}; nothing loaded"
-            )
+            msg = f"{where}: this page is in {page_crs}, earlier pages in {crs}; nothing loaded"
+            raise FeatureServerError(msg)
         crs = crs or page_crs
         geometries.extend(geoms)
         attributes.extend(attrs)
         if not more:
             return _Pages(geometries, attributes, crs, n_pages, digest.hexdigest())
         if not geoms:
-            raise FeatureServerError(
+            msg = (
                 f"{where}: the server says more features exist but sent none; nothing loaded. "
                 "The layer may not support paging; ask its owner for an export"
             )
+            raise FeatureServerError(msg)
         offset += len(geoms)
-    raise FeatureServerError(f"{query_url}: still more features after {MAX_PAGES} pages; stopped")
+    msg = f"{query_url}: still more features after {MAX_PAGES} pages; stopped"
+    raise FeatureServerError(msg)
 
 
 def fetch_layer(
@@ -263,7 +273,8 @@ def fetch_layer(
         notes.append(match.note)
     if not match.known:
         if not info.name:
-            raise LayerError(f"{where}: the layer has no name; pass --layer")
+            msg = f"{where}: the layer has no name; pass --layer"
+            raise LayerError(msg)
         notes.append(f"unknown layer name {info.name!r} kept as is; add an alias to map it")
     groups, rule, date_note = _dates(props, info, explicit_date, where)
     if date_note:
@@ -335,14 +346,15 @@ def _dates(
         note = f"date attribute {attr!r} ignored: only {present} of {len(days)} features carry one"
     if info.last_edit_date is not None:
         return {info.last_edit_date: everything}, "layer editingInfo.lastEditDate", note
-    raise DateError(
+    msg = (
         f"{where}: no snapshot date found (no date attribute on every feature, no "
         "editingInfo.lastEditDate); pass --date YYYY-MM-DD"
     )
+    raise DateError(msg)
 
 
 def url_file_name(url: str) -> str:
-    """The file name a URL names (percent-decoding undone), or ``""``."""
+    """Return the file name a URL names (percent-decoding undone), or ``""``."""
     path = urllib.parse.unquote(urllib.parse.urlsplit(url).path)
     name = PurePosixPath(path).name
     # Never let a crafted name climb out of the temporary folder.
@@ -383,7 +395,8 @@ def fetch_url(
     from geo import io
 
     if not re.match(r"^https?://", url, re.I):
-        raise InputFormatError(f"{url}: only http:// and https:// URLs can be fetched")
+        msg = f"{url}: only http:// and https:// URLs can be fetched"
+        raise InputFormatError(msg)
     if arcgis_layer_url(url) is not None:
         return fetch_layer(url, client=client, layer=layer, date=date, source=source)
     name = url_file_name(url)
@@ -415,7 +428,7 @@ def fetch_url(
 
 
 def _renamed(exc: GeoError, local: str, url: str, tmp: str) -> GeoError:
-    """The same error, naming the URL instead of the temporary file."""
+    """Return the same error, naming the URL instead of the temporary file."""
     message = str(exc).replace(local, url).replace(tmp, "the download folder")
     if url not in message:
         message = f"{url}: {message}"

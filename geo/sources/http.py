@@ -29,7 +29,7 @@ from typing import Any
 import platformdirs
 from tqdm import tqdm
 
-from geo.errors import GeoError
+from geo.errors import FetchError, HashMismatchError, OfflineError
 from geo.fsutil import write_atomic
 
 MAX_RETRY_AFTER_S = 120.0
@@ -44,28 +44,8 @@ _sleep = time.sleep
 _monotonic = time.monotonic
 
 
-class FetchError(GeoError):
-    """A URL could not be fetched; the message names URL, status, attempts and the fix."""
-
-    def __init__(
-        self, message: str, *, url: str = "", status: int | None = None, attempts: int = 0
-    ) -> None:
-        super().__init__(message)
-        self.url = url
-        self.status = status
-        self.attempts = attempts
-
-
-class OfflineError(FetchError):
-    """Offline mode and the response is not in the cache."""
-
-
-class HashMismatchError(FetchError):
-    """A download's SHA-256 differs from the expected one."""
-
-
 def default_cache_dir() -> Path:
-    """The HTTP cache folder: ``<user cache folder>/geo/http``."""
+    """Return the HTTP cache folder: ``<user cache folder>/geo/http``."""
     return platformdirs.user_cache_path("geo") / "http"
 
 
@@ -181,7 +161,7 @@ class HttpClient:
         cache: bool = True,
         fresh: bool = False,
     ) -> bytes:
-        """The body of ``url``, from the cache when present.
+        """Return the body of ``url``, from the cache when present.
 
         Parameters
         ----------
@@ -218,7 +198,7 @@ class HttpClient:
         cache: bool = True,
         fresh: bool = False,
     ) -> Any:
-        """The parsed JSON body of ``url``; malformed JSON is an error and not cached.
+        """Return the parsed JSON body of ``url``; malformed JSON is an error and not cached.
 
         ``cache`` and ``fresh`` are as for :meth:`get_bytes`.
 
@@ -235,9 +215,12 @@ class HttpClient:
         except (UnicodeDecodeError, json.JSONDecodeError) as err:
             if cached is not None:
                 self._cache_path(url, params).unlink(missing_ok=True)
-            raise FetchError(
+            msg = (
                 f"{target} did not return valid JSON ({err}; body starts {body[:80]!r}); "
-                "check the URL points at a JSON API, or retry later",
+                "check the URL points at a JSON API, or retry later"
+            )
+            raise FetchError(
+                msg,
                 url=target,
             ) from err
         if (cache or fresh) and cached is None:
@@ -266,18 +249,24 @@ class HttpClient:
         body = self._cached(url, None, cache=True) if self.offline else None
         if body is None:
             if self.offline:
-                raise OfflineError(
+                msg = (
                     f"offline: {url} is not in the cache {self.cache_dir}; "
-                    "run once without --offline, or pass a local file instead",
+                    "run once without --offline, or pass a local file instead"
+                )
+                raise OfflineError(
+                    msg,
                     url=url,
                 )
             body = self._fetch(url)
         got = hashlib.sha256(body).hexdigest()
         if want and got != want:
-            raise HashMismatchError(
+            msg = (
                 f"{url}: SHA-256 {got} but expected {want}; the file changed upstream or was "
                 "corrupted in transit; nothing was written. Retry, or update the pinned hash "
-                "if the publisher released a new version",
+                "if the publisher released a new version"
+            )
+            raise HashMismatchError(
+                msg,
                 url=url,
             )
         write_atomic(dest, lambda handle: handle.write(body))
@@ -298,9 +287,12 @@ class HttpClient:
         if (cache or self.offline) and path.is_file():
             return path.read_bytes()
         if self.offline:
-            raise OfflineError(
+            msg = (
                 f"offline: {full_url(url, params)} is not in the cache {self.cache_dir}; "
-                "run once without --offline to fill the cache",
+                "run once without --offline to fill the cache"
+            )
+            raise OfflineError(
+                msg,
                 url=full_url(url, params),
             )
         return None
@@ -333,10 +325,13 @@ class HttpClient:
                 last = err
         assert last is not None
         status = f"HTTP {last.status}" if last.status else last.reason
-        raise FetchError(
+        msg = (
             f"{url}: failed after {attempts} attempts (last: {status}: {last.reason}); "
             "the server may be down or rate-limiting: retry later, or use --offline "
-            "with a filled cache",
+            "with a filled cache"
+        )
+        raise FetchError(
+            msg,
             url=url,
             status=last.status,
             attempts=attempts,
@@ -346,7 +341,8 @@ class HttpClient:
         self._pace()
         self.requests += 1
         if urllib.parse.urlsplit(url).scheme not in {"http", "https"}:
-            raise FetchError(f"{url}: only http and https URLs are fetched; fix the URL", url=url)
+            msg = f"{url}: only http and https URLs are fetched; fix the URL"
+            raise FetchError(msg, url=url)
         request = urllib.request.Request(url, headers={"User-Agent": self.user_agent})  # noqa: S310
         try:
             with urllib.request.urlopen(request, timeout=self.timeout_s) as response:  # noqa: S310
@@ -356,27 +352,34 @@ class HttpClient:
             if err.code in _RETRY_STATUS:
                 wait = retry_after_s(err.headers.get("Retry-After")) if err.headers else None
                 raise _RetryableError(str(err.reason), status=err.code, wait_s=wait) from err
-            raise FetchError(
+            msg = (
                 f"{url}: HTTP {err.code} {err.reason} (attempt {attempt}); "
-                "check the URL and --base-url (4xx errors are not retried)",
+                "check the URL and --base-url (4xx errors are not retried)"
+            )
+            raise FetchError(
+                msg,
                 url=url,
                 status=err.code,
                 attempts=attempt,
             ) from err
         except urllib.error.URLError as err:
             if isinstance(err.reason, str | OSError):
-                raise _RetryableError(f"connection failed: {err.reason}") from err
-            raise FetchError(f"{url}: {err.reason}; check the URL", url=url) from err
+                msg = f"connection failed: {err.reason}"
+                raise _RetryableError(msg) from err
+            msg = f"{url}: {err.reason}; check the URL"
+            raise FetchError(msg, url=url) from err
         except http.client.IncompleteRead as err:
-            raise _RetryableError(
-                f"truncated body ({len(err.partial)} bytes, more expected)"
-            ) from err
+            msg = f"truncated body ({len(err.partial)} bytes, more expected)"
+            raise _RetryableError(msg) from err
         except TimeoutError as err:
-            raise _RetryableError(f"timed out after {self.timeout_s:g} s") from err
+            msg = f"timed out after {self.timeout_s:g} s"
+            raise _RetryableError(msg) from err
         except (ConnectionError, http.client.HTTPException, OSError) as err:
-            raise _RetryableError(f"connection error: {err}") from err
+            msg = f"connection error: {err}"
+            raise _RetryableError(msg) from err
         if expected is not None and expected.isdigit() and int(expected) != len(body):
-            raise _RetryableError(f"truncated body ({len(body)} of {expected} bytes)")
+            msg = f"truncated body ({len(body)} of {expected} bytes)"
+            raise _RetryableError(msg)
         return body
 
     def _read(self, response: Any, expected: str | None, url: str) -> bytes:

@@ -50,7 +50,8 @@ _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 class Client(Protocol):
     """The part of :class:`geo.sources.http.HttpClient` used here."""
 
-    def download(self, url: str, dest: Path, *, sha256: str | None = None) -> Path: ...
+    def download(self, url: str, dest: Path, *, sha256: str | None = None) -> Path:
+        """Download ``url`` to ``dest``."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -125,28 +126,34 @@ def load_registry(
         try:
             text = Path(path).read_text(encoding="utf-8")
         except OSError as exc:
-            raise RegionError(f"{origin}: cannot read the boundary registry ({exc})") from exc
+            msg = f"{origin}: cannot read the boundary registry ({exc})"
+            raise RegionError(msg) from exc
     lines = [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
     reader = csv.DictReader(lines)
     missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
     if missing:
-        raise RegionError(f"{origin}: missing columns {', '.join(missing)}; expected {COLUMNS}")
+        msg = f"{origin}: missing columns {', '.join(missing)}; expected {COLUMNS}"
+        raise RegionError(msg)
     registry: dict[str, BoundarySource] = {}
     for number, row in enumerate(reader, start=2):
         where = f"{origin}: row {number}"
         values = {c: (row.get(c) or "").strip() for c in COLUMNS}
         if not values["name"] or not values["url"]:
-            raise RegionError(f"{where}: name and url must not be empty")
+            msg = f"{where}: name and url must not be empty"
+            raise RegionError(msg)
         if not _allowed_url(values["url"]):
-            raise RegionError(
+            msg = (
                 f"{where}: url {values['url']!r} must start with https:// "
                 "(plain http only for a mirror on this machine: 127.0.0.1 or localhost)"
             )
+            raise RegionError(msg)
         digest = values["sha256"].lower()
         if digest and not _SHA256.match(digest):
-            raise RegionError(f"{where}: sha256 {digest!r} is not 64 hex digits; leave it empty")
+            msg = f"{where}: sha256 {digest!r} is not 64 hex digits; leave it empty"
+            raise RegionError(msg)
         if values["name"] in registry:
-            raise RegionError(f"{where}: name {values['name']!r} is listed twice")
+            msg = f"{where}: name {values['name']!r} is listed twice"
+            raise RegionError(msg)
         registry[values["name"]] = BoundarySource(
             name=values["name"],
             url=values["url"],
@@ -188,12 +195,14 @@ def _read_hashes(cache_dir: Path) -> dict[str, dict[str, str]]:
     try:
         data: Any = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise RegionError(
+        msg = (
             f"{path}: the record of trusted boundary hashes is unreadable ({exc}); delete it "
             "to trust the next downloads anew"
-        ) from exc
+        )
+        raise RegionError(msg) from exc
     if not isinstance(data, dict):
-        raise RegionError(f"{path}: not a JSON object; delete it to trust the next downloads anew")
+        msg = f"{path}: not a JSON object; delete it to trust the next downloads anew"
+        raise RegionError(msg)
     return {str(k): dict(v) for k, v in data.items() if isinstance(v, Mapping)}
 
 
@@ -288,7 +297,8 @@ def _fetch_all(
         source = table.get(name)
         if source is None:
             known = ", ".join(table) or "none"
-            raise kind.error(f"unknown {kind.what} set {name!r}; known: {known}")
+            msg = f"unknown {kind.what} set {name!r}; known: {known}"
+            raise kind.error(msg)
         paths.append(_fetch_one(source, client, cache, say, kind))
     return paths
 
@@ -302,10 +312,11 @@ def _fetch_one(
     if dest.is_file():
         actual = _sha256(dest)
         if expected is not None and actual != expected:
-            raise kind.error(
+            msg = (
                 f"{dest}: cached {source.name} {kind.what} file has SHA-256 {actual}, expected "
                 f"{expected}; the file was changed or damaged: delete it and fetch again"
             )
+            raise kind.error(msg)
         if expected is None:
             _trust(source, actual, cache, hashes, say)
         say(f"{source.name}: using cached {dest}")
@@ -315,9 +326,8 @@ def _fetch_one(
     try:
         client.download(source.url, dest, sha256=expected)
     except GeoError as exc:
-        raise kind.error(
-            f"cannot download {source.name} {kind.what} from {source.url}: {exc}; {kind.fix}"
-        ) from exc
+        msg = f"cannot download {source.name} {kind.what} from {source.url}: {exc}; {kind.fix}"
+        raise kind.error(msg) from exc
     if expected is None:
         _trust(source, _sha256(dest), cache, hashes, say)
     return dest

@@ -64,7 +64,8 @@ from geo.overlay import (
     prepare_many,
     run_starts,
 )
-from geo.snapshot import Snapshot, escape_text, map_notice, one_line
+from geo.snapshot import Snapshot, map_notice
+from geo.text import escape_text, one_line
 
 if TYPE_CHECKING:
     import folium

@@ -14,9 +14,7 @@ import dataclasses
 import datetime as dt
 import functools
 import hashlib
-import html
 import json
-import re
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -27,14 +25,13 @@ from shapely.geometry.base import BaseGeometry
 
 from geo.geometry import WGS84, HygieneReport, geodesic_area_km2
 from geo.sample import SAMPLE_NOTICE, SAMPLE_SOURCE
+from geo.text import escape_text, one_line
 
 if TYPE_CHECKING:
     import folium
 
 #: Columns of :attr:`Snapshot.features` besides ``geometry``.
 FEATURE_COLUMNS = ("label", "properties")
-# Characters that would break a one-line repr or hide text: C0/C1 controls, line separators.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -298,18 +295,3 @@ def map_notice(sources: Iterable[str], notice: str | None = None) -> str | None:
     if SAMPLE_SOURCE not in set(sources) or (notice and SAMPLE_NOTICE in notice):
         return notice
     return f"{SAMPLE_NOTICE} - {notice}" if notice else SAMPLE_NOTICE
-
-
-def one_line(text: str) -> str:
-    r"""``text`` with control characters and line breaks written as escapes (``\\x0a``)."""
-
-    def escape(match: re.Match[str]) -> str:
-        code = ord(match[0])
-        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-
-    return _CONTROL.sub(escape, text)
-
-
-def escape_text(value: object) -> str:
-    """Text from data made safe for HTML: markup escaped, controls shown as escapes."""
-    return html.escape(one_line(str(value)))

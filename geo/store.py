@@ -19,10 +19,8 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
-import html
 import json
 import os
-import re
 import sys
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -57,7 +55,8 @@ from geo.catalog import (
 )
 from geo.errors import DuplicateSnapshotError, SnapshotNotFoundError, StoreError
 from geo.fsutil import write_atomic
-from geo.snapshot import Snapshot, map_notice, one_line
+from geo.snapshot import Snapshot, map_notice
+from geo.text import escape_text, one_line
 
 if TYPE_CHECKING:
     import folium
@@ -70,8 +69,6 @@ __all__ = [
 
 #: Seconds a writer waits for another writer before giving up.
 DEFAULT_LOCK_TIMEOUT_S = 60.0
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 @dataclasses.dataclass
@@ -559,7 +556,7 @@ class Store:
 
     def _repr_html_(self) -> str:
         def esc(value: object) -> str:  # names come from files: escape markup and controls
-            return html.escape(_CONTROL.sub(lambda m: f"\\x{ord(m[0]):02x}", str(value)))
+            return escape_text(value)
 
         try:
             frame = self.catalog()

@@ -12,7 +12,8 @@ import shapely
 
 from geo.geometry import HygieneReport, geodesic_area_km2
 from geo.sample import SAMPLE_NOTICE
-from geo.snapshot import Provenance, Snapshot, escape_text, make_features, map_notice, one_line
+from geo.snapshot import Provenance, Snapshot, make_features, map_notice
+from geo.text import escape_text, one_line
 
 D1 = dt.date(2024, 8, 15)
 HOSTILE = "<img src=x onerror=alert(1)>"

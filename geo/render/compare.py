@@ -27,9 +27,10 @@ from folium.plugins import DualMap
 from geo.errors import ValidationError
 from geo.layers import CANONICAL_LAYERS, layer_colour
 from geo.render.credits import attribution_script, credit_line
-from geo.render.diffmap import banner_html, legend_html, script_json
+from geo.render.diffmap import banner_html, legend_html
 from geo.render.snapshot import DEFAULT_TILES, add_region_outlines, tile_layer
 from geo.snapshot import Snapshot
+from geo.text import script_json
 
 #: The two ways of comparing.
 MODES = ("side-by-side", "swipe")

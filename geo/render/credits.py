@@ -16,8 +16,8 @@ from collections.abc import Iterable
 
 from geo.deepstate import SOURCE as DEEPSTATE_SOURCE
 from geo.sample import SAMPLE_NOTICE, SAMPLE_SOURCE
-from geo.snapshot import escape_text, one_line
 from geo.sources.deepstate_api import ATTRIBUTION as DEEPSTATE_ATTRIBUTION
+from geo.text import escape_text, one_line
 
 #: How a source is credited, by source name; other sources by their own name.
 SOURCE_CREDITS: dict[str, str] = {

@@ -16,7 +16,6 @@ Every string from data (region names, sources, layers, notes) is escaped with
 from __future__ import annotations
 
 import html
-import json
 from typing import Any
 
 import folium
@@ -29,6 +28,7 @@ from geo.diff import Diff
 from geo.geometry import WGS84
 from geo.render.credits import attribution_script, credit_line
 from geo.render.snapshot import DEFAULT_TILES, add_region_outlines, tile_layer
+from geo.text import script_json
 
 #: Fill colours of the three kinds of ground (red, blue, grey: distinct for most colour vision).
 DIFF_COLOURS: dict[str, str] = {"gained": "#d7191c", "lost": "#2c7bb6", "unchanged": "#9e9e9e"}
@@ -132,12 +132,6 @@ def diff_map(
 
 
 # --- shared HTML helpers (also used by geo.render.compare) ------------------------------
-
-
-def script_json(value: Any) -> str:
-    r"""JSON for use inside ``<script>``: ``<``, ``>`` and ``&`` escaped as ``\\u00XX``."""
-    text = json.dumps(value, ensure_ascii=False)
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def banner_html(text: str, *, top: bool, bottom_px: int = 30) -> str:

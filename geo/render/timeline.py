@@ -37,6 +37,7 @@ from geo.render.credits import attribution_script, credit_line
 from geo.render.encode import EncodedSeries, encode_ints, encode_series
 from geo.render.snapshot import add_region_outlines, tile_layer
 from geo.snapshot import Snapshot
+from geo.text import script_json
 
 #: Default simplification tolerance in metres.
 DEFAULT_TOLERANCE_M = 50.0
@@ -201,12 +202,6 @@ def build_timeline(
     dates = tuple(sorted({d for layer in layers for d in layer.dates}))
     bounds = (float(west), float(south), float(east), float(north)) if west <= east else None
     return Timeline(dates, tuple(layers), bounds, tolerance_m, precision)
-
-
-def _script_json(data: Any) -> str:
-    # Safe inside <script>: no '<' can close the element, no '&' or '>' either.
-    text = json.dumps(data, separators=(",", ":"))
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def _chart_html(timeline: Timeline, element_id: str) -> str:
@@ -483,7 +478,7 @@ class _TimelineElement(MacroElement):
         self.css = _CSS
         self.panel = _panel_html(timeline, self.element_id) + (
             f'<script type="application/json" id="{self.element_id}-data">'
-            f"{_script_json(dict(timeline.payload(), bounds=bounds))}</script>"
+            f"{script_json(dict(timeline.payload(), bounds=bounds), compact=True)}</script>"
         )
 
     def js(self, map_name: str) -> str:
@@ -491,7 +486,7 @@ class _TimelineElement(MacroElement):
         return (
             _JS.replace("__MAP__", map_name)
             .replace("__ID__", json.dumps(self.element_id))
-            .replace("__ICONS__", _script_json(_ICONS))
+            .replace("__ICONS__", script_json(_ICONS))
         )
 
 

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
 import pytest
+from shapely.geometry import box
+from shapely.geometry.base import BaseGeometry
+
+from geo.snapshot import Provenance, Snapshot, make_features
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("GEO_SHARED_DATA", REPO.parent / "shared" / "data")).resolve()
@@ -56,6 +61,51 @@ def shared_path(shared_data: Path) -> Callable[..., Path]:
     where the real data folder exists but lacks it.
     """
     return functools.partial(require_shared, shared_data)
+
+
+# --- the one snapshot factory -----------------------------------------------------------
+
+#: Day 0 of :func:`make_snapshot`'s integer dates.
+BASE_DATE = dt.date(2024, 7, 1)
+#: A 0.5° x 0.5° box in Donetsk oblast (about 2,060 km²), the default geometry.
+DEFAULT_BOX = box(37.0, 48.0, 37.5, 48.5)
+
+
+def make_snapshot(
+    geometry: BaseGeometry | Sequence[BaseGeometry] | None = DEFAULT_BOX,
+    date: dt.date | int = BASE_DATE,
+    *,
+    source: str = "test",
+    layer: str = "russian_control",
+    labels: Sequence[str] | None = None,
+    path: str | None = None,
+) -> Snapshot:
+    """Build a snapshot from shapely geometries; every test uses this one factory.
+
+    Parameters
+    ----------
+    geometry
+        One geometry (a Multi* becomes one feature per part), a sequence of
+        geometries (one feature each), or ``None`` for an empty snapshot.
+    date
+        A date, or an integer number of days after :data:`BASE_DATE`.
+    source, layer
+        The snapshot's key.
+    labels
+        One label per feature (default ``""``).
+    path
+        Provenance path (default ``/in/<source>/<layer>/<date>.geojson``).
+    """
+    day = BASE_DATE + dt.timedelta(days=date) if isinstance(date, int) else date
+    if geometry is None:
+        geoms: list[BaseGeometry] = []
+    elif isinstance(geometry, BaseGeometry):
+        geoms = list(getattr(geometry, "geoms", [geometry]))
+    else:
+        geoms = list(geometry)
+    origin = path or f"/in/{source}/{layer}/{day.isoformat()}.geojson"
+    features = make_features(geoms, labels=labels)
+    return Snapshot(source, layer, day, features, Provenance(origin))
 
 
 @pytest.fixture

@@ -159,7 +159,7 @@ def static_map(
             drawn.extend(g for g in frame.geometry if g is not None and not g.is_empty)
     if not drawn:
         msg = f"cannot draw {target[0] if target else 'a static map'}"
-        raise ValidationError(msg, ["nothing to draw: every geometry is empty; pass regions"])
+        raise ValidationError(msg, ["nothing to draw: every geometry is empty; pass regions="])
     _frame_axes(ax, shapely.bounds(shapely.union_all(drawn)))
     _add_credit(ax, credit_line(sources, attribution))
     if handles:

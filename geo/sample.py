@@ -10,7 +10,8 @@ The set has five dates, four layers (``russian_control``, ``russian_advance``,
 ``contested``, ``ukrainian_control_russia``), all five target regions, a Kursk
 salient that grows then shrinks, and one self-intersecting polygon to exercise
 hygiene. Files are regenerated with ``python scripts/make_sample.py``; a test
-checks that the bundled copies match.
+checks that the bundled copies match. Its source name and the notice every map
+of it shows come from the publishers table (:mod:`geo.publishers`).
 """
 
 from __future__ import annotations
@@ -26,10 +27,20 @@ from shapely.geometry import Point, Polygon, box, mapping
 from shapely.geometry.base import BaseGeometry
 
 from geo.fsutil import write_text_atomic
+from geo.publishers import SAMPLE_NOTICE, SAMPLE_SOURCE
 
-#: Text every map made from the sample must show.
-SAMPLE_NOTICE = "SYNTHETIC SAMPLE DATA - invented shapes, not real territorial control"
-SAMPLE_SOURCE = "sample"
+__all__ = [
+    "SAMPLE_DATES",
+    "SAMPLE_NOTICE",
+    "SAMPLE_REGIONS",
+    "SAMPLE_SOURCE",
+    "build_sample",
+    "region_outlines",
+    "sample_control_files",
+    "sample_dir",
+    "sample_regions_file",
+]
+
 SAMPLE_DATES = (
     dt.date(2024, 8, 15),
     dt.date(2024, 9, 15),

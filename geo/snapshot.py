@@ -4,8 +4,9 @@ A :class:`Snapshot` holds clean polygons in EPSG:4326 (one row per feature,
 as in the file, after hygiene) plus where they came from and what hygiene
 changed. Loaders in :mod:`geo.io` produce snapshots; :mod:`geo.store` keeps them.
 In a notebook a snapshot shows as a table (:meth:`Snapshot._repr_html_`) and
-:meth:`Snapshot.map` draws it; the renderers are imported only then, so this
-module stays low in the layering.
+:meth:`Snapshot.map` draws it, a one-line delegate into :mod:`geo.render`
+imported only when called (like geopandas' ``explore``), so this module stays
+low in the layering.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import datetime as dt
 import functools
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
@@ -24,7 +25,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from geo.geometry import WGS84, HygieneReport, geodesic_area_km2
-from geo.sample import SAMPLE_NOTICE, SAMPLE_SOURCE
+from geo.publishers import notice_for
 from geo.text import escape_text, one_line
 
 if TYPE_CHECKING:
@@ -190,19 +191,17 @@ class Snapshot:
             A banner that must stay visible. For the bundled sample the
             synthetic-data notice is always shown (before this text, if given).
         **kw
-            Passed to :func:`geo.render.snapshot.snapshot_map`: ``regions``,
-            ``title`` (default: layer, source and date), ``tiles`` (``None``
-            for none), ``attribution``.
+            Passed to :func:`geo.render.snapshot_map`: ``regions``, ``title``
+            (default: layer, source and date), ``tiles`` (``None`` for none),
+            ``attribution``.
 
         Returns
         -------
         folium.Map
         """
-        from geo.render.snapshot import snapshot_map
+        from geo.render.methods import snapshot_method
 
-        kw.setdefault("title", f"{self.layer} ({self.source}), {self.date.isoformat()}")
-        fmap: folium.Map = snapshot_map([self], notice=map_notice([self.source], notice), **kw)
-        return fmap
+        return snapshot_method(self, notice=notice, **kw)
 
     def __repr__(self) -> str:
         return one_line(
@@ -231,8 +230,9 @@ class Snapshot:
         if prov.notes:
             items = "".join(f"<li>{escape_text(note)}</li>" for note in prov.notes)
             rows.append(("notes", f"<ul>{items}</ul>"))
-        if self.source == SAMPLE_SOURCE:
-            rows.append(("notice", f"<b>{escape_text(SAMPLE_NOTICE)}</b>"))
+        notice = notice_for([self.source])
+        if notice:
+            rows.append(("notice", f"<b>{escape_text(notice)}</b>"))
         left = ' style="text-align:left"'
         body = "".join(
             f"<tr><th{left}>{name}</th><td{left}>{cell}</td></tr>" for name, cell in rows
@@ -280,18 +280,3 @@ def make_features(geometries: Any, labels: Any = None, properties: Any = None) -
         geometry=gpd.GeoSeries(geoms, crs=WGS84),
         crs=WGS84,
     )
-
-
-def map_notice(sources: Iterable[str], notice: str | None = None) -> str | None:
-    """Return the banner for a map of these sources (the sample notice leads when shown).
-
-    Parameters
-    ----------
-    sources
-        Sources of every snapshot on the map.
-    notice
-        The caller's own banner text, if any.
-    """
-    if SAMPLE_SOURCE not in set(sources) or (notice and SAMPLE_NOTICE in notice):
-        return notice
-    return f"{SAMPLE_NOTICE} - {notice}" if notice else SAMPLE_NOTICE

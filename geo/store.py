@@ -55,7 +55,7 @@ from geo.catalog import (
 )
 from geo.errors import DuplicateSnapshotError, SnapshotNotFoundError, StoreError
 from geo.fsutil import write_atomic
-from geo.snapshot import Snapshot, map_notice
+from geo.snapshot import Snapshot
 from geo.text import escape_text, one_line
 
 if TYPE_CHECKING:
@@ -341,8 +341,9 @@ class Store:
             A banner that must stay visible; the synthetic-data notice is
             always shown for the bundled sample.
         **kw
-            Passed to :func:`geo.render.timeline.timeline_map`: ``title``,
-            ``tiles``, ``regions``, ``tolerance_m``, ``precision``, ``attribution``.
+            Passed to :func:`geo.render.timeline_map`: ``title`` (default: the
+            layers and sources), ``tiles``, ``regions``, ``tolerance_m``,
+            ``precision``, ``attribution``.
 
         Raises
         ------
@@ -351,16 +352,9 @@ class Store:
         StoreError
             Several sources hold a layer and ``source`` is not given.
         """
-        from geo.render.timeline import timeline_map
+        from geo.render.methods import store_method
 
-        names = [layer] if isinstance(layer, str) else list(layer)
-        series: dict[str, list[Snapshot]] = {}
-        for name in names:
-            series[name] = self.series(name, source=source, start=start, end=end)
-        shown = sorted({s.source for snaps in series.values() for s in snaps})
-        kw.setdefault("title", f"{', '.join(names)} ({', '.join(shown)})")
-        fmap: folium.Map = timeline_map(series, notice=map_notice(shown, notice), **kw)
-        return fmap
+        return store_method(self, layer, start=start, end=end, source=source, notice=notice, **kw)
 
     def _read(self, record: dict[str, Any]) -> Snapshot:
         return read_snapshot(self._abs(record["file"]), record)

@@ -335,6 +335,58 @@ def test_map_command_every_kind(tmp_path: Path, store_dir: Path) -> None:
     assert both.exit_code == 2 and "choose one of" in both.output
 
 
+def test_map_writes_each_output_and_refuses_what_it_cannot(tmp_path: Path, store_dir: Path) -> None:
+    from geo.sample import sample_dir
+
+    run("ingest", str(sample_dir()), "--store", str(store_dir), "--source", "sample")
+    base = ["map", "--store", str(store_dir), "--layer", "russian_control", "--tiles", "none"]
+    out, svg = tmp_path / "diff.html", tmp_path / "diff.svg"
+    made = run(
+        *base, "--from", "2024-08-15", "--to", "2025-03-15", "-o", str(out), "--png", str(svg)
+    )
+    assert made.output.split() == [str(out), str(svg)]  # every file written, in order
+    assert "geo-diff-panel" in out.read_text(encoding="utf-8")
+    assert "SYNTHETIC SAMPLE DATA" in svg.read_text(encoding="utf-8")
+    dual = tmp_path / "dual.html"
+    made = run(*base, "--compare", "2024-08-15", "2025-03-15", "-o", str(dual))
+    page = dual.read_text(encoding="utf-8")
+    assert made.output.split() == [str(dual)] and page.count("L.map(") == 2  # side by side
+    assert ".sync(" in page and "◀ sample, 2024-08-15" in page
+    only_png = run(*base, "--date", "2025-03-15", "--png", str(tmp_path / "only.png"))
+    assert only_png.output.split() == [str(tmp_path / "only.png")]
+    nothing = CliRunner().invoke(cli, [*base, "--date", "2025-03-15"])
+    assert nothing.exit_code == 1
+    assert nothing.output == "error: nothing to write: give an HTML path (-o) and/or --png FILE\n"
+    static_compare = CliRunner().invoke(
+        cli, [*base, "--compare", "2024-08-15", "2025-03-15", "-o", str(tmp_path / "c.html"),
+              "--png", str(tmp_path / "c.png")],
+    )  # fmt: skip
+    assert static_compare.exit_code == 1 and "no static compare map" in static_compare.output
+    assert not (tmp_path / "c.html").exists() and not (tmp_path / "c.png").exists()
+
+
+def test_map_offline_fetches_then_inlines(
+    tmp_path: Path, store_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from geo import cli_maps
+    from geo.render.assets import missing_assets
+    from geo.sample import sample_dir
+
+    if missing_assets():
+        pytest.skip("map assets are not cached: run 'geo assets fetch'")
+    run("ingest", str(sample_dir()), "--store", str(store_dir), "--source", "sample")
+    calls: list[bool] = []
+    monkeypatch.setattr(cli_maps, "ensure_offline_assets", lambda: calls.append(True))
+    base = ["map", "--store", str(store_dir), "--layer", "russian_control", "--tiles", "none"]
+    missing = CliRunner().invoke(cli, [*base, "--date", "2020-01-01", "--offline", "-o", "x.html"])
+    assert missing.exit_code == 1 and calls == []  # nothing to map: nothing fetched
+    out = tmp_path / "offline.html"
+    made = run(*base, "--timeline", "--offline", "-o", str(out))
+    assert made.exit_code == 0 and calls == [True]
+    page = out.read_text(encoding="utf-8")
+    assert "<script src=" not in page and "geo-tl-slider" in page
+
+
 @pytest.mark.parametrize(
     ("extra", "message"),
     [

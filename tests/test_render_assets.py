@@ -11,32 +11,23 @@ import base64
 import hashlib
 import io
 import json
+import logging
 import re
 import tarfile
-import urllib.error
 from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import make_snapshot
+from http_server import Reply
 
-from geo.errors import GeoError
+from geo.errors import AssetError, FetchError, GeoError, MissingAssetError, UnknownAssetError
 from geo.io import read_many
 from geo.regions import load_regions
-from geo.render import assets
-from geo.render.assets import (
-    REGISTRY,
-    AssetError,
-    MissingAssetError,
-    UnknownAssetError,
-    fetch_assets,
-    inline_assets,
-    local_asset,
-    register_asset,
-    save_html,
-)
-from geo.render.demo import write_demo
-from geo.render.snapshot import snapshot_map
+from geo.render import assets, fetch_assets, save_html, snapshot_map, write_demo
+from geo.render.assets import inline_assets, local_asset, register_asset
 from geo.sample import SAMPLE_NOTICE, SAMPLE_SOURCE, sample_control_files, sample_regions_file
+from geo.sources.http import HttpClient
 
 EVIL = "<img src=x onerror=alert(1)>"
 CDN = "https://cdn.example.org/fake@1.0.0/dist"
@@ -90,40 +81,45 @@ def tarball(files: dict[str, bytes], *, evil: bool = True) -> bytes:
     return buf.getvalue()
 
 
-class FakeRegistry:
-    """Stands in for urllib.request.urlopen; counts downloads."""
+def serve_registry(
+    server: Any, files: dict[str, bytes], *, integrity: str | None = None, tarball_url: str = ""
+) -> str:
+    """Serve package fake@1.0.0 from the fixture server, as the npm registry does; its URL."""
+    blob = tarball(files)
+    digest = base64.b64encode(hashlib.sha512(blob).digest()).decode()
+    dist = {
+        "tarball": tarball_url or server.url(TARBALL),
+        "integrity": integrity or f"sha512-{digest}",
+    }
+    server.route("/fake/1.0.0", Reply.json({"dist": dist}))
+    server.route(TARBALL, Reply(body=blob))
+    return str(server.base_url)
 
-    def __init__(self, blob: bytes, *, integrity: str | None = None, tarball_url: str = "") -> None:
-        digest = base64.b64encode(hashlib.sha512(blob).digest()).decode()
-        self.blob, self.calls = blob, []
-        self.meta = {
-            "dist": {
-                "tarball": tarball_url or f"{REGISTRY}/fake/-/fake-1.0.0.tgz",
-                "integrity": integrity or f"sha512-{digest}",
-            }
-        }
 
-    def __call__(self, url: str, timeout: float) -> Any:
-        self.calls.append(url)
-        body = self.blob if url.endswith(".tgz") else json.dumps(self.meta).encode()
-        return io.BytesIO(body)
+TARBALL = "/fake/-/fake-1.0.0.tgz"
+
+
+def client(tmp_path: Path) -> HttpClient:
+    return HttpClient(cache_dir=tmp_path / "http", min_interval_s=0)
 
 
 def test_fetch_extracts_needed_files_safely(
-    fake_assets: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    fake_assets: None, tmp_path: Path, http_server: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
-    registry = FakeRegistry(tarball(FAKE_FILES))
-    monkeypatch.setattr(assets.urllib.request, "urlopen", registry)
-    lines: list[str] = []
-    root = fetch_assets(cache_dir=tmp_path / "cache", progress=lines.append)
+    registry = serve_registry(http_server, FAKE_FILES)
+    caplog.set_level(logging.INFO, logger="geo.render.assets")
+    root = fetch_assets(cache_dir=tmp_path / "cache", registry=registry, progress=False)
     folder = root / "fake@1.0.0"
     got = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
     assert got == sorted([*(n for n in FAKE_FILES if n != "unused/big.bin"), "geo-asset.json"])
     assert not (tmp_path / "escaped.txt").exists() and not list(tmp_path.rglob("escaped.txt"))
     assert json.loads((folder / "geo-asset.json").read_text())["integrity"].startswith("sha512-")
-    assert registry.calls == [f"{REGISTRY}/fake/1.0.0", f"{REGISTRY}/fake/-/fake-1.0.0.tgz"]
-    fetch_assets(cache_dir=root, progress=lines.append)
-    assert len(registry.calls) == 2 and lines[-1] == "fake@1.0.0: cached"
+    assert [path for path, _ in http_server.log] == ["/fake/1.0.0", TARBALL]
+    assert all(h["User-Agent"].startswith("geo/") for _, h in http_server.log)  # the HTTP layer
+    assert "fake@1.0.0: 6 files" in caplog.text
+    fetch_assets(cache_dir=root, registry=registry, client=client(tmp_path))
+    assert len(http_server.log) == 2 and caplog.messages[-1] == "fake@1.0.0: cached"
+    assert not (tmp_path / "http").exists(), "the asset cache is the only cache"
     assert local_asset(f"{CDN}/fake.css", cache_dir=root) == folder / "dist/fake.css"
     # files a stylesheet loads are answered by URL too, but nothing outside the package
     assert local_asset(f"{CDN}/img/a.png", cache_dir=root) == folder / "dist/img/a.png"
@@ -133,37 +129,62 @@ def test_fetch_extracts_needed_files_safely(
 
 
 @pytest.mark.parametrize(
-    ("registry", "message"),
+    ("files", "options", "message"),
     [
-        (FakeRegistry(tarball(FAKE_FILES), integrity="sha512-AAAA"), "integrity"),
-        (FakeRegistry(b"", tarball_url="https://evil.example.org/x.tgz"), "not the npm registry"),
-        (FakeRegistry(tarball({"dist/fake.js": b""}, evil=False)), "no file 'dist/fake.css'"),
+        (FAKE_FILES, {"integrity": "sha512-AAAA"}, "integrity"),
+        (FAKE_FILES, {"tarball_url": "https://evil.example.org/x.tgz"}, "not the npm registry"),
+        ({"dist/fake.js": b""}, {}, "no file 'dist/fake.css'"),
     ],
 )
 def test_fetch_refuses_bad_downloads(
     fake_assets: None,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    registry: FakeRegistry,
+    http_server: Any,
+    files: dict[str, bytes],
+    options: dict[str, str],
     message: str,
 ) -> None:
-    monkeypatch.setattr(assets.urllib.request, "urlopen", registry)
+    registry = serve_registry(http_server, files, **options)
     with pytest.raises(AssetError, match=message):
-        fetch_assets(cache_dir=tmp_path)
+        fetch_assets(cache_dir=tmp_path, registry=registry, client=client(tmp_path))
     assert not (tmp_path / "fake@1.0.0").exists(), "nothing half-written is left in the cache"
 
 
-def test_fetch_network_error_names_package(
-    fake_assets: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_fetch_retries_a_truncated_tarball(
+    fake_assets: None, tmp_path: Path, http_server: Any, sleeps: list[float]
 ) -> None:
-    def offline(url: str, timeout: float) -> Any:
-        raise urllib.error.URLError("no route to host")
+    registry = serve_registry(http_server, FAKE_FILES)
+    blob = tarball(FAKE_FILES)
+    http_server.route(TARBALL, [Reply(body=blob, truncate_to=100), Reply(body=blob)])
+    root = fetch_assets(cache_dir=tmp_path / "cache", registry=registry, client=client(tmp_path))
+    assert (root / "fake@1.0.0" / "dist/fake.css").is_file()
+    assert http_server.hits(TARBALL) == 2 and len(sleeps) == 1  # one backoff, then whole
 
-    monkeypatch.setattr(assets.urllib.request, "urlopen", offline)
-    with pytest.raises(AssetError, match=r"fake@1\.0\.0.*no route to host"):
-        fetch_assets(cache_dir=tmp_path)
+
+def test_fetch_network_error_names_package(
+    fake_assets: None, tmp_path: Path, http_server: Any, sleeps: list[float]
+) -> None:
+    with pytest.raises(AssetError, match=r"fake@1\.0\.0.*HTTP 404") as err:
+        fetch_assets(cache_dir=tmp_path, registry=http_server.base_url, client=client(tmp_path))
+    assert isinstance(err.value.__cause__, FetchError)
+    http_server.stop()  # nothing listens there any more
+    with pytest.raises(AssetError, match=r"fake@1\.0\.0.*failed after 5 attempts"):
+        fetch_assets(cache_dir=tmp_path, registry=http_server.base_url, client=client(tmp_path))
+    assert len(sleeps) == 4
     with pytest.raises(AssetError, match="unknown asset packages"):
         fetch_assets(cache_dir=tmp_path, packages=["nope"])
+
+
+def test_fetch_progress_has_the_library_wide_meaning(
+    fake_assets: None, tmp_path: Path, http_server: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    registry = serve_registry(http_server, FAKE_FILES)
+    fetch_assets(cache_dir=tmp_path, registry=registry, client=client(tmp_path), progress=False)
+    assert capsys.readouterr().err == ""
+    fetch_assets(cache_dir=tmp_path, registry=registry, client=client(tmp_path), progress=True)
+    assert "map assets" in capsys.readouterr().err  # a bar on stderr
+    fetch_assets(cache_dir=tmp_path, registry=registry, client=client(tmp_path))
+    assert capsys.readouterr().err == "", "None: a bar only when stderr is a terminal"
 
 
 PAGE = (
@@ -271,17 +292,7 @@ def test_untrusted_text_runs_nothing_in_browser(browser: Any, tmp_path: Path) ->
     import geopandas as gpd
     from shapely.geometry import box
 
-    from geo.geometry import HygieneReport
-    from geo.snapshot import Provenance, Snapshot, make_features
-
-    snap = Snapshot(
-        source=EVIL,
-        layer=EVIL,
-        date=__import__("datetime").date(2024, 5, 1),
-        features=make_features([box(37, 48, 37.5, 48.5)], [EVIL], ['{"name": "x"}']),
-        provenance=Provenance(path=f"{EVIL}.geojson"),
-        hygiene=HygieneReport(n_input=1, n_output=1),
-    )
+    snap = make_snapshot(source=EVIL, layer=EVIL, labels=[EVIL], path=f"{EVIL}.geojson")
     regions = gpd.GeoDataFrame({"region": [EVIL]}, geometry=[box(36, 47, 39, 49)], crs=4326)
     fmap = snapshot_map(
         [snap], regions=regions, title=EVIL, notice=EVIL, attribution=EVIL, tiles=None

@@ -7,34 +7,24 @@ import re
 from pathlib import Path
 from typing import Any
 
+import folium
 import geopandas as gpd
 import pytest
+from branca.element import Figure
+from conftest import make_snapshot
 from shapely.geometry import box
 
 from geo.errors import GeoError, ValidationError
-from geo.geometry import HygieneReport
 from geo.io import read_many
 from geo.regions import load_regions
-from geo.render.assets import ASSETS, missing_assets, save_html
-from geo.render.compare import SWIPE_PANES, compare_map, side_label
+from geo.render import compare_map, save_html
+from geo.render.assets import ASSETS, missing_assets
+from geo.render.compare import SWIPE_PANES, side_label
 from geo.sample import SAMPLE_NOTICE, SAMPLE_SOURCE, sample_control_files, sample_regions_file
-from geo.snapshot import Provenance, Snapshot, make_features
+from geo.snapshot import Snapshot
 
 EVIL = "<img src=x onerror=alert(1)>"
 SYNC_URL = "https://cdn.jsdelivr.net/gh/jieter/Leaflet.Sync/L.Map.Sync.min.js"
-
-
-def snap(
-    day: int, *, source: str = "isw", layer: str = "russian_control", east: float = 37.5
-) -> Snapshot:
-    return Snapshot(
-        source=source,
-        layer=layer,
-        date=dt.date(2024, 5, day),
-        features=make_features([box(37.0, 48.0, east, 48.5)]),
-        provenance=Provenance(path=f"{day}.geojson"),
-        hygiene=HygieneReport(n_input=1, n_output=1),
-    )
 
 
 def render(obj: Any) -> str:
@@ -59,7 +49,11 @@ def sample_by_date() -> dict[dt.date, list[Snapshot]]:
 
 
 def test_side_by_side_two_synchronized_maps() -> None:
-    page = compare_map([snap(1)], [snap(8, east=37.8)], tiles=None)
+    page = compare_map(
+        [make_snapshot(date=1, source="isw")],
+        [make_snapshot(box(37.0, 48.0, 37.8, 48.5), 8, source="isw")],
+        tiles=None,
+    )
     text = render(page)
     names = map_names(text)
     assert len(names) == 2
@@ -67,13 +61,18 @@ def test_side_by_side_two_synchronized_maps() -> None:
     assert SYNC_URL in script_urls(text) and ASSETS[SYNC_URL].package == "leaflet.sync"
     assert all(url in ASSETS for url in script_urls(text))  # nothing offline mode cannot inline
     labels = re.findall(r'class="geo-side-label" data-side="(\w+)"[^>]*>(.*?)</div>', text)
-    assert labels == [("left", "◀ isw, 2024-05-01"), ("right", "isw, 2024-05-08 ▶")]
-    assert 'class="geo-title"' in text and "isw, 2024-05-01 | isw, 2024-05-08" in text
+    assert labels == [("left", "◀ isw, 2024-07-02"), ("right", "isw, 2024-07-09 ▶")]
+    assert 'class="geo-title"' in text and "isw, 2024-07-02 | isw, 2024-07-09" in text
     assert text.count('"fillColor": "#c0392b"') == 2  # one layer on each map
 
 
 def test_swipe_one_map_two_panes() -> None:
-    fmap = compare_map([snap(1)], [snap(8, east=37.8)], mode="swipe", tiles=None)
+    fmap = compare_map(
+        [make_snapshot(date=1, source="isw")],
+        [make_snapshot(box(37.0, 48.0, 37.8, 48.5), 8, source="isw")],
+        mode="swipe",
+        tiles=None,
+    )
     text = render(fmap)
     assert len(map_names(text)) == 1 and ".sync(" not in text
     for pane in SWIPE_PANES:
@@ -85,8 +84,11 @@ def test_swipe_one_map_two_panes() -> None:
 
 
 def test_two_sources_one_date_and_custom_labels() -> None:
-    left, right = [snap(1, source="isw")], [snap(1, source="deepstate", east=37.6)]
-    assert side_label(right) == "deepstate, 2024-05-01"
+    left, right = (
+        [make_snapshot(date=1, source="isw")],
+        [make_snapshot(box(37.0, 48.0, 37.6, 48.5), 1, source="deepstate")],
+    )
+    assert side_label(right) == "deepstate, 2024-07-02"
     text = render(compare_map(left, right, mode="swipe", left_label="ISW", right_label="DS"))
     assert "◀ ISW" in text and "DS ▶" in text and "ISW | DS" in text
 
@@ -95,8 +97,8 @@ def test_hostile_text_is_escaped() -> None:
     regions = gpd.GeoDataFrame({"region": [EVIL]}, geometry=[box(36, 47, 39, 49)], crs=4326)
     for mode in ("side-by-side", "swipe"):
         made = compare_map(
-            [snap(1, source=EVIL, layer=EVIL)],
-            [snap(8, source=EVIL, layer=EVIL)],
+            [make_snapshot(date=1, source=EVIL, layer=EVIL)],
+            [make_snapshot(date=8, source=EVIL, layer=EVIL)],
             mode=mode,
             regions=regions,
             title=EVIL,
@@ -110,7 +112,7 @@ def test_hostile_text_is_escaped() -> None:
 
 
 def test_every_map_credits_both_sides() -> None:
-    left, right = [snap(1, source="isw")], [snap(1, source="deepstate")]
+    left, right = [make_snapshot(date=1, source="isw")], [make_snapshot(date=1, source="deepstate")]
     expected = 'addAttribution("Data: Institute for the Study of War (ISW); DeepStateMap.Live")'
     for mode, n_maps in (("side-by-side", 2), ("swipe", 1)):
         text = render(compare_map(left, right, mode=mode, tiles=None))
@@ -118,17 +120,41 @@ def test_every_map_credits_both_sides() -> None:
         assert len(names) == n_maps and text.count(expected) == n_maps, mode
         for name in names:
             assert f"{name}.attributionControl.{expected}" in text, (mode, name)
-    hostile = render(compare_map([snap(1, source=EVIL)], [snap(2)], tiles=None))
+    hostile = render(
+        compare_map(
+            [make_snapshot(date=1, source=EVIL)], [make_snapshot(date=2, source="isw")], tiles=None
+        )
+    )
     assert 'addAttribution("Data: &lt;img src=x onerror=alert(1)&gt;; Institute' in hostile
+
+
+def test_result_type_follows_the_mode() -> None:
+    left, right = make_snapshot(source="isw"), make_snapshot(box(37, 48, 37.8, 48.5), 7)
+    side_by_side = compare_map(left, right, tiles=None)
+    assert isinstance(side_by_side, Figure) and not isinstance(side_by_side, folium.Map)
+    assert isinstance(compare_map(left, right, mode="side-by-side", tiles=None), Figure)
+    assert isinstance(compare_map(left, right, mode="swipe", tiles=None), folium.Map)
+    one, listed = (
+        render(compare_map(x, [right], mode="swipe", tiles=None)) for x in (left, [left])
+    )
+    assert one.count("source: isw") == listed.count("source: isw") == 1
 
 
 def test_bad_arguments() -> None:
     with pytest.raises(ValidationError, match="mode is 'flip'"):
-        compare_map([snap(1)], [snap(2)], mode="flip")
+        compare_map(
+            [make_snapshot(date=1, source="isw")],
+            [make_snapshot(date=2, source="isw")],
+            mode="flip",
+        )
     with pytest.raises(ValidationError, match="no right snapshots"):
-        compare_map([snap(1)], [])
+        compare_map([make_snapshot(date=1, source="isw")], [])
     with pytest.raises(GeoError, match="unknown basemap"):
-        compare_map([snap(1)], [snap(2)], tiles="NoSuchTiles")
+        compare_map(
+            [make_snapshot(date=1, source="isw")],
+            [make_snapshot(date=2, source="isw")],
+            tiles="NoSuchTiles",
+        )
 
 
 def test_sample_dates_with_regions_and_notice(tmp_path: Path) -> None:
@@ -211,7 +237,11 @@ def test_swipe_divider_clips_the_panes_in_chromium(browser: Any, tmp_path: Path)
 def test_offline_side_by_side_inlines_leaflet_sync(browser: Any, tmp_path: Path) -> None:
     if missing_assets([SYNC_URL]):
         pytest.skip("Leaflet.Sync is not cached: run `geo assets fetch`")
-    page_obj = compare_map([snap(1)], [snap(8, east=37.8)], tiles=None)
+    page_obj = compare_map(
+        [make_snapshot(date=1, source="isw")],
+        [make_snapshot(box(37.0, 48.0, 37.8, 48.5), 8, source="isw")],
+        tiles=None,
+    )
     path = save_html(page_obj, tmp_path / "offline.html", offline=True)
     text = path.read_text(encoding="utf-8")
     assert SYNC_URL not in text and "<script src=" not in text

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
 from pathlib import Path
@@ -10,36 +9,24 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
+from conftest import make_snapshot
 from shapely.geometry import box
 
 from geo.diff import Diff, diff
-from geo.geometry import HygieneReport
 from geo.io import read, read_many
 from geo.regions import load_regions
-from geo.render.assets import ASSETS, save_html
-from geo.render.diffmap import DIFF_COLOURS, diff_map
+from geo.render import diff_map, save_html
+from geo.render.assets import ASSETS
+from geo.render.style import DIFF_COLOURS
 from geo.sample import SAMPLE_NOTICE, SAMPLE_SOURCE, sample_control_files, sample_regions_file
-from geo.snapshot import Provenance, Snapshot, make_features
 
 EVIL = "<img src=x onerror=alert(1)>"
 EVIL_SCRIPT = "</script><script>alert(1)</script>"
 DAILY = "control/deepstate/daily/deepstatemap_data_{}.geojson.gz"
 OCHA = "regions/ukraine-ocha-codab-2017/ukr_admbnda_adm1_q2_sspe_20171221.shp"
-
-
-def snap(
-    geoms: list[Any], day: int, *, source: str = "isw", layer: str = "russian_control"
-) -> Snapshot:
-    return Snapshot(
-        source=source,
-        layer=layer,
-        date=dt.date(2024, 5, day),
-        features=make_features(geoms),
-        provenance=Provenance(path=f"{day}.geojson"),
-        hygiene=HygieneReport(n_input=len(geoms), n_output=len(geoms)),
-    )
 
 
 def regions_frame(names: list[str]) -> gpd.GeoDataFrame:
@@ -50,8 +37,9 @@ def regions_frame(names: list[str]) -> gpd.GeoDataFrame:
 
 def make_diff(names: tuple[str, str, str] = ("West", "East", "Far"), **kw: Any) -> Diff:
     """Gained a strip in the east, lost a strip in the west and a box outside the regions."""
-    a = snap([box(37.0, 48.0, 37.5, 48.5), box(38.0, 48.0, 38.2, 48.2)], 1, **kw)
-    b = snap([box(37.1, 48.0, 37.6, 48.5)], 8, **kw)
+    kw.setdefault("source", "isw")
+    a = make_snapshot([box(37.0, 48.0, 37.5, 48.5), box(38.0, 48.0, 38.2, 48.2)], 1, **kw)
+    b = make_snapshot(box(37.1, 48.0, 37.6, 48.5), 8, **kw)
     return diff(a, b, regions=regions_frame(list(names)))
 
 
@@ -135,8 +123,8 @@ def test_largest_changes_rows_zoom_to_their_patch() -> None:
 def test_top_n_zero_and_no_change() -> None:
     text = page_html(diff_map(make_diff(), tiles=None, top_n=0))
     assert "geo-change" not in text.split("</table>", 2)[-1] and "Largest changes" not in text
-    a = snap([box(37.0, 48.0, 37.5, 48.5)], 1)
-    same = page_html(diff_map(diff(a, snap([box(37.0, 48.0, 37.5, 48.5)], 2)), tiles=None))
+    a = make_snapshot(box(37.0, 48.0, 37.5, 48.5), 1)
+    same = page_html(diff_map(diff(a, make_snapshot(box(37.0, 48.0, 37.5, 48.5), 2)), tiles=None))
     assert "No change above the sliver filter." in same
     assert f'"fillColor": "{DIFF_COLOURS["gained"]}"' not in same  # no empty layers
     assert f'"fillColor": "{DIFF_COLOURS["unchanged"]}"' in same
@@ -160,8 +148,8 @@ def test_hostile_text_is_escaped() -> None:
 def test_diff_map_credits_both_sources() -> None:
     text = page_html(diff_map(make_diff(source="deepstate"), tiles=None))
     assert 'addAttribution("Data: DeepStateMap.Live")' in text
-    a = snap([box(37.0, 48.0, 37.5, 48.5)], 8, source="isw")
-    b = snap([box(37.1, 48.0, 37.6, 48.5)], 8, source="deepstate")
+    a = make_snapshot(box(37.0, 48.0, 37.5, 48.5), 8, source="isw")
+    b = make_snapshot(box(37.1, 48.0, 37.6, 48.5), 8, source="deepstate")
     text = page_html(diff_map(diff(a, b), tiles=None))
     assert 'addAttribution("Data: Institute for the Study of War (ISW); DeepStateMap.Live")' in text
 
@@ -190,7 +178,58 @@ def test_sample_kursk_salient_shrinks() -> None:
     assert "ukrainian_control_russia (sample): 2024-11-15 → 2025-03-15" in text
 
 
+def places_frame(names: tuple[str, str] = ("Frontville", "Backton")) -> pd.DataFrame:
+    """Two places that changed hands, as geo.places.places_changed gives them."""
+    return pd.DataFrame([
+        {"change": "gained", "name": names[0], "name_uk": "Фронтове", "oblast": "Donetsk",
+         "lon": 37.55, "lat": 48.25, "population": 12000, "geonames_id": 1,
+         "first_seen": "2024-07-09"},
+        {"change": "lost", "name": names[1], "name_uk": None, "oblast": None,
+         "lon": 37.05, "lat": 48.25, "population": None, "geonames_id": 2,
+         "first_seen": "2024-07-09"},
+    ])  # fmt: skip
+
+
+def test_places_are_marked_and_listed_in_the_panel() -> None:
+    text = page_html(diff_map(make_diff(), tiles=None, places=places_frame()))
+    panel = text[text.index('class="geo-diff-panel"') :]
+    panel = panel[: panel.index("</div></div>")]
+    assert 'class="geo-places-panel"' in panel and "Frontville (Фронтове)" in panel
+    assert "Places that changed hands</b> (2)" in panel and "GeoNames" in panel
+    assert text.count("L.circleMarker(") == 2
+    # the places' layer exists before the layer control names it (issue 13)
+    group = re.search(r"var (feature_group_[0-9a-f]+) = L\.featureGroup", text)
+    assert group is not None
+    control = text.index("L.control.layers(")
+    assert text.index(f"var {group.group(1)} =") < control
+    assert f'"Places that changed hands (2)" : {group.group(1)}' in text
+    hostile = page_html(diff_map(make_diff(), tiles=None, places=places_frame((EVIL, EVIL))))
+    assert EVIL not in hostile and "&lt;img src=x onerror=alert(1)&gt;" in hostile
+    without = page_html(diff_map(make_diff(), tiles=None))
+    assert "geo-places-panel" not in without and "L.circleMarker(" not in without
+
+
 # --- real browser -----------------------------------------------------------------------
+
+
+def test_places_layer_toggles_in_chromium(browser: Any, tmp_path: Path) -> None:
+    """Issue 13: a diff map with places threw "reading 'setZIndex'" and drew no control."""
+    fmap = diff_map(make_diff(), tiles=None, places=places_frame())
+    path = save_html(fmap, tmp_path / "places.html")
+    page = browser.open(path)
+    page.wait_for_selector(".leaflet-control-layers")
+    markers = page.locator(".leaflet-overlay-pane path.leaflet-interactive")
+    n_all = markers.count()
+    assert n_all >= 6  # unchanged, gained, 2 lost patches, 2 places
+    assert "Frontville" in page.locator(".geo-places-panel").inner_text()
+    toggle = page.locator(".leaflet-control-layers label", has_text="Places that changed hands")
+    assert toggle.count() == 1
+    browser.screenshot("diff-map-places")
+    toggle.locator("input").uncheck()
+    page.wait_for_function(
+        "document.querySelectorAll('.leaflet-overlay-pane path.leaflet-interactive').length"
+        f" === {n_all - 2}"
+    )
 
 
 def test_diff_map_in_chromium_zooms_to_a_clicked_change(browser: Any, tmp_path: Path) -> None:

@@ -1,46 +1,34 @@
-"""Snapshot map: fragments of the rendered HTML (as geopandas tests folium)."""
+"""Snapshot map and save_html: fragments of the rendered HTML (as geopandas tests folium)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 from pathlib import Path
 
+import folium
 import geopandas as gpd
 import pytest
+from conftest import make_snapshot
 from shapely.geometry import box
 
 from geo.errors import BasemapError
-from geo.geometry import HygieneReport
-from geo.render.credits import credit_line
-from geo.render.snapshot import save_map, snapshot_map, tile_layer
-from geo.sample import SAMPLE_NOTICE, SAMPLE_SOURCE
-from geo.snapshot import Provenance, Snapshot, make_features
+from geo.publishers import credit_line
+from geo.render import save_html, snapshot_map
+from geo.render.snapshot import tile_layer
 
 EVIL = "<img src=x onerror=alert(1)>"
 
 
-def snap(layer: str, source: str = "isw", label: str = "") -> Snapshot:
-    return Snapshot(
-        source=source,
-        layer=layer,
-        date=dt.date(2024, 5, 1),
-        features=make_features([box(37, 48, 37.5, 48.5)], [label], ['{"k": 1}']),
-        provenance=Provenance(path="x.geojson"),
-        hygiene=HygieneReport(n_input=1, n_output=1),
-    )
-
-
 def test_layers_legend_tooltip_and_notice(tmp_path: Path) -> None:
     fmap = snapshot_map(
-        [snap("russian_control"), snap("contested")],
+        [make_snapshot(source="isw"), make_snapshot(source="isw", layer="contested")],
         title="Test map",
         notice="SYNTHETIC SAMPLE DATA",
         attribution="Made in a test",
     )
     previous = os.umask(0o022)
     try:
-        out = save_map(fmap, tmp_path / "map.html")
+        out = save_html(fmap, tmp_path / "map.html")
     finally:
         os.umask(previous)
     html = out.read_text(encoding="utf-8")
@@ -56,19 +44,19 @@ def test_layers_legend_tooltip_and_notice(tmp_path: Path) -> None:
 def test_untrusted_text_is_escaped(tmp_path: Path) -> None:
     regions = gpd.GeoDataFrame({"region": [EVIL]}, geometry=[box(36, 47, 39, 49)], crs=4326)
     fmap = snapshot_map(
-        [snap(EVIL, source=EVIL, label=EVIL)],
+        make_snapshot(source=EVIL, layer=EVIL, labels=[EVIL]),
         regions=regions,
         title=EVIL,
         notice=EVIL,
         attribution=EVIL,
     )
-    html = save_map(fmap, tmp_path / "map.html").read_text(encoding="utf-8")
+    html = save_html(fmap, tmp_path / "map.html").read_text(encoding="utf-8")
     assert EVIL not in html
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
 
 
 def test_no_tiles_option() -> None:
-    html = snapshot_map([snap("russian_control")], tiles=None).get_root().render()
+    html = snapshot_map(make_snapshot(source="isw"), tiles=None).get_root().render()
     assert "tile.openstreetmap" not in html and "cartocdn" not in html
 
 
@@ -90,26 +78,27 @@ def test_tile_layer_names_and_attribution() -> None:
 
 
 def test_snapshot_map_basemap_by_name() -> None:
-    html = snapshot_map([snap("russian_control")], tiles="Esri.WorldImagery").get_root().render()
+    html = snapshot_map(make_snapshot(source="isw"), tiles="Esri.WorldImagery").get_root().render()
     assert "server.arcgisonline.com" in html and "Esri" in html
     with pytest.raises(BasemapError):
-        snapshot_map([snap("russian_control")], tiles="no-such-tiles")
+        snapshot_map(make_snapshot(source="isw"), tiles="no-such-tiles")
 
 
 def test_region_outlines_are_labelled() -> None:
     regions = gpd.GeoDataFrame({"region": ["Donetsk"]}, geometry=[box(36, 47, 39, 49)], crs=4326)
-    html = snapshot_map([snap("russian_control")], regions=regions, tiles=None).get_root().render()
+    html = (
+        snapshot_map(make_snapshot(source="isw"), regions=regions, tiles=None).get_root().render()
+    )
     assert "geo-region-label" in html and '"permanent": true' in html
     assert "Donetsk" in html
 
 
-# --- data credit (geo.render.credits) -----------------------------------------------------
+# --- data credit (geo.publishers) -----------------------------------------------------------
 
 
 def test_credit_line_names_known_sources() -> None:
     line = credit_line(["deepstate", "isw", "deepstate", "user"])
     assert line == "Data: DeepStateMap.Live; Institute for the Study of War (ISW); user"
-    assert credit_line([SAMPLE_SOURCE]) == f"Data: {SAMPLE_NOTICE}"
     assert credit_line(["isw"], "Made in a test") == (
         "Data: Institute for the Study of War (ISW) · Made in a test"
     )
@@ -118,7 +107,7 @@ def test_credit_line_names_known_sources() -> None:
 
 
 def test_snapshot_map_credits_its_sources() -> None:
-    snaps = [snap("russian_control", source="deepstate"), snap("contested", source="isw")]
+    snaps = [make_snapshot(source="deepstate"), make_snapshot(source="isw", layer="contested")]
     html = snapshot_map(snaps, tiles=None, attribution="Made in a test").get_root().render()
     assert (
         'addAttribution("Data: DeepStateMap.Live; Institute for the Study of War (ISW) '
@@ -127,6 +116,28 @@ def test_snapshot_map_credits_its_sources() -> None:
 
 
 def test_hostile_source_is_escaped_in_the_credit() -> None:
-    html = snapshot_map([snap("russian_control", source=EVIL)], tiles=None).get_root().render()
+    html = snapshot_map(make_snapshot(source=EVIL), tiles=None).get_root().render()
     assert 'addAttribution("Data: &lt;img src=x onerror=alert(1)&gt;")' in html
     assert EVIL not in html
+
+
+# --- save_html: text without a path, a file with one ----------------------------------------
+
+
+def test_save_html_returns_text_or_writes_a_file(tmp_path: Path) -> None:
+    fmap = snapshot_map(make_snapshot(source="isw"), tiles=None)
+    text = save_html(fmap)
+    assert isinstance(text, str) and text.startswith("<!DOCTYPE html>")
+    assert "Institute for the Study of War (ISW)" in text
+    out = save_html(fmap, str(tmp_path / "new" / "map.html"))
+    assert isinstance(out, Path) and out == tmp_path / "new" / "map.html"
+    page = out.read_text(encoding="utf-8")
+    assert page.count("leaflet.js") == text.count("leaflet.js") > 0
+    assert save_html("<p>done</p>") == "<p>done</p>"
+    assert isinstance(save_html(folium.Map(tiles=None), tmp_path / "plain.html"), Path)
+
+
+def test_a_single_snapshot_or_a_list() -> None:
+    one = save_html(snapshot_map(make_snapshot(source="isw"), tiles=None))
+    listed = save_html(snapshot_map([make_snapshot(source="isw")], tiles=None))
+    assert one.count("source: isw") == listed.count("source: isw") == 1

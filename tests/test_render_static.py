@@ -12,35 +12,23 @@ import matplotlib.image
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import make_snapshot
+from matplotlib.figure import Figure
 from shapely.geometry import box
 
 from geo.diff import diff
 from geo.errors import ValidationError
-from geo.geometry import HygieneReport
 from geo.io import read_many
 from geo.regions import load_regions
-from geo.render.diffmap import DIFF_COLOURS
-from geo.render.static import area_chart, static_map
+from geo.render import area_chart, static_map
+from geo.render.style import DIFF_COLOURS
 from geo.sample import SAMPLE_NOTICE, SAMPLE_SOURCE, sample_control_files, sample_regions_file
-from geo.snapshot import Provenance, Snapshot, make_features
+from geo.snapshot import Snapshot
 from geo.stats import timeseries
 from geo.store import open_store
 
 EVIL = "<img src=x onerror=alert(1)>"
 DOLLARS = "Cost $5 and $6 _{x}^2"  # mathtext would parse (and mangle or reject) this
-
-
-def snap(
-    geoms: list[Any], day: int, *, layer: str = "russian_control", source: str = "isw"
-) -> Snapshot:
-    return Snapshot(
-        source=source,
-        layer=layer,
-        date=dt.date(2024, 5, day),
-        features=make_features(geoms),
-        provenance=Provenance(path=f"{day}.geojson"),
-        hygiene=HygieneReport(n_input=len(geoms), n_output=len(geoms)),
-    )
 
 
 def pixels(path: Path) -> Any:
@@ -63,8 +51,8 @@ def sample() -> list[Snapshot]:
 
 
 def test_diff_png_has_the_three_colours(tmp_path: Path) -> None:
-    a = snap([box(37.0, 48.0, 37.5, 48.5)], 1)
-    b = snap([box(37.2, 48.0, 37.7, 48.5)], 8)
+    a = make_snapshot(box(37.0, 48.0, 37.5, 48.5), 1, source="isw")
+    b = make_snapshot(box(37.2, 48.0, 37.7, 48.5), 8, source="isw")
     out = static_map(
         diff(a, b), tmp_path / "diff.png", title="Diff test", notice="TEST DATA", dpi=80
     )
@@ -80,7 +68,9 @@ def test_diff_png_has_the_three_colours(tmp_path: Path) -> None:
 
 def test_aspect_follows_latitude(tmp_path: Path) -> None:
     """A 1° x 1° box at 60° N is drawn twice as wide in latitude as in longitude."""
-    out = static_map(snap([box(30, 59.5, 31, 60.5)], 1), tmp_path / "aspect.png", dpi=60)
+    out = static_map(
+        make_snapshot(box(30, 59.5, 31, 60.5), 1, source="isw"), tmp_path / "aspect.png", dpi=60
+    )
     image = pixels(out)
     colour = np.array([0xC0, 0x39, 0x2B]) / 255 * 0.6 + 0.4
     filled = np.abs(image - colour).max(axis=-1) < 0.03
@@ -96,7 +86,7 @@ def test_svg_keeps_title_notice_and_escapes_text(tmp_path: Path) -> None:
         geometry=[box(36, 47, 37.2, 49), box(37.2, 47, 38, 49)],
         crs=4326,
     )
-    snaps = [snap([box(37.0, 48.0, 37.5, 48.5)], 1, layer=EVIL, source=DOLLARS)]
+    snaps = [make_snapshot(box(37.0, 48.0, 37.5, 48.5), 1, layer=EVIL, source=DOLLARS)]
     out = static_map(snaps, tmp_path / "map.svg", regions=regions, title=EVIL, notice=DOLLARS)
     text = out.read_text(encoding="utf-8")
     assert text.lstrip().startswith("<?xml") and "<svg" in text
@@ -118,7 +108,7 @@ def test_sample_snapshot_png_with_regions(tmp_path: Path, sample: list[Snapshot]
 
 
 def test_empty_snapshot_needs_regions(tmp_path: Path) -> None:
-    empty = snap([], 1)
+    empty = make_snapshot([], 1, source="isw")
     with pytest.raises(ValidationError, match="nothing to draw"):
         static_map(empty, tmp_path / "empty.png")
     regions = gpd.GeoDataFrame({"name": ["Far"]}, geometry=[box(40, 40, 41, 41)], crs=4326)
@@ -126,7 +116,7 @@ def test_empty_snapshot_needs_regions(tmp_path: Path) -> None:
 
 
 def test_bad_suffix_and_atomic_failure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    one = snap([box(37.0, 48.0, 37.5, 48.5)], 1)
+    one = make_snapshot(box(37.0, 48.0, 37.5, 48.5), 1, source="isw")
     with pytest.raises(ValidationError, match=r"unsupported file type \.jpg; use \.png or \.svg"):
         static_map(one, tmp_path / "map.jpg")
     target = tmp_path / "keep.png"
@@ -144,7 +134,11 @@ def test_bad_suffix_and_atomic_failure(tmp_path: Path, monkeypatch: pytest.Monke
 def test_written_with_the_umask_mode(tmp_path: Path) -> None:
     previous = os.umask(0o022)
     try:
-        out = static_map(snap([box(37.0, 48.0, 37.5, 48.5)], 1), tmp_path / "m.png", dpi=40)
+        out = static_map(
+            make_snapshot(box(37.0, 48.0, 37.5, 48.5), 1, source="isw"),
+            tmp_path / "m.png",
+            dpi=40,
+        )
     finally:
         os.umask(previous)
     assert out.stat().st_mode & 0o777 == 0o644
@@ -176,11 +170,11 @@ def test_area_chart_edge_cases(tmp_path: Path) -> None:
 
 
 def test_svg_credits_the_sources_under_the_figure(tmp_path: Path) -> None:
-    a = snap([box(37.0, 48.0, 37.5, 48.5)], 1, source="isw")
-    b = snap([box(37.1, 48.0, 37.6, 48.5)], 1, source="deepstate")
+    a = make_snapshot(box(37.0, 48.0, 37.5, 48.5), 1, source="isw")
+    b = make_snapshot(box(37.1, 48.0, 37.6, 48.5), 1, source="deepstate")
     svg = static_map(diff(a, b), tmp_path / "diff.svg").read_text(encoding="utf-8")
     assert "Data: Institute for the Study of War (ISW); DeepStateMap.Live" in svg
-    svg = static_map([snap([box(37, 48, 38, 49)], 1, source=EVIL)], tmp_path / "evil.svg",
+    svg = static_map([make_snapshot(box(37, 48, 38, 49), 1, source=EVIL)], tmp_path / "evil.svg",
                      attribution="Made in a test").read_text(encoding="utf-8")  # fmt: skip
     assert "Data: &lt;img src=x onerror=alert(1)&gt; · Made in a test" in svg
     assert EVIL not in svg
@@ -191,3 +185,29 @@ def test_svg_credits_the_sources_under_the_figure(tmp_path: Path) -> None:
     assert "Data: DeepStateMap.Live" in chart
     png = static_map([a], tmp_path / "credit.png", dpi=60)
     assert png.stat().st_size > 5_000
+
+
+# --- without a path: the figure -------------------------------------------------------------
+
+
+def test_no_path_returns_the_figure_and_format_overrides_the_suffix(tmp_path: Path) -> None:
+    a = make_snapshot(box(37.0, 48.0, 37.5, 48.5), 1, source="isw")
+    b = make_snapshot(box(37.2, 48.0, 37.7, 48.5), 8, source="isw")
+    fig = static_map(diff(a, b), notice="Draft", dpi=50)
+    assert isinstance(fig, Figure) and not list(tmp_path.iterdir())
+    assert fig.axes[0].get_title().startswith("russian_control (isw): 2024-07-02 → 2024-07-09")
+    assert fig.get_suptitle() == "Draft"
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert "Data: Institute for the Study of War (ISW)" in texts
+    frame = pd.DataFrame({"date": [a.date, b.date], "area_km2": [a.area_km2, b.area_km2]})
+    frame.attrs.update(source="sample", layer="russian_control")
+    chart = area_chart(frame)
+    assert isinstance(chart, Figure) and chart.get_suptitle() == SAMPLE_NOTICE
+    out = static_map(a, tmp_path / "report.figure", format="svg")
+    assert isinstance(out, Path) and out.read_text(encoding="utf-8").lstrip().startswith("<?xml")
+    png = area_chart(frame, tmp_path / "chart.out", format="png", dpi=40)
+    assert png.read_bytes().startswith(b"\x89PNG")
+    with pytest.raises(ValidationError, match=r"unsupported format='jpg'; pass 'png' or 'svg'"):
+        static_map(a, tmp_path / "x.png", format="jpg")  # type: ignore[call-overload]
+    with pytest.raises(ValidationError, match=r"file type \(none\); use \.png or \.svg"):
+        static_map(a, tmp_path / "no-suffix")

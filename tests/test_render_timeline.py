@@ -13,14 +13,15 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
+from conftest import BASE_DATE, make_snapshot
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import MultiPolygon, Polygon, box
 from shapely.geometry.base import BaseGeometry
 
 from geo.errors import BasemapError, GeoError
-from geo.geometry import HygieneReport, geodesic_area_km2
-from geo.render.assets import save_html
+from geo.geometry import geodesic_area_km2
+from geo.render import build_timeline, save_html, timeline_map
 from geo.render.encode import (
     ALPHABET,
     _apply_ops,
@@ -32,11 +33,10 @@ from geo.render.encode import (
     encode_series,
     prepare_geometry,
 )
-from geo.render.timeline import build_timeline, timeline_map
-from geo.snapshot import Provenance, Snapshot, make_features
+from geo.snapshot import Snapshot
 
 EVIL = "<img src=x onerror=alert(1)>"
-D0 = dt.date(2024, 7, 1)
+D0 = BASE_DATE  # make_snapshot(..., day) is D0 + day
 
 
 def blob(n: int = 400, *, bump: float = 0.0, at: int = 100, cx: float = 37.0) -> Polygon:
@@ -58,18 +58,6 @@ def expected(geometry: BaseGeometry, *, precision: int = 5, tolerance_deg: float
 
 def same(a: BaseGeometry, b: BaseGeometry) -> bool:
     return bool(shapely.equals_exact(shapely.normalize(a), shapely.normalize(b), tolerance=1e-9))
-
-
-def snap(day: int, geometry: BaseGeometry, *, layer: str = "russian_control",
-         source: str = "test") -> Snapshot:  # fmt: skip
-    return Snapshot(
-        source=source,
-        layer=layer,
-        date=D0 + dt.timedelta(days=day),
-        features=make_features([geometry]),
-        provenance=Provenance(path=f"day{day}.geojson"),
-        hygiene=HygieneReport(n_input=1, n_output=1),
-    )
 
 
 def page_data(text: str) -> dict[str, Any]:
@@ -225,8 +213,10 @@ def test_unknown_format_version_is_refused() -> None:
 
 
 def two_layers() -> dict[str, list[Snapshot]]:
-    control = [snap(d, blob(300, bump=0.01 * d, at=5 * d)) for d in range(6)]
-    grey = [snap(d, box(38, 47, 38.2 + 0.05 * d, 47.3), layer="contested") for d in (2, 4, 7)]
+    control = [make_snapshot(blob(300, bump=0.01 * d, at=5 * d), d) for d in range(6)]
+    grey = [
+        make_snapshot(box(38, 47, 38.2 + 0.05 * d, 47.3), d, layer="contested") for d in (2, 4, 7)
+    ]
     return {"Russian control": control, "Grey zone": grey}
 
 
@@ -241,7 +231,11 @@ def test_timeline_joins_all_dates_of_all_layers() -> None:
 
 
 def test_single_list_is_split_by_layer() -> None:
-    snaps = [snap(0, blob(50)), snap(1, blob(50)), snap(0, box(38, 47, 39, 48), layer="contested")]
+    snaps = [
+        make_snapshot(blob(50), 0),
+        make_snapshot(blob(50), 1),
+        make_snapshot(box(38, 47, 39, 48), 0, layer="contested"),
+    ]
     timeline = build_timeline(snaps)
     assert [(layer.name, len(layer.dates)) for layer in timeline.layers] == [
         ("russian_control", 2), ("contested", 1)]  # fmt: skip
@@ -250,7 +244,7 @@ def test_single_list_is_split_by_layer() -> None:
 @pytest.mark.parametrize(
     ("series", "match"),
     [([], "no snapshots"), ({"x": []}, "'x' has no snapshots"),
-     ([snap(0, blob(50)), snap(0, blob(60))], "two snapshots for 2024-07-01")],
+     ([make_snapshot(blob(50), 0), make_snapshot(blob(60), 0)], "two snapshots for 2024-07-01")],
 )  # fmt: skip
 def test_bad_series_are_geo_errors(series: Any, match: str) -> None:
     with pytest.raises(GeoError, match=match):
@@ -290,13 +284,16 @@ def test_default_tiles_and_regions(tmp_path: Path) -> None:
 
 def test_unknown_basemap_is_a_geo_error_before_encoding() -> None:
     with pytest.raises(BasemapError, match=r"unknown basemap 'Bogus\.Name'"):
-        timeline_map({"x": [snap(0, blob(50))]}, tiles="Bogus.Name")
+        timeline_map({"x": [make_snapshot(blob(50), 0)]}, tiles="Bogus.Name")
     with pytest.raises(BasemapError, match="needs an API key"):
-        timeline_map({"x": [snap(0, blob(50))]}, tiles="CartoDB.Positron")
+        timeline_map({"x": [make_snapshot(blob(50), 0)]}, tiles="CartoDB.Positron")
 
 
 def test_credit_names_every_layer_source() -> None:
-    series = {"a": [snap(0, blob(50), source="deepstate")], "b": [snap(1, blob(60), source="isw")]}
+    series = {
+        "a": [make_snapshot(blob(50), 0, source="deepstate")],
+        "b": [make_snapshot(blob(60), 1, source="isw")],
+    }
     text = timeline_map(series, tiles=None, attribution="Made in a test").get_root().render()
     assert (
         'addAttribution("Data: DeepStateMap.Live; Institute for the Study of War (ISW) '
@@ -306,7 +303,10 @@ def test_credit_names_every_layer_source() -> None:
 
 def test_untrusted_text_is_escaped() -> None:
     breakout = "</script><script>alert(2)</script>"
-    series = {EVIL: [snap(0, blob(50), source=EVIL)], breakout: [snap(1, blob(60))]}
+    series = {
+        EVIL: [make_snapshot(blob(50), 0, source=EVIL)],
+        breakout: [make_snapshot(blob(60), 1)],
+    }
     regions = gpd.GeoDataFrame({"region": [EVIL]}, geometry=[box(36, 47, 39, 49)], crs=4326)
     text = timeline_map(series, title=EVIL, notice=EVIL, attribution=EVIL, regions=regions,
                         tiles=None).get_root().render()  # fmt: skip
@@ -372,7 +372,7 @@ def test_chart_click_jumps_to_date(browser: Any, tmp_path: Path) -> None:
 
 
 def test_tooltip_text_runs_nothing_in_chromium(browser: Any, tmp_path: Path) -> None:
-    series = {EVIL: [snap(0, box(36, 47, 38, 49), source=EVIL)]}
+    series = {EVIL: [make_snapshot(box(36, 47, 38, 49), 0, source=EVIL)]}
     out = save_html(timeline_map(series, tiles=None, title=EVIL), tmp_path / "evil.html")
     page = browser.open(out)
     dialogs: list[str] = []
@@ -392,7 +392,7 @@ def test_tooltip_text_runs_nothing_in_chromium(browser: Any, tmp_path: Path) -> 
 
 def test_region_labels_and_credit_in_chromium(browser: Any, tmp_path: Path) -> None:
     regions = gpd.GeoDataFrame({"region": ["Donetsk"]}, geometry=[box(36, 47, 39, 49)], crs=4326)
-    series = {"control": [snap(d, blob(200), source="deepstate") for d in range(3)]}
+    series = {"control": [make_snapshot(blob(200), d, source="deepstate") for d in range(3)]}
     out = save_html(timeline_map(series, tiles=None, regions=regions), tmp_path / "tl.html")
     page = browser.open(out)
     label = page.locator(".geo-region-label")

@@ -11,8 +11,8 @@ import pytest
 import shapely
 
 from geo.geometry import HygieneReport, geodesic_area_km2
-from geo.sample import SAMPLE_NOTICE
-from geo.snapshot import Provenance, Snapshot, make_features, map_notice
+from geo.publishers import SAMPLE_NOTICE
+from geo.snapshot import Provenance, Snapshot, make_features
 from geo.text import escape_text, one_line
 
 D1 = dt.date(2024, 8, 15)
@@ -146,18 +146,3 @@ def test_map_of_sample_always_says_synthetic() -> None:
 def test_map_escapes_hostile_names_in_default_title() -> None:
     page = rendered(boxes_snapshot(source=HOSTILE, layer=HOSTILE).map(tiles=None))
     assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
-
-
-@pytest.mark.parametrize(
-    ("sources", "notice", "expected"),
-    [
-        (["isw"], None, None),
-        (["isw"], "Draft", "Draft"),
-        (["isw", "sample"], None, SAMPLE_NOTICE),
-        (["sample"], "Draft", f"{SAMPLE_NOTICE} - Draft"),
-        (["sample"], SAMPLE_NOTICE, SAMPLE_NOTICE),
-        ([], None, None),
-    ],
-)
-def test_map_notice(sources: list[str], notice: str | None, expected: str | None) -> None:
-    assert map_notice(sources, notice) == expected

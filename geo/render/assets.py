@@ -3,8 +3,9 @@
 folium pages load Leaflet, jQuery, Bootstrap and friends from CDNs. Every such
 URL is listed in :data:`ASSETS` with the npm package and the file inside it
 that provides the same code. :func:`fetch_assets` downloads those packages
-from the npm registry (integrity-checked) into a cache; :func:`inline_assets`
-and :func:`save_html` use the cache to write pages that need no network at all.
+from the npm registry (integrity-checked, through the one HTTP layer
+:class:`geo.sources.http.HttpClient`) into a cache; :func:`inline_assets` and
+:func:`save_html` use the cache to write pages that need no network at all.
 No third-party file is committed to this repository.
 """
 
@@ -16,6 +17,7 @@ import hashlib
 import html
 import io
 import json
+import logging
 import os
 import posixpath
 import re
@@ -23,21 +25,28 @@ import shutil
 import tarfile
 import tempfile
 import urllib.parse
-import urllib.request
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any, overload
 
 from branca.element import Element
 from platformdirs import user_cache_path
 
-from geo.errors import AssetError, MissingAssetError, UnknownAssetError
+from geo.errors import AssetError, FetchError, MissingAssetError, UnknownAssetError
 from geo.fsutil import write_text_atomic
+from geo.progress import Progress, progress_bar, show_progress
+from geo.sources.http import HttpClient
+
+logger = logging.getLogger(__name__)
 
 REGISTRY = "https://registry.npmjs.org"
 CACHE_ENV = "GEO_ASSET_CACHE"
-FETCH_HINT = "run `geo assets fetch` (needs the npm registry once) and try again"
+FETCH_HINT = (
+    "call geo.render.fetch_assets() or run `geo assets fetch` (needs the npm registry once) "
+    "and try again"
+)
 MANIFEST = "geo-asset.json"
 _MAX_FILE_BYTES = 20_000_000
 
@@ -161,20 +170,28 @@ def missing_assets(
     return [u for u in chosen if ASSETS[u].package and local_asset(u, cache_dir=cache_dir) is None]
 
 
-def _get(url: str, what: str) -> bytes:
-    if not url.startswith(REGISTRY + "/"):
-        msg = f"{what}: refusing to download {url} (not the npm registry)"
-        raise AssetError(msg)
+def _get_json(client: HttpClient, url: str, what: str, registry: str) -> Any:
+    _check_registry(url, what, registry)
     try:
-        with urllib.request.urlopen(url, timeout=60) as response:  # noqa: S310 (https checked)
-            data: bytes = response.read()
-    except OSError as exc:
-        msg = (
-            f"{what}: cannot download {url} ({exc}); check the network or proxy "
-            "(only the npm registry is needed)"
-        )
+        return client.get_json(url, cache=False)
+    except FetchError as exc:
+        msg = f"{what}: {exc}"
         raise AssetError(msg) from exc
-    return data
+
+
+def _get_bytes(client: HttpClient, url: str, what: str, registry: str) -> bytes:
+    _check_registry(url, what, registry)
+    try:
+        return client.get_bytes(url, cache=False)
+    except FetchError as exc:
+        msg = f"{what}: {exc}"
+        raise AssetError(msg) from exc
+
+
+def _check_registry(url: str, what: str, registry: str) -> None:
+    if not url.startswith(registry.rstrip("/") + "/"):
+        msg = f"{what}: refusing to download {url} (not the npm registry {registry})"
+        raise AssetError(msg)
 
 
 def _verify(data: bytes, dist: dict[str, str], what: str) -> str:
@@ -237,7 +254,9 @@ def fetch_assets(
     cache_dir: str | Path | None = None,
     packages: Iterable[str] | None = None,
     force: bool = False,
-    progress: Callable[[str], None] | None = None,
+    progress: Progress = None,
+    client: HttpClient | None = None,
+    registry: str = REGISTRY,
 ) -> Path:
     """Download the npm packages behind :data:`ASSETS` into the cache.
 
@@ -250,15 +269,57 @@ def fetch_assets(
     force
         Download again even where the cache is complete.
     progress
-        Called with one line per package (e.g. ``click.echo``).
+        ``None``: a bar on stderr when it is a terminal; ``True`` always;
+        ``False`` never. Each package's outcome is logged at INFO level.
+    client
+        The HTTP client (default a :class:`geo.sources.http.HttpClient`:
+        timeouts and retries); its own cache is bypassed, the asset cache is
+        the cache.
+    registry
+        npm registry base URL (a mirror); tarballs must come from it too.
 
     Returns
     -------
     Path
         The cache folder.
+
+    Raises
+    ------
+    AssetError
+        An unknown package name, a download that fails, or a tarball that
+        fails its integrity check or lacks a file (nothing half-written is
+        left in the cache).
+
+    Examples
+    --------
+    ``fetch_assets()`` downloads every package that is not cached yet (the npm
+    registry is needed once); asking for no package downloads nothing:
+
+    >>> import tempfile
+    >>> from geo.render import fetch_assets
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     cache = fetch_assets(cache_dir=folder, packages=[])
+    ...     sorted(path.name for path in cache.iterdir())
+    []
     """
     root = asset_cache_dir(cache_dir)
     root.mkdir(parents=True, exist_ok=True)
+    http = client if client is not None else HttpClient(progress=show_progress(progress))
+    groups = _package_groups(packages)
+    for (name, version), paths in progress_bar(
+        sorted(groups.items()), progress=progress, desc="map assets", unit="package"
+    ):
+        folder = root / f"{name.replace('/', '+')}@{version}"
+        if not force and all((folder / p).is_file() for p in paths):
+            logger.info("%s@%s: cached", name, version)
+            continue
+        n_files, n_bytes = _fetch_package(http, registry, name, version, paths, root, folder)
+        logger.info("%s@%s: %d files, %s bytes downloaded", name, version, n_files, f"{n_bytes:,}")
+    return root
+
+
+def _package_groups(packages: Iterable[str] | None) -> dict[tuple[str, str], set[str]]:
+    """Return the files wanted from each (package, version), for ``packages`` or all."""
     wanted = None if packages is None else set(packages)
     groups: dict[tuple[str, str], set[str]] = {}
     for asset in ASSETS.values():
@@ -268,31 +329,37 @@ def fetch_assets(
         known = sorted({a.package for a in ASSETS.values() if a.package})
         msg = f"unknown asset packages {sorted(unknown)}; known: {known}"
         raise AssetError(msg)
-    for (name, version), paths in sorted(groups.items()):
-        what = f"npm package {name}@{version}"
-        folder = root / f"{name.replace('/', '+')}@{version}"
-        if not force and all((folder / p).is_file() for p in paths):
-            if progress:
-                progress(f"{name}@{version}: cached")
-            continue
-        meta = json.loads(_get(f"{REGISTRY}/{name.replace('/', '%2F')}/{version}", what))
-        dist = meta.get("dist", {})
-        blob = _get(str(dist.get("tarball", "")), what)
-        integrity = _verify(blob, dist, what)
-        tmp = Path(tempfile.mkdtemp(prefix=".fetch-", dir=root))
-        try:
-            files = _extract(blob, paths, tmp, what)
-            manifest = {"package": name, "version": version, "integrity": integrity,
-                        "files": files}  # fmt: skip
-            (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
-            if folder.exists():
-                shutil.rmtree(folder)
-            tmp.replace(folder)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-        if progress:
-            progress(f"{name}@{version}: {len(files)} files, {len(blob):,} bytes downloaded")
-    return root
+    return groups
+
+
+def _fetch_package(
+    client: HttpClient,
+    registry: str,
+    name: str,
+    version: str,
+    paths: set[str],
+    root: Path,
+    folder: Path,
+) -> tuple[int, int]:
+    """Download, verify and unpack one package into ``folder``; (files, tarball bytes)."""
+    what = f"npm package {name}@{version}"
+    base = registry.rstrip("/")
+    meta = _get_json(client, f"{base}/{name.replace('/', '%2F')}/{version}", what, registry)
+    dist = meta.get("dist", {}) if isinstance(meta, dict) else {}
+    blob = _get_bytes(client, str(dist.get("tarball", "")), what, registry)
+    integrity = _verify(blob, dist, what)
+    tmp = Path(tempfile.mkdtemp(prefix=".fetch-", dir=root))
+    try:
+        files = _extract(blob, paths, tmp, what)
+        manifest = {"package": name, "version": version, "integrity": integrity,
+                    "files": files}  # fmt: skip
+        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+        if folder.exists():
+            shutil.rmtree(folder)
+        tmp.replace(folder)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return len(files), len(blob)
 
 
 _SCRIPT = re.compile(r"<script\b([^>]*)>\s*</script\s*>", re.IGNORECASE)
@@ -436,21 +503,42 @@ def inline_assets(page: str, *, cache_dir: str | Path | None = None) -> str:
     return _LINK.sub(replace, _SCRIPT.sub(replace, page))
 
 
+@overload
 def save_html(
-    fmap_or_html: Element | str,
+    fmap: Element | str,
+    path: None = None,
+    *,
+    offline: bool = ...,
+    cache_dir: str | Path | None = ...,
+) -> str: ...
+
+
+@overload
+def save_html(
+    fmap: Element | str,
     path: str | Path,
+    *,
+    offline: bool = ...,
+    cache_dir: str | Path | None = ...,
+) -> Path: ...
+
+
+def save_html(
+    fmap: Element | str,
+    path: str | Path | None = None,
     *,
     offline: bool = False,
     cache_dir: str | Path | None = None,
-) -> Path:
-    """Write a map page atomically and return its path.
+) -> str | Path:
+    """Return a map page as HTML text, or write it atomically to ``path``.
 
     Parameters
     ----------
-    fmap_or_html
-        A folium map (or any branca element) or finished HTML.
+    fmap
+        A folium map (or any branca element, e.g. a side-by-side compare
+        page) or finished HTML.
     path
-        Output file; its folder is created.
+        Output file (its folder is created); ``None`` returns the HTML text.
     offline
         Inline every JS/CSS asset (see :func:`inline_assets`) so the page
         opens with no network. Basemap tiles still need the network: use
@@ -460,9 +548,29 @@ def save_html(
 
     Returns
     -------
-    Path
+    str or Path
+        The HTML when ``path`` is ``None``, else the file written.
+
+    Raises
+    ------
+    MissingAssetError
+        ``offline`` and an asset is not cached: call :func:`fetch_assets`.
+    UnknownAssetError
+        ``offline`` and the page loads a script no registry entry provides.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import folium
+    >>> from geo.render import save_html
+    >>> save_html(folium.Map(tiles=None)).startswith("<!DOCTYPE html>")
+    True
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     save_html(folium.Map(tiles=None), Path(folder) / "map.html").name
+    'map.html'
     """
-    text = fmap_or_html if isinstance(fmap_or_html, str) else fmap_or_html.get_root().render()
+    text = fmap if isinstance(fmap, str) else fmap.get_root().render()
     if offline:
         text = inline_assets(text, cache_dir=cache_dir)
-    return write_text_atomic(path, text)
+    return text if path is None else write_text_atomic(path, text)

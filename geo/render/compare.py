@@ -9,14 +9,13 @@ The swipe script is ours (about 30 lines, inline): the npm release of
 control clips tile layers only, not vector layers.
 
 Labels say which date and source is on which side; like every string from data
-they are escaped with :func:`html.escape`.
+they are escaped with :func:`geo.text.escape_text`. Public through :mod:`geo.render`.
 """
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal, overload
 
 import folium
 import geopandas as gpd
@@ -26,24 +25,75 @@ from folium.plugins import DualMap
 
 from geo.errors import ValidationError
 from geo.layers import CANONICAL_LAYERS, layer_colour
-from geo.render.credits import attribution_script, credit_line
-from geo.render.diffmap import banner_html, legend_html
+from geo.publishers import credit_line, notice_for
+from geo.render.credits import attribution_script
 from geo.render.snapshot import DEFAULT_TILES, add_region_outlines, tile_layer
+from geo.render.style import banner_html, legend_html
 from geo.snapshot import Snapshot
-from geo.text import script_json
+from geo.text import escape_text, script_json
 
-#: The two ways of comparing.
-MODES = ("side-by-side", "swipe")
+#: The two ways of comparing: two synchronized maps, or one map with a divider.
+CompareMode = Literal["side-by-side", "swipe"]
+#: The values of :data:`CompareMode`.
+MODES: tuple[CompareMode, ...] = ("side-by-side", "swipe")
 #: Leaflet panes of the two sides in swipe mode.
 SWIPE_PANES = ("geo-left", "geo-right")
 _THUMB_PX = 28  # diameter of the slider's handle; the divider follows its centre
 
 
+@overload
 def compare_map(
-    left: Sequence[Snapshot],
-    right: Sequence[Snapshot],
+    left: Snapshot | Sequence[Snapshot],
+    right: Snapshot | Sequence[Snapshot],
     *,
-    mode: str = "side-by-side",
+    mode: Literal["side-by-side"] = ...,
+    regions: gpd.GeoDataFrame | None = ...,
+    title: str | None = ...,
+    notice: str | None = ...,
+    tiles: str | None = ...,
+    left_label: str | None = ...,
+    right_label: str | None = ...,
+    attribution: str | None = ...,
+) -> Figure: ...
+
+
+@overload
+def compare_map(
+    left: Snapshot | Sequence[Snapshot],
+    right: Snapshot | Sequence[Snapshot],
+    *,
+    mode: Literal["swipe"],
+    regions: gpd.GeoDataFrame | None = ...,
+    title: str | None = ...,
+    notice: str | None = ...,
+    tiles: str | None = ...,
+    left_label: str | None = ...,
+    right_label: str | None = ...,
+    attribution: str | None = ...,
+) -> folium.Map: ...
+
+
+@overload
+def compare_map(
+    left: Snapshot | Sequence[Snapshot],
+    right: Snapshot | Sequence[Snapshot],
+    *,
+    mode: CompareMode,
+    regions: gpd.GeoDataFrame | None = ...,
+    title: str | None = ...,
+    notice: str | None = ...,
+    tiles: str | None = ...,
+    left_label: str | None = ...,
+    right_label: str | None = ...,
+    attribution: str | None = ...,
+) -> folium.Map | Figure: ...
+
+
+def compare_map(
+    left: Snapshot | Sequence[Snapshot],
+    right: Snapshot | Sequence[Snapshot],
+    *,
+    mode: CompareMode = "side-by-side",
     regions: gpd.GeoDataFrame | None = None,
     title: str | None = None,
     notice: str | None = None,
@@ -57,7 +107,7 @@ def compare_map(
     Parameters
     ----------
     left, right
-        Snapshots of each side (one layer or several), drawn in the palette
+        Snapshot(s) of each side (one layer or several), drawn in the palette
         of :mod:`geo.layers`.
     mode
         ``"side-by-side"``: two synchronized maps (panning or zooming one
@@ -67,26 +117,51 @@ def compare_map(
     title
         Heading; default ``"<left label> | <right label>"``.
     notice
-        A banner that must stay visible (e.g. the synthetic-data notice).
+        A banner that must stay visible. A source's own notice (the synthetic
+        sample's, :func:`geo.publishers.notice_for`) always leads it.
     tiles
         xyzservices basemap name (see :func:`geo.render.snapshot.tile_layer`),
         or ``None`` or ``"none"`` for no tiles.
     left_label, right_label
         What each side shows; default its sources and dates.
     attribution
-        Extra credit added after the data credit (:func:`geo.render.credits.credit_line`
+        Extra credit added after the data credit (:func:`geo.publishers.credit_line`
         of both sides' sources) in the attribution control(s).
 
     Returns
     -------
-    folium.Map or branca.element.Figure
-        The swipe map, or the page holding the two synchronized maps.
+    branca.element.Figure or folium.Map
+        Side by side, the page holding the two synchronized maps (a
+        :class:`branca.element.Figure`); as a swipe, the one
+        :class:`folium.Map`. Both display inline in Jupyter and go to
+        :func:`geo.render.save_html`.
 
     Raises
     ------
     ValidationError
         If ``mode`` is unknown or a side has no snapshots.
+    BasemapError
+        ``tiles`` names no keyless xyzservices provider.
+
+    Examples
+    --------
+    >>> import datetime
+    >>> from shapely.geometry import box
+    >>> from geo.render import compare_map, save_html
+    >>> from geo.snapshot import Provenance, Snapshot, make_features
+    >>> def snap(source, east):
+    ...     return Snapshot(source, "russian_control", datetime.date(2025, 6, 1),
+    ...                     make_features([box(37.0, 48.0, east, 48.5)]), Provenance("my.json"))
+    >>> page = save_html(compare_map(snap("isw", 37.5), snap("deepstate", 37.6), tiles=None))
+    >>> "isw, 2025-06-01 | deepstate, 2025-06-01" in page
+    True
+    >>> swipe = compare_map(snap("isw", 37.5), snap("deepstate", 37.6), mode="swipe", tiles=None)
+    >>> "geo-swipe-range" in save_html(swipe)
+    True
     """
+    left = [left] if isinstance(left, Snapshot) else list(left)
+    right = [right] if isinstance(right, Snapshot) else list(right)
+    notice = notice_for((s.source for s in [*left, *right]), notice)
     tile_layer(tiles)  # an unknown basemap fails before any work
     problems = [f"mode is {mode!r}, not one of {', '.join(MODES)}"] if mode not in MODES else []
     problems += [f"no {side} snapshots" for side, s in (("left", left), ("right", right)) if not s]
@@ -179,9 +254,9 @@ def _add_snapshots(
         options: dict[str, Any] = {"pane": pane} if pane else {}
         folium.GeoJson(
             snap.features[["geometry"]].to_json(drop_id=True),
-            name=html.escape(f"{side}: {snap.layer}"),
+            name=escape_text(f"{side}: {snap.layer}"),
             style_function=_style(colour),
-            tooltip=folium.Tooltip(html.escape(text)),
+            tooltip=folium.Tooltip(escape_text(text)),
             **options,
         ).add_to(fmap)
         bounds = _merge(bounds, _leaflet_bounds(shapely.bounds(snap.geometry)))
@@ -214,7 +289,7 @@ def _labels_html(left: str, right: str) -> str:
     )
     return "".join(
         f'<div class="geo-side-label" data-side="{side}" style="{style};left:{where}">'
-        f"{arrow}{html.escape(text)}{tail}</div>"
+        f"{arrow}{escape_text(text)}{tail}</div>"
         for side, where, text, arrow, tail in (
             ("left", "25%", left, "◀ ", ""),
             ("right", "75%", right, "", " ▶"),

@@ -1,4 +1,4 @@
-"""``geo demo``: the bundled synthetic sample, ingested and mapped."""
+"""The demo: the bundled synthetic sample, ingested and mapped (``geo demo``)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from pathlib import Path
 
 from geo.io import read_many
 from geo.regions import load_regions
-from geo.render.snapshot import DEFAULT_TILES, save_map, snapshot_map
+from geo.render.assets import save_html
+from geo.render.snapshot import DEFAULT_TILES, snapshot_map
 from geo.sample import (
     SAMPLE_NOTICE,
     SAMPLE_SOURCE,
@@ -46,6 +47,16 @@ def write_demo(
     -------
     Path
         The map written. It says "synthetic sample data" in a banner.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from geo.render import write_demo
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     page = write_demo(Path(folder) / "demo.html", tiles=None).read_text(encoding="utf-8")
+    >>> "SYNTHETIC SAMPLE DATA" in page
+    True
     """
     target = Path(path) if path is not None else DEFAULT_DEMO_PATH
     if store is not None:
@@ -69,7 +80,7 @@ def _write(target: Path, store: Store, *, tiles: str | None, offline: bool) -> P
         snapshots,
         regions=regions,
         title=f"geo demo: synthetic sample, {latest.isoformat()}",
-        notice=SAMPLE_NOTICE,  # the credit line names the sample too (geo.render.credits)
+        notice=SAMPLE_NOTICE,  # the credit line names the sample too (geo.publishers)
         tiles=tiles,
     )
-    return save_map(fmap, target, offline=offline)
+    return save_html(fmap, target, offline=offline)

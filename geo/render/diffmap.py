@@ -8,15 +8,19 @@ largest changes (:meth:`geo.diff.Diff.largest_changes`) as rows that zoom the
 map to their patch when clicked (bounds computed here, ``fitBounds`` in a small
 inline script).
 
+With ``places`` (a :func:`geo.places.places_changed` frame) the map also
+marks the places that changed hands and lists them at the foot of the panel
+(:mod:`geo.render.places`).
+
 Every string from data (region names, sources, layers, notes) is escaped with
-:func:`html.escape`; values placed inside ``<script>`` go through
-:func:`script_json`, which also escapes ``<``, ``>`` and ``&``.
+:func:`geo.text.escape_text`; values placed inside ``<script>`` go through
+:func:`script_json`, which also escapes ``<``, ``>`` and ``&``. Public through
+:mod:`geo.render`.
 """
 
 from __future__ import annotations
 
-import html
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import folium
 import geopandas as gpd
@@ -26,18 +30,16 @@ from branca.element import Element, Figure
 
 from geo.diff import Diff
 from geo.geometry import WGS84
-from geo.render.credits import attribution_script, credit_line
+from geo.publishers import credit_line, notice_for
+from geo.render.credits import attribution_script
+from geo.render.places import add_places, places_table_html
 from geo.render.snapshot import DEFAULT_TILES, add_region_outlines, tile_layer
-from geo.text import script_json
+from geo.render.style import DIFF_COLOURS, DIFF_LABELS, banner_html, legend_html
+from geo.text import escape_text, script_json
 
-#: Fill colours of the three kinds of ground (red, blue, grey: distinct for most colour vision).
-DIFF_COLOURS: dict[str, str] = {"gained": "#d7191c", "lost": "#2c7bb6", "unchanged": "#9e9e9e"}
-#: Legend wording for each kind.
-DIFF_LABELS: dict[str, str] = {
-    "gained": "gained (held at the later date only)",
-    "lost": "lost (held at the earlier date only)",
-    "unchanged": "unchanged (held at both dates)",
-}
+if TYPE_CHECKING:
+    import pandas as pd
+
 _ZERO_KM2 = 5e-7  # below the 1 m² that Diff.to_dict rounds to
 _SHOWN_KM2 = 0.005  # shows as 0.01 in the table
 _MAX_ZOOM = 13  # zooming to a tiny patch any closer only shows tiles
@@ -51,6 +53,7 @@ def diff_map(
     title: str | None = None,
     notice: str | None = None,
     top_n: int = 10,
+    places: pd.DataFrame | None = None,
     attribution: str | None = None,
 ) -> folium.Map:
     """Make a folium map of a diff: gained, lost and unchanged ground and a table.
@@ -69,18 +72,46 @@ def diff_map(
     title
         Heading; default says layer, source and the two dates.
     notice
-        A banner that must stay visible (e.g. the synthetic-data notice).
+        A banner that must stay visible. A source's own notice (the synthetic
+        sample's, :func:`geo.publishers.notice_for`) always leads it.
     top_n
         How many of the largest changes to list (0 for none).
+    places
+        Places that changed hands (:func:`geo.places.places_changed`): drawn as
+        markers in their own layer and listed in the panel (class
+        ``geo-places-panel``); ``None`` for none.
     attribution
-        Extra credit added after the data credit (:func:`geo.render.credits.credit_line`
+        Extra credit added after the data credit (:func:`geo.publishers.credit_line`
         of the diff's sources) in the map's attribution control.
 
     Returns
     -------
     folium.Map
         Its root figure holds the panel (class ``geo-diff-panel``) and the legend.
+
+    Raises
+    ------
+    BasemapError
+        ``tiles`` names no keyless xyzservices provider.
+
+    Examples
+    --------
+    >>> import datetime
+    >>> from shapely.geometry import box
+    >>> import geo
+    >>> from geo.render import diff_map, save_html
+    >>> from geo.snapshot import Provenance, Snapshot, make_features
+    >>> def snap(day, east):
+    ...     return Snapshot("deepstate", "russian_control", datetime.date(2025, 6, day),
+    ...                     make_features([box(37.0, 48.0, east, 48.5)]), Provenance("my.json"))
+    >>> change = geo.diff(snap(1, 37.5), snap(8, 37.6))
+    >>> page = save_html(diff_map(change, tiles=None))
+    >>> "russian_control (deepstate): 2025-06-01 → 2025-06-08" in page
+    True
+    >>> f"{change.gained_km2:,.2f}" in page
+    True
     """
+    notice = notice_for((d.source_from, d.source_to), notice)
     basemap = tile_layer(tiles)
     fmap = folium.Map(tiles=None, control_scale=True, prefer_canvas=False)
     if basemap is not None:
@@ -103,7 +134,7 @@ def diff_map(
             {
                 "change": [kind] * len(rows),
                 "area": [_km2_text(a) for a in rows["area_km2"]],
-                "region": [html.escape(_region_name(r) or "—") for r in rows["region"]],
+                "region": [escape_text(_region_name(r) or "—") for r in rows["region"]],
             },
             geometry=list(rows.geometry),
             crs=WGS84,
@@ -114,12 +145,15 @@ def diff_map(
     bounds = _fit(d, regions)
     if bounds is not None:
         fmap.fit_bounds(bounds)
+    if places is not None:  # before the layer control, which must find the places' layer
+        add_places(fmap, places)
     folium.LayerControl(collapsed=False, position="bottomright").add_to(fmap)
     page = fmap.get_root()
     assert isinstance(page, Figure)
     panel_id = f"geo-diff-panel-{fmap.get_name()}"
     largest = _largest(d, top_n)
-    page.html.add_child(Element(_panel_html(d, panel_id, largest)))
+    listed = "" if places is None else places_table_html(places)
+    page.html.add_child(Element(_panel_html(d, panel_id, largest, listed)))
     page.html.add_child(Element(_zoom_script(fmap.get_name(), panel_id, largest)))
     page.html.add_child(Element(legend_html("Change", DIFF_COLOURS, DIFF_LABELS)))
     default_title = f"{d.layer} ({d.source}): {span}"
@@ -129,36 +163,6 @@ def diff_map(
     credit = credit_line((d.source_from, d.source_to), attribution)
     page.html.add_child(Element(attribution_script(fmap.get_name(), credit)))
     return fmap
-
-
-# --- shared HTML helpers (also used by geo.render.compare) ------------------------------
-
-
-def banner_html(text: str, *, top: bool, bottom_px: int = 30) -> str:
-    """Return a fixed banner: the title (``top``) or a notice at the bottom, text escaped."""
-    where = "top:10px" if top else f"bottom:{bottom_px}px"
-    css_class = "geo-title" if top else "geo-notice"
-    weight = "normal" if top else "bold"
-    return (
-        f'<div class="{css_class}" style="position:fixed;{where};left:50%;'
-        "transform:translateX(-50%);z-index:9999;background:#fff3cd;border:2px solid #b58900;"
-        f'padding:4px 10px;font:14px sans-serif;font-weight:{weight};max-width:45%">'
-        f"{html.escape(text)}</div>"
-    )
-
-
-def legend_html(heading: str, colours: dict[str, str], labels: dict[str, str]) -> str:
-    """Return a fixed legend with one swatch per key of ``colours`` (labels escaped)."""
-    rows = "".join(
-        f'<div><span style="display:inline-block;width:12px;height:12px;margin-right:6px;'
-        f'background:{colour};opacity:0.8"></span>{html.escape(labels.get(key, key))}</div>'
-        for key, colour in colours.items()
-    )
-    return (
-        '<div class="geo-legend" style="position:fixed;bottom:70px;left:10px;z-index:9999;'
-        'background:white;padding:6px 8px;border:1px solid #999;font:12px sans-serif">'
-        f"<b>{html.escape(heading)}</b>{rows}</div>"
-    )
 
 
 # --- pieces of the diff map -------------------------------------------------------------
@@ -173,7 +177,7 @@ def _add_layer(fmap: folium.Map, frame: gpd.GeoDataFrame, kind: str, name: str) 
 
     folium.GeoJson(
         frame.to_json(drop_id=True),
-        name=html.escape(name),
+        name=escape_text(name),
         style_function=style,
         tooltip=folium.GeoJsonTooltip(
             fields=["change", "area", "region"], aliases=["Change", "Area km²", "Region"]
@@ -225,8 +229,8 @@ def _region_rows(d: Diff) -> tuple[str, int]:
         if max(r.area_from_km2, r.area_to_km2, r.gained_km2, r.lost_km2) > _ZERO_KM2
     ]  # fmt: skip
     rows = "".join(
-        f'<tr class="geo-region" data-region="{html.escape(r.region)}">'
-        f"<td>{html.escape(r.region)}</td>{_cells(r.gained_km2, r.lost_km2, r.net_km2)}</tr>"
+        f'<tr class="geo-region" data-region="{escape_text(r.region)}">'
+        f"<td>{escape_text(r.region)}</td>{_cells(r.gained_km2, r.lost_km2, r.net_km2)}</tr>"
         for r in shown
     )
     if d.regions:
@@ -249,7 +253,10 @@ def _cells(gained: float, lost: float, net: float) -> str:
 
 
 def _panel_html(
-    d: Diff, panel_id: str, largest: list[tuple[str, float, str | None, list[list[float]]]]
+    d: Diff,
+    panel_id: str,
+    largest: list[tuple[str, float, str | None, list[list[float]]]],
+    places_html: str,
 ) -> str:
     region_rows, n_skipped = _region_rows(d)
     totals = _cells(d.gained_km2, d.lost_km2, d.net_km2)
@@ -264,9 +271,9 @@ def _panel_html(
         change_rows = "".join(
             f'<tr class="geo-change" data-geo-change="{i}" tabindex="0" role="button" '
             f'style="cursor:pointer" title="zoom to this patch">'
-            f'<td>{i + 1}</td><td style="color:{DIFF_COLOURS[kind]}">{html.escape(kind)}</td>'
+            f'<td>{i + 1}</td><td style="color:{DIFF_COLOURS[kind]}">{escape_text(kind)}</td>'
             f'<td style="text-align:right">{_km2_text(area)}</td>'
-            f"<td>{html.escape(region) if region is not None else '—'}</td></tr>"
+            f"<td>{escape_text(region) if region is not None else '—'}</td></tr>"
             for i, (kind, area, region, _) in enumerate(largest)
         )
         changes = (
@@ -278,19 +285,24 @@ def _panel_html(
         changes = ""  # top_n=0: the caller asked for no list
     else:
         changes = "<b>Largest changes</b><div>No change above the sliver filter.</div>"
-    notes = "".join(f"<div>Note: {html.escape(note)}</div>" for note in d.notes)
+    notes = "".join(f"<div>Note: {escape_text(note)}</div>" for note in d.notes)
+    places = (
+        f'<div class="geo-places-panel" style="margin-top:6px">{places_html}</div>'
+        if places_html
+        else ""
+    )
     return (
         f'<div id="{panel_id}" class="geo-diff-panel" style="position:fixed;top:60px;right:10px;'
         "z-index:9999;background:white;padding:6px 8px;border:1px solid #999;"
         'font:12px sans-serif;max-width:360px;max-height:calc(100% - 200px);overflow:auto">'
-        f"<b>{html.escape(d.layer)}</b> ({html.escape(d.source)})<br>"
+        f"<b>{escape_text(d.layer)}</b> ({escape_text(d.source)})<br>"
         f"{d.date_from.isoformat()} → {d.date_to.isoformat()} "
         f"({(d.date_to - d.date_from).days} days)<br>"
         f"Held: {d.area_from_km2:,.2f} → {d.area_to_km2:,.2f} km²"
         f"<table class='geo-regions'>{head}{region_rows}{total}</table>{skipped}"
-        f"{changes}{notes}"
-        f'<div style="color:#555;margin-top:4px">Areas: {html.escape(d.method)}. Slivers: '
-        f"{html.escape(d.sliver_filter.description)}.</div></div>"
+        f"{changes}{notes}{places}"
+        f'<div style="color:#555;margin-top:4px">Areas: {escape_text(d.method)}. Slivers: '
+        f"{escape_text(d.sliver_filter.description)}.</div></div>"
     )
 
 

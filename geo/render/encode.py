@@ -318,6 +318,125 @@ def _apply_ops(previous: list[int], ops: IntArray) -> list[int]:
     return out
 
 
+class _ChunkTable:
+    """Distinct chunks, each stored once; ids are given in order of first use."""
+
+    def __init__(self, mean_vertices: int) -> None:
+        self.mean_vertices = mean_vertices
+        self.ids: dict[bytes, int] = {}
+        self.chunks: list[IntArray] = []
+        self.n_refs = 0
+
+    def ring_tokens(self, ring: IntArray) -> list[int]:
+        """Return the tokens (chunk id + 2) of a ring's chunks, adding new chunks to the table."""
+        tokens = []
+        for chunk in chunk_ring(ring, mean_vertices=self.mean_vertices):
+            key = chunk.tobytes()
+            cid = self.ids.get(key)
+            if cid is None:
+                cid = self.ids[key] = len(self.chunks)
+                self.chunks.append(chunk)
+            tokens.append(cid + 2)
+        self.n_refs += len(tokens)
+        return tokens
+
+    def stream(self) -> IntArray:
+        """Return every stored chunk's vertices, concatenated: an ``(n, 2)`` int64 array."""
+        return np.concatenate(self.chunks) if self.chunks else np.zeros((0, 2), dtype=np.int64)
+
+
+@dataclasses.dataclass
+class _Counts:
+    """Vertex and ring counts over the dates, for :class:`EncodedSeries`."""
+
+    n_in: int = 0
+    n_drawn: int = 0
+    n_dropped: int = 0
+
+
+def _check_parameters(
+    n_geometries: int,
+    *,
+    precision: int,
+    tolerance_deg: float,
+    chunk_mean_vertices: int,
+    areas_km2: Sequence[float] | None,
+) -> None:
+    """Raise :class:`GeoError` for parameters :func:`encode_series` cannot use."""
+    if not 1 <= precision <= 7:
+        msg = f"precision {precision} is out of range; use 1 to 7 decimals (5 is ~1 m)"
+        raise GeoError(msg)
+    if not 0 <= tolerance_deg < 1:
+        msg = f"tolerance {tolerance_deg}° is out of range; use 0 to 1 degree"
+        raise GeoError(msg)
+    if not 2 <= chunk_mean_vertices <= 1024:
+        msg = f"chunk_mean_vertices {chunk_mean_vertices} is out of range; use 2 to 1024"
+        raise GeoError(msg)
+    if areas_km2 is not None and len(areas_km2) != n_geometries:
+        msg = (
+            f"areas_km2 has {len(areas_km2)} values for {n_geometries} geometries; "
+            "pass one area per geometry or none"
+        )
+        raise GeoError(msg)
+
+
+def _date_tokens(polygons: list[list[IntArray]], table: _ChunkTable) -> list[int]:
+    """Return one date's token list: its rings' chunks, with ring and polygon breaks."""
+    tokens: list[int] = []
+    for p, rings in enumerate(polygons):
+        if p:
+            tokens.append(POLYGON_BREAK)
+        for r, ring in enumerate(rings):
+            if r:
+                tokens.append(RING_BREAK)
+            tokens.extend(table.ring_tokens(ring))
+    return tokens
+
+
+def _encode_dates(
+    geometries: Sequence[BaseGeometry | None],
+    table: _ChunkTable,
+    counts: _Counts,
+    *,
+    precision: int,
+    tolerance_deg: float,
+) -> list[str]:
+    """Return each date encoded as edits of the previous date's tokens; chunks go to ``table``."""
+    dates: list[str] = []
+    previous: list[int] = []
+    for geometry in geometries:
+        polygons = prepare_geometry(geometry, precision=precision, tolerance_deg=tolerance_deg)
+        counts.n_in += int(shapely.get_num_coordinates(geometry)) if geometry is not None else 0
+        counts.n_dropped += n_rings(geometry) - sum(len(rings) for rings in polygons)
+        counts.n_drawn += sum(len(ring) for rings in polygons for ring in rings)
+        tokens = _date_tokens(polygons, table)
+        dates.append(encode_ints(_date_ops(previous, tokens)))
+        previous = tokens
+    return dates
+
+
+def _layout(table: _ChunkTable, dates: list[str], precision: int) -> dict[str, Any]:
+    """Return the JSON-ready encoding: chunk lengths, the delta-encoded vertices, the dates."""
+    stream = table.stream()
+    deltas = np.diff(stream, axis=0, prepend=np.zeros((1, 2), dtype=np.int64))
+    return {
+        "format": FORMAT_VERSION,
+        "precision": precision,
+        "chunk_lengths": encode_ints([len(c) for c in table.chunks]),
+        "coords": encode_ints(deltas.ravel()),
+        "dates": dates,
+    }
+
+
+def _area_errors_pct(data: Mapping[str, Any], originals: Sequence[float]) -> tuple[float, ...]:
+    """Return per date ``100 * |decoded - original| / original`` (0 where both are empty)."""
+    decoded = [float(a) for a in geodesic_area_km2(decode_series(data))]
+    return tuple(
+        100.0 * abs(d - o) / o if o > 0 else (0.0 if d == 0 else 100.0)
+        for d, o in zip(decoded, originals, strict=True)
+    )
+
+
 def encode_series(
     geometries: Sequence[BaseGeometry | None],
     *,
@@ -350,81 +469,42 @@ def encode_series(
     ------
     GeoError
         On parameters out of range, or ``areas_km2`` of the wrong length.
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> grown = [box(37.0, 48.0, 37.5, 48.5), box(37.0, 48.0, 37.6, 48.5)]
+    >>> encoded = encode_series(grown)
+    >>> encoded.n_dates, encoded.n_unique_chunks <= 2 * encoded.n_dates
+    (2, True)
+    >>> [round(g.area, 3) for g in decode_series(encoded.data)]
+    [0.25, 0.3]
     """
-    if not 1 <= precision <= 7:
-        msg = f"precision {precision} is out of range; use 1 to 7 decimals (5 is ~1 m)"
-        raise GeoError(msg)
-    if not 0 <= tolerance_deg < 1:
-        msg = f"tolerance {tolerance_deg}° is out of range; use 0 to 1 degree"
-        raise GeoError(msg)
-    if not 2 <= chunk_mean_vertices <= 1024:
-        msg = f"chunk_mean_vertices {chunk_mean_vertices} is out of range; use 2 to 1024"
-        raise GeoError(msg)
-    if areas_km2 is not None and len(areas_km2) != len(geometries):
-        msg = (
-            f"areas_km2 has {len(areas_km2)} values for {len(geometries)} geometries; "
-            "pass one area per geometry or none"
-        )
-        raise GeoError(msg)
-    chunk_ids: dict[bytes, int] = {}
-    chunks: list[IntArray] = []
-    dates: list[str] = []
-    previous: list[int] = []
-    n_in = n_drawn = n_refs = n_dropped = 0
-    for geometry in geometries:
-        polygons = prepare_geometry(geometry, precision=precision, tolerance_deg=tolerance_deg)
-        n_in += int(shapely.get_num_coordinates(geometry)) if geometry is not None else 0
-        n_dropped += n_rings(geometry) - sum(len(rings) for rings in polygons)
-        tokens: list[int] = []
-        for p, rings in enumerate(polygons):
-            if p:
-                tokens.append(POLYGON_BREAK)
-            for r, ring in enumerate(rings):
-                if r:
-                    tokens.append(RING_BREAK)
-                n_drawn += len(ring)
-                for chunk in chunk_ring(ring, mean_vertices=chunk_mean_vertices):
-                    key = chunk.tobytes()
-                    cid = chunk_ids.get(key)
-                    if cid is None:
-                        cid = chunk_ids[key] = len(chunks)
-                        chunks.append(chunk)
-                    tokens.append(cid + 2)
-                    n_refs += 1
-        dates.append(encode_ints(_date_ops(previous, tokens)))
-        previous = tokens
-    stream = np.concatenate(chunks) if chunks else np.zeros((0, 2), dtype=np.int64)
-    deltas = np.diff(stream, axis=0, prepend=np.zeros((1, 2), dtype=np.int64))
-    data: dict[str, Any] = {
-        "format": FORMAT_VERSION,
-        "precision": precision,
-        "chunk_lengths": encode_ints([len(c) for c in chunks]),
-        "coords": encode_ints(deltas.ravel()),
-        "dates": dates,
-    }
-    originals = (
-        [float(a) for a in areas_km2]
-        if areas_km2 is not None
-        else [float(a) for a in geodesic_area_km2(geometries)]
+    _check_parameters(
+        len(geometries), precision=precision, tolerance_deg=tolerance_deg,
+        chunk_mean_vertices=chunk_mean_vertices, areas_km2=areas_km2,
+    )  # fmt: skip
+    table, counts = _ChunkTable(chunk_mean_vertices), _Counts()
+    dates = _encode_dates(
+        geometries, table, counts, precision=precision, tolerance_deg=tolerance_deg
     )
-    decoded = [float(a) for a in geodesic_area_km2(decode_series(data))]
-    errors = tuple(
-        100.0 * abs(d - o) / o if o > 0 else (0.0 if d == 0 else 100.0)
-        for d, o in zip(decoded, originals, strict=True)
-    )
+    data = _layout(table, dates, precision)
+    originals = [
+        float(a) for a in (areas_km2 if areas_km2 is not None else geodesic_area_km2(geometries))
+    ]
     return EncodedSeries(
         data=data,
         precision=precision,
         tolerance_deg=tolerance_deg,
         chunk_mean_vertices=chunk_mean_vertices,
-        n_vertices_in=n_in,
-        n_vertices_drawn=n_drawn,
-        n_vertices_stored=len(stream),
-        n_unique_chunks=len(chunks),
-        n_chunk_refs=n_refs,
-        n_rings_dropped=n_dropped,
+        n_vertices_in=counts.n_in,
+        n_vertices_drawn=counts.n_drawn,
+        n_vertices_stored=sum(len(c) for c in table.chunks),
+        n_unique_chunks=len(table.chunks),
+        n_chunk_refs=table.n_refs,
+        n_rings_dropped=counts.n_dropped,
         area_km2=tuple(originals),
-        area_error_pct=errors,
+        area_error_pct=_area_errors_pct(data, originals),
     )
 
 

@@ -4,12 +4,13 @@
 as a circle marker (colour by change) with a tooltip and popup giving name,
 Ukrainian name, oblast, change, first-seen date and population.
 :func:`places_table_html` makes the matching table for the diff map's panel.
-Names come from files: everything is passed through :func:`html.escape`.
+Names come from files: everything is passed through :func:`geo.text.escape_text`.
+:func:`geo.render.diff_map` draws both when given ``places=``; :func:`add_places`
+is public through :mod:`geo.render` for any other folium map.
 """
 
 from __future__ import annotations
 
-import html
 from collections.abc import Hashable, Mapping
 from typing import Any
 
@@ -17,7 +18,8 @@ import folium
 import pandas as pd
 
 from geo.gazetteer import ATTRIBUTION
-from geo.render.diffmap import DIFF_COLOURS
+from geo.render.style import DIFF_COLOURS
+from geo.text import escape_text
 
 #: Marker colours by change (the diff map's gained/lost colours).
 PLACE_COLOURS = {"gained": DIFF_COLOURS["gained"], "lost": DIFF_COLOURS["lost"]}
@@ -25,9 +27,9 @@ PLACE_COLOURS = {"gained": DIFF_COLOURS["gained"], "lost": DIFF_COLOURS["lost"]}
 
 def _label(row: Mapping[Hashable, Any]) -> str:
     uk = row.get("name_uk")
-    name = html.escape(str(row["name"]))
+    name = escape_text(str(row["name"]))
     if isinstance(uk, str) and uk != row["name"]:
-        name += f" ({html.escape(uk)})"
+        name += f" ({escape_text(uk)})"
     return name
 
 
@@ -36,13 +38,13 @@ def _details(row: Mapping[Hashable, Any]) -> str:
     pop = row.get("population")
     lines = [
         f"<b>{_label(row)}</b>",
-        html.escape(f"{oblast if isinstance(oblast, str) else '?'} oblast"),
-        html.escape(f"{row['change']}; first seen {row['first_seen']}"),
-        html.escape(f"{float(row['lat']):.4f} N {float(row['lon']):.4f} E"),
+        escape_text(f"{oblast if isinstance(oblast, str) else '?'} oblast"),
+        escape_text(f"{row['change']}; first seen {row['first_seen']}"),
+        escape_text(f"{float(row['lat']):.4f} N {float(row['lon']):.4f} E"),
     ]
     if pop is not None and not pd.isna(pop):
-        lines.append(html.escape(f"population {int(pop):,}"))
-    lines.append(html.escape(f"GeoNames {row['geonames_id']}"))
+        lines.append(escape_text(f"population {int(pop):,}"))
+    lines.append(escape_text(f"GeoNames {row['geonames_id']}"))
     return "<br>".join(lines)
 
 
@@ -64,7 +66,21 @@ def add_places(
     Returns
     -------
     folium.FeatureGroup
-        The layer added, named "Places that changed hands (N)".
+        The layer added, named "Places that changed hands (N)". Add it before
+        a :class:`folium.LayerControl`, which lists only the layers it finds.
+
+    Examples
+    --------
+    >>> import folium
+    >>> import pandas as pd
+    >>> from geo.render import add_places
+    >>> places = pd.DataFrame([{
+    ...     "name": "Frontville", "name_uk": "Фронтове", "oblast": "Donetsk", "change": "gained",
+    ...     "first_seen": "2025-01-15", "lat": 48.3, "lon": 37.6, "population": 12000,
+    ...     "geonames_id": 1}])
+    >>> fmap = folium.Map(tiles=None)
+    >>> add_places(fmap, places).layer_name
+    'Places that changed hands (1)'
     """
     shown = places_frame if limit is None else places_frame.head(limit)
     count = (
@@ -82,40 +98,37 @@ def add_places(
             fill=True,
             fill_color=colour,
             fill_opacity=0.9,
-            tooltip=f"{_label(row)}: {html.escape(str(row['change']))} "
-            f"{html.escape(str(row['first_seen']))}",
+            tooltip=f"{_label(row)}: {escape_text(str(row['change']))} "
+            f"{escape_text(str(row['first_seen']))}",
             popup=folium.Popup(_details(row), max_width=260),
         ).add_to(group)
     group.add_to(fmap)
     return group
 
 
-def add_places_panel(fmap: folium.Map, places_frame: pd.DataFrame, *, limit: int = 20) -> None:
-    """Put :func:`places_table_html` in a fixed, scrollable panel at the bottom right."""
-    from branca.element import Element, Figure
-
-    page = fmap.get_root()
-    assert isinstance(page, Figure)
-    page.html.add_child(
-        Element(
-            '<div class="geo-places-panel" style="position:fixed;bottom:30px;right:10px;'
-            "z-index:9999;max-height:35%;max-width:420px;overflow:auto;background:white;"
-            'padding:6px 8px;border:1px solid #999;font:12px sans-serif">'
-            f"{places_table_html(places_frame, limit=limit)}</div>"
-        )
-    )
-
-
 def places_table_html(places_frame: pd.DataFrame, *, limit: int = 20) -> str:
-    """Return an HTML table (name, oblast, change, first seen) for the diff panel, credited."""
+    """Return an HTML table (name, oblast, change, first seen) for the diff panel, credited.
+
+    Parameters
+    ----------
+    places_frame
+        A :func:`geo.places.places_changed` frame, sorted largest first.
+    limit
+        Rows listed; the rest are counted.
+
+    Returns
+    -------
+    str
+        HTML, every name escaped.
+    """
     rows = []
     for row in places_frame.head(limit).to_dict("records"):
         colour = PLACE_COLOURS.get(str(row["change"]), "#444444")
         oblast = row["oblast"] if isinstance(row["oblast"], str) else "?"
         rows.append(
-            f"<tr><td>{_label(row)}</td><td>{html.escape(oblast)}</td>"
-            f'<td style="color:{colour}">{html.escape(str(row["change"]))}</td>'
-            f"<td>{html.escape(str(row['first_seen']))}</td></tr>"
+            f"<tr><td>{_label(row)}</td><td>{escape_text(oblast)}</td>"
+            f'<td style="color:{colour}">{escape_text(str(row["change"]))}</td>'
+            f"<td>{escape_text(str(row['first_seen']))}</td></tr>"
         )
     more = len(places_frame) - limit
     tail = f"<div>… and {more} more</div>" if more > 0 else ""
@@ -123,5 +136,5 @@ def places_table_html(places_frame: pd.DataFrame, *, limit: int = 20) -> str:
         f"<div><b>Places that changed hands</b> ({len(places_frame)})"
         "<table><thead><tr><th>place</th><th>oblast</th><th>change</th><th>first seen</th>"
         f"</tr></thead><tbody>{''.join(rows)}</tbody></table>{tail}"
-        f'<div style="color:#555">{html.escape(ATTRIBUTION)}</div></div>'
+        f'<div style="color:#555">{escape_text(ATTRIBUTION)}</div></div>'
     )

@@ -1,8 +1,9 @@
 """Snapshot map: one date, chosen layers, a legend and region outlines.
 
 Built on folium. Every string that comes from data (layer names, labels,
-sources, file names) is escaped with :func:`html.escape` before it reaches the
-page, because folium inserts tooltip and popup text as raw HTML.
+sources, file names) is escaped with :func:`geo.text.escape_text` before it reaches the
+page, because folium inserts tooltip and popup text as raw HTML. Public through
+:mod:`geo.render`.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import difflib
 import html
 import re
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import folium
@@ -24,9 +24,10 @@ from branca.element import Element, Figure
 from geo.errors import BasemapError
 from geo.geometry import WGS84
 from geo.layers import CANONICAL_LAYERS, layer_colour
-from geo.render.assets import save_html
-from geo.render.credits import attribution_script, credit_line
+from geo.publishers import credit_line, notice_for
+from geo.render.credits import attribution_script
 from geo.snapshot import Snapshot
+from geo.text import escape_text
 
 DEFAULT_TILES = "OpenStreetMap"
 
@@ -39,7 +40,7 @@ def _style(colour: str) -> Any:
 
 
 def snapshot_map(
-    snapshots: Sequence[Snapshot],
+    snapshots: Snapshot | Sequence[Snapshot],
     *,
     regions: gpd.GeoDataFrame | None = None,
     title: str | None = None,
@@ -52,25 +53,48 @@ def snapshot_map(
     Parameters
     ----------
     snapshots
-        Snapshots to draw, one map layer each, toggled by a layer control.
+        A snapshot, or several: one map layer each, toggled by a layer control,
+        in the palette of :mod:`geo.layers`.
     regions
         Region outlines with a ``region`` (or ``name``) column, drawn as
         dashed outlines labelled with their names.
     title
-        Heading shown at the top of the map.
+        Heading shown at the top of the map; default none.
     notice
-        A banner that must stay visible (e.g. the synthetic-data notice).
+        A banner that must stay visible. A source's own notice (the synthetic
+        sample's, :func:`geo.publishers.notice_for`) always leads it.
     tiles
         xyzservices basemap name (see :func:`tile_layer`), or ``None`` or
         ``"none"`` for no tiles.
     attribution
-        Extra credit added after the data credit (:func:`geo.render.credits.credit_line`
+        Extra credit added after the data credit (:func:`geo.publishers.credit_line`
         of the snapshots' sources) in the map's attribution control.
 
     Returns
     -------
     folium.Map
+        Displays inline in Jupyter; write it with :func:`geo.render.save_html`.
+
+    Raises
+    ------
+    BasemapError
+        ``tiles`` names no keyless xyzservices provider.
+
+    Examples
+    --------
+    >>> import datetime
+    >>> from shapely.geometry import box
+    >>> from geo.render import save_html, snapshot_map
+    >>> from geo.snapshot import Provenance, Snapshot, make_features
+    >>> snap = Snapshot("isw", "russian_control", datetime.date(2025, 6, 1),
+    ...                 make_features([box(37.0, 48.0, 37.5, 48.5)]), Provenance("mine.geojson"))
+    >>> fmap = snapshot_map(snap, title="Donetsk, 1 June 2025", tiles=None)
+    >>> page = save_html(fmap)
+    >>> "Data: Institute for the Study of War (ISW)" in page and "Donetsk, 1 June 2025" in page
+    True
     """
+    snapshots = [snapshots] if isinstance(snapshots, Snapshot) else list(snapshots)
+    notice = notice_for((s.source for s in snapshots), notice)
     basemap = tile_layer(tiles)
     fmap = folium.Map(tiles=None, control_scale=True, prefer_canvas=False)
     if basemap is not None:
@@ -86,9 +110,9 @@ def snapshot_map(
         )
         layer = folium.GeoJson(
             snap.features[["geometry"]].to_json(),
-            name=html.escape(f"{snap.layer} {snap.date.isoformat()}"),
+            name=escape_text(f"{snap.layer} {snap.date.isoformat()}"),
             style_function=_style(colour),
-            tooltip=folium.Tooltip(html.escape(text)),
+            tooltip=folium.Tooltip(escape_text(text)),
         )
         layer.add_to(fmap)
         xmin, ymin, xmax, ymax = snap.features.total_bounds
@@ -160,7 +184,7 @@ def add_region_outlines(
         if geometry is None or geometry.is_empty:
             continue
         label = (
-            folium.Tooltip(html.escape(name), permanent=True, direction="center",
+            folium.Tooltip(escape_text(name), permanent=True, direction="center",
                            class_name="geo-region-label")
             if name
             else None
@@ -177,7 +201,7 @@ def add_region_outlines(
 def _legend_html(layers: Sequence[str]) -> str:
     rows = "".join(
         f'<div><span style="display:inline-block;width:12px;height:12px;margin-right:6px;'
-        f'background:{layer_colour(layer)};opacity:0.7"></span>{html.escape(layer)}'
+        f'background:{layer_colour(layer)};opacity:0.7"></span>{escape_text(layer)}'
         f"{' (unknown layer)' if layer not in CANONICAL_LAYERS else ''}</div>"
         for layer in layers
     )
@@ -195,17 +219,8 @@ def _banner_html(text: str, *, top: bool) -> str:
     return (
         f'<div class="{css_class}" style="position:fixed;{where};left:50%;'
         "transform:translateX(-50%);z-index:9999;background:#fff3cd;border:2px solid #b58900;"
-        f'padding:4px 10px;font:14px sans-serif;font-weight:{weight}">{html.escape(text)}</div>'
+        f'padding:4px 10px;font:14px sans-serif;font-weight:{weight}">{escape_text(text)}</div>'
     )
-
-
-def save_map(fmap: folium.Map, path: str | Path, *, offline: bool = False) -> Path:
-    """Write a folium map to ``path`` atomically and return the path.
-
-    Kept for callers of the first release; see
-    :func:`geo.render.assets.save_html`, which it calls.
-    """
-    return save_html(fmap, path, offline=offline)
 
 
 def _norm(name: str) -> str:

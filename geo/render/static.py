@@ -7,8 +7,10 @@ tiles, fonts bundled with matplotlib. Maps plot lon/lat with the aspect
 Text from data is drawn with mathtext off, so a ``$`` in a name stays a
 ``$``; SVG keeps text as text (searchable, editable) and the title in its
 metadata. A small line under the figure credits the data sources
-(:func:`geo.render.credits.credit_line`). Files are written atomically (a
-temporary file in the same folder, then :func:`os.replace`).
+(:func:`geo.publishers.credit_line`). Given a ``path``, files are written
+atomically (a temporary file in the same folder, then :func:`os.replace`);
+without one, the :class:`~matplotlib.figure.Figure` is returned. Public
+through :mod:`geo.render`.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import math
 import textwrap
 from collections.abc import Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Literal, overload
 
 import geopandas as gpd
 import matplotlib
@@ -41,26 +43,57 @@ from geo.errors import ValidationError
 from geo.fsutil import write_atomic
 from geo.geometry import WGS84
 from geo.layers import layer_colour
-from geo.render.credits import credit_line
-from geo.render.diffmap import DIFF_COLOURS, DIFF_LABELS
+from geo.publishers import credit_line, notice_for
+from geo.render.style import DIFF_COLOURS, DIFF_LABELS
 from geo.snapshot import Snapshot
 
-#: File types :func:`static_map` and :func:`area_chart` write, by suffix.
-FORMATS = {".png": "png", ".svg": "svg"}
+#: File types :func:`static_map` and :func:`area_chart` write.
+StaticFormat = Literal["png", "svg"]
+#: The file type of each suffix.
+FORMATS: dict[str, StaticFormat] = {".png": "png", ".svg": "svg"}
 _NOTICE_BOX = {"boxstyle": "round,pad=0.4", "facecolor": "#fff3cd", "edgecolor": "#b58900"}
+
+
+@overload
+def static_map(
+    what: Snapshot | Sequence[Snapshot] | Diff,
+    path: None = None,
+    *,
+    regions: gpd.GeoDataFrame | None = ...,
+    title: str | None = ...,
+    notice: str | None = ...,
+    attribution: str | None = ...,
+    dpi: int = ...,
+    format: None = ...,
+) -> Figure: ...
+
+
+@overload
+def static_map(
+    what: Snapshot | Sequence[Snapshot] | Diff,
+    path: str | Path,
+    *,
+    regions: gpd.GeoDataFrame | None = ...,
+    title: str | None = ...,
+    notice: str | None = ...,
+    attribution: str | None = ...,
+    dpi: int = ...,
+    format: StaticFormat | None = ...,
+) -> Path: ...
 
 
 def static_map(
     what: Snapshot | Sequence[Snapshot] | Diff,
-    path: str | Path,
+    path: str | Path | None = None,
     *,
     regions: gpd.GeoDataFrame | None = None,
     title: str | None = None,
     notice: str | None = None,
     attribution: str | None = None,
     dpi: int = 150,
-) -> Path:
-    """Draw snapshots or a diff to a PNG or SVG file.
+    format: StaticFormat | None = None,
+) -> Figure | Path:
+    """Draw snapshots or a diff as a static map: a PNG or SVG file, or a matplotlib figure.
 
     Parameters
     ----------
@@ -69,31 +102,46 @@ def static_map(
         :mod:`geo.layers`), or a :class:`geo.diff.Diff` (gained red, lost
         blue, unchanged grey, as in the HTML diff map).
     path
-        Output file; ``.png`` or ``.svg``.
+        Output file, ``.png`` or ``.svg``; ``None`` returns the figure instead.
     regions
         GeoDataFrame of region outlines with a ``region`` or ``name`` column,
         drawn dashed and labelled.
     title
         Heading; default says layer, source and date(s).
     notice
-        Text shown in a yellow box above the map (e.g. the synthetic-data notice).
+        Text shown in a yellow box above the map. A source's own notice (the
+        synthetic sample's, :func:`geo.publishers.notice_for`) always leads it.
     attribution
-        Extra credit after the data credit (:func:`geo.render.credits.credit_line`
+        Extra credit after the data credit (:func:`geo.publishers.credit_line`
         of the sources), which is printed in small type under the figure.
     dpi
         Resolution of PNG output.
+    format
+        ``"png"`` or ``"svg"``; default from the suffix of ``path``.
 
     Returns
     -------
-    Path
-        The file written.
+    matplotlib.figure.Figure or Path
+        The figure when ``path`` is ``None``, else the file written.
 
     Raises
     ------
     ValidationError
-        If the suffix is not ``.png``/``.svg`` or there is nothing to draw.
+        If the file type is not PNG or SVG or there is nothing to draw.
+
+    Examples
+    --------
+    >>> import datetime
+    >>> from shapely.geometry import box
+    >>> from geo.render import static_map
+    >>> from geo.snapshot import Provenance, Snapshot, make_features
+    >>> snap = Snapshot("isw", "russian_control", datetime.date(2025, 6, 1),
+    ...                 make_features([box(37.0, 48.0, 37.5, 48.5)]), Provenance("mine.geojson"))
+    >>> fig = static_map(snap)
+    >>> fig.axes[0].get_title()
+    'isw: 2025-06-01'
     """
-    target, fmt = _target(path)
+    target = None if path is None else _target(path, format)
     fig = _figure((10, 8), dpi)
     ax = fig.add_subplot()
     if isinstance(what, Diff):
@@ -110,8 +158,8 @@ def static_map(
         if not drawn:
             drawn.extend(g for g in frame.geometry if g is not None and not g.is_empty)
     if not drawn:
-        msg = f"cannot draw {target}"
-        raise ValidationError(msg, ["nothing to draw: every geometry is empty; pass regions"])
+        msg = f"cannot draw {target[0] if target else 'a static map'}"
+        raise ValidationError(msg, ["nothing to draw: every geometry is empty; pass regions="])
     _frame_axes(ax, shapely.bounds(shapely.union_all(drawn)))
     _add_credit(ax, credit_line(sources, attribution))
     if handles:
@@ -120,20 +168,47 @@ def static_map(
             label.set_parse_math(False)
     text = title or default_title
     ax.set_title(text, parse_math=False, fontsize=12)
-    _add_notice(fig, notice)
-    return _save(fig, target, fmt, text)
+    _add_notice(fig, notice_for(sources, notice))
+    return fig if target is None else _save(fig, *target, text)
+
+
+@overload
+def area_chart(
+    frame: pd.DataFrame,
+    path: None = None,
+    *,
+    title: str | None = ...,
+    notice: str | None = ...,
+    attribution: str | None = ...,
+    dpi: int = ...,
+    format: None = ...,
+) -> Figure: ...
+
+
+@overload
+def area_chart(
+    frame: pd.DataFrame,
+    path: str | Path,
+    *,
+    title: str | None = ...,
+    notice: str | None = ...,
+    attribution: str | None = ...,
+    dpi: int = ...,
+    format: StaticFormat | None = ...,
+) -> Path: ...
 
 
 def area_chart(
     frame: pd.DataFrame,
-    path: str | Path,
+    path: str | Path | None = None,
     *,
     title: str | None = None,
     notice: str | None = None,
     attribution: str | None = None,
     dpi: int = 150,
-) -> Path:
-    """Chart the area held over time, with gains and losses per step, to PNG or SVG.
+    format: StaticFormat | None = None,
+) -> Figure | Path:
+    """Chart the area held over time, with gains and losses per step: a file or a figure.
 
     Parameters
     ----------
@@ -141,31 +216,46 @@ def area_chart(
         Output of :func:`geo.stats.timeseries`: columns ``date`` and
         ``area_km2``; ``gained_km2`` and ``lost_km2`` add a lower panel.
     path
-        Output file; ``.png`` or ``.svg``.
+        Output file, ``.png`` or ``.svg``; ``None`` returns the figure instead.
     title
         Heading; default from ``frame.attrs`` (layer, source) and the dates.
     notice
-        Text shown in a yellow box above the chart.
+        Text shown in a yellow box above the chart. The source's own notice
+        (the synthetic sample's) always leads it.
     attribution
         Extra credit after the data credit of ``frame.attrs["source"]``, both
         printed in small type under the chart.
     dpi
         Resolution of PNG output.
+    format
+        ``"png"`` or ``"svg"``; default from the suffix of ``path``.
 
     Returns
     -------
-    Path
-        The file written.
+    matplotlib.figure.Figure or Path
+        The figure when ``path`` is ``None``, else the file written.
 
     Raises
     ------
     ValidationError
-        If the frame lacks ``date`` or ``area_km2``, has no rows, or the suffix is wrong.
+        If the frame lacks ``date`` or ``area_km2``, has no rows, or the file
+        type is not PNG or SVG.
+
+    Examples
+    --------
+    >>> import datetime
+    >>> import pandas as pd
+    >>> from geo.render import area_chart
+    >>> frame = pd.DataFrame({"date": [datetime.date(2025, 6, 1), datetime.date(2025, 7, 1)],
+    ...                       "area_km2": [1000.0, 1040.0]})
+    >>> frame.attrs.update(layer="russian_control", source="deepstate")
+    >>> area_chart(frame).axes[0].get_title()
+    'russian_control (deepstate): area held, 2025-06-01 – 2025-07-01'
     """
-    target, fmt = _target(path)
+    target = None if path is None else _target(path, format)
     missing = [c for c in ("date", "area_km2") if c not in frame.columns]
     if missing or frame.empty:
-        msg = f"cannot chart {target}"
+        msg = f"cannot chart {target[0] if target else 'the area'}"
         raise ValidationError(
             msg,
             [f"missing column {c!r} (pass geo.stats.timeseries output)" for c in missing]
@@ -196,9 +286,10 @@ def area_chart(
     if method:
         note = textwrap.fill(f"Areas: {method}", 160)
         axes[-1].set_xlabel(note, fontsize=6, color="#555555", parse_math=False)
-    _add_notice(fig, notice)
-    _add_credit(axes[-1], credit_line([str(source)] if source else [], attribution))
-    return _save(fig, target, fmt, text)
+    sources = [str(source)] if source else []
+    _add_notice(fig, notice_for(sources, notice))
+    _add_credit(axes[-1], credit_line(sources, attribution))
+    return fig if target is None else _save(fig, *target, text)
 
 
 # --- drawing ----------------------------------------------------------------------------
@@ -335,16 +426,18 @@ def _add_credit(ax: Axes, credit: str | None) -> None:
 # --- files ------------------------------------------------------------------------------
 
 
-def _target(path: str | Path) -> tuple[Path, str]:
+def _target(path: str | Path, fmt: StaticFormat | None) -> tuple[Path, StaticFormat]:
     target = Path(path)
-    fmt = FORMATS.get(target.suffix.lower())
-    if fmt is None:
-        msg = f"cannot write {target}"
-        raise ValidationError(
-            msg,
-            [f"unsupported file type {target.suffix or '(none)'}; use .png or .svg"],
+    chosen = fmt or FORMATS.get(target.suffix.lower())
+    if chosen is None or chosen not in FORMATS.values():
+        problem = (
+            f"unsupported format={fmt!r}; pass 'png' or 'svg'"
+            if fmt
+            else f"unsupported file type {target.suffix or '(none)'}; use .png or .svg"
         )
-    return target, fmt
+        msg = f"cannot write {target}"
+        raise ValidationError(msg, [problem])
+    return target, chosen
 
 
 def _figure(size_in: tuple[float, float], dpi: int) -> Figure:

@@ -10,15 +10,14 @@ chart library). All dates of all layers share the slider; a layer without a
 snapshot on a date shows its latest earlier snapshot ("as of" that date).
 
 Text from data (layer names, sources, title, notice, region names) reaches the
-page escaped: :func:`html.escape` in HTML, JSON with ``<>&`` escaped in
-scripts, and ``textContent`` in the browser.
+page escaped: :func:`geo.text.escape_text` in HTML, JSON with ``<>&`` escaped in
+scripts, and ``textContent`` in the browser. Public through :mod:`geo.render`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import html
 import itertools
 import json
 from collections.abc import Mapping, Sequence
@@ -33,11 +32,12 @@ from jinja2 import Template
 
 from geo.errors import GeoError
 from geo.layers import layer_colour
-from geo.render.credits import attribution_script, credit_line
+from geo.publishers import credit_line, notice_for
+from geo.render.credits import attribution_script
 from geo.render.encode import EncodedSeries, encode_ints, encode_series
-from geo.render.snapshot import add_region_outlines, tile_layer
+from geo.render.snapshot import DEFAULT_TILES, add_region_outlines, tile_layer
 from geo.snapshot import Snapshot
-from geo.text import script_json
+from geo.text import escape_text, script_json
 
 #: Default simplification tolerance in metres.
 DEFAULT_TOLERANCE_M = 50.0
@@ -170,6 +170,21 @@ def build_timeline(
     ------
     GeoError
         No snapshots, an empty layer, or two snapshots of a layer on one date.
+
+    Examples
+    --------
+    >>> import datetime
+    >>> from shapely.geometry import box
+    >>> from geo.render import build_timeline
+    >>> from geo.snapshot import Provenance, Snapshot, make_features
+    >>> snaps = [Snapshot("deepstate", "russian_control", datetime.date(2025, 6, day),
+    ...                   make_features([box(37.0, 48.0, 37.0 + 0.1 * day, 48.5)]),
+    ...                   Provenance("mine.geojson")) for day in (1, 2, 3)]
+    >>> timeline = build_timeline(snaps)
+    >>> [d.isoformat() for d in timeline.dates]
+    ['2025-06-01', '2025-06-02', '2025-06-03']
+    >>> timeline.worst_area_error_pct < 0.01
+    True
     """
     if tolerance_m < 0:
         msg = f"tolerance_m {tolerance_m} is negative; use 0 (no simplification) or more"
@@ -221,11 +236,11 @@ def _chart_html(timeline: Timeline, element_id: str) -> str:
         points = " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(xs, ys, strict=True))
         rows.append(
             f'<div class="geo-tl-label"><span class="geo-tl-swatch" '
-            f'style="background:{html.escape(layer.colour)}"></span>{html.escape(layer.name)} '
+            f'style="background:{escape_text(layer.colour)}"></span>{escape_text(layer.name)} '
             f'<span class="geo-tl-range">{low:,.0f} – {high:,.0f} km²</span></div>'
             '<svg class="geo-tl-svg" viewBox="0 0 1000 100" preserveAspectRatio="none" '
-            f'role="img" aria-label="area over time: {html.escape(layer.name)}">'
-            f'<polyline points="{points}" fill="none" stroke="{html.escape(layer.colour)}" '
+            f'role="img" aria-label="area over time: {escape_text(layer.name)}">'
+            f'<polyline points="{points}" fill="none" stroke="{escape_text(layer.colour)}" '
             'stroke-width="1.5" vector-effect="non-scaling-stroke"/></svg>'
         )
     first, last = timeline.dates[0], timeline.dates[-1]
@@ -267,7 +282,7 @@ def _panel_html(timeline: Timeline, element_id: str) -> str:
         for act, label in buttons.items()
     )
     areas = "".join(
-        f'<span class="geo-tl-area" style="border-color:{html.escape(layer.colour)}"></span>'
+        f'<span class="geo-tl-area" style="border-color:{escape_text(layer.colour)}"></span>'
         for layer in timeline.layers
     )
     return (
@@ -287,7 +302,7 @@ def _banner_html(text: str, *, top_px: int, css_class: str) -> str:
     return (
         f'<div class="{css_class}" style="position:fixed;top:{top_px}px;left:50%;'
         "transform:translateX(-50%);z-index:1001;background:#fff3cd;border:2px solid #b58900;"
-        f'padding:4px 10px;font:14px sans-serif">{html.escape(text)}</div>'
+        f'padding:4px 10px;font:14px sans-serif">{escape_text(text)}</div>'
     )
 
 
@@ -495,7 +510,7 @@ def timeline_map(
     *,
     title: str | None = None,
     notice: str | None = None,
-    tiles: str | None = "OpenStreetMap",
+    tiles: str | None = DEFAULT_TILES,
     tolerance_m: float = DEFAULT_TOLERANCE_M,
     precision: int = 5,
     regions: gpd.GeoDataFrame | None = None,
@@ -512,7 +527,8 @@ def timeline_map(
     title
         Heading shown at the top of the map.
     notice
-        A banner that must stay visible (e.g. the synthetic-data notice).
+        A banner that must stay visible. A source's own notice (the synthetic
+        sample's, :func:`geo.publishers.notice_for`) always leads it.
     tiles
         xyzservices basemap name (see :func:`geo.render.snapshot.tile_layer`),
         or ``None`` or ``"none"`` for no tiles.
@@ -527,7 +543,7 @@ def timeline_map(
         (:func:`geo.render.snapshot.add_region_outlines`), simplified and
         quantized like the layers.
     attribution
-        Extra credit added after the data credit (:func:`geo.render.credits.credit_line`
+        Extra credit added after the data credit (:func:`geo.publishers.credit_line`
         of the layers' sources) in the map's attribution control.
 
     Returns
@@ -536,6 +552,26 @@ def timeline_map(
         The map. Build the :class:`Timeline` first to read its encoding
         statistics (bytes, worst area error). The page loads Leaflet only
         (no jQuery or Bootstrap: folium popups added later would need them).
+
+    Raises
+    ------
+    GeoError
+        No snapshots, an empty layer, or two snapshots of a layer on one date.
+    BasemapError
+        ``tiles`` names no keyless xyzservices provider.
+
+    Examples
+    --------
+    >>> import datetime
+    >>> from shapely.geometry import box
+    >>> from geo.render import save_html, timeline_map
+    >>> from geo.snapshot import Provenance, Snapshot, make_features
+    >>> snaps = [Snapshot("deepstate", "russian_control", datetime.date(2025, 6, day),
+    ...                   make_features([box(37.0, 48.0, 37.0 + 0.1 * day, 48.5)]),
+    ...                   Provenance("mine.geojson")) for day in (1, 2, 3)]
+    >>> page = save_html(timeline_map({"Russian control": snaps}, tiles=None))
+    >>> 'class="geo-tl-slider" min="0" max="2"' in page and "Data: DeepStateMap.Live" in page
+    True
     """
     basemap = tile_layer(tiles)  # an unknown basemap fails before any encoding
     timeline = (
@@ -543,6 +579,7 @@ def timeline_map(
         if isinstance(series, Timeline)
         else build_timeline(series, tolerance_m=tolerance_m, precision=precision)
     )
+    notice = notice_for((s for layer in timeline.layers for s in layer.sources), notice)
     fmap = folium.Map(tiles=None, control_scale=True, location=[48.5, 35.0], zoom_start=6)
     # Only Leaflet is used: jQuery, Bootstrap and Font Awesome would add ~1.9 MB offline.
     fmap.default_js = [(n, url) for n, url in fmap.default_js if n == "leaflet"]

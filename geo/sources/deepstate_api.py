@@ -50,6 +50,7 @@ from tqdm import tqdm
 from geo.deepstate import KURSK_FILL, SOURCE, parse_deepstate, snapshot_date
 from geo.errors import DeepStateApiError, GeoError, TermsNotAcceptedError
 from geo.fsutil import write_text_atomic
+from geo.publishers import publishers
 from geo.snapshot import Snapshot
 from geo.store import IngestReport, Store
 
@@ -57,13 +58,14 @@ DEFAULT_BASE_URL = "https://deepstatemap.live"
 BASE_URL_ENV = "GEO_DEEPSTATE_URL"
 TERMS_FILE = "accepted_terms.json"
 TERMS_KEY = "deepstate"
+_PUBLISHER = publishers()[SOURCE]
+#: DeepStateMap's terms in short (from :mod:`geo.publishers`), shown before the first fetch.
 TERMS = (
-    "DeepStateMap (https://deepstatemap.live) terms, in short: the API may be used free of charge "
-    "for volunteer, charitable and Ukraine-defence purposes; proxying the API or redistributing "
-    "its data is forbidden; credit 'DeepStateMap.Live' on anything you publish. geo fetches only "
-    "the versions you ask for, into your own store, for your own analysis."
+    f"DeepStateMap ({_PUBLISHER.url}) terms, in short: {_PUBLISHER.terms}. "
+    "geo fetches only the versions you ask for, into your own store, for your own analysis."
 )
-ATTRIBUTION = "DeepStateMap.Live"
+#: How anything made from DeepState's data must credit it.
+ATTRIBUTION = _PUBLISHER.credit
 #: DeepState's area status -> the canonical layer it measures (see :func:`check_areas`).
 PUBLISHER_LAYERS: Mapping[str, tuple[str, ...]] = {
     "russian_control": ("occupied_after_24_02_2022", "occupied_to_24_02_2022"),

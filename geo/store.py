@@ -306,17 +306,6 @@ class Store:
             raise StoreError(msg)
         return str(sources[0])
 
-    def timeseries(self, layer: str, **kw: Any) -> pd.DataFrame:
-        """Area, gross change and regional shares of ``layer`` for every stored date.
-
-        Keyword arguments (``source``, ``regions``, ``start``, ``end``, ``min_area_km2``,
-        ``min_width_m``, ``progress``), result and errors are those of
-        :func:`geo.stats.timeseries`.
-        """
-        from geo.stats import timeseries
-
-        return timeseries(self, layer, **kw)
-
     def map(
         self,
         layer: str | Sequence[str],

@@ -451,20 +451,7 @@ def test_second_writer_waits_then_fails(store_dir: Path) -> None:
     assert report.added == [("isw", "russian_advances", D1)]
 
 
-# --- notebook API: timeseries, timeline map ---------------------------------------------
-
-
-def test_timeseries_method_matches_geo_timeseries(store_dir: Path) -> None:
-    from geo.stats import timeseries
-
-    store = open_store(store_dir)
-    store.ingest([box_snapshot(D1), box_snapshot(D5, width_deg=0.5), box_snapshot(D10)])
-    frame = store.timeseries("russian_advances", start=D5)
-    assert list(frame["date"]) == [D5, D10]
-    assert frame["area_km2"].tolist() == pytest.approx([CELL_KM2 / 2, CELL_KM2], rel=1e-3)
-    assert frame.equals(timeseries(store, "russian_advances", start=D5))
-    with pytest.raises(SnapshotNotFoundError):
-        store.timeseries("contested")
+# --- notebook API: timeline map ---------------------------------------------
 
 
 def capture_timeline(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:

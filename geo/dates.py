@@ -1,6 +1,6 @@
-"""Find the date of a snapshot: ``--date``, a date attribute, the file name or folder names.
+"""Find the date of a snapshot: ``date=``, a date attribute, the file name or folder names.
 
-Precedence (:func:`resolve_date`): an explicit ``--date`` wins, then a date attribute
+Precedence (:func:`resolve_date`): an explicit ``date=`` wins, then a date attribute
 (every non-null value must give the same day), then a date in the file name, then
 dates in the folder names (``2022/April/01``, ``2022-04-01/``) or a year folder that
 completes a file name without a year (``2022/…APR13.zip``). Dates outside
@@ -22,7 +22,7 @@ from geo.datenames import MONTHS, PLAUSIBLE_YEARS, date_spans, scan, stem
 from geo.errors import DateError
 
 __all__ = [
-    "ACCEPTED_FORMS", "DATE_ATTRIBUTES", "MONTHS", "PLAUSIBLE_YEARS", "DateFound",
+    "ACCEPTED_FORMS", "DATE_ATTRIBUTES", "GIVEN", "MONTHS", "PLAUSIBLE_YEARS", "DateFound",
     "date_from_folders", "date_spans", "dates_in_name", "find_date_attribute", "parse_date",
     "partial_dates_in_name", "resolve_date",
 ]  # fmt: skip
@@ -36,7 +36,10 @@ ACCEPTED_FORMS = (
     "YYYY-MM-DD, YYYYMMDD, YYYY-MM-DDTHH:MM:SS[Z|+hh:mm], 13APR2022, 01.05.2023, "
     "a date or datetime value, or Unix time in seconds or milliseconds"
 )
-FIX = "pass --date YYYY-MM-DD"
+FIX = 'pass date="YYYY-MM-DD"'
+
+#: The rule of a date given by the caller (``date=``).
+GIVEN = "given date"
 
 _ARCGIS_NULL = dt.date(1899, 12, 30)  # ArcGIS writes null dates as this day
 
@@ -285,7 +288,7 @@ def parse_date(value: object, *, where: str = "input") -> dt.date:
         ``numpy.datetime64``, or Unix time (values above 1e11 are milliseconds, as
         ArcGIS stores them; read as UTC). An 8-digit integer is read as YYYYMMDD.
     where
-        What the value belongs to, for the error message (file, feature, ``--date``).
+        What the value belongs to, for the error message (file, feature, ``date=``).
 
     Returns
     -------
@@ -322,7 +325,7 @@ def resolve_date(
     path
         The input file.
     explicit
-        The ``--date`` value; wins over everything.
+        The ``date=`` value; wins over everything.
     attribute_values
         The date attribute of every feature; nulls (and ArcGIS's 1899-12-30) are skipped,
         the rest must all give one day.
@@ -344,7 +347,7 @@ def resolve_date(
     """
     path = Path(path)
     if explicit is not None:
-        return DateFound(parse_date(explicit, where="--date"), "--date")
+        return DateFound(parse_date(explicit, where="date="), GIVEN)
     label = f"attribute '{attribute_name}'" if attribute_name else "the date attribute"
     looked_attribute = ""
     if attribute_values is not None:

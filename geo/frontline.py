@@ -117,8 +117,8 @@ def country_outline(
         present = sorted({str(c) for c in codes.dropna()})
         msg = (
             f"no region of country {country!r} among {len(regions)} regions (countries present: "
-            f"{', '.join(present) or 'none'}); pass --regions files that cover {country!r} "
-            "(OCHA COD-AB for Ukraine) or name another country"
+            f"{', '.join(present) or 'none'}); pass regions=load_regions(FILES) that cover "
+            f"{country!r} (OCHA COD-AB for Ukraine), or another country="
         )
         raise RegionError(msg)
     geoms = np.asarray(rows.geometry.values, dtype=object)
@@ -503,7 +503,7 @@ def _difference(a: BaseGeometry, b: BaseGeometry, where: str) -> BaseGeometry:
     except GEOSException as exc:
         msg = (
             f"{where}: the overlay with the country outline failed in GEOS ({exc}); repair the "
-            "polygons (e.g. shapely.make_valid) or pass another --tolerance-m"
+            "polygons (e.g. shapely.make_valid) or pass another tolerance_m="
         )
         raise InputFormatError(msg) from exc
 

@@ -169,7 +169,7 @@ def check_lonlat(geometries: npt.NDArray[Any], *, where: str) -> None:
         msg = (
             f"{where}: coordinates span x {xmin:.6g}..{xmax:.6g}, y {ymin:.6g}..{ymax:.6g}, "
             "which cannot be longitude/latitude; the file declares no usable CRS. "
-            "Declare it with --crs EPSG:XXXX (for example EPSG:3857 for Web Mercator) "
+            'Declare it with crs="EPSG:XXXX" (for example crs="EPSG:3857" for Web Mercator) '
             "or add a .prj / crs member to the file"
         )
         raise CRSError(msg)

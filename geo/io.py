@@ -36,11 +36,12 @@ import numpy.typing as npt
 import shapely
 
 from geo import archives, deepstate
-from geo.dates import DateFound, find_date_attribute, parse_date, resolve_date
+from geo.dates import GIVEN, DateFound, find_date_attribute, parse_date, resolve_date
 from geo.errors import DateError, GeoError, InputFormatError, LayerError, ValidationError
 from geo.fsutil import write_atomic
 from geo.geometry import HygieneReport, clean_geometries
 from geo.layers import CANONICAL_LAYERS, LayerMatch, resolve_layer
+from geo.progress import Progress, progress_bar
 from geo.readers import (
     JSON_SUFFIXES,
     SUPPORTED_SUFFIXES,
@@ -174,12 +175,11 @@ def read(
             f"{where}: unsupported file type {suffix or '(none)'}; supported: "
             + ", ".join(SUPPORTED_SUFFIXES)
         )
-    explicit_date = parse_date(date, where="--date") if date is not None else None
+    explicit_date = parse_date(date, where="date=") if date is not None else None
     explicit = resolve_layer(layer) if layer is not None else None
     if explicit is not None and not explicit.known:
         raise LayerError(
-            f"--layer {layer!r} is not a canonical layer; use one of: "
-            + ", ".join(CANONICAL_LAYERS)
+            f"layer={layer!r} is not a canonical layer; use one of: " + ", ".join(CANONICAL_LAYERS)
         )
     sha256 = archives.sha256_file(path)
 
@@ -271,7 +271,7 @@ def read_many(
     source: str | None = None,
     date: dt.date | str | None = None,
     crs: str | None = None,
-    progress: bool = False,
+    progress: Progress = None,
     on_file: Callable[[Path], None] | None = None,
 ) -> ReadResult:
     """Read files and folders (recursively), collecting every problem.
@@ -283,7 +283,8 @@ def read_many(
     layer, source, date, crs
         As for :func:`read`, applied to every file.
     progress
-        Show a progress bar on stderr.
+        A bar on stderr: ``None`` (default) when stderr is a terminal,
+        ``True`` always, ``False`` never.
     on_file
         Called with each file before it is read.
 
@@ -299,11 +300,7 @@ def read_many(
         base = Path(raw)
         root = base if base.is_dir() else None
         inputs.extend((path, root) for path in iter_input_files([base]))
-    iterator: Iterable[tuple[Path, Path | None]] = inputs
-    if progress:
-        from tqdm import tqdm
-
-        iterator = tqdm(inputs, desc="reading", unit="file", leave=False)
+    iterator = progress_bar(inputs, progress=progress, desc="reading", unit="file")
     snapshots: list[Snapshot] = []
     problems: list[str] = []
     for path, root in iterator:
@@ -370,7 +367,7 @@ def _table_snapshots(
             raise LayerError(
                 f"{where}: cannot tell which layer these {hygiene.n_output} features are: "
                 "no layer attribute "
-                "and no layer name in the file or folder names; pass --layer (one of "
+                "and no layer name in the file or folder names; pass layer= (one of "
                 + ", ".join(CANONICAL_LAYERS)
                 + ")"
             )
@@ -503,7 +500,7 @@ def _resolve_group_date(
     path: Path, feature_date: dt.date | None, date: dt.date | None, root: Path | None, where: str
 ) -> DateFound:
     if date is not None:
-        return DateFound(date, "--date")
+        return DateFound(date, GIVEN)
     if feature_date is not None:
         return DateFound(feature_date, "attribute")
     try:

@@ -42,7 +42,7 @@ PLACES_COLUMNS = (
     "change", "name", "name_uk", "oblast", "lon", "lat", "population", "geonames_id",
     "first_seen", "country", "feature_code",
 )  # fmt: skip
-#: Columns of :func:`places_records` (the JSON of ``geo places --json``).
+#: Columns of :func:`places_records` (one JSON object per place).
 RECORD_COLUMNS = PLACES_COLUMNS[:9]
 
 BoolArray = npt.NDArray[np.bool_]
@@ -109,7 +109,7 @@ def places_changed(
     """
     start, end = _day(start), _day(end)
     if start > end:
-        msg = f"start {start} is after end {end}; swap --from and --to"
+        msg = f"start ({start}) is after end ({end}); swap start= and end="
         raise DateError(msg)
     gaz = gazetteer if isinstance(gazetteer, Gazetteer) else load_gazetteer(gazetteer)
     places = _select(gaz.places, min_population=min_population, oblast=oblast)
@@ -168,8 +168,20 @@ def places_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return records
 
 
-def format_places(frame: pd.DataFrame, *, limit: int | None = None) -> str:
-    """Plain-text table of a :func:`places_changed` frame, with a header and attribution."""
+def format_places(
+    frame: pd.DataFrame, *, limit: int | None = None, more: str = "limit=None for all"
+) -> str:
+    """Plain-text table of a :func:`places_changed` frame, with a header and attribution.
+
+    Parameters
+    ----------
+    frame
+        What :func:`places_changed` returned.
+    limit
+        Rows to show (``None``: all).
+    more
+        How to see the rows left out, said after their count.
+    """
     attrs = frame.attrs
     counts = frame["change"].value_counts()
     lines = [
@@ -187,7 +199,7 @@ def format_places(frame: pd.DataFrame, *, limit: int | None = None) -> str:
             f"{row['lat']:.4f} N {row['lon']:.4f} E  {pop}  [{row['geonames_id']}]".rstrip()
         )
     if limit is not None and len(frame) > limit:
-        lines.append(f"  ... and {len(frame) - limit} more (--json for all)")
+        lines.append(f"  ... and {len(frame) - limit} more ({more})")
     lines.append(str(attrs.get("attribution", ATTRIBUTION)))
     return "\n".join(lines)
 

@@ -21,6 +21,7 @@ import pandas as pd
 
 from geo.diff import AREA_METHOD, DEFAULT_MIN_AREA_KM2, DEFAULT_MIN_WIDTH_M, diff_series
 from geo.fsutil import write_text_atomic
+from geo.progress import Progress
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -47,7 +48,7 @@ def timeseries(
     end: dt.date | None = None,
     min_area_km2: float = DEFAULT_MIN_AREA_KM2,
     min_width_m: float = DEFAULT_MIN_WIDTH_M,
-    progress: bool = False,
+    progress: Progress = None,
 ) -> pd.DataFrame:
     """Area, gross change and regional shares for every stored date of a layer.
 
@@ -67,7 +68,8 @@ def timeseries(
     min_area_km2, min_width_m
         Sliver filter for gross gains and losses (see :mod:`geo.diff`).
     progress
-        Show a progress bar on stderr while snapshots are read.
+        A bar on stderr while snapshots are read: ``None`` (default) when stderr is a
+        terminal, ``True`` always, ``False`` never.
 
     Returns
     -------

@@ -21,7 +21,6 @@ import dataclasses
 import datetime as dt
 import json
 import os
-import sys
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path, PurePosixPath
@@ -31,7 +30,6 @@ import pandas as pd
 import platformdirs
 import pyarrow as pa
 import pyarrow.parquet as pq
-from tqdm import tqdm
 
 from geo.catalog import (
     CATALOG_COLUMNS,
@@ -55,6 +53,7 @@ from geo.catalog import (
 )
 from geo.errors import DuplicateSnapshotError, SnapshotNotFoundError, StoreError
 from geo.fsutil import write_atomic
+from geo.progress import Progress, progress_bar
 from geo.snapshot import Snapshot, map_notice
 from geo.text import escape_text, one_line
 
@@ -116,17 +115,17 @@ def open_store(
     """
     root = (Path(path) if path is not None else default_store_path()).expanduser().absolute()
     if root.exists() and not root.is_dir():
-        msg = f"store path {root} is a file, not a folder; pass another --store"
+        msg = f"store path {root} is a file, not a folder; pass open_store another folder"
         raise StoreError(msg)
     if not (root / MARKER_NAME).exists():
         if root.exists() and any(root.iterdir()):
             msg = (
                 f"{root} is a non-empty folder without {MARKER_NAME}, so it is not a geo store; "
-                "pass an empty or new folder as --store (or set GEO_STORE)"
+                "pass open_store an empty or new folder (or set GEO_STORE)"
             )
             raise StoreError(msg)
         if not create:
-            msg = f"no store at {root}; run 'geo ingest FILES...' to create one"
+            msg = f"no store at {root}; open it with create=True to make one"
             raise StoreError(msg)
         try:
             root.mkdir(parents=True, exist_ok=True)  # snapshots/ comes with the first file
@@ -261,14 +260,15 @@ class Store:
         source: str | None = None,
         start: dt.date | None = None,
         end: dt.date | None = None,
-        progress: bool = False,
+        progress: Progress = None,
     ) -> list[Snapshot]:
         """Every stored snapshot of one layer and source in a date range, oldest first.
 
         A ``start`` with no snapshot of its own begins at the nearest stored date
         before it, as diffs do (the first snapshot's ``date`` says which), as long
-        as the range holds any snapshot;
-        ``progress=True`` shows a progress bar on stderr while they are read.
+        as the range holds any snapshot. ``progress``: a bar on stderr while they
+        are read (``None``, the default, when stderr is a terminal; ``True`` always,
+        ``False`` never).
 
         Raises
         ------
@@ -286,14 +286,13 @@ class Store:
             msg = (
                 f"no snapshots of layer {layer!r}{f' of source {source!r}' if source else ''} "
                 f"between {start or 'the first'} and {end or 'the last'} date in store "
-                f"{self.path}; see 'geo list'"
+                f"{self.path}; see Store.snapshots()"
             )
             raise SnapshotNotFoundError(msg)
         one = self._one_source(rows, layer)
-        days: Iterable[dt.date] = sorted(rows["date"])
-        if progress:
-            days = tqdm(days, desc="reading", unit="snapshot", leave=False, file=sys.stderr)
-        return [self.get(layer, day, source=one) for day in days]
+        days = sorted(rows["date"])
+        bar = progress_bar(days, progress=progress, desc="reading", unit="snapshot")
+        return [self.get(layer, day, source=one) for day in bar]
 
     def _one_source(self, rows: pd.DataFrame, layer: str) -> str:
         """Return the one source of catalog rows of ``layer``; several need ``source=``."""
@@ -301,7 +300,7 @@ class Store:
         if len(sources) > 1:
             msg = (
                 f"several sources hold layer {layer!r} in store {self.path}: "
-                f"{', '.join(sources)}; pass source= (CLI: --source) to pick one"
+                f"{', '.join(sources)}; pass source= to pick one"
             )
             raise StoreError(msg)
         return str(sources[0])
@@ -355,7 +354,7 @@ class Store:
         return read_snapshot(self._abs(record["file"]), record)
 
     def ingest(
-        self, snapshots: Iterable[Snapshot], *, replace: bool = False, progress: bool = False
+        self, snapshots: Iterable[Snapshot], *, replace: bool = False, progress: Progress = None
     ) -> IngestReport:
         """Store snapshots; identical content already stored is a no-op.
 
@@ -366,7 +365,8 @@ class Store:
         replace
             Overwrite stored snapshots of the same key whose content differs.
         progress
-            Show a progress bar on stderr.
+            A bar on stderr: ``None`` (default) when stderr is a terminal,
+            ``True`` always, ``False`` never.
 
         Raises
         ------
@@ -404,13 +404,13 @@ class Store:
                 msg = (
                     f"{len(conflicts)} snapshot(s) differ from the stored ones "
                     f"({'; '.join(conflicts[:5])}{'; ...' if len(conflicts) > 5 else ''}); "
-                    "pass replace=True (CLI: --replace) to overwrite"
+                    "pass replace=True to overwrite"
                 )
                 raise DuplicateSnapshotError(msg)
             self._vacuum_locked(records)
             old_files: list[str] = []
             now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-            bar = tqdm(todo, disable=not progress, file=sys.stderr, unit="snapshot", desc="storing")
+            bar = progress_bar(todo, progress=progress, desc="storing", unit="snapshot")
             for snap, index in bar:
                 record = self._write_snapshot(snap, ingested_at=now)
                 if index is None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-import warnings
 from pathlib import Path
 
 import geopandas as gpd
@@ -318,9 +317,7 @@ DAILY = "control/deepstate/daily/deepstatemap_data_{}.geojson.gz"
 def real(shared_data: Path) -> tuple[gpd.GeoDataFrame, object]:
     from geo.regions import load_regions
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # NE's Crimea and Sevastopol duplicate OCHA's
-        frame = load_regions([shared_data / OCHA, shared_data / NATURAL_EARTH])
+    frame = load_regions([shared_data / OCHA, shared_data / NATURAL_EARTH])  # notes logged
     return frame, country_outline(frame)
 
 

@@ -99,10 +99,10 @@ def test_write_csv_and_json(store, tmp_path: Path) -> None:  # type: ignore[no-u
 def test_errors_are_clear(store) -> None:  # type: ignore[no-untyped-def]
     from geo.errors import SnapshotNotFoundError, StoreError
 
-    with pytest.raises(SnapshotNotFoundError, match="geo list"):
+    with pytest.raises(SnapshotNotFoundError, match=r"see Store\.snapshots\(\)"):
         timeseries(store, "contested")
     store.ingest([snap(D0, 37.2, source="other")])
-    with pytest.raises(StoreError, match="--source"):
+    with pytest.raises(StoreError, match="pass source= to pick one"):
         timeseries(store, "russian_control")
     assert len(timeseries(store, "russian_control", source="other")) == 1
 

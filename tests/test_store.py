@@ -121,7 +121,7 @@ def test_changed_content_conflicts_unless_replace(store_dir: Path) -> None:
         store.ingest([changed])
     message = str(info.value)
     assert "/in/old.geojson" in message and "/in/new.geojson" in message
-    assert "pass replace=True (CLI: --replace) to overwrite" in message
+    assert "pass replace=True to overwrite" in message
     assert snapshot_files(store_dir) == old_files
     assert store.get("russian_advances", D1).area_km2 == pytest.approx(CELL_KM2, rel=1e-4)
 

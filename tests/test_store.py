@@ -15,10 +15,11 @@ import platformdirs
 import pyarrow.parquet as pq
 import pytest
 import shapely
+from conftest import make_snapshot
 
 from geo.errors import DuplicateSnapshotError, SnapshotNotFoundError, StoreError
 from geo.geometry import HygieneReport
-from geo.snapshot import Provenance, Snapshot, make_features
+from geo.snapshot import Provenance, Snapshot
 from geo.store import CATALOG_COLUMNS, IngestReport, Store, default_store_path, open_store
 
 #: Geodesic area of a 1 x 1 degree cell on the equator (WGS 84).
@@ -35,20 +36,24 @@ def box_snapshot(
     path: str = "/in/a.geojson",
     member: str | None = None,
 ) -> Snapshot:
-    """A snapshot of one equatorial box ``width_deg`` wide and 1 degree tall."""
-    features = make_features(
-        [shapely.box(0, 0, width_deg, 1)], ["Box"], [json.dumps({"w": width_deg})]
+    """One equatorial box ``width_deg`` wide and 1 degree tall, with a file's metadata."""
+    return make_snapshot(
+        shapely.box(0, 0, width_deg, 1),
+        date,
+        source=source,
+        layer=layer,
+        labels=["Box"],
+        properties=[json.dumps({"w": width_deg})],
+        provenance=Provenance(
+            path=path,
+            sha256="ab" * 32,
+            member=member,
+            original_layer="Assessed Russian Advance",
+            date_rule="file name",
+            notes=("label merged",),
+        ),
+        hygiene=HygieneReport(n_input=2, n_null=1, n_output=1, source_crs="EPSG:3857"),
     )
-    provenance = Provenance(
-        path=path,
-        sha256="ab" * 32,
-        member=member,
-        original_layer="Assessed Russian Advance",
-        date_rule="file name",
-        notes=("label merged",),
-    )
-    hygiene = HygieneReport(n_input=2, n_null=1, n_output=1, source_crs="EPSG:3857")
-    return Snapshot(source, layer, date, features, provenance, hygiene)
 
 
 def files_under(root: Path) -> set[str]:

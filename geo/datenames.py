@@ -116,5 +116,11 @@ def date_spans(name: str) -> list[tuple[int, int]]:
         ``(start, end)`` offsets into ``name`` of every full or partial date
         (``2023-05-01``, ``18MAR2025``, ``APR13``), usable or not, so callers
         can read what the name says besides its dates.
+
+    Examples
+    --------
+    >>> name = "AssessedRussianAdvancesinUkraineMAR182025_v2"
+    >>> [name[start:end] for start, end in date_spans(name)]
+    ['MAR182025']
     """
     return [(hit.start, hit.end) for hit in scan(name)]

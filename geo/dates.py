@@ -298,6 +298,15 @@ def parse_date(value: object, *, where: str = "input") -> dt.date:
     ------
     DateError
         Unreadable, empty, or outside :data:`PLAUSIBLE_YEARS`.
+
+    Examples
+    --------
+    >>> [parse_date(v).isoformat() for v in ("2023-05-01", "20230501", "13APR2022", 1682899200)]
+    ['2023-05-01', '2023-05-01', '2022-04-13', '2023-05-01']
+    >>> parse_date("2202-02-02", where="date=")
+    Traceback (most recent call last):
+    ...
+    geo.errors.DateError: date=: date 2202-02-02 (from '2202-02-02') is implausible: ...
     """
     return _check_plausible(_to_date(value, where), value, where)
 

@@ -454,6 +454,22 @@ def diff(
         If the pair mixes layers or sources and ``allow_mixed`` is false.
     RegionError
         If the regions frame is unusable.
+
+    Examples
+    --------
+    >>> from geo.io import read_many
+    >>> from geo.regions import load_regions
+    >>> from geo.sample import sample_dir, sample_regions_file
+    >>> snapshots = read_many([sample_dir()], source="sample").snapshots
+    >>> control = [s for s in snapshots if s.layer == "russian_control"]
+    >>> d = diff(control[0], control[-1], regions=load_regions(sample_regions_file()))
+    >>> d
+    <Diff sample/russian_control 2024-08-15 → 2025-03-15: +10,124.46 km² gained,
+     -0.00 km² lost, net +10,124.46 km²>
+    >>> [(r.region, round(r.net_km2)) for r in d.regions if r.net_km2]
+    [('Zaporizhzhia', 1104), ('Donetsk', 5984), ('Luhansk', 3036)]
+    >>> d.largest_changes(1)[["change", "region"]].to_dict("records")
+    [{'change': 'gained', 'region': 'Donetsk'}]
     """
     return diff_series(
         [a, b], regions=regions, min_area_km2=min_area_km2, min_width_m=min_width_m,
@@ -476,6 +492,19 @@ def diff_series(
     are the previous ones plus gained minus lost (agreeing with direct overlays
     to ~1e-9, pinned by tests), after a whole overlay they are computed again.
     Parameters and errors as in :func:`diff`.
+
+    Examples
+    --------
+    >>> from geo.io import read_many
+    >>> from geo.sample import sample_dir
+    >>> snapshots = read_many([sample_dir()], source="sample").snapshots
+    >>> salient = [s for s in snapshots if s.layer == "ukrainian_control_russia"]
+    >>> for d in diff_series(salient):
+    ...     print(d.date_to, f"gained {d.gained_km2:.0f} km², lost {d.lost_km2:.0f} km²")
+    2024-09-15 gained 983 km², lost 0 km²
+    2024-11-15 gained 0 km², lost 174 km²
+    2025-01-15 gained 0 km², lost 614 km²
+    2025-03-15 gained 0 km², lost 312 km²
     """
     snaps = list(snapshots)
     notes = [_check_pair(a, b, allow_mixed=allow_mixed) for a, b in pairwise(snaps)]

@@ -167,6 +167,14 @@ def resolve_layer(name: str | None) -> LayerMatch:
     -------
     LayerMatch
         ``name`` is the name as given; ``layer`` is ``None`` when it is unknown.
+
+    Examples
+    --------
+    >>> resolve_layer("Assessed Russian Advance 2023-05-01").layer
+    'russian_advance'
+    >>> match = resolve_layer("my own layer")
+    >>> match.known, match.name
+    (False, 'my own layer')
     """
     if name is None:
         return LayerMatch(name="", layer=None)

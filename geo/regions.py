@@ -198,6 +198,11 @@ def resolve_region(name_or_code: str) -> str:
     ------
     RegionError
         If the input is unknown; the message names the closest known names.
+
+    Examples
+    --------
+    >>> [resolve_region(x) for x in ("UA-09", "UA44", "Zaporozhye", "Донецька область")]
+    ['Luhansk', 'Luhansk', 'Zaporizhzhia', 'Donetsk']
     """
     text = name_or_code.strip() if isinstance(name_or_code, str) else ""
     if not text:
@@ -290,6 +295,16 @@ def load_regions(
     RegionError
         If a file cannot be read, has no name or code column, or a region of
         ``only`` is unknown or absent from the files.
+
+    Examples
+    --------
+    >>> from geo.sample import sample_regions_file
+    >>> regions = load_regions(sample_regions_file())
+    >>> regions[["region", "code", "country"]].to_dict("records")[:2]
+    [{'region': 'Kherson', 'code': 'UA-65', 'country': 'UA'},
+     {'region': 'Zaporizhzhia', 'code': 'UA-23', 'country': 'UA'}]
+    >>> list(load_regions(sample_regions_file(), only=["UA-14", "Курская область"])["region"])
+    ['Donetsk', 'Kursk']
     """
     files = [Path(paths)] if isinstance(paths, str | Path) else [Path(p) for p in paths]
     if not files:

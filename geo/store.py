@@ -112,6 +112,19 @@ def open_store(
     StoreError
         The path is a file, a non-empty folder that is not a store, a store
         of a newer version, or missing while ``create`` is false.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from geo.io import read_many
+    >>> from geo.sample import sample_dir
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> store = open_store(folder.name)
+    >>> len(store)
+    0
+    >>> store.ingest(read_many([sample_dir()], source="sample").snapshots).summary()
+    'added 20, unchanged 0, replaced 0'
+    >>> folder.cleanup()
     """
     root = (Path(path) if path is not None else default_store_path()).expanduser().absolute()
     if root.exists() and not root.is_dir():
@@ -147,6 +160,20 @@ class Store:
 
     ``path`` is the store root; ``lock_timeout_s`` the seconds a writer waits
     for another writer before raising :class:`StoreError`.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from geo.io import read_many
+    >>> from geo.sample import sample_dir
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> store = open_store(folder.name)
+    >>> report = store.ingest(read_many([sample_dir()], source="sample").snapshots)
+    >>> store.sources(), store.layers()
+    (['sample'], ['contested', 'russian_advance', 'russian_control', 'ukrainian_control_russia'])
+    >>> [day.isoformat() for day in store.dates("russian_control")]
+    ['2024-08-15', '2024-09-15', '2024-11-15', '2025-01-15', '2025-03-15']
+    >>> folder.cleanup()
     """
 
     def __init__(self, path: str | Path, *, lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S) -> None:
@@ -171,7 +198,21 @@ class Store:
         start: dt.date | None = None,
         end: dt.date | None = None,
     ) -> pd.DataFrame:
-        """Return catalog rows matching every filter given (dates inclusive)."""
+        """Return catalog rows matching every filter given (dates inclusive).
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> from geo.io import read_many
+        >>> from geo.sample import sample_dir
+        >>> folder = tempfile.TemporaryDirectory()
+        >>> store = open_store(folder.name)
+        >>> report = store.ingest(read_many([sample_dir()], source="sample").snapshots)
+        >>> rows = store.snapshots(layer="contested", start=dt.date(2024, 11, 1))
+        >>> [(row.source, row.date.isoformat(), row.n_features) for row in rows.itertuples()]
+        [('sample', '2024-11-15', 3), ('sample', '2025-01-15', 3), ('sample', '2025-03-15', 3)]
+        >>> folder.cleanup()
+        """
         frame = self.catalog()
         start, end = _as_date(start), _as_date(end)
         if start is not None and end is not None and start > end:
@@ -223,6 +264,23 @@ class Store:
             Nothing matches; the message lists the nearest dates available.
         StoreError
             Several sources hold the layer, or the snapshot file is unusable.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> from geo.io import read_many
+        >>> from geo.sample import sample_dir
+        >>> folder = tempfile.TemporaryDirectory()
+        >>> store = open_store(folder.name)
+        >>> report = store.ingest(read_many([sample_dir()], source="sample").snapshots)
+        >>> snapshot = store.get("russian_control", dt.date(2024, 10, 1), exact=False)
+        >>> snapshot.date  # the nearest stored date before
+        datetime.date(2024, 9, 15)
+        >>> store.get("russian_control", dt.date(2024, 10, 1))
+        Traceback (most recent call last):
+        ...
+        geo.errors.SnapshotNotFoundError: no snapshot of layer 'russian_control' on 2024-10-01 ...
+        >>> folder.cleanup()
         """
         want = date.date() if isinstance(date, dt.datetime) else date
         frame = self._load()
@@ -276,6 +334,20 @@ class Store:
             If there is none in the range.
         StoreError
             If several sources hold the layer and ``source`` is not given.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> from geo.io import read_many
+        >>> from geo.sample import sample_dir
+        >>> folder = tempfile.TemporaryDirectory()
+        >>> store = open_store(folder.name)
+        >>> report = store.ingest(read_many([sample_dir()], source="sample").snapshots)
+        >>> series = store.series("russian_control", start=dt.date(2024, 10, 1))
+        >>> [(s.date.isoformat(), round(s.area_km2)) for s in series]  # from the state on Oct 1
+        [('2024-09-15', 54321), ('2024-11-15', 57547), ('2025-01-15', 59671),
+         ('2025-03-15', 62145)]
+        >>> folder.cleanup()
         """
         rows = self.snapshots(layer=layer, source=source, start=start, end=end)
         if start is not None and not rows.empty and not (rows["date"] == start).any():
@@ -375,6 +447,20 @@ class Store:
             snapshot differs and ``replace`` is false.
         StoreError
             The store is locked by another writer or cannot be written.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> from geo.io import read
+        >>> from geo.sample import sample_control_files
+        >>> folder = tempfile.TemporaryDirectory()
+        >>> store = open_store(folder.name)
+        >>> snapshots = read(sample_control_files()[0], source="sample")
+        >>> store.ingest(snapshots).summary()
+        'added 4, unchanged 0, replaced 0'
+        >>> store.ingest(snapshots).summary()  # the same content again: a no-op
+        'added 0, unchanged 4, replaced 0'
+        >>> folder.cleanup()
         """
         batch = dedupe(snapshots)
         report = IngestReport()

@@ -13,9 +13,9 @@ last date with its time.
 from __future__ import annotations
 
 import argparse
+import logging
 import statistics
 import time
-import warnings
 from pathlib import Path
 
 from geo.frontline import country_outline, displacement, frontline
@@ -35,9 +35,8 @@ def main() -> None:
     args = parser.parse_args()
 
     start = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # NE's Crimea and Sevastopol duplicate OCHA's
-        regions = load_regions([args.data / OCHA, args.data / NATURAL_EARTH])
+    logging.getLogger("geo.regions").setLevel(logging.ERROR)  # NE duplicates OCHA's Crimea
+    regions = load_regions([args.data / OCHA, args.data / NATURAL_EARTH])
     outline = country_outline(regions)
     print(f"outline: {time.perf_counter() - start:.2f} s (regions + union + hole filling)")
 

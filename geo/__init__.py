@@ -1,6 +1,10 @@
 """geo: load, diff and map dated territorial-control polygons.
 
-The public API is re-exported here; see ``__all__``.
+The public API is re-exported here; see ``__all__``. Errors are
+:class:`GeoError` subclasses whose messages name the fix in Python terms
+(``pass source=``). Notes and warnings go through :mod:`logging` under the
+``geo`` logger (warnings show on stderr by default). Long-running functions
+take ``progress=``: ``None`` draws a bar on stderr when it is a terminal.
 """
 
 from __future__ import annotations

@@ -80,7 +80,7 @@ def check_marker(root: Path) -> None:
         )
         raise StoreError(msg) from err
     if not isinstance(data, dict) or data.get("format") != STORE_FORMAT:
-        msg = f"{marker} does not describe a geo store; pass another --store"
+        msg = f"{marker} does not describe a geo store; pass open_store another folder"
         raise StoreError(msg)
     if (version := data.get("version")) != STORE_VERSION:
         msg = f"{marker}: version {version!r} is not {STORE_VERSION}; upgrade geo"
@@ -206,7 +206,7 @@ def dedupe(snapshots: Iterable[Snapshot]) -> list[Snapshot]:
             msg = (
                 f"two inputs give different content for {key_text(snap.key)}: "
                 f"{origin(first)} and {origin(snap)}; ingest them separately with "
-                "--replace, or fix the date or layer of one of them"
+                "replace=True, or fix the date or layer of one of them"
             )
             raise DuplicateSnapshotError(msg)
     return list(seen.values())

@@ -1,7 +1,9 @@
 """The ``geo`` command: a thin layer over the public Python API.
 
 Errors exit non-zero with one clear line (plus one line per problem when a
-batch has several); ``--debug`` shows the traceback.
+batch has several); ``--debug`` shows the traceback. Library messages speak
+Python; :mod:`geo.cli_errors` prints them, and the library's log records as
+``note:`` lines, in the words of the command that runs.
 """
 
 from __future__ import annotations
@@ -14,49 +16,25 @@ from typing import Any
 import click
 
 from geo import __version__
+from geo.cli_errors import GeoGroup, install_notes, note, translate
 from geo.cli_maps import demo, map_
 from geo.cli_options import gazetteer_option, regions_option, store_option
 from geo.cli_options import load_regions_files as _load_regions
 from geo.cli_options import parse_day as _parse_day
 from geo.cli_remote import assets, fetch, gazetteer, regions
-from geo.errors import GeoError, ValidationError
 from geo.io import read_many
 from geo.layers import CANONICAL_LAYERS
 from geo.snapshot import Snapshot
 from geo.store import open_store
 
 
-class GeoGroup(click.Group):
-    """Turns :class:`GeoError` into one clear line and exit status 1."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        """Run the command; a :class:`GeoError` becomes one line on stderr and exit 1."""
-        try:
-            return super().invoke(ctx)
-        except GeoError as exc:
-            if ctx.params.get("debug"):
-                raise
-            problems = exc.problems if isinstance(exc, ValidationError) else []
-            if len(problems) == 1:  # one problem: one line, summary and problem together
-                click.echo(f"error: {_first_line(exc)}: {_first_line(problems[0])}", err=True)
-            else:
-                click.echo(f"error: {_first_line(exc)}", err=True)
-                for problem in problems:
-                    click.echo(f"  - {problem}", err=True)
-            ctx.exit(1)
-
-
-def _first_line(exc: GeoError | str) -> str:
-    if isinstance(exc, ValidationError):
-        return str(exc).split(": ", 1)[0]
-    return str(exc).replace("\n", " ")
-
-
 @click.group(cls=GeoGroup)
 @click.version_option(__version__, prog_name="geo")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
-def cli(debug: bool) -> None:
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
     """Load, diff and map dated territorial-control polygons."""
+    install_notes(ctx)
 
 
 @cli.command()
@@ -81,14 +59,11 @@ def ingest(
     as_json: bool,
 ) -> None:
     """Read files and folders (recursively) into the store."""
-    progress = sys.stderr.isatty()
-    result = read_many(
-        sources, layer=layer, source=source, date=date_text, crs=crs, progress=progress
-    )
+    result = read_many(sources, layer=layer, source=source, date=date_text, crs=crs)
     if not skip_bad:
         result.raise_for_problems()
     store = open_store(store_path)
-    report = store.ingest(result.snapshots, replace=replace, progress=progress)
+    report = store.ingest(result.snapshots, replace=replace)
     notes = _grouped_notes(result.snapshots)
     if as_json:
         payload = {
@@ -101,10 +76,10 @@ def ingest(
         }
         click.echo(json.dumps(payload, ensure_ascii=False, indent=1))
     else:
-        for note in notes:
-            click.echo(f"note: {note}", err=True)
+        for text in notes:
+            note(text)
         for problem in result.problems:
-            click.echo(f"skipped: {problem}", err=True)
+            click.echo(f"skipped: {translate(problem)}", err=True)
         click.echo(f"{store.path}: {report.summary()} ({result.n_files} files read)")
     if result.problems:
         sys.exit(1)
@@ -114,12 +89,12 @@ def _grouped_notes(snapshots: list[Snapshot]) -> list[str]:
     """One line per distinct note, with how many snapshots carry it."""
     seen: dict[tuple[str, str], list[str]] = {}
     for snap in snapshots:
-        for note in snap.provenance.notes:
-            seen.setdefault((snap.layer, note), []).append(snap.provenance.path)
+        for text in snap.provenance.notes:
+            seen.setdefault((snap.layer, text), []).append(snap.provenance.path)
     lines = []
-    for (layer, note), paths in sorted(seen.items()):
+    for (layer, text), paths in sorted(seen.items()):
         where = paths[0] if len(paths) == 1 else f"{len(paths)} snapshots, first {paths[0]}"
-        lines.append(f"{layer}: {note} ({where})")
+        lines.append(f"{layer}: {text} ({where})")
     return lines
 
 
@@ -299,7 +274,7 @@ def places_(
     if as_json:
         click.echo(json.dumps(places_records(frame), ensure_ascii=False, indent=1))
         return
-    click.echo(format_places(frame, limit=limit))
+    click.echo(format_places(frame, limit=limit, more="--json for all"))
 
 
 @cli.command()
@@ -335,7 +310,6 @@ def stats(
         regions=_load_regions(regions_files),
         start=_parse_day(start, "--start") if start else None,
         end=_parse_day(end, "--end") if end else None,
-        progress=sys.stderr.isatty(),
     )
     text = write_timeseries(frame, output, fmt=fmt)
     if output is None:

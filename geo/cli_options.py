@@ -42,19 +42,15 @@ def regions_option(func: F) -> F:
 
 
 def load_regions_files(files: tuple[Path, ...]) -> Any:
-    """Return the regions of ``--regions`` files (``None`` for none); warnings become notes."""
+    """Return the regions of ``--regions`` files (``None`` for none).
+
+    What the files lose or merge is logged, so the CLI prints it as a note.
+    """
     if not files:
         return None
-    import warnings
-
     from geo.regions import load_regions
 
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        regions = load_regions(list(files))
-    for warning in caught:
-        click.echo(f"note: {warning.message}", err=True)
-    return regions
+    return load_regions(list(files))
 
 
 def gazetteer_option(func: F) -> F:

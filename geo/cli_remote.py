@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
+from geo.cli_errors import GeoGroup, note
 from geo.cli_options import parse_day, store_option
 from geo.store import open_store
 
@@ -16,11 +16,7 @@ from geo.store import open_store
 def _client(offline: bool, interval_s: float) -> Any:
     from geo.sources.http import HttpClient
 
-    return HttpClient(offline=offline, min_interval_s=interval_s, progress=sys.stderr.isatty())
-
-
-def _notice(message: str) -> None:
-    click.echo(f"note: {message}", err=True)
+    return HttpClient(offline=offline, min_interval_s=interval_s)
 
 
 def offline_option(func: Any) -> Any:
@@ -30,7 +26,7 @@ def offline_option(func: Any) -> Any:
     )(func)
 
 
-@click.group()
+@click.group(cls=GeoGroup)
 def fetch() -> None:
     """Fetch control layers from DeepStateMap or from any URL into the store."""
 
@@ -88,8 +84,7 @@ def fetch_deepstate_(
         replace=replace,
         areas=areas,
         accept=accept_terms,
-        progress=sys.stderr.isatty() and not as_json,
-        report=_notice,
+        progress=False if as_json else None,
     )
     if as_json:
         payload = {
@@ -155,8 +150,8 @@ def fetch_url_(
         click.echo(json.dumps({"store": str(store.path), "snapshots": keys}, indent=1))
         return
     for snap in snapshots:
-        for note in snap.provenance.notes:
-            _notice(note)
+        for text in snap.provenance.notes:
+            note(text)
         click.echo(f"{snap.source} {snap.layer} {snap.date}: {snap.area_km2:,.1f} km²")
     click.echo(f"{store.path}: {report.summary()}")
 
@@ -193,11 +188,11 @@ def _download(
         return
     chosen = list(names) or ([default] if default and not registry_file else list(table))
     fetch = reg.fetch_gazetteers if builtin == reg.GAZETTEER_TABLE else reg.fetch_boundaries
-    for path in fetch(chosen, _client(offline, 0.2), registry=table, report=_notice):
+    for path in fetch(chosen, _client(offline, 0.2), registry=table):
         click.echo(str(path))
 
 
-@click.group()
+@click.group(cls=GeoGroup)
 def regions() -> None:
     """Admin-1 boundaries: download the registered open ones."""
 
@@ -217,7 +212,7 @@ def regions_fetch(
               builtin=BOUNDARY_TABLE, default=None)  # fmt: skip
 
 
-@click.group()
+@click.group(cls=GeoGroup)
 def gazetteer() -> None:
     """GeoNames gazetteers for `geo places`: download the registered extracts."""
 
@@ -238,7 +233,7 @@ def gazetteer_fetch(
               builtin=GAZETTEER_TABLE, default="geonames-ua")  # fmt: skip
 
 
-@click.group()
+@click.group(cls=GeoGroup)
 def assets() -> None:
     """JavaScript/CSS for maps: fetch local copies for offline pages and tests."""
 
@@ -259,5 +254,5 @@ def ensure_offline_assets() -> None:
     from geo.render.assets import fetch_assets, missing_assets
 
     if missing := missing_assets():
-        _notice(f"{len(missing)} map assets are not cached yet: fetching them from npm once")
+        note(f"{len(missing)} map assets are not cached yet: fetching them from npm once")
         fetch_assets()

@@ -1,6 +1,6 @@
-"""Find the date of a snapshot: ``--date``, a date attribute, the file name or folder names.
+"""Find the date of a snapshot: ``date=``, a date attribute, the file name or folder names.
 
-Precedence (:func:`resolve_date`): an explicit ``--date`` wins, then a date attribute
+Precedence (:func:`resolve_date`): an explicit ``date=`` wins, then a date attribute
 (every non-null value must give the same day), then a date in the file name, then
 dates in the folder names (``2022/April/01``, ``2022-04-01/``) or a year folder that
 completes a file name without a year (``2022/…APR13.zip``). Dates outside
@@ -18,9 +18,14 @@ from pathlib import Path
 
 import numpy as np
 
+from geo.datenames import MONTHS, PLAUSIBLE_YEARS, date_spans, scan, stem
 from geo.errors import DateError
 
-PLAUSIBLE_YEARS: tuple[int, int] = (2014, dt.date.today().year + 1)
+__all__ = [
+    "ACCEPTED_FORMS", "DATE_ATTRIBUTES", "GIVEN", "MONTHS", "PLAUSIBLE_YEARS", "DateFound",
+    "date_from_folders", "date_spans", "dates_in_name", "find_date_attribute", "parse_date",
+    "partial_dates_in_name", "resolve_date",
+]  # fmt: skip
 
 # Priority order. Shapefiles cut field names to 10 characters, hence the stubs.
 # Edit metadata (EditDate, CreationDa, created, last_edited_date) is deliberately absent.
@@ -31,33 +36,14 @@ ACCEPTED_FORMS = (
     "YYYY-MM-DD, YYYYMMDD, YYYY-MM-DDTHH:MM:SS[Z|+hh:mm], 13APR2022, 01.05.2023, "
     "a date or datetime value, or Unix time in seconds or milliseconds"
 )
-FIX = "pass --date YYYY-MM-DD"
+FIX = 'pass date="YYYY-MM-DD"'
+
+#: The rule of a date given by the caller (``date=``).
+GIVEN = "given date"
 
 _ARCGIS_NULL = dt.date(1899, 12, 30)  # ArcGIS writes null dates as this day
 
-_MONTH_NAMES = ("january", "february", "march", "april", "may", "june", "july", "august",
-                "september", "october", "november", "december")  # fmt: skip
-#: Month words (full English names, three-letter abbreviations, "sept") to month numbers.
-MONTHS = {n: i for i, full in enumerate(_MONTH_NAMES, 1) for n in (full, full[:3])} | {"sept": 9}
-# Longest first so "march" wins over "mar"; no letter may follow ("Marching").
-_MON = "(?P<mon>" + "|".join(sorted(MONTHS, key=len, reverse=True)) + ")(?![a-z])"
-_SEP = r"[-_ .,]{0,2}"
-
-_FULL_PATTERNS = (
-    # Compact digits, optionally with HHMM or HHMMSS; never cut out of a longer run.
-    re.compile(r"(?<!\d)(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})(?P<t>(?:\d{2}){2,3})?(?!\d)"),
-    re.compile(r"(?<!\d)(?P<y>\d{4})(?P<s>[-_. ])(?P<m>\d{1,2})(?P=s)(?P<d>\d{1,2})(?!\d)"),
-    re.compile(r"(?<!\d)(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>\d{4})(?!\d)"),
-    re.compile(rf"(?<!\d)(?P<d>\d{{1,2}}){_SEP}{_MON}{_SEP}(?P<y>\d{{4}})(?!\d)", re.I),
-    re.compile(rf"{_MON}{_SEP}(?P<d>\d{{1,2}}){_SEP}(?P<y>\d{{4}})(?!\d)", re.I),
-    re.compile(rf"(?<!\d)(?P<y>\d{{4}}){_SEP}{_MON}{_SEP}(?P<d>\d{{1,2}})(?!\d)", re.I),
-)
-_PARTIAL_PATTERNS = (
-    re.compile(rf"(?<!\d)(?P<d>\d{{1,2}})[-_ ]?{_MON}(?![-_ ]?\d)", re.I),
-    re.compile(rf"{_MON}[-_ ]?(?P<d>\d{{1,2}})(?!\d)", re.I),
-)
 _UNIX_TIME = re.compile(r"(?<!\d)\d{10}(?!\d)")
-_EXTENSION = re.compile(r"\.[A-Za-z][A-Za-z0-9]{0,9}$")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,63 +52,6 @@ class DateFound:
 
     date: dt.date
     rule: str
-
-
-@dataclasses.dataclass(frozen=True)
-class _Hit:
-    start: int
-    end: int
-    text: str
-    date: dt.date | None  # the (month, day) of a partial hit sits in a leap year
-    problem: str  # "" for a usable full date
-
-
-def _stem(name: str) -> str:
-    stem = name
-    while (match := _EXTENSION.search(stem)) and match.start() > 0:
-        stem = stem[: match.start()]
-    return stem
-
-
-def _scan(name: str) -> list[_Hit]:
-    """Every date-like fragment of one name, full or partial, left to right."""
-    stem = _stem(name)
-    lo, hi = PLAUSIBLE_YEARS
-    full: list[_Hit] = []
-    for pattern in _FULL_PATTERNS:
-        for m in pattern.finditer(stem):
-            groups = m.groupdict()
-            month = MONTHS[groups["mon"].lower()] if groups.get("mon") else int(groups["m"])
-            t = groups.get("t") or "0000"
-            if int(t[:2]) > 23 or int(t[2:4]) > 59 or int(t[4:] or 0) > 59:
-                continue
-            try:
-                day = dt.date(int(groups["y"]), month, int(groups["d"]))
-            except ValueError:
-                if "t" not in groups:  # a bare digit run that is no date is just a number
-                    full.append(_Hit(m.start(), m.end(), m[0], None, "not a calendar date"))
-                continue
-            problem = "" if lo <= day.year <= hi else f"year out of range {lo}..{hi}"
-            full.append(_Hit(m.start(), m.end(), m[0], day, problem))
-    hits = _non_overlapping(full, [])
-    partial: list[_Hit] = []
-    for pattern in _PARTIAL_PATTERNS:
-        for m in pattern.finditer(stem):
-            try:
-                day = dt.date(2000, MONTHS[m["mon"].lower()], int(m["d"]))
-            except ValueError:
-                continue
-            partial.append(_Hit(m.start(), m.end(), m[0], day, "no year"))
-    return sorted(_non_overlapping(partial, hits) + hits, key=lambda h: h.start)
-
-
-def _non_overlapping(candidates: list[_Hit], taken: list[_Hit]) -> list[_Hit]:
-    kept: list[_Hit] = []
-    # Usable dates claim their text first, then the longest fragment at each position.
-    for hit in sorted(candidates, key=lambda h: (bool(h.problem), h.start, h.start - h.end)):
-        if all(hit.end <= other.start or other.end <= hit.start for other in taken + kept):
-            kept.append(hit)
-    return kept
 
 
 def dates_in_name(name: str) -> list[DateFound]:
@@ -140,39 +69,21 @@ def dates_in_name(name: str) -> list[DateFound]:
         Unix times, partial and implausible dates are not included.
     """
     found: dict[dt.date, DateFound] = {}
-    for hit in _scan(name):
+    for hit in scan(name):
         if hit.date is not None and not hit.problem and hit.date not in found:
             found[hit.date] = DateFound(hit.date, f"name '{hit.text}'")
     return list(found.values())
 
 
-def date_spans(name: str) -> list[tuple[int, int]]:
-    """Where date-like fragments sit in a name, left to right.
-
-    Parameters
-    ----------
-    name
-        A file, folder or layer name; a trailing extension is ignored.
-
-    Returns
-    -------
-    list of tuple
-        ``(start, end)`` offsets into ``name`` of every full or partial date
-        (``2023-05-01``, ``18MAR2025``, ``APR13``), usable or not, so callers
-        can read what the name says besides its dates.
-    """
-    return [(hit.start, hit.end) for hit in _scan(name)]
-
-
 def partial_dates_in_name(name: str) -> list[str]:
     """Fragments that look like a day of a month but carry no year (``'APR13'``)."""
-    return list(dict.fromkeys(h.text for h in _scan(name) if h.problem == "no year"))
+    return list(dict.fromkeys(h.text for h in scan(name) if h.problem == "no year"))
 
 
 def _findings(name: str) -> list[str]:
     """Date-like fragments of a name that could not be used, for error messages."""
-    notes = [f"'{h.text}' ({h.problem})" for h in _scan(name) if h.problem]
-    for m in _UNIX_TIME.finditer(_stem(name)):
+    notes = [f"'{h.text}' ({h.problem})" for h in scan(name) if h.problem]
+    for m in _UNIX_TIME.finditer(stem(name)):
         moment = dt.datetime.fromtimestamp(int(m[0]), tz=dt.UTC)
         if PLAUSIBLE_YEARS[0] <= moment.year <= PLAUSIBLE_YEARS[1]:
             stamp = moment.strftime("%Y-%m-%d %H:%M UTC")
@@ -238,16 +149,16 @@ def _from_folders(
 
 def _from_names(path: Path, root: Path | None) -> tuple[DateFound | None, str, list[str]]:
     """Return the date from the file name or folders, why names conflict, and what was looked at."""
-    scan = _scan(path.name)
-    hits = [h for h in scan if h.date is not None and not h.problem]
+    fragments = scan(path.name)
+    hits = [h for h in fragments if h.date is not None and not h.problem]
     partial = {
-        (h.date.month, h.date.day): h.text for h in scan if h.problem == "no year" and h.date
+        (h.date.month, h.date.day): h.text for h in fragments if h.problem == "no year" and h.date
     }
     dates = list(dict.fromkeys(h.date for h in hits if h.date is not None))
     findings = _findings(path.name)
     looked = [f"file name '{path.name}'" + (f": found {', '.join(findings)}" if findings else "")]
     parts = _folder_parts(path, root)
-    folder, year, notes = _from_folders(parts, _stem(path.name))
+    folder, year, notes = _from_folders(parts, stem(path.name))
     if parts:
         looked.append(
             f"folders '{'/'.join(parts)}'" + (f": found {', '.join(notes)}" if notes else "")
@@ -347,7 +258,7 @@ def _to_date(value: object, where: str) -> dt.date:
             return dt.datetime.fromisoformat(text).date()
     except ValueError:
         pass
-    for hit in _scan(text):
+    for hit in scan(text):
         if hit.start == 0 and hit.end == len(text):
             if hit.date is None or hit.problem == "no year":
                 raise _bad(value, where, hit.problem)
@@ -377,7 +288,7 @@ def parse_date(value: object, *, where: str = "input") -> dt.date:
         ``numpy.datetime64``, or Unix time (values above 1e11 are milliseconds, as
         ArcGIS stores them; read as UTC). An 8-digit integer is read as YYYYMMDD.
     where
-        What the value belongs to, for the error message (file, feature, ``--date``).
+        What the value belongs to, for the error message (file, feature, ``date=``).
 
     Returns
     -------
@@ -387,6 +298,15 @@ def parse_date(value: object, *, where: str = "input") -> dt.date:
     ------
     DateError
         Unreadable, empty, or outside :data:`PLAUSIBLE_YEARS`.
+
+    Examples
+    --------
+    >>> [parse_date(v).isoformat() for v in ("2023-05-01", "20230501", "13APR2022", 1682899200)]
+    ['2023-05-01', '2023-05-01', '2022-04-13', '2023-05-01']
+    >>> parse_date("2202-02-02", where="date=")
+    Traceback (most recent call last):
+    ...
+    geo.errors.DateError: date=: date 2202-02-02 (from '2202-02-02') is implausible: ...
     """
     return _check_plausible(_to_date(value, where), value, where)
 
@@ -414,7 +334,7 @@ def resolve_date(
     path
         The input file.
     explicit
-        The ``--date`` value; wins over everything.
+        The ``date=`` value; wins over everything.
     attribute_values
         The date attribute of every feature; nulls (and ArcGIS's 1899-12-30) are skipped,
         the rest must all give one day.
@@ -436,7 +356,7 @@ def resolve_date(
     """
     path = Path(path)
     if explicit is not None:
-        return DateFound(parse_date(explicit, where="--date"), "--date")
+        return DateFound(parse_date(explicit, where="date="), GIVEN)
     label = f"attribute '{attribute_name}'" if attribute_name else "the date attribute"
     looked_attribute = ""
     if attribute_values is not None:

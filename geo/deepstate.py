@@ -427,7 +427,7 @@ def _date_of(data: Mapping[str, Any], path: str, date: dt.date | None) -> tuple[
         msg = (
             f"{path}: cannot tell when this DeepState snapshot was published (no wrapper 'id' or "
             "'datetime', and the file name is not a Unix time like 1648989208.geojson); "
-            "pass --date YYYY-MM-DD"
+            'pass date="YYYY-MM-DD"'
         )
         raise DateError(msg)
     return snapshot_date(published), f"published {stamp} (Kyiv date)"
@@ -529,7 +529,7 @@ def parse_deepstate(
     if not any(layers.values()):
         msg = (
             f"{path}: no DeepState status polygon found ({'; '.join(notes) or 'no features'}); "
-            "if this is not a DeepState map, load it as ordinary GeoJSON with --layer"
+            "if this is not a DeepState map, load it as ordinary GeoJSON with layer="
         )
         raise InputFormatError(msg)
     info = _FileInfo(path, sha256, date, date_rule, tuple(notes))

@@ -453,6 +453,22 @@ def diff(
         If the pair mixes layers or sources and ``allow_mixed`` is false.
     RegionError
         If the regions frame is unusable.
+
+    Examples
+    --------
+    >>> from geo.io import read_many
+    >>> from geo.regions import load_regions
+    >>> from geo.sample import sample_dir, sample_regions_file
+    >>> snapshots = read_many([sample_dir()], source="sample").snapshots
+    >>> control = [s for s in snapshots if s.layer == "russian_control"]
+    >>> d = diff(control[0], control[-1], regions=load_regions(sample_regions_file()))
+    >>> d
+    <Diff sample/russian_control 2024-08-15 → 2025-03-15: +10,124.46 km² gained,
+     -0.00 km² lost, net +10,124.46 km²>
+    >>> [(r.region, round(r.net_km2)) for r in d.regions if r.net_km2]
+    [('Zaporizhzhia', 1104), ('Donetsk', 5984), ('Luhansk', 3036)]
+    >>> d.largest_changes(1)[["change", "region"]].to_dict("records")
+    [{'change': 'gained', 'region': 'Donetsk'}]
     """
     return diff_series(
         [a, b], regions=regions, min_area_km2=min_area_km2, min_width_m=min_width_m,
@@ -475,6 +491,19 @@ def diff_series(
     are the previous ones plus gained minus lost (agreeing with direct overlays
     to ~1e-9, pinned by tests), after a whole overlay they are computed again.
     Parameters and errors as in :func:`diff`.
+
+    Examples
+    --------
+    >>> from geo.io import read_many
+    >>> from geo.sample import sample_dir
+    >>> snapshots = read_many([sample_dir()], source="sample").snapshots
+    >>> salient = [s for s in snapshots if s.layer == "ukrainian_control_russia"]
+    >>> for d in diff_series(salient):
+    ...     print(d.date_to, f"gained {d.gained_km2:.0f} km², lost {d.lost_km2:.0f} km²")
+    2024-09-15 gained 983 km², lost 0 km²
+    2024-11-15 gained 0 km², lost 174 km²
+    2025-01-15 gained 0 km², lost 614 km²
+    2025-03-15 gained 0 km², lost 312 km²
     """
     snaps = list(snapshots)
     notes = [_check_pair(a, b, allow_mixed=allow_mixed) for a, b in pairwise(snaps)]
@@ -490,68 +519,108 @@ def diff_series(
         project(np.concatenate([ov.parts for ov in overlays])),
         np.cumsum([len(ov.parts) for ov in overlays])[:-1],
     )
-    area = area_km2(preps[0].geometry)
-    region_from = None if regs is None else region_areas(preps[0].geometry, regs)
+    before = _Before(
+        area_km2(preps[0].geometry),
+        None if regs is None else region_areas(preps[0].geometry, regs),
+    )
     out = []
     for i, ((a, b), pair_notes) in enumerate(zip(pairwise(snaps), notes, strict=True)):
-        result = _build(
-            a, b, preps[i], preps[i + 1], overlays[i], projected[i],
-            area, region_from, regs, sliver, pair_notes,
-        )  # fmt: skip
+        pair = _Pair(a, b, preps[i], preps[i + 1], overlays[i], projected[i])
+        result = _build(pair, before=before, regions=regs, sliver=sliver, notes=pair_notes)
         out.append(result)
-        area = result.area_to_km2
-        region_from = np.array([r.area_to_km2 for r in result.regions]) if regs else None
+        before = _Before(
+            result.area_to_km2,
+            np.array([r.area_to_km2 for r in result.regions]) if regs else None,
+        )
     return out
 
 
+@dataclasses.dataclass(frozen=True, eq=False)
+class _Pair:
+    """Two consecutive snapshots of a series, prepared and overlaid."""
+
+    a: Snapshot
+    b: Snapshot
+    pa: Prepared
+    pb: Prepared
+    ov: Overlay
+    projected: ObjArray  # the overlay's parts in Albers metres
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class _Before:
+    """Areas held at the first date of a pair: whole, and per region (``None`` without)."""
+
+    area_km2: float
+    region_km2: FloatArray | None
+
+
 def _build(
-    a: Snapshot,
-    b: Snapshot,
-    pa: Prepared,
-    pb: Prepared,
-    ov: Overlay,
-    projected: ObjArray,
-    area_from: float,
-    region_from: FloatArray | None,
-    regs: Regions | None,
+    pair: _Pair,
+    *,
+    before: _Before,
+    regions: Regions | None,
     sliver: SliverFilter,
     notes: tuple[str, ...],
 ) -> Diff:
-    area = np.nan_to_num(shapely.area(projected)) / 1e6
-    order = np.lexsort((-area, ~ov.gained))
-    parts, is_gained, area = ov.parts[order], ov.gained[order], area[order]
-    kept = sliver.keep(projected[order], area)
-    gained_raw, lost_raw = float(area[is_gained].sum()), float(area[~is_gained].sum())
+    """Return the diff of one pair, from its overlay and the areas held at its first date."""
+    patches = _patches(pair.ov, pair.projected, sliver)
+    gained_raw = float(patches.area_km2[patches.gained].sum())
+    lost_raw = float(patches.area_km2[~patches.gained].sum())
     # After a local overlay the rest is equal, so the new areas follow from the change.
-    area_to = area_from + gained_raw - lost_raw if ov.local else area_km2(pb.geometry)
-    area_to = area_to if pb.area_deg2 else 0.0
-    region_of = np.full(len(parts), None, dtype=object)
+    if not pair.pb.area_deg2:
+        area_to = 0.0
+    elif pair.ov.local:
+        area_to = before.area_km2 + gained_raw - lost_raw
+    else:
+        area_to = area_km2(pair.pb.geometry)
     rows: tuple[RegionChange, ...] = ()
-    if regs is not None and region_from is not None:
-        pi, rj, overlap = part_regions(parts, area, regs)
-        masks = (is_gained, ~is_gained, kept & is_gained, kept & ~is_gained)
-        sums = [np.bincount(rj, overlap * m[pi], minlength=len(regs.names)) for m in masks]
-        if ov.local:
-            region_to = np.maximum(region_from + sums[0] - sums[1], 0.0)
-        else:
-            region_to = region_areas(pb.geometry, regs)
-        best = np.lexsort((-overlap, pi))  # the region holding most of each patch
-        first = best[run_starts(pi[best][1:] != pi[best][:-1])] if len(best) else best
-        region_of[pi[first]] = np.asarray(regs.names, dtype=object)[rj[first]]
-        columns = (regs.area_km2, region_from, region_to, sums[2], sums[3])
-        rows = tuple(
-            RegionChange(name, *(float(x[j]) for x in columns)) for j, name in enumerate(regs.names)
-        )
+    if regions is not None and before.region_km2 is not None:
+        rows, region_of = _region_changes(pair, patches, regions, before.region_km2)
+        patches = dataclasses.replace(patches, region=region_of)
+    kept_gained, kept_lost = patches.kept & patches.gained, patches.kept & ~patches.gained
+    a, b = pair.a, pair.b
     return Diff(
         source_from=a.source, source_to=b.source, layer_from=a.layer, layer_to=b.layer,
-        date_from=a.date, date_to=b.date, area_from_km2=area_from, area_to_km2=area_to,
-        gained_km2=float(area[kept & is_gained].sum()),
-        lost_km2=float(area[kept & ~is_gained].sum()),
+        date_from=a.date, date_to=b.date, area_from_km2=before.area_km2, area_to_km2=area_to,
+        gained_km2=float(patches.area_km2[kept_gained].sum()),
+        lost_km2=float(patches.area_km2[kept_lost].sum()),
         gained_raw_km2=gained_raw, lost_raw_km2=lost_raw,
-        sliver_filter=sliver, regions=rows, overlay=ov.mode, method=AREA_METHOD, notes=notes,
-        patches=Patches(parts, is_gained, area, kept, region_of),
-        geometry_from=pa.geometry, geometry_to=pb.geometry,
+        sliver_filter=sliver, regions=rows, overlay=pair.ov.mode, method=AREA_METHOD, notes=notes,
+        patches=patches, geometry_from=pair.pa.geometry, geometry_to=pair.pb.geometry,
     )  # fmt: skip
+
+
+def _patches(ov: Overlay, projected: ObjArray, sliver: SliverFilter) -> Patches:
+    """Return the overlay's parts as patches: gained, then lost, largest first; no regions."""
+    area = np.nan_to_num(shapely.area(projected)) / 1e6
+    order = np.lexsort((-area, ~ov.gained))
+    kept = sliver.keep(projected[order], area[order])
+    region = np.full(len(order), None, dtype=object)
+    return Patches(ov.parts[order], ov.gained[order], area[order], kept, region)
+
+
+def _region_changes(
+    pair: _Pair, patches: Patches, regions: Regions, region_from: FloatArray
+) -> tuple[tuple[RegionChange, ...], ObjArray]:
+    """Return each region's change, and the region holding most of each patch."""
+    is_gained, kept = patches.gained, patches.kept
+    pi, rj, overlap = part_regions(patches.geoms, patches.area_km2, regions)
+    masks = (is_gained, ~is_gained, kept & is_gained, kept & ~is_gained)
+    sums = [np.bincount(rj, overlap * m[pi], minlength=len(regions.names)) for m in masks]
+    if pair.ov.local:
+        region_to = np.maximum(region_from + sums[0] - sums[1], 0.0)
+    else:
+        region_to = region_areas(pair.pb.geometry, regions)
+    best = np.lexsort((-overlap, pi))  # the region holding most of each patch
+    first = best[run_starts(pi[best][1:] != pi[best][:-1])] if len(best) else best
+    region_of = np.full(len(patches.geoms), None, dtype=object)
+    region_of[pi[first]] = np.asarray(regions.names, dtype=object)[rj[first]]
+    columns = (regions.area_km2, region_from, region_to, sums[2], sums[3])
+    rows = tuple(
+        RegionChange(name, *(float(x[j]) for x in columns)) for j, name in enumerate(regions.names)
+    )
+    return rows, region_of
 
 
 def _check_pair(a: Snapshot, b: Snapshot, *, allow_mixed: bool) -> tuple[str, ...]:

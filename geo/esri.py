@@ -72,7 +72,7 @@ def _crs(spatial_reference: object, where: str) -> str | None:
     wkid = spatial_reference.get("latestWkid") or spatial_reference.get("wkid")
     if wkid is not None:
         if isinstance(wkid, bool) or not isinstance(wkid, int | str) or not str(wkid).isdigit():
-            msg = f"{where}: spatialReference wkid {wkid!r} is not a number; pass --crs"
+            msg = f"{where}: spatialReference wkid {wkid!r} is not a number; pass crs="
             raise InputFormatError(msg)
         code = int(wkid)
         if code in WEB_MERCATOR_WKIDS:

@@ -102,6 +102,17 @@ def country_outline(
     ------
     RegionError
         If the frame has no ``country`` column or no region of ``country``.
+
+    Examples
+    --------
+    >>> from geo.geometry import geodesic_area_km2
+    >>> from geo.regions import load_regions
+    >>> from geo.sample import sample_regions_file
+    >>> regions = load_regions(sample_regions_file())
+    >>> sorted(set(regions["country"]))
+    ['RU', 'UA']
+    >>> round(geodesic_area_km2(country_outline(regions, country="RU")))  # the sample's Kursk
+    30457
     """
     if "country" not in regions.columns:
         msg = (
@@ -117,8 +128,8 @@ def country_outline(
         present = sorted({str(c) for c in codes.dropna()})
         msg = (
             f"no region of country {country!r} among {len(regions)} regions (countries present: "
-            f"{', '.join(present) or 'none'}); pass --regions files that cover {country!r} "
-            "(OCHA COD-AB for Ukraine) or name another country"
+            f"{', '.join(present) or 'none'}); pass regions=load_regions(FILES) that cover "
+            f"{country!r} (OCHA COD-AB for Ukraine), or another country="
         )
         raise RegionError(msg)
     geoms = np.asarray(rows.geometry.values, dtype=object)
@@ -226,6 +237,19 @@ def frontline(
         If a parameter is out of range.
     InputFormatError, RegionError, CRSError
         If the area or the outline has no polygons or is not in lon/lat.
+
+    Examples
+    --------
+    The sample's regions stand in for the country here (an outline of four oblasts):
+
+    >>> from geo.io import read
+    >>> from geo.regions import load_regions
+    >>> from geo.sample import sample_control_files, sample_regions_file
+    >>> outline = country_outline(load_regions(sample_regions_file()))
+    >>> control = read(sample_control_files()[-1], layer="russian_control", source="sample")[0]
+    >>> front = frontline(control, outline)
+    >>> round(front.length_km), front.n_pieces
+    (988, 5)
     """
     _check_params(
         tolerance_m=tolerance_m, min_segment_km=min_segment_km, max_pocket_km2=max_pocket_km2
@@ -369,6 +393,20 @@ def displacement(
     ------
     ValidationError
         If the later front is empty, the dates are reversed or ``step_m`` is not positive.
+
+    Examples
+    --------
+    >>> from geo.io import read
+    >>> from geo.regions import load_regions
+    >>> from geo.sample import sample_control_files, sample_regions_file
+    >>> outline = country_outline(load_regions(sample_regions_file()))
+    >>> first, last = (
+    ...     read(path, layer="russian_control", source="sample")[0]
+    ...     for path in (sample_control_files()[0], sample_control_files()[-1])
+    ... )
+    >>> moved = displacement(frontline(first, outline), frontline(last, outline), area_before=first)
+    >>> round(moved.mean_km, 1), round(moved.max_km, 1)
+    (9.1, 26.1)
     """
     _check_params(step_m=step_m)
     problems = []
@@ -503,7 +541,7 @@ def _difference(a: BaseGeometry, b: BaseGeometry, where: str) -> BaseGeometry:
     except GEOSException as exc:
         msg = (
             f"{where}: the overlay with the country outline failed in GEOS ({exc}); repair the "
-            "polygons (e.g. shapely.make_valid) or pass another --tolerance-m"
+            "polygons (e.g. shapely.make_valid) or pass another tolerance_m="
         )
         raise InputFormatError(msg) from exc
 

@@ -86,6 +86,11 @@ def normalize_name(text: str) -> str:
     (Ukrainian national system, plus the Russian-only letters), turns
     punctuation and spaces into one space, and merges runs of ``i``/``y``/``j``
     (``Avdiyivka`` and ``Avdiivka`` -> ``avdivka``).
+
+    Examples
+    --------
+    >>> [normalize_name(n) for n in ("Kup'yans'k", "Куп’янськ", "Avdiyivka", "Avdiivka")]
+    ['kupiansk', 'kupiansk', 'avdivka', 'avdivka']
     """
     folded = unicodedata.normalize("NFKC", text).casefold().translate(_APOSTROPHES)
     latin = "".join(_UK_TO_LATIN.get(ch, ch) for ch in folded)
@@ -209,7 +214,7 @@ def describe(place: pd.Series | dict[str, Any]) -> str:
 def load_gazetteer(
     paths: str | Path | Sequence[str | Path], *, include: Iterable[str] = ()
 ) -> Gazetteer:
-    """Read GeoNames files into one gazetteer of populated places.
+    r"""Read GeoNames files into one gazetteer of populated places.
 
     Parameters
     ----------
@@ -225,6 +230,22 @@ def load_gazetteer(
     InputFormatError
         A file is missing, not in one of these formats, or has a bad row (the
         message names the file and line or record).
+
+    Examples
+    --------
+    A GeoNames dump has 19 tab-separated columns per place:
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> row = ["1", "Semplivka", "Semplivka", "Semplivka,Семплівка", "48.0", "37.6", "P", "PPL",
+    ...        "UA", "", "05", "", "", "", "1200", "", "", "Europe/Kyiv", "2026-01-01"]
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = Path(folder.name, "UA.txt")
+    >>> _ = path.write_text("\t".join(row) + "\n", encoding="utf-8")
+    >>> gazetteer = load_gazetteer(path)
+    >>> gazetteer.places[["name", "name_uk", "oblast", "population"]].to_dict("records")
+    [{'name': 'Semplivka', 'name_uk': 'Семплівка', 'oblast': 'Donetsk', 'population': 1200}]
+    >>> folder.cleanup()
     """
     files = [Path(paths)] if isinstance(paths, str | Path) else [Path(p) for p in paths]
     if not files:

@@ -169,7 +169,7 @@ def check_lonlat(geometries: npt.NDArray[Any], *, where: str) -> None:
         msg = (
             f"{where}: coordinates span x {xmin:.6g}..{xmax:.6g}, y {ymin:.6g}..{ymax:.6g}, "
             "which cannot be longitude/latitude; the file declares no usable CRS. "
-            "Declare it with --crs EPSG:XXXX (for example EPSG:3857 for Web Mercator) "
+            'Declare it with crs="EPSG:XXXX" (for example crs="EPSG:3857" for Web Mercator) '
             "or add a .prj / crs member to the file"
         )
         raise CRSError(msg)
@@ -279,6 +279,14 @@ def geodesic_area_km2(geometries: Iterable[BaseGeometry | None] | BaseGeometry) 
     -------
     float or numpy.ndarray
         The area of one geometry, or an array with one area per geometry.
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> round(geodesic_area_km2(box(37.0, 48.0, 37.5, 48.5)), 1)
+    2064.4
+    >>> geodesic_area_km2([box(0, 0, 1, 1), None]).round(1)
+    array([12308.8,     0. ])
     """
     if isinstance(geometries, BaseGeometry):
         return _geodesic_one(geometries)
@@ -368,6 +376,12 @@ def equal_area_km2(geometries: npt.NDArray[Any] | Sequence[BaseGeometry | None])
 
     Agrees with :func:`geodesic_area_km2` to better than 0.01 % for polygons
     in and around Ukraine (pinned by tests on the real archives).
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> equal_area_km2([box(37.0, 48.0, 37.5, 48.5)]).round(1)  # as geodesic_area_km2
+    array([2064.4])
     """
     projected = to_equal_area(np.asarray(geometries, dtype=object))
     return np.nan_to_num(shapely.area(projected)) / 1e6

@@ -29,18 +29,19 @@ import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 import shapely
 
 from geo import archives, deepstate
-from geo.dates import DateFound, find_date_attribute, parse_date, resolve_date
+from geo.dates import GIVEN, DateFound, find_date_attribute, parse_date, resolve_date
 from geo.errors import DateError, GeoError, InputFormatError, LayerError, ValidationError
 from geo.fsutil import write_atomic
 from geo.geometry import HygieneReport, clean_geometries
 from geo.layers import CANONICAL_LAYERS, LayerMatch, resolve_layer
+from geo.progress import Progress, progress_bar
 from geo.readers import (
     JSON_SUFFIXES,
     SUPPORTED_SUFFIXES,
@@ -52,6 +53,9 @@ from geo.readers import (
     suffix_of,
 )
 from geo.snapshot import Provenance, Snapshot, feature_label, make_features, properties_json
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 #: Attribute names that hold a feature's layer (compared case-insensitively).
 LAYER_ATTRIBUTES = ("layer", "layer_type", "layer_name", "layername", "lyr")
@@ -159,6 +163,18 @@ def read(
         A subclass naming the file and the fix for every kind of bad input;
         :class:`InputFormatError` when the file holds no polygon at all (only
         null, empty or point geometries, or no features).
+
+    Examples
+    --------
+    The bundled synthetic sample holds four layers per file:
+
+    >>> from geo.sample import sample_control_files
+    >>> snapshots = read(sample_control_files()[0], source="sample")
+    >>> [s.layer for s in snapshots], {s.date for s in snapshots}
+    (['russian_control', 'russian_advance', 'contested', 'ukrainian_control_russia'],
+     {datetime.date(2024, 8, 15)})
+    >>> round(snapshots[0].area_km2)
+    52028
     """
     path = Path(src)
     where = str(path)
@@ -174,12 +190,11 @@ def read(
             f"{where}: unsupported file type {suffix or '(none)'}; supported: "
             + ", ".join(SUPPORTED_SUFFIXES)
         )
-    explicit_date = parse_date(date, where="--date") if date is not None else None
+    explicit_date = parse_date(date, where="date=") if date is not None else None
     explicit = resolve_layer(layer) if layer is not None else None
     if explicit is not None and not explicit.known:
         raise LayerError(
-            f"--layer {layer!r} is not a canonical layer; use one of: "
-            + ", ".join(CANONICAL_LAYERS)
+            f"layer={layer!r} is not a canonical layer; use one of: " + ", ".join(CANONICAL_LAYERS)
         )
     sha256 = archives.sha256_file(path)
 
@@ -194,17 +209,9 @@ def read(
 
     snapshots: list[Snapshot] = []
     dropped: list[_Dropped] = []
+    given = _Input(path, sha256, explicit, source, explicit_date, crs, root)
     for table in tables:
-        table_snaps, table_dropped = _table_snapshots(
-            table,
-            path=path,
-            sha256=sha256,
-            explicit=explicit,
-            source=source,
-            date=explicit_date,
-            crs=crs,
-            root=root,
-        )
+        table_snaps, table_dropped = _table_snapshots(table, given)
         snapshots.extend(table_snaps)
         dropped.extend(table_dropped)
     if not snapshots:
@@ -271,7 +278,7 @@ def read_many(
     source: str | None = None,
     date: dt.date | str | None = None,
     crs: str | None = None,
-    progress: bool = False,
+    progress: Progress = None,
     on_file: Callable[[Path], None] | None = None,
 ) -> ReadResult:
     """Read files and folders (recursively), collecting every problem.
@@ -283,7 +290,8 @@ def read_many(
     layer, source, date, crs
         As for :func:`read`, applied to every file.
     progress
-        Show a progress bar on stderr.
+        A bar on stderr: ``None`` (default) when stderr is a terminal,
+        ``True`` always, ``False`` never.
     on_file
         Called with each file before it is read.
 
@@ -293,17 +301,20 @@ def read_many(
         Snapshots plus one message per file that failed, including files that
         hold no polygon at all (they are never skipped silently); nothing is
         raised for bad files so that the caller can report them all at once.
+
+    Examples
+    --------
+    >>> from geo.sample import sample_dir
+    >>> result = read_many([sample_dir()], source="sample")
+    >>> result.n_files, len(result.snapshots), result.problems
+    (5, 20, [])
     """
     inputs: list[tuple[Path, Path | None]] = []
     for raw in paths:
         base = Path(raw)
         root = base if base.is_dir() else None
         inputs.extend((path, root) for path in iter_input_files([base]))
-    iterator: Iterable[tuple[Path, Path | None]] = inputs
-    if progress:
-        from tqdm import tqdm
-
-        iterator = tqdm(inputs, desc="reading", unit="file", leave=False)
+    iterator = progress_bar(inputs, progress=progress, desc="reading", unit="file")
     snapshots: list[Snapshot] = []
     problems: list[str] = []
     for path, root in iterator:
@@ -316,35 +327,116 @@ def read_many(
     return ReadResult(snapshots=snapshots, problems=problems, n_files=len(inputs))
 
 
-def _table_snapshots(
-    table: Table,
-    *,
-    path: Path,
-    sha256: str,
-    explicit: LayerMatch | None,
-    source: str | None,
-    date: dt.date | None,
-    crs: str | None,
-    root: Path | None,
-) -> tuple[list[Snapshot], list[_Dropped]]:
-    """Return the snapshots of one table, and the features none of them counts."""
-    where = f"{path}!{table.member}" if table.member else str(path)
-    columns = {key for p in table.properties for key in p}
-    attr, days = _attribute_dates(table, columns, where, date)
-    keys: dict[tuple[LayerMatch, dt.date | None], list[int]] = {}
-    for i, key in enumerate(zip(_feature_layers(table, columns, path, root), days, strict=True)):
-        keys.setdefault(key, []).append(i)
-    # One hygiene pass per (layer, date) part, so that every count belongs to its snapshot.
-    parts = [_clean_part(table, match, day, idx, crs, where) for (match, day), idx in keys.items()]
+@dataclasses.dataclass(frozen=True)
+class _Input:
+    """One file and what the caller said about it (``None``: not said)."""
 
+    path: Path
+    sha256: str
+    explicit: LayerMatch | None  # layer=
+    source: str | None
+    date: dt.date | None
+    crs: str | None
+    root: Path | None  # the folder the user named
+
+
+def _table_snapshots(table: Table, given: _Input) -> tuple[list[Snapshot], list[_Dropped]]:
+    """Return the snapshots of one table, and the features none of them counts."""
+    where = f"{given.path}!{table.member}" if table.member else str(given.path)
+    parts, attr = _table_parts(table, given, where)
     n_kept = sum(len(p.index) for p in parts)
     n_dated = sum(len(p.index) for p in parts if p.day is not None)
-    use_dates = n_kept > 0 and n_dated == n_kept
     date_note = (
         f"date attribute {attr!r} ignored: only {n_dated} of {n_kept} features carry a usable date"
         if 0 < n_dated < n_kept
         else ""
     )
+    snapshots: list[Snapshot] = []
+    dropped: list[_Dropped] = []
+    for group in _group_parts(parts, given.explicit, use_dates=n_kept > 0 and n_dated == n_kept):
+        if group.hygiene.n_output:
+            snapshots.append(_group_snapshot(table, group, given, where=where, date_note=date_note))
+        else:
+            dropped.append(_Dropped(where, group.names, group.hygiene))
+    return snapshots, dropped
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class _Group:
+    """The parts of one table that make one snapshot: one layer, one attribute date or none."""
+
+    layer: str
+    day: dt.date | None
+    members: list[_Part]
+
+    @property
+    def matches(self) -> list[LayerMatch]:
+        """The distinct layer matches of the parts, in order."""
+        return list(dict.fromkeys(p.match for p in self.members))
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The layer names as found in the file."""
+        return tuple(dict.fromkeys(m.name for m in self.matches if m.name))
+
+    @property
+    def hygiene(self) -> HygieneReport:
+        """What cleaning did to the parts, summed."""
+        return sum((p.hygiene for p in self.members), HygieneReport())
+
+
+def _group_snapshot(
+    table: Table, group: _Group, given: _Input, *, where: str, date_note: str
+) -> Snapshot:
+    """Return the snapshot of one group; its layer and date must be known."""
+    if not group.layer:
+        raise LayerError(
+            f"{where}: cannot tell which layer these {group.hygiene.n_output} features are: "
+            "no layer attribute "
+            "and no layer name in the file or folder names; pass layer= (one of "
+            + ", ".join(CANONICAL_LAYERS)
+            + ")"
+        )
+    found = _resolve_group_date(given.path, group.day, given.date, given.root, where)
+    matches = group.matches
+    notes = [m.note for m in matches] + [date_note, *table.notes]
+    if not matches[0].known:
+        notes.append(f"unknown layer name {group.layer!r} kept as is; add an alias to map it")
+    return Snapshot(
+        source=given.source or next((m.source for m in matches if m.source), DEFAULT_SOURCE),
+        layer=group.layer,
+        date=found.date,
+        features=_group_features(table, group.members),
+        provenance=Provenance(
+            path=str(given.path),
+            sha256=given.sha256,
+            member=table.member or table.inner_layer,
+            original_layer=", ".join(group.names),
+            date_rule=found.rule,
+            notes=tuple(n for n in dict.fromkeys(notes) if n),
+        ),
+        hygiene=group.hygiene,
+    )
+
+
+def _table_parts(table: Table, given: _Input, where: str) -> tuple[list[_Part], str | None]:
+    """Split a table by (layer name, attribute date) and clean each part; also the date column."""
+    columns = {key for p in table.properties for key in p}
+    attr, days = _attribute_dates(table, columns, where, given.date)
+    layers = _feature_layers(table, columns, given.path, given.root)
+    keys: dict[tuple[LayerMatch, dt.date | None], list[int]] = {}
+    for i, key in enumerate(zip(layers, days, strict=True)):
+        keys.setdefault(key, []).append(i)
+    # One hygiene pass per (layer, date) part, so that every count belongs to its snapshot.
+    crs = given.crs
+    parts = [_clean_part(table, match, day, idx, crs, where) for (match, day), idx in keys.items()]
+    return parts, attr
+
+
+def _group_parts(
+    parts: list[_Part], explicit: LayerMatch | None, *, use_dates: bool
+) -> list[_Group]:
+    """Group parts by (layer, date): ``layer=`` names a lone layer, or picks one of several."""
     distinct = {p.match.layer or p.match.name for p in parts if len(p.index)}
     groups: dict[tuple[str, dt.date | None], list[_Part]] = {}
     for part in parts:
@@ -356,55 +448,20 @@ def _table_snapshots(
         if explicit is not None and len(distinct) > 1 and layer != explicit.layer:
             continue
         groups.setdefault((layer, part.day if use_dates else None), []).append(part)
+    return [_Group(layer, day, members) for (layer, day), members in groups.items()]
 
-    snapshots: list[Snapshot] = []
-    dropped: list[_Dropped] = []
-    for (layer, feature_date), members in groups.items():
-        matches = list(dict.fromkeys(p.match for p in members))
-        names = tuple(dict.fromkeys(m.name for m in matches if m.name))
-        hygiene = sum((p.hygiene for p in members), HygieneReport())
-        if not hygiene.n_output:
-            dropped.append(_Dropped(where, names, hygiene))
-            continue
-        if not layer:
-            raise LayerError(
-                f"{where}: cannot tell which layer these {hygiene.n_output} features are: "
-                "no layer attribute "
-                "and no layer name in the file or folder names; pass --layer (one of "
-                + ", ".join(CANONICAL_LAYERS)
-                + ")"
-            )
-        found = _resolve_group_date(path, feature_date, date, root, where)
-        notes = [m.note for m in matches] + [date_note, *table.notes]
-        if not matches[0].known:
-            notes.append(f"unknown layer name {layer!r} kept as is; add an alias to map it")
-        # Features in file order, whichever part they were cleaned in.
-        rows = sorted(
-            (int(i), geom) for p in members for i, geom in zip(p.index, p.geometries, strict=True)
-        )
-        props = [table.properties[i] for i, _ in rows]
-        snapshots.append(
-            Snapshot(
-                source=source or next((m.source for m in matches if m.source), DEFAULT_SOURCE),
-                layer=layer,
-                date=found.date,
-                features=make_features(
-                    np.array([geom for _, geom in rows], dtype=object),
-                    [feature_label(p) for p in props],
-                    [properties_json(p) for p in props],
-                ),
-                provenance=Provenance(
-                    path=str(path),
-                    sha256=sha256,
-                    member=table.member or table.inner_layer,
-                    original_layer=", ".join(names),
-                    date_rule=found.rule,
-                    notes=tuple(n for n in dict.fromkeys(notes) if n),
-                ),
-                hygiene=hygiene,
-            )
-        )
-    return snapshots, dropped
+
+def _group_features(table: Table, members: list[_Part]) -> gpd.GeoDataFrame:
+    """Return the features of one group, in file order whichever part cleaned them."""
+    rows = sorted(
+        (int(i), geom) for p in members for i, geom in zip(p.index, p.geometries, strict=True)
+    )
+    props = [table.properties[i] for i, _ in rows]
+    return make_features(
+        np.array([geom for _, geom in rows], dtype=object),
+        [feature_label(p) for p in props],
+        [properties_json(p) for p in props],
+    )
 
 
 def _clean_part(
@@ -503,7 +560,7 @@ def _resolve_group_date(
     path: Path, feature_date: dt.date | None, date: dt.date | None, root: Path | None, where: str
 ) -> DateFound:
     if date is not None:
-        return DateFound(date, "--date")
+        return DateFound(date, GIVEN)
     if feature_date is not None:
         return DateFound(feature_date, "attribute")
     try:

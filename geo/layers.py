@@ -3,9 +3,9 @@
 Files name the same layer in many ways (ArcGIS service names, ISW export
 names with dates glued on, human titles, Japanese labels). :func:`resolve_layer`
 maps any of them to one of :data:`CANONICAL_LAYERS` through the alias table
-``geo/data/layer_aliases.csv``, ignoring dates glued on (as :mod:`geo.dates`
-finds them); names it does not know are returned unresolved so callers keep
-them as they are and report them, never drop them.
+``geo/data/layer_aliases.csv``, ignoring dates glued on (as
+:mod:`geo.datenames` finds them); names it does not know are returned
+unresolved so callers keep them as they are and report them, never drop them.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import unicodedata
 from importlib import resources
 from pathlib import Path
 
-from geo.dates import MONTHS, date_spans
+from geo.datenames import MONTHS, date_spans
 
 #: The fixed vocabulary, with a one-line description each.
 CANONICAL_LAYERS: dict[str, str] = {
@@ -167,6 +167,14 @@ def resolve_layer(name: str | None) -> LayerMatch:
     -------
     LayerMatch
         ``name`` is the name as given; ``layer`` is ``None`` when it is unknown.
+
+    Examples
+    --------
+    >>> resolve_layer("Assessed Russian Advance 2023-05-01").layer
+    'russian_advance'
+    >>> match = resolve_layer("my own layer")
+    >>> match.known, match.name
+    (False, 'my own layer')
     """
     if name is None:
         return LayerMatch(name="", layer=None)

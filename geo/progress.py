@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from tqdm import tqdm
 
-__all__ = ["Progress", "progress_bar", "show_progress"]
+__all__ = ["Progress", "progress_bar", "progress_meter", "show_progress"]
 
 T = TypeVar("T")
 
@@ -71,3 +71,36 @@ def progress_bar(
         return
     kwargs.setdefault("leave", False)
     yield from tqdm(iterable, desc=desc, unit=unit, total=total, file=sys.stderr, **kwargs)
+
+
+def progress_meter(
+    *, progress: Progress, desc: str, unit: str, total: int | None = None, **kwargs: Any
+) -> tqdm[Any]:
+    """Return a bar on stderr to advance by hand (``update(n)``), silent when ``progress`` says so.
+
+    For progress that is no iteration, such as bytes of a download.
+
+    Parameters
+    ----------
+    progress
+        ``None`` (a bar when stderr is a terminal), ``True`` or ``False``.
+    desc, unit, total
+        Label, unit of one step and the number of steps (``None`` if unknown).
+    **kwargs
+        Passed to :class:`tqdm.tqdm`.
+
+    Examples
+    --------
+    >>> with progress_meter(progress=False, desc="download", unit="B", total=3) as bar:
+    ...     bar.update(3)
+    >>> bar.disable
+    True
+    """
+    return tqdm(
+        total=total,
+        desc=desc,
+        unit=unit,
+        file=sys.stderr,
+        disable=not show_progress(progress),
+        **kwargs,
+    )

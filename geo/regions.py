@@ -18,10 +18,10 @@ units (Luhansk UA-09 / UA44 among them), so codes match exactly, hyphen included
 
 :func:`load_regions` reads boundary files into one row per region. Names a file
 uses for units outside the table are kept as they are (``code`` from the file's
-ISO column if any). Drops and merges are never silent: each is warned as a
-:class:`RegionWarning` and listed in the result's ``attrs`` (``"duplicates"``:
-one dict per region dropped because an earlier file defined it; ``"notes"``:
-every warning message). Regions of later files are clipped to what earlier
+ISO column if any). Drops and merges are never silent: each is logged as a
+warning (logger ``geo.regions``) and listed in the result's ``attrs``
+(``"duplicates"``: one dict per region dropped because an earlier file defined
+it; ``"notes"``: every message logged). Regions of later files are clipped to what earlier
 files leave uncovered, so that two boundary sets can be combined (OCHA for
 Ukraine, Natural Earth for Kursk) without counting border ground twice.
 """
@@ -32,9 +32,9 @@ import codecs
 import csv
 import difflib
 import functools
+import logging
 import re
 import unicodedata
-import warnings
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -52,6 +52,8 @@ from shapely.geometry.base import BaseGeometry
 
 from geo.errors import RegionError
 from geo.geometry import WGS84, clean_geometries, geodesic_area_km2, polygonal_part
+
+logger = logging.getLogger(__name__)
 
 #: The regions the project follows most closely.
 TARGET_REGIONS: tuple[str, ...] = ("Kursk", "Kherson", "Zaporizhzhia", "Donetsk", "Luhansk")
@@ -84,10 +86,6 @@ _READ_ERRORS = (
     ValueError,
     zipfile.BadZipFile,
 )
-
-
-class RegionWarning(UserWarning):
-    """A boundary file lost or merged features (duplicates, missing geometry)."""
 
 
 @dataclass(frozen=True)
@@ -200,6 +198,11 @@ def resolve_region(name_or_code: str) -> str:
     ------
     RegionError
         If the input is unknown; the message names the closest known names.
+
+    Examples
+    --------
+    >>> [resolve_region(x) for x in ("UA-09", "UA44", "Zaporozhye", "Донецька область")]
+    ['Luhansk', 'Luhansk', 'Zaporizhzhia', 'Donetsk']
     """
     text = name_or_code.strip() if isinstance(name_or_code, str) else ""
     if not text:
@@ -285,13 +288,23 @@ def load_regions(
         Columns ``region``, ``code`` (ISO 3166-2 or ``None``), ``country``
         (``"UA"``, ``"RU"``, another two-letter code or ``None``), ``source_file``
         and ``geometry`` (valid polygons, EPSG:4326). ``attrs["duplicates"]``
-        lists the dropped duplicates, ``attrs["notes"]`` every warning.
+        lists the dropped duplicates, ``attrs["notes"]`` every warning logged.
 
     Raises
     ------
     RegionError
         If a file cannot be read, has no name or code column, or a region of
         ``only`` is unknown or absent from the files.
+
+    Examples
+    --------
+    >>> from geo.sample import sample_regions_file
+    >>> regions = load_regions(sample_regions_file())
+    >>> regions[["region", "code", "country"]].to_dict("records")[:2]
+    [{'region': 'Kherson', 'code': 'UA-65', 'country': 'UA'},
+     {'region': 'Zaporizhzhia', 'code': 'UA-23', 'country': 'UA'}]
+    >>> list(load_regions(sample_regions_file(), only=["UA-14", "Курская область"])["region"])
+    ['Donetsk', 'Kursk']
     """
     files = [Path(paths)] if isinstance(paths, str | Path) else [Path(p) for p in paths]
     if not files:
@@ -340,7 +353,7 @@ def load_regions(
         records = [r for r, gone in zip(records, covered, strict=True) if not gone]
         geometries = geometries[~covered]
     for note in notes:
-        warnings.warn(note, RegionWarning, stacklevel=2)
+        logger.warning("%s", note)
     frame = gpd.GeoDataFrame(
         {
             "region": [row.region for row, _ in records],
@@ -593,7 +606,6 @@ __all__ = [
     "CODE_COLUMNS",
     "NAME_COLUMNS",
     "TARGET_REGIONS",
-    "RegionWarning",
     "known_regions",
     "load_regions",
     "region_code",

@@ -98,6 +98,16 @@ class Snapshot:
         Where it came from.
     hygiene
         What cleaning changed.
+
+    Examples
+    --------
+    >>> from geo.io import read
+    >>> from geo.sample import sample_control_files
+    >>> snapshot = read(sample_control_files()[0], layer="contested", source="sample")[0]
+    >>> snapshot.key, snapshot.n_features, round(snapshot.area_km2)
+    (('sample', 'contested', datetime.date(2024, 8, 15)), 3, 2756)
+    >>> list(snapshot.to_geodataframe().columns)
+    ['source', 'layer', 'date', 'label', 'properties', 'area_km2', 'geometry']
     """
 
     source: str

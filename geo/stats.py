@@ -21,6 +21,7 @@ import pandas as pd
 
 from geo.diff import AREA_METHOD, DEFAULT_MIN_AREA_KM2, DEFAULT_MIN_WIDTH_M, diff_series
 from geo.fsutil import write_text_atomic
+from geo.progress import Progress
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -47,7 +48,7 @@ def timeseries(
     end: dt.date | None = None,
     min_area_km2: float = DEFAULT_MIN_AREA_KM2,
     min_width_m: float = DEFAULT_MIN_WIDTH_M,
-    progress: bool = False,
+    progress: Progress = None,
 ) -> pd.DataFrame:
     """Area, gross change and regional shares for every stored date of a layer.
 
@@ -67,7 +68,8 @@ def timeseries(
     min_area_km2, min_width_m
         Sliver filter for gross gains and losses (see :mod:`geo.diff`).
     progress
-        Show a progress bar on stderr while snapshots are read.
+        A bar on stderr while snapshots are read: ``None`` (default) when stderr is a
+        terminal, ``True`` always, ``False`` never.
 
     Returns
     -------
@@ -82,6 +84,23 @@ def timeseries(
     ------
     SnapshotNotFoundError
         If the store holds no snapshot of the layer in the range.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from geo.io import read_many
+    >>> from geo.sample import sample_dir, sample_regions_file
+    >>> from geo.regions import load_regions
+    >>> from geo.store import open_store
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> store = open_store(folder.name)
+    >>> report = store.ingest(read_many([sample_dir()], source="sample").snapshots)
+    >>> frame = timeseries(store, "russian_control", regions=load_regions(sample_regions_file()))
+    >>> last = frame.round(1).to_dict("records")[-1]
+    >>> {key: last[key] for key in ("date", "area_km2", "gained_km2", "donetsk_share_pct")}
+    {'date': datetime.date(2025, 3, 15), 'area_km2': 62109.9, 'gained_km2': 2476.2,
+     'donetsk_share_pct': 50.9}
+    >>> folder.cleanup()
     """
     snapshots = store.series(layer, source=source, start=start, end=end, progress=progress)
     dates = [s.date for s in snapshots]

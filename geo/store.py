@@ -21,7 +21,6 @@ import dataclasses
 import datetime as dt
 import json
 import os
-import sys
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path, PurePosixPath
@@ -31,7 +30,6 @@ import pandas as pd
 import platformdirs
 import pyarrow as pa
 import pyarrow.parquet as pq
-from tqdm import tqdm
 
 from geo.catalog import (
     CATALOG_COLUMNS,
@@ -55,6 +53,7 @@ from geo.catalog import (
 )
 from geo.errors import DuplicateSnapshotError, SnapshotNotFoundError, StoreError
 from geo.fsutil import write_atomic
+from geo.progress import Progress, progress_bar
 from geo.snapshot import Snapshot
 from geo.text import escape_text, one_line
 
@@ -113,20 +112,33 @@ def open_store(
     StoreError
         The path is a file, a non-empty folder that is not a store, a store
         of a newer version, or missing while ``create`` is false.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from geo.io import read_many
+    >>> from geo.sample import sample_dir
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> store = open_store(folder.name)
+    >>> len(store)
+    0
+    >>> store.ingest(read_many([sample_dir()], source="sample").snapshots).summary()
+    'added 20, unchanged 0, replaced 0'
+    >>> folder.cleanup()
     """
     root = (Path(path) if path is not None else default_store_path()).expanduser().absolute()
     if root.exists() and not root.is_dir():
-        msg = f"store path {root} is a file, not a folder; pass another --store"
+        msg = f"store path {root} is a file, not a folder; pass open_store another folder"
         raise StoreError(msg)
     if not (root / MARKER_NAME).exists():
         if root.exists() and any(root.iterdir()):
             msg = (
                 f"{root} is a non-empty folder without {MARKER_NAME}, so it is not a geo store; "
-                "pass an empty or new folder as --store (or set GEO_STORE)"
+                "pass open_store an empty or new folder (or set GEO_STORE)"
             )
             raise StoreError(msg)
         if not create:
-            msg = f"no store at {root}; run 'geo ingest FILES...' to create one"
+            msg = f"no store at {root}; open it with create=True to make one"
             raise StoreError(msg)
         try:
             root.mkdir(parents=True, exist_ok=True)  # snapshots/ comes with the first file
@@ -148,6 +160,20 @@ class Store:
 
     ``path`` is the store root; ``lock_timeout_s`` the seconds a writer waits
     for another writer before raising :class:`StoreError`.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from geo.io import read_many
+    >>> from geo.sample import sample_dir
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> store = open_store(folder.name)
+    >>> report = store.ingest(read_many([sample_dir()], source="sample").snapshots)
+    >>> store.sources(), store.layers()
+    (['sample'], ['contested', 'russian_advance', 'russian_control', 'ukrainian_control_russia'])
+    >>> [day.isoformat() for day in store.dates("russian_control")]
+    ['2024-08-15', '2024-09-15', '2024-11-15', '2025-01-15', '2025-03-15']
+    >>> folder.cleanup()
     """
 
     def __init__(self, path: str | Path, *, lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S) -> None:
@@ -172,7 +198,21 @@ class Store:
         start: dt.date | None = None,
         end: dt.date | None = None,
     ) -> pd.DataFrame:
-        """Return catalog rows matching every filter given (dates inclusive)."""
+        """Return catalog rows matching every filter given (dates inclusive).
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> from geo.io import read_many
+        >>> from geo.sample import sample_dir
+        >>> folder = tempfile.TemporaryDirectory()
+        >>> store = open_store(folder.name)
+        >>> report = store.ingest(read_many([sample_dir()], source="sample").snapshots)
+        >>> rows = store.snapshots(layer="contested", start=dt.date(2024, 11, 1))
+        >>> [(row.source, row.date.isoformat(), row.n_features) for row in rows.itertuples()]
+        [('sample', '2024-11-15', 3), ('sample', '2025-01-15', 3), ('sample', '2025-03-15', 3)]
+        >>> folder.cleanup()
+        """
         frame = self.catalog()
         start, end = _as_date(start), _as_date(end)
         if start is not None and end is not None and start > end:
@@ -224,6 +264,23 @@ class Store:
             Nothing matches; the message lists the nearest dates available.
         StoreError
             Several sources hold the layer, or the snapshot file is unusable.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> from geo.io import read_many
+        >>> from geo.sample import sample_dir
+        >>> folder = tempfile.TemporaryDirectory()
+        >>> store = open_store(folder.name)
+        >>> report = store.ingest(read_many([sample_dir()], source="sample").snapshots)
+        >>> snapshot = store.get("russian_control", dt.date(2024, 10, 1), exact=False)
+        >>> snapshot.date  # the nearest stored date before
+        datetime.date(2024, 9, 15)
+        >>> store.get("russian_control", dt.date(2024, 10, 1))
+        Traceback (most recent call last):
+        ...
+        geo.errors.SnapshotNotFoundError: no snapshot of layer 'russian_control' on 2024-10-01 ...
+        >>> folder.cleanup()
         """
         want = date.date() if isinstance(date, dt.datetime) else date
         frame = self._load()
@@ -261,14 +318,15 @@ class Store:
         source: str | None = None,
         start: dt.date | None = None,
         end: dt.date | None = None,
-        progress: bool = False,
+        progress: Progress = None,
     ) -> list[Snapshot]:
         """Every stored snapshot of one layer and source in a date range, oldest first.
 
         A ``start`` with no snapshot of its own begins at the nearest stored date
         before it, as diffs do (the first snapshot's ``date`` says which), as long
-        as the range holds any snapshot;
-        ``progress=True`` shows a progress bar on stderr while they are read.
+        as the range holds any snapshot. ``progress``: a bar on stderr while they
+        are read (``None``, the default, when stderr is a terminal; ``True`` always,
+        ``False`` never).
 
         Raises
         ------
@@ -276,6 +334,20 @@ class Store:
             If there is none in the range.
         StoreError
             If several sources hold the layer and ``source`` is not given.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> from geo.io import read_many
+        >>> from geo.sample import sample_dir
+        >>> folder = tempfile.TemporaryDirectory()
+        >>> store = open_store(folder.name)
+        >>> report = store.ingest(read_many([sample_dir()], source="sample").snapshots)
+        >>> series = store.series("russian_control", start=dt.date(2024, 10, 1))
+        >>> [(s.date.isoformat(), round(s.area_km2)) for s in series]  # from the state on Oct 1
+        [('2024-09-15', 54321), ('2024-11-15', 57547), ('2025-01-15', 59671),
+         ('2025-03-15', 62145)]
+        >>> folder.cleanup()
         """
         rows = self.snapshots(layer=layer, source=source, start=start, end=end)
         if start is not None and not rows.empty and not (rows["date"] == start).any():
@@ -286,14 +358,13 @@ class Store:
             msg = (
                 f"no snapshots of layer {layer!r}{f' of source {source!r}' if source else ''} "
                 f"between {start or 'the first'} and {end or 'the last'} date in store "
-                f"{self.path}; see 'geo list'"
+                f"{self.path}; see Store.snapshots()"
             )
             raise SnapshotNotFoundError(msg)
         one = self._one_source(rows, layer)
-        days: Iterable[dt.date] = sorted(rows["date"])
-        if progress:
-            days = tqdm(days, desc="reading", unit="snapshot", leave=False, file=sys.stderr)
-        return [self.get(layer, day, source=one) for day in days]
+        days = sorted(rows["date"])
+        bar = progress_bar(days, progress=progress, desc="reading", unit="snapshot")
+        return [self.get(layer, day, source=one) for day in bar]
 
     def _one_source(self, rows: pd.DataFrame, layer: str) -> str:
         """Return the one source of catalog rows of ``layer``; several need ``source=``."""
@@ -301,21 +372,10 @@ class Store:
         if len(sources) > 1:
             msg = (
                 f"several sources hold layer {layer!r} in store {self.path}: "
-                f"{', '.join(sources)}; pass source= (CLI: --source) to pick one"
+                f"{', '.join(sources)}; pass source= to pick one"
             )
             raise StoreError(msg)
         return str(sources[0])
-
-    def timeseries(self, layer: str, **kw: Any) -> pd.DataFrame:
-        """Area, gross change and regional shares of ``layer`` for every stored date.
-
-        Keyword arguments (``source``, ``regions``, ``start``, ``end``, ``min_area_km2``,
-        ``min_width_m``, ``progress``), result and errors are those of
-        :func:`geo.stats.timeseries`.
-        """
-        from geo.stats import timeseries
-
-        return timeseries(self, layer, **kw)
 
     def map(
         self,
@@ -360,7 +420,7 @@ class Store:
         return read_snapshot(self._abs(record["file"]), record)
 
     def ingest(
-        self, snapshots: Iterable[Snapshot], *, replace: bool = False, progress: bool = False
+        self, snapshots: Iterable[Snapshot], *, replace: bool = False, progress: Progress = None
     ) -> IngestReport:
         """Store snapshots; identical content already stored is a no-op.
 
@@ -371,7 +431,8 @@ class Store:
         replace
             Overwrite stored snapshots of the same key whose content differs.
         progress
-            Show a progress bar on stderr.
+            A bar on stderr: ``None`` (default) when stderr is a terminal,
+            ``True`` always, ``False`` never.
 
         Raises
         ------
@@ -380,6 +441,20 @@ class Store:
             snapshot differs and ``replace`` is false.
         StoreError
             The store is locked by another writer or cannot be written.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> from geo.io import read
+        >>> from geo.sample import sample_control_files
+        >>> folder = tempfile.TemporaryDirectory()
+        >>> store = open_store(folder.name)
+        >>> snapshots = read(sample_control_files()[0], source="sample")
+        >>> store.ingest(snapshots).summary()
+        'added 4, unchanged 0, replaced 0'
+        >>> store.ingest(snapshots).summary()  # the same content again: a no-op
+        'added 0, unchanged 4, replaced 0'
+        >>> folder.cleanup()
         """
         batch = dedupe(snapshots)
         report = IngestReport()
@@ -409,13 +484,13 @@ class Store:
                 msg = (
                     f"{len(conflicts)} snapshot(s) differ from the stored ones "
                     f"({'; '.join(conflicts[:5])}{'; ...' if len(conflicts) > 5 else ''}); "
-                    "pass replace=True (CLI: --replace) to overwrite"
+                    "pass replace=True to overwrite"
                 )
                 raise DuplicateSnapshotError(msg)
             self._vacuum_locked(records)
             old_files: list[str] = []
             now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-            bar = tqdm(todo, disable=not progress, file=sys.stderr, unit="snapshot", desc="storing")
+            bar = progress_bar(todo, progress=progress, desc="storing", unit="snapshot")
             for snap, index in bar:
                 record = self._write_snapshot(snap, ingested_at=now)
                 if index is None:

@@ -13,6 +13,7 @@ import pytest
 from shapely.geometry import box
 from shapely.geometry.base import BaseGeometry
 
+from geo.geometry import HygieneReport
 from geo.snapshot import Provenance, Snapshot, make_features
 
 REPO = Path(__file__).resolve().parents[1]
@@ -78,7 +79,10 @@ def make_snapshot(
     source: str = "test",
     layer: str = "russian_control",
     labels: Sequence[str] | None = None,
+    properties: Sequence[str] | None = None,
     path: str | None = None,
+    provenance: Provenance | None = None,
+    hygiene: HygieneReport | None = None,
 ) -> Snapshot:
     """Build a snapshot from shapely geometries; every test uses this one factory.
 
@@ -93,8 +97,14 @@ def make_snapshot(
         The snapshot's key.
     labels
         One label per feature (default ``""``).
+    properties
+        One JSON text of attributes per feature (default ``"{}"``).
     path
         Provenance path (default ``/in/<source>/<layer>/<date>.geojson``).
+    provenance
+        The whole provenance instead (then ``path`` must not be given).
+    hygiene
+        What cleaning changed (default: nothing).
     """
     day = BASE_DATE + dt.timedelta(days=date) if isinstance(date, int) else date
     if geometry is None:
@@ -103,9 +113,12 @@ def make_snapshot(
         geoms = list(getattr(geometry, "geoms", [geometry]))
     else:
         geoms = list(geometry)
-    origin = path or f"/in/{source}/{layer}/{day.isoformat()}.geojson"
-    features = make_features(geoms, labels=labels)
-    return Snapshot(source, layer, day, features, Provenance(origin))
+    if provenance is not None and path is not None:
+        msg = "make_snapshot: give path or provenance, not both"
+        raise TypeError(msg)
+    origin = provenance or Provenance(path or f"/in/{source}/{layer}/{day.isoformat()}.geojson")
+    features = make_features(geoms, labels=labels, properties=properties)
+    return Snapshot(source, layer, day, features, origin, hygiene or HygieneReport())
 
 
 @pytest.fixture

@@ -6,9 +6,9 @@ import datetime as dt
 from pathlib import Path, PurePosixPath
 
 import pytest
+from conftest import make_snapshot
 from hypothesis import given
 from hypothesis import strategies as st
-from shapely.geometry import box
 
 from geo.catalog import (
     CATALOG_COLUMNS,
@@ -19,17 +19,9 @@ from geo.catalog import (
     write_snapshot,
 )
 from geo.errors import StoreError
-from geo.snapshot import Provenance, Snapshot, make_features
+from geo.snapshot import Provenance
 
-
-def snap(source: str = "isw", layer: str = "russian_control") -> Snapshot:
-    return Snapshot(
-        source=source,
-        layer=layer,
-        date=dt.date(2024, 5, 1),
-        features=make_features([box(37, 48, 37.5, 48.5)], ["a"], ['{"k": 1}']),
-        provenance=Provenance(path="in.geojson", sha256="ab", notes=("n1",)),
-    )
+D = dt.date(2024, 5, 1)
 
 
 @given(st.text(max_size=80))
@@ -47,7 +39,7 @@ def test_different_unsafe_names_get_different_slugs() -> None:
 
 
 def test_file_name_is_content_addressed_and_inside_the_store() -> None:
-    one, other = snap(), snap(source="../../evil")
+    one, other = make_snapshot(date=D, source="isw"), make_snapshot(date=D, source="../../evil")
     path = PurePosixPath(snapshot_file(one))
     assert path.parts[:3] == ("snapshots", "isw", "russian_control")
     assert path.name.startswith("2024-05-01-") and one.content_hash[:16] in path.name
@@ -55,7 +47,12 @@ def test_file_name_is_content_addressed_and_inside_the_store() -> None:
 
 
 def test_record_round_trip(tmp_path: Path) -> None:
-    original = snap()
+    original = make_snapshot(
+        date=D,
+        labels=["a"],
+        properties=['{"k": 1}'],
+        provenance=Provenance(path="in.geojson", sha256="ab", notes=("n1",)),
+    )
     target = tmp_path / "x.parquet"
     write_snapshot(target, original)
     record = to_record(original, file="x.parquet", ingested_at="2026-01-01T00:00:00Z")

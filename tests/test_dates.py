@@ -340,7 +340,7 @@ def test_precedence_explicit_then_attribute_then_file_then_folder(tmp_path: Path
     path = tmp_path / "2022" / "04" / "02" / "20220403.geojson"
     attr = ["2022-04-04", None, "2022-04-04"]
     assert resolve_date(path, explicit="2022-04-05", attribute_values=attr, root=tmp_path) == (
-        DateFound(D(2022, 4, 5), "--date")
+        DateFound(D(2022, 4, 5), "given date")
     )
     assert resolve_date(
         path, attribute_values=attr, attribute_name="date", root=tmp_path
@@ -354,7 +354,7 @@ def test_precedence_explicit_then_attribute_then_file_then_folder(tmp_path: Path
 
 
 def test_explicit_date_is_checked() -> None:
-    with pytest.raises(DateError, match=r"^--date: .*'2202-02-02'.*out of range"):
+    with pytest.raises(DateError, match=r"^date=: .*'2202-02-02'.*out of range"):
         resolve_date("20230501.geojson", explicit="2202-02-02")
 
 
@@ -376,7 +376,7 @@ def test_attribute_dates_that_disagree_are_listed(tmp_path: Path) -> None:
     message = str(err.value)
     assert "attribute 'date' holds 2 different dates" in message
     assert "2024-09-11 (2 features)" in message and "2024-09-13 (2 features)" in message
-    assert "split the file by date" in message and "--date YYYY-MM-DD" in message
+    assert "split the file by date" in message and 'date="YYYY-MM-DD"' in message
 
 
 def test_bad_attribute_value_names_the_feature(tmp_path: Path) -> None:
@@ -394,7 +394,7 @@ def test_two_dates_in_file_name_are_ambiguous_unless_folder_decides(tmp_path: Pa
     message = str(err.value)
     assert "ambiguous" in message
     assert "2023-05-01 from '20230501'" in message and "2023-05-08 from '20230508'" in message
-    assert message.endswith("pass --date YYYY-MM-DD")
+    assert message.endswith('pass date="YYYY-MM-DD"')
     decided = resolve_date(tmp_path / "2023-05-08" / name, root=tmp_path)
     assert decided == DateFound(D(2023, 5, 8), "folder '2023-05-08'")
     with pytest.raises(DateError, match=r"folder '2023-06-01' gives 2023-06-01, none of them"):
@@ -436,7 +436,7 @@ def test_no_date_error_lists_what_was_looked_at(tmp_path: Path, name: str, found
     assert f"file name '{name}'" in message
     assert found in message
     assert f"no folders below {tmp_path}" in message
-    assert message.endswith("Fix: pass --date YYYY-MM-DD")
+    assert message.endswith('Fix: pass date="YYYY-MM-DD"')
 
 
 def test_no_date_error_mentions_month_only_folders(tmp_path: Path) -> None:

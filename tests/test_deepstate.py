@@ -380,7 +380,7 @@ def test_wrapper_form_gives_the_date() -> None:
 
 
 def test_missing_date_raises_and_explicit_date_wins() -> None:
-    with pytest.raises(DateError, match=r"snapshot\.geojson.*--date"):
+    with pytest.raises(DateError, match=r"snapshot\.geojson.*pass date="):
         deepstate.parse_deepstate(era2(), path="snapshot.geojson")
     snaps = deepstate.parse_deepstate(era2(), path="snapshot.geojson", date=dt.date(2023, 5, 31))
     assert {s.date for s in snaps} == {dt.date(2023, 5, 31)}

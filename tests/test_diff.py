@@ -13,6 +13,7 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
+from conftest import make_snapshot
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from shapely.affinity import translate
@@ -30,18 +31,11 @@ from geo.diff import (
 )
 from geo.errors import CRSError, InputFormatError, RegionError, ValidationError
 from geo.geometry import clean_geometries, densify, equal_area_km2, geodesic_area_km2
-from geo.snapshot import Provenance, Snapshot, make_features
+from geo.snapshot import Snapshot
 
 D1, D2 = dt.date(2024, 7, 1), dt.date(2024, 7, 2)
 DAILY = "control/deepstate/daily"
 OCHA = "regions/ukraine-ocha-codab-2017/ukr_admbnda_adm1_q2_sspe_20171221.shp"
-
-
-def snap(
-    geom: object, date: dt.date = D1, *, source: str = "test", layer: str = "russian_control"
-) -> Snapshot:
-    geoms = list(getattr(geom, "geoms", [geom])) if geom is not None else []
-    return Snapshot(source, layer, date, make_features(geoms), Provenance(f"/in/{date}.geojson"))
 
 
 def km2(geom: object) -> float:
@@ -68,7 +62,7 @@ def regions_frame(*rows: tuple[str, object], crs: str = "EPSG:4326") -> gpd.GeoD
 
 def test_shifted_box_totals() -> None:
     a, b = box(30, 48, 31, 49), box(30.5, 48, 31.5, 49)
-    d = diff(snap(a, D1), snap(b, D2))
+    d = diff(make_snapshot(a, D1), make_snapshot(b, D2))
     assert d.gained_km2 == pytest.approx(km2(box(31, 48, 31.5, 49)), rel=1e-9)
     assert d.lost_km2 == pytest.approx(km2(box(30, 48, 30.5, 49)), rel=1e-9)
     assert d.net_km2 == pytest.approx(d.area_to_km2 - d.area_from_km2, abs=1e-6)
@@ -87,7 +81,7 @@ def test_identical_and_reoriented_snapshots_are_empty() -> None:
     poly = Polygon(wiggly().exterior, [box(34.8, 47.9, 35.2, 48.1).exterior])
     reoriented = orient(poly, sign=-1.0)
     for other in (poly, reoriented):
-        d = diff(snap(poly, D1), snap(other, D2))
+        d = diff(make_snapshot(poly, D1), make_snapshot(other, D2))
         assert d.gained_raw_km2 == d.lost_raw_km2 == 0.0
         assert d.overlay.startswith("local (0 boxes")
         assert d.area_to_km2 == pytest.approx(d.area_from_km2, rel=1e-12)
@@ -96,9 +90,9 @@ def test_identical_and_reoriented_snapshots_are_empty() -> None:
 
 def test_empty_snapshots() -> None:
     a = box(30, 48, 31, 49)
-    grow = diff(snap(None, D1), snap(a, D2))
+    grow = diff(make_snapshot(None, D1), make_snapshot(a, D2))
     assert grow.gained_km2 == pytest.approx(km2(a)) and grow.lost_km2 == 0.0
-    shrink = diff(snap(a, D1), snap(None, D2))
+    shrink = diff(make_snapshot(a, D1), make_snapshot(None, D2))
     assert shrink.lost_km2 == pytest.approx(km2(a)) and shrink.area_to_km2 == 0.0
 
 
@@ -113,7 +107,7 @@ def test_local_overlay_equals_whole_overlay() -> None:
         box(37, 50, 37.1, 50.1),
     )
     b = shapely.union_all([shapely.difference(a, dent), bump, island])
-    d = diff(snap(a, D1), snap(b, D2))
+    d = diff(make_snapshot(a, D1), make_snapshot(b, D2))
     assert d.overlay.startswith("local")
     assert d.gained_raw_km2 == pytest.approx(km2(b.difference(a)), rel=1e-9)
     assert d.lost_raw_km2 == pytest.approx(km2(a.difference(b)), rel=1e-9)
@@ -128,7 +122,7 @@ def test_failed_local_check_falls_back(monkeypatch: pytest.MonkeyPatch) -> None:
     a = wiggly()
     b = shapely.union_all([a, box(35.95, 47.9, 36.2, 48.1)])
     monkeypatch.setattr(geooverlay, "_CHECK_TOL_DEG2", -1.0)
-    d = diff(snap(a, D1), snap(b, D2))
+    d = diff(make_snapshot(a, D1), make_snapshot(b, D2))
     assert d.overlay == "whole geometries (the local check failed)"
     assert d.gained_raw_km2 == pytest.approx(km2(b.difference(a)), rel=1e-9)
 
@@ -136,7 +130,7 @@ def test_failed_local_check_falls_back(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_unrelated_geometries_still_go_local() -> None:
     a = wiggly()
     for b in (translate(a, 0.001, 0.0), wiggly(35.3, 48.2, 700)):  # every segment differs
-        d = diff(snap(a, D1), snap(b, D2))
+        d = diff(make_snapshot(a, D1), make_snapshot(b, D2))
         assert d.overlay.startswith("local (")
         assert d.gained_raw_km2 == pytest.approx(km2(b.difference(a)), rel=1e-9)
         assert d.lost_raw_km2 == pytest.approx(km2(a.difference(b)), rel=1e-9)
@@ -146,7 +140,7 @@ def test_patches_sharing_an_edge_are_told_apart() -> None:
     # Gained and lost share an edge: a symmetric difference would merge them into one
     # part; the two local differences keep them apart.
     a, b = box(30, 48, 31, 49), box(31, 48, 32.5, 49)
-    d = diff(snap(a, D1), snap(b, D2), min_area_km2=0, min_width_m=0)
+    d = diff(make_snapshot(a, D1), make_snapshot(b, D2), min_area_km2=0, min_width_m=0)
     assert d.overlay.startswith("local (")
     assert d.gained.equals(b) and d.lost.equals(a)
     assert d.gained_km2 == pytest.approx(km2(b)) and d.lost_km2 == pytest.approx(km2(a))
@@ -196,7 +190,13 @@ def test_identities(base: list, add: list, cut: list) -> None:
         shapely.difference(shapely.union_all([a, cells(add)]), cells(cut)),
         cells(add or cut or base),
     ):
-        d = diff(snap(a, D1), snap(b, D2), regions=QUADRANTS, min_area_km2=0, min_width_m=0)
+        d = diff(
+            make_snapshot(a, D1),
+            make_snapshot(b, D2),
+            regions=QUADRANTS,
+            min_area_km2=0,
+            min_width_m=0,
+        )
         unchanged = km2(shapely.intersection(a, b))
         tol = 1e-6 * max(d.area_from_km2, d.area_to_km2, 1.0)
         assert d.area_from_km2 == pytest.approx(unchanged + d.lost_km2, abs=tol)
@@ -209,7 +209,7 @@ def test_identities(base: list, add: list, cut: list) -> None:
             )
         for r, (_, quadrant) in zip(d.regions, QUADRANTS.itertuples(index=False), strict=True):
             assert r.area_to_km2 == pytest.approx(km2(shapely.intersection(b, quadrant)), abs=tol)
-        same = diff(snap(a, D1), snap(a, D2), regions=QUADRANTS)
+        same = diff(make_snapshot(a, D1), make_snapshot(a, D2), regions=QUADRANTS)
         assert same.gained_raw_km2 == same.lost_raw_km2 == 0.0
         assert all(r.net_km2 == 0.0 for r in same.regions)
 
@@ -223,15 +223,15 @@ def test_sliver_filter_drops_thin_and_tiny_patches() -> None:
     crumb = box(35.2, 48.5, 35.2003, 48.5002)  # ~22 m x 22 m: 0.0005 km²
     real = box(35.5, 48.0, 35.52, 48.02)  # ~1.5 x 2.2 km
     b = shapely.union_all([a, sliver, crumb, real])
-    d = diff(snap(a, D1), snap(b, D2))
+    d = diff(make_snapshot(a, D1), make_snapshot(b, D2))
     assert d.gained_km2 == pytest.approx(km2(real), rel=1e-6)
     # densified chords along a's split edges differ by ~1e-5 km² from a's own
     assert d.gained_raw_km2 == pytest.approx(km2(b) - km2(a), abs=1e-4)
     assert d.to_dict()["sliver_filter"]["patches_dropped"] == 2
     assert "opening of 1 m" in d.sliver_filter.description
-    everything = diff(snap(a, D1), snap(b, D2), min_area_km2=0, min_width_m=0)
+    everything = diff(make_snapshot(a, D1), make_snapshot(b, D2), min_area_km2=0, min_width_m=0)
     assert everything.gained_km2 == everything.gained_raw_km2
-    wide_only = diff(snap(a, D1), snap(b, D2), min_area_km2=0)
+    wide_only = diff(make_snapshot(a, D1), make_snapshot(b, D2), min_area_km2=0)
     assert wide_only.gained_km2 == pytest.approx(km2(real) + km2(crumb), rel=1e-6)
     raw = d.to_geodataframe(raw=True)
     assert sorted(raw["kept"]) == [False, False, True] and len(d.to_geodataframe()) == 1
@@ -254,7 +254,7 @@ def two_regions() -> gpd.GeoDataFrame:
 def test_per_region_change_and_shares() -> None:
     a = box(30, 48, 31.5, 49)
     b = shapely.union_all([box(30, 48, 30.8, 49), box(31.5, 48, 31.8, 49)])
-    d = diff(snap(a, D1), snap(b, D2), regions=two_regions())
+    d = diff(make_snapshot(a, D1), make_snapshot(b, D2), regions=two_regions())
     west, east = d.regions
     assert west.lost_km2 == pytest.approx(km2(box(30.8, 48, 31, 49)), rel=1e-9)
     assert east.lost_km2 == pytest.approx(km2(box(31, 48, 31.5, 49)), rel=1e-9)
@@ -276,7 +276,7 @@ def test_largest_changes_centroids_and_kinds() -> None:
     a = wiggly()
     big, small = box(35.95, 47.9, 36.2, 48.1), box(33.9, 47.95, 34.05, 48.05)
     b = shapely.difference(shapely.union_all([a, big]), small)
-    d = diff(snap(a, D1), snap(b, D2))
+    d = diff(make_snapshot(a, D1), make_snapshot(b, D2))
     gained = d.largest_changes(5, change="gained")
     assert list(gained["change"]) == ["gained"] and gained["region"].isna().all()
     centroid = b.difference(a).centroid
@@ -294,22 +294,26 @@ def test_regions_reprojected_merged_and_checked() -> None:
     merc = regions_frame(("West", west)).to_crs("EPSG:3857")
     a, b = box(30, 48, 30.5, 49), box(30, 48, 30.7, 49)
     for frame in (halves, merc):
-        (region,) = diff(snap(a, D1), snap(b, D2), regions=frame).regions
+        (region,) = diff(make_snapshot(a, D1), make_snapshot(b, D2), regions=frame).regions
         assert region.region == "West"
         assert region.region_area_km2 == pytest.approx(km2(west), rel=1e-6)
         assert region.gained_km2 == pytest.approx(km2(box(30.5, 48, 30.7, 49)), rel=1e-6)
     with pytest.raises(RegionError, match="no 'region' column"):
-        diff(snap(a, D1), snap(b, D2), regions=halves.rename(columns={"region": "name"}))
+        diff(
+            make_snapshot(a, D1),
+            make_snapshot(b, D2),
+            regions=halves.rename(columns={"region": "name"}),
+        )
     bad = regions_frame(("Dot", Point(30, 48)), ("Empty", Polygon()))
     with pytest.raises(
         RegionError, match=r"row 0 \('Dot'\) has Point; row 1 \('Empty'\) has no geometry"
     ):
-        diff(snap(a, D1), snap(b, D2), regions=bad)
+        diff(make_snapshot(a, D1), make_snapshot(b, D2), regions=bad)
 
 
 def test_repr_and_geodataframe() -> None:
     a, b = box(30, 48, 31, 49), box(30.5, 48, 31.5, 49)
-    d = diff(snap(a, D1), snap(b, D2))
+    d = diff(make_snapshot(a, D1), make_snapshot(b, D2))
     text = repr(d)
     assert "\n" not in text and "2024-07-01 → 2024-07-02" in text and "gained" in text
     frame = d.to_geodataframe()
@@ -323,14 +327,14 @@ def test_repr_and_geodataframe() -> None:
 def test_mixed_pairs_need_allow_mixed() -> None:
     a, b = box(30, 48, 31, 49), box(30.5, 48, 31.5, 49)
     with pytest.raises(ValidationError, match="layers differ"):
-        diff(snap(a, D1), snap(b, D2, layer="liberated"))
+        diff(make_snapshot(a, D1), make_snapshot(b, D2, layer="liberated"))
     with pytest.raises(ValidationError, match="dates differ"):
-        diff(snap(a, D1, source="isw"), snap(b, D2, source="deepstate"))
-    same_day = diff(snap(a, D1, source="isw"), snap(b, D1, source="deepstate"))
+        diff(make_snapshot(a, D1, source="isw"), make_snapshot(b, D2, source="deepstate"))
+    same_day = diff(make_snapshot(a, D1, source="isw"), make_snapshot(b, D1, source="deepstate"))
     assert same_day.to_dict()["source"] == "isw vs deepstate" and same_day.notes == ()
-    mixed = diff(snap(a, D1), snap(b, D2, layer="liberated"), allow_mixed=True)
+    mixed = diff(make_snapshot(a, D1), make_snapshot(b, D2, layer="liberated"), allow_mixed=True)
     assert mixed.layer == "russian_control vs liberated" and "layers differ" in mixed.notes[0]
-    backwards = diff(snap(a, D2), snap(b, D1))
+    backwards = diff(make_snapshot(a, D2), make_snapshot(b, D1))
     assert "earlier" in backwards.notes[0] and backwards.to_dict()["days"] == -1
 
 
@@ -354,7 +358,7 @@ def test_series_carries_areas() -> None:
     steps.append(translate(steps[-1], 0.002, 0))  # every segment differs
     steps.append(shapely.union_all([steps[-1], box(33.9, 48.4, 34.3, 48.6)]))
     regions = regions_frame(("W", box(30, 40, 35, 55)), ("E", box(35, 40, 40, 55)))
-    snaps = [snap(g, D1 + dt.timedelta(days=i)) for i, g in enumerate(steps)]
+    snaps = [make_snapshot(g, D1 + dt.timedelta(days=i)) for i, g in enumerate(steps)]
     diffs = diff_series(snaps, regions=regions)
     assert all(d.overlay.startswith("local") for d in diffs)
     for d, geom in zip(diffs, steps[1:], strict=True):
@@ -374,9 +378,7 @@ def read_daily(path: Path) -> Snapshot:
     geoms = [shapely.geometry.shape(f["geometry"]) for f in data["features"]]
     clean, _, report = clean_geometries(geoms, where=path.name)
     date = dt.datetime.strptime(path.name[18:26], "%Y%m%d").date()
-    return Snapshot(
-        "deepstate", "russian_control", date, make_features(clean), Provenance(str(path)), report
-    )
+    return make_snapshot(clean, date, source="deepstate", path=str(path), hygiene=report)
 
 
 @pytest.fixture(scope="module")
@@ -458,14 +460,18 @@ def test_map_returns_folium_map_with_sample_notice() -> None:
     from geo.sample import SAMPLE_NOTICE
 
     a, b = box(30, 48, 31, 49), box(30.5, 48, 31.5, 49)
-    fmap = diff(snap(a, D1), snap(b, D2), regions=two_regions()).map(tiles=None, top_n=1)
+    fmap = diff(make_snapshot(a, D1), make_snapshot(b, D2), regions=two_regions()).map(
+        tiles=None, top_n=1
+    )
     assert isinstance(fmap, folium.Map)
     page = fmap.get_root().render()
     assert "East &amp; Co" in page and "&lt;Oblast&gt;" in page and "<Oblast>" not in page
     assert SAMPLE_NOTICE not in page
-    sample = diff(snap(a, D1, source="sample"), snap(b, D2, source="sample")).map(tiles=None)
+    sample = diff(make_snapshot(a, D1, source="sample"), make_snapshot(b, D2, source="sample")).map(
+        tiles=None
+    )
     assert SAMPLE_NOTICE in sample.get_root().render()
-    mixed = diff(snap(a, D1), snap(b, D1, source="sample"), allow_mixed=True)
+    mixed = diff(make_snapshot(a, D1), make_snapshot(b, D1, source="sample"), allow_mixed=True)
     assert f"{SAMPLE_NOTICE} - Draft" in mixed.map(tiles=None, notice="Draft").get_root().render()
 
 
@@ -473,7 +479,9 @@ def test_repr_one_line_and_html_escaped_with_hostile_names() -> None:
     hostile = "<img src=x onerror=alert(1)>\n"
     a, b = box(30, 48, 31, 49), box(30.5, 48, 31.5, 49)
     regions = regions_frame((hostile, box(29, 47, 33, 50)))
-    d = diff(snap(a, D1, source=hostile), snap(b, D2, source=hostile), regions=regions)
+    d = diff(
+        make_snapshot(a, D1, source=hostile), make_snapshot(b, D2, source=hostile), regions=regions
+    )
     text = repr(d)
     assert text.splitlines() == [text] and "alert(1)>\\x0a/russian_control" in text
     page = d._repr_html_()

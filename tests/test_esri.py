@@ -88,7 +88,7 @@ def test_crs_from_geometry_and_bad_wkid() -> None:
     del data["spatialReference"]
     assert parse_esri_json(data, where="q.json")[2] == "EPSG:3857"
     data["spatialReference"] = {"wkid": "web mercator"}
-    with pytest.raises(InputFormatError, match=r"q\.json: spatialReference wkid .*--crs"):
+    with pytest.raises(InputFormatError, match=r"q\.json: spatialReference wkid .*pass crs="):
         parse_esri_json(data, where="q.json")
 
 

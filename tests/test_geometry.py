@@ -64,7 +64,7 @@ def test_clean_reprojects_web_mercator() -> None:
 
 
 def test_metres_without_crs_is_a_clear_error() -> None:
-    with pytest.raises(CRSError, match=r"sample\.geojson.*--crs"):
+    with pytest.raises(CRSError, match=r'sample\.geojson.*crs="EPSG:XXXX"'):
         clean_geometries([box(3339584, 6106854, 3450904, 6274861)], where="sample.geojson")
 
 

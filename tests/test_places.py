@@ -14,12 +14,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from shapely.geometry import box
+from conftest import make_snapshot
+from shapely.geometry import Polygon, box
 
 from geo.errors import DateError, SnapshotNotFoundError, StoreError
 from geo.gazetteer import load_gazetteer
 from geo.places import PLACES_COLUMNS, format_places, places_changed, places_records
-from geo.snapshot import Provenance, Snapshot, make_features
 from geo.store import Store, open_store
 
 DAY0 = dt.date(2025, 1, 1)
@@ -29,16 +29,9 @@ def day(i: int) -> dt.date:
     return DAY0 + dt.timedelta(days=i)
 
 
-def snap(i: int, *boxes: tuple[float, float], source: str = "s") -> Snapshot:
-    """A snapshot on day ``i`` made of lon ranges (lat 48.0 .. 48.5)."""
-    geoms = [box(w, 48.0, e, 48.5) for w, e in boxes]
-    return Snapshot(
-        source=source,
-        layer="russian_control",
-        date=day(i),
-        features=make_features(geoms or []),
-        provenance=Provenance(path=f"{i}.geojson"),
-    )
+def lons(west: float, east: float) -> Polygon:
+    """Ground from ``west`` to ``east`` longitude, latitude 48.0 .. 48.5."""
+    return box(west, 48.0, east, 48.5)
 
 
 def tsv_row(gid: int, name: str, lon: float, *, pop: int = 0, admin1: str = "05") -> str:
@@ -60,7 +53,7 @@ def gaz_file(tmp_path: Path) -> Path:
 def growing_store(store_dir: Path, n: int = 12) -> Store:
     """Control grows east by 0.1° a day from lon 37.0 to 37.0 + 0.1 * (n - 1)."""
     store = open_store(store_dir)
-    store.ingest([snap(i, (37.0, 37.0 + 0.1 * i + 0.001)) for i in range(n)])
+    store.ingest([make_snapshot(lons(37.0, 37.0 + 0.1 * i + 0.001), day(i)) for i in range(n)])
     return store
 
 
@@ -84,7 +77,7 @@ def test_gained_places_and_first_seen_by_bisection(store_dir: Path, gaz_file: Pa
 
 def test_lost_places_when_control_shrinks(store_dir: Path, gaz_file: Path) -> None:
     store = open_store(store_dir)
-    store.ingest([snap(i, (37.0, 38.0 - 0.1 * i)) for i in range(8)])
+    store.ingest([make_snapshot(lons(37.0, 38.0 - 0.1 * i), day(i)) for i in range(8)])
     frame = places_changed(store, "russian_control", day(0), day(7), gazetteer=gaz_file)
     # 38.0 - 0.1 i drops below lon 37.05 + 0.1 k once i > 9.5 - k
     expected = {100 + k: day(math.floor(9.5 - k) + 1) for k in range(3, 10)} | {200: day(5)}
@@ -96,7 +89,9 @@ def test_flip_flop_finds_a_transition(store_dir: Path, gaz_file: Path) -> None:
     # Place 105 (lon 37.55): out, in, in, out, out, in, in, in, out, in, in
     inside = [0, 1, 1, 0, 0, 1, 1, 1, 0, 1, 1]
     store = open_store(store_dir)
-    store.ingest([snap(i, *([(37.5, 37.6)] if v else [])) for i, v in enumerate(inside)])
+    store.ingest(
+        [make_snapshot(lons(37.5, 37.6) if v else None, day(i)) for i, v in enumerate(inside)]
+    )
     frame = places_changed(store, "russian_control", day(0), day(10), gazetteer=gaz_file)
     seen = frame.set_index("geonames_id").loc[105, "first_seen"]
     i = (seen - DAY0).days
@@ -137,11 +132,11 @@ def test_errors(store_dir: Path, gaz_file: Path) -> None:
         places_changed(store, "russian_control", day(-5), day(2), gazetteer=gaz_file)
     with pytest.raises(SnapshotNotFoundError):
         places_changed(store, "nope", day(0), day(2), gazetteer=gaz_file)
-    store.ingest([snap(0, (37.0, 37.2), source="other")])
+    store.ingest([make_snapshot(lons(37.0, 37.2), day(0), source="other")])
     with pytest.raises(StoreError, match="several sources"):
         places_changed(store, "russian_control", day(0), day(2), gazetteer=gaz_file)
     assert len(places_changed(store, "russian_control", day(0), day(2), gazetteer=gaz_file,
-                              source="s")) == 2  # fmt: skip
+                              source="test")) == 2  # fmt: skip
 
 
 def test_records_are_json_and_text_table(store_dir: Path, gaz_file: Path) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import gzip
-import warnings
+import logging
 import zipfile
 from importlib import resources
 from pathlib import Path
@@ -19,7 +19,6 @@ from geo.errors import RegionError
 from geo.geometry import geodesic_area_km2
 from geo.regions import (
     TARGET_REGIONS,
-    RegionWarning,
     known_regions,
     load_regions,
     region_code,
@@ -217,10 +216,14 @@ def _ocha_like(folder: Path, *, cpg: bool = False) -> Path:
     return path
 
 
-def test_natural_earth_like_geojson(tmp_path: Path) -> None:
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # a clean file raises no warning
-        frame = load_regions(_ne_like(tmp_path / "ne.geojson"))
+def notes_logged(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """The warnings geo.regions logged (drops and merges are never silent)."""
+    return [r.getMessage() for r in caplog.records if r.name == "geo.regions"]
+
+
+def test_natural_earth_like_geojson(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    frame = load_regions(_ne_like(tmp_path / "ne.geojson"))
+    assert notes_logged(caplog) == []  # a clean file logs nothing
     assert list(frame.columns) == ["region", "code", "country", "source_file", "geometry"]
     assert frame.crs.to_epsg() == 4326
     rows = frame.set_index("region")
@@ -289,7 +292,9 @@ def test_reprojects_and_reads_gzipped_geojson(tmp_path: Path) -> None:
     assert list(load_regions([gz])["region"]) == ["Kherson"]
 
 
-def test_duplicates_across_files_first_wins(tmp_path: Path) -> None:
+def test_duplicates_across_files_first_wins(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     ocha = _ocha_like(tmp_path)
     other = tmp_path / "other.geojson"
     gpd.GeoDataFrame(
@@ -297,8 +302,10 @@ def test_duplicates_across_files_first_wins(tmp_path: Path) -> None:
         geometry=[box(0, 0, 1, 1), box(35, 51, 38, 52)],
         crs="EPSG:4326",
     ).to_file(other, driver="GeoJSON")
-    with pytest.warns(RegionWarning, match=r"1 region\(s\) already defined .*Donetsk"):
-        frame = load_regions([ocha, other])
+    frame = load_regions([ocha, other])
+    (message,) = notes_logged(caplog)
+    assert "1 region(s) already defined" in message and "Donetsk" in message
+    assert caplog.records[-1].levelno == logging.WARNING
     rows = frame.set_index("region")
     assert rows.loc["Donetsk", "source_file"] == str(ocha)
     assert rows.loc["Donetsk", "geometry"].bounds == (37, 47, 38.5, 49)
@@ -309,7 +316,9 @@ def test_duplicates_across_files_first_wins(tmp_path: Path) -> None:
     assert not frame["region"].duplicated().any()
 
 
-def test_later_files_are_clipped_where_earlier_files_cover(tmp_path: Path) -> None:
+def test_later_files_are_clipped_where_earlier_files_cover(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     first = tmp_path / "ua.geojson"
     gpd.GeoDataFrame(
         {"name": ["Sumy", "Kharkiv"]},
@@ -323,10 +332,8 @@ def test_later_files_are_clipped_where_earlier_files_cover(tmp_path: Path) -> No
         geometry=[box(34.8, 51, 37, 52.5), box(35.5, 49.5, 36, 50)],
         crs="EPSG:4326",
     ).to_file(second, driver="GeoJSON")
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        frame = load_regions([first, second])
-    messages = " ".join(str(w.message) for w in caught)
+    frame = load_regions([first, second])
+    messages = " ".join(notes_logged(caplog))
     assert "Kursk: " in messages and "(Sumy) were clipped off" in messages
     assert "Tula: wholly covered" in messages
     rows = frame.set_index("region")
@@ -341,21 +348,23 @@ def test_later_files_are_clipped_where_earlier_files_cover(tmp_path: Path) -> No
     assert shapely.area(frame.geometry.values).sum() == pytest.approx(union.area, rel=1e-12)
 
 
-def test_features_of_one_region_in_one_file_are_merged_and_reported(tmp_path: Path) -> None:
+def test_features_of_one_region_in_one_file_are_merged_and_reported(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     path = tmp_path / "parts.geojson"
     gpd.GeoDataFrame(
         {"name": ["Kherson", "Херсонська область", "Sumy", None]},
         geometry=[box(32, 46, 33, 47), box(33, 46, 34, 47), None, box(0, 0, 1, 1)],
         crs="EPSG:4326",
     ).to_file(path, driver="GeoJSON")
-    with pytest.warns(RegionWarning) as record:
-        frame = load_regions(path)
-    messages = " | ".join(str(w.message) for w in record)
+    frame = load_regions(path)
+    messages = " | ".join(notes_logged(caplog))
     assert "2 features name 'Kherson'; merged" in messages
     assert "1 feature(s) without polygon geometry dropped: Sumy" in messages
     assert "1 feature(s) have no name or code" in messages
     assert list(frame["region"]) == ["Kherson", "unnamed feature 3"]
     assert frame.geometry.iloc[0].equals(box(32, 46, 34, 47))
+    assert frame.attrs["notes"] == notes_logged(caplog)  # logged and kept alike
     assert len(frame.attrs["notes"]) == 3
 
 
@@ -421,10 +430,12 @@ README_AREAS_KM2 = {"Donetsk": 26_506.0, "Luhansk": 26_685.7, "Zaporizhzhia": 27
 
 
 @pytest.mark.realdata
-def test_real_ocha_and_natural_earth_resolve_targets(shared_data: Path) -> None:
+def test_real_ocha_and_natural_earth_resolve_targets(
+    shared_data: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     ocha, ne = shared_data / OCHA, shared_data / NATURAL_EARTH
-    with pytest.warns(RegionWarning, match="Crimea .*Sevastopol"):
-        frame = load_regions([ocha, ne])
+    frame = load_regions([ocha, ne])
+    assert any("Crimea" in m and "Sevastopol" in m for m in notes_logged(caplog))
     rows = frame.set_index("region")
     assert set(TARGET_REGIONS) | {"Crimea", "Sevastopol"} <= set(rows.index)
     # Crimea and Sevastopol come from OCHA (first file); NE's copies are reported.

@@ -9,10 +9,11 @@ import folium
 import geopandas as gpd
 import pytest
 import shapely
+from conftest import make_snapshot
 
 from geo.geometry import HygieneReport, geodesic_area_km2
 from geo.publishers import SAMPLE_NOTICE
-from geo.snapshot import Provenance, Snapshot, make_features
+from geo.snapshot import Provenance, Snapshot
 from geo.text import escape_text, one_line
 
 D1 = dt.date(2024, 8, 15)
@@ -28,9 +29,16 @@ def boxes_snapshot(
     provenance: Provenance | None = None,
     hygiene: HygieneReport | None = None,
 ) -> Snapshot:
-    features = make_features(BOXES, [label, "Other"], [json.dumps({"n": 1}), "{}"])
-    prov = provenance or Provenance("/in/a.geojson", date_rule="file name")
-    return Snapshot(source, layer, D1, features, prov, hygiene or HygieneReport())
+    return make_snapshot(
+        BOXES,
+        D1,
+        source=source,
+        layer=layer,
+        labels=[label, "Other"],
+        properties=[json.dumps({"n": 1}), "{}"],
+        provenance=provenance or Provenance("/in/a.geojson", date_rule="file name"),
+        hygiene=hygiene,
+    )
 
 
 def rendered(fmap: folium.Map) -> str:
@@ -66,7 +74,7 @@ def test_to_geodataframe_is_a_copy() -> None:
 
 
 def test_to_geodataframe_of_an_empty_snapshot() -> None:
-    snap = Snapshot("isw", "contested", D1, make_features([]), Provenance("/in/e.geojson"))
+    snap = make_snapshot(None, D1, source="isw", layer="contested", path="/in/e.geojson")
     frame = snap.to_geodataframe()
     assert len(frame) == 0 and "area_km2" in frame.columns and frame.crs == "EPSG:4326"
 

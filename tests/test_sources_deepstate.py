@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -191,7 +192,7 @@ def test_versions_are_dated_by_kyiv_publication_date(
 
 def test_malformed_listing_is_a_clear_error(http_server: FixtureServer, tmp_path: Path) -> None:
     http_server.route("/api/history/public", Reply.json({"error": "maintenance"}))
-    with pytest.raises(DeepStateApiError, match=r"expected a JSON array.*--base-url"):
+    with pytest.raises(DeepStateApiError, match=r"expected a JSON array.*base="):
         list_versions(client(tmp_path), base=http_server.base_url)
     http_server.route("/api/history/public", Reply.json([{"id": "soon"}]))
     with pytest.raises(DeepStateApiError, match=r"item 0.*not a Unix time"):
@@ -209,20 +210,34 @@ def test_base_url_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 # -- terms ------------------------------------------------------------------------------
 
 
-def test_terms_must_be_accepted_once(http_server: FixtureServer, tmp_path: Path) -> None:
+def test_terms_must_be_accepted_once(
+    http_server: FixtureServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     serve_api(http_server)
-    with pytest.raises(TermsNotAcceptedError, match=r"volunteer.*--accept-terms"):
+    with pytest.raises(TermsNotAcceptedError, match=r"volunteer.*with accept=True"):
         run(http_server, tmp_path, accept=False)
     assert http_server.log == []  # nothing is fetched before the terms are accepted
-    notices: list[str] = []
-    run(http_server, tmp_path, until=DAYS[0], report=notices.append)
+    caplog.set_level(logging.INFO, logger="geo.sources.deepstate_api")
+    run(http_server, tmp_path, until=DAYS[0])
+    notices = [r.getMessage() for r in caplog.records if r.name == "geo.sources.deepstate_api"]
     assert any("redistributing" in n for n in notices)
+    assert any("Kyiv publication date" in n for n in notices)
     assert terms_accepted(config=tmp_path / "config")
     # Remembered: the next run needs no flag.
     run(http_server, tmp_path, accept=False, until=DAYS[1])
 
 
 # -- fetching into the store ------------------------------------------------------------
+
+
+def test_progress_false_is_silent_true_draws_a_bar(
+    http_server: FixtureServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    serve_api(http_server)
+    run(http_server, tmp_path, until=DAYS[0], progress=False)
+    assert capsys.readouterr().err == ""
+    run(http_server, tmp_path, until=DAYS[1], progress=True)
+    assert "deepstate" in capsys.readouterr().err  # the bar's label
 
 
 def test_fetch_stores_canonical_layers_and_resumes(

@@ -167,13 +167,13 @@ def test_partial_date_attribute_falls_back_to_edit_date_with_a_note() -> None:
 
 def test_no_date_anywhere_asks_for_date_and_explicit_date_wins() -> None:
     client = FakeClient([_feature(0)], last_edit_ms=None)
-    with pytest.raises(DateError, match="pass --date"):
+    with pytest.raises(DateError, match='pass date="YYYY-MM-DD"'):
         fetch_layer(LAYER, client=client)
     (snap,) = fetch_layer(LAYER, client=client, date="2024-02-03", layer="russian_control")
     assert (snap.date, snap.layer, snap.provenance.date_rule) == (
         dt.date(2024, 2, 3),
         "russian_control",
-        "--date",
+        "given date",
     )
 
 

@@ -201,7 +201,7 @@ def test_failed_download_leaves_no_partial_file(
 
 
 def test_download_offline_without_cache(tmp_path: Path) -> None:
-    with pytest.raises(OfflineError, match="--offline"):
+    with pytest.raises(OfflineError, match="offline=False"):
         client(tmp_path, offline=True).download("http://127.0.0.1:9/x", tmp_path / "x")
     assert not (tmp_path / "x").exists()
 

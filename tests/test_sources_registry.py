@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,7 @@ class FakeClient:
     def download(self, url: str, dest: Path, *, sha256: str | None = None) -> Path:
         self.downloads.append(url)
         if self.offline:
-            raise GeoError(f"{url}: not in the cache and --offline is set")
+            raise GeoError(f"{url}: not in the cache and offline=True is set")
         if sha256 is not None and hashlib.sha256(self.body).hexdigest() != sha256:
             raise GeoError(f"{url}: SHA-256 mismatch")
         dest.write_bytes(self.body)
@@ -70,16 +71,19 @@ def test_bad_registry_rows_are_named(tmp_path: Path) -> None:
         load_registry(bad)
 
 
-def test_trust_on_first_use_records_hash_and_then_uses_cache(tmp_path: Path) -> None:
-    client, notices = FakeClient(), list[str]()
-    (path,) = fetch_boundaries(
-        ["ua"], client, cache_dir=tmp_path, registry=_source(), report=notices.append
-    )
+def test_trust_on_first_use_records_hash_and_then_uses_cache(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="geo")
+    (path,) = fetch_boundaries(["ua"], FakeClient(), cache_dir=tmp_path, registry=_source())
+    notices = {r.getMessage(): r.levelno for r in caplog.records}
     assert path.read_bytes() == BODY and path.name == "ukr_adm1.zip"
     record = json.loads((tmp_path / "hashes.json").read_text())
     assert record["ua"] == {"url": URL, "sha256": hashlib.sha256(BODY).hexdigest()}
-    assert any("trusting this first download" in n for n in notices)
-    assert any("CC BY-IGO 3.0" in n for n in notices)
+    assert [n for n, level in notices.items() if level == logging.WARNING] == [
+        n for n in notices if "trusting this first download" in n
+    ]
+    assert any("CC BY-IGO 3.0" in n for n in notices)  # the licence terms, at INFO
     again = fetch_boundaries(
         ["ua"], FakeClient(offline=True), cache_dir=tmp_path, registry=_source()
     )
@@ -105,7 +109,7 @@ def test_pinned_hash_checks_download_and_cached_file(tmp_path: Path) -> None:
 def test_offline_without_cache_says_to_pass_regions(tmp_path: Path) -> None:
     with pytest.raises(RegionError) as caught:
         fetch_boundaries(["ua"], FakeClient(offline=True), cache_dir=tmp_path, registry=_source())
-    assert "--regions FILE" in str(caught.value) and URL in str(caught.value)
+    assert "regions=load_regions(FILE)" in str(caught.value) and URL in str(caught.value)
     assert OFFLINE_FIX in str(caught.value)
     assert not (tmp_path / "hashes.json").exists()
 
@@ -132,7 +136,7 @@ def test_real_client_offline_and_online(http_server: Any, tmp_path: Path) -> Non
     http_server.route("/b/ukr_adm1.zip", Reply(body=BODY))
     registry = _source(url=http_server.url("/b/ukr_adm1.zip"))
     offline = HttpClient(cache_dir=tmp_path / "http", offline=True)
-    with pytest.raises(RegionError, match="--regions FILE"):
+    with pytest.raises(RegionError, match=r"regions=load_regions\(FILE\)"):
         fetch_boundaries(["ua"], offline, cache_dir=tmp_path / "b", registry=registry)
     online = HttpClient(cache_dir=tmp_path / "http", min_interval_s=0.0)
     (path,) = fetch_boundaries(["ua"], online, cache_dir=tmp_path / "b", registry=registry)

@@ -10,25 +10,15 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
+from conftest import make_snapshot
 from shapely.geometry import box
 
 from geo.diff import diff
 from geo.geometry import equal_area_km2
-from geo.snapshot import Provenance, Snapshot, make_features
 from geo.stats import region_column, timeseries, write_timeseries
 from geo.store import open_store
 
 D0 = dt.date(2024, 1, 1)
-
-
-def snap(day: dt.date, east: float, source: str = "s") -> Snapshot:
-    return Snapshot(
-        source=source,
-        layer="russian_control",
-        date=day,
-        features=make_features([box(37.0, 48.0, east, 48.5)]),
-        provenance=Provenance(path=f"{day}.geojson"),
-    )
 
 
 def km2(geom: object) -> float:
@@ -41,7 +31,9 @@ def store(store_dir: Path):  # type: ignore[no-untyped-def]
     st = open_store(store_dir)
     days = [D0, D0 + dt.timedelta(days=1), D0 + dt.timedelta(days=8), D0 + dt.timedelta(days=40)]
     easts = [37.5, 37.6, 37.55, 37.9]
-    st.ingest([snap(d, e) for d, e in zip(days, easts, strict=True)])
+    st.ingest(
+        [make_snapshot(box(37.0, 48.0, e, 48.5), d) for d, e in zip(days, easts, strict=True)]
+    )
     return st
 
 
@@ -99,10 +91,10 @@ def test_write_csv_and_json(store, tmp_path: Path) -> None:  # type: ignore[no-u
 def test_errors_are_clear(store) -> None:  # type: ignore[no-untyped-def]
     from geo.errors import SnapshotNotFoundError, StoreError
 
-    with pytest.raises(SnapshotNotFoundError, match="geo list"):
+    with pytest.raises(SnapshotNotFoundError, match=r"see Store\.snapshots\(\)"):
         timeseries(store, "contested")
-    store.ingest([snap(D0, 37.2, source="other")])
-    with pytest.raises(StoreError, match="--source"):
+    store.ingest([make_snapshot(box(37.0, 48.0, 37.2, 48.5), D0, source="other")])
+    with pytest.raises(StoreError, match="pass source= to pick one"):
         timeseries(store, "russian_control")
     assert len(timeseries(store, "russian_control", source="other")) == 1
 

@@ -15,10 +15,11 @@ import platformdirs
 import pyarrow.parquet as pq
 import pytest
 import shapely
+from conftest import make_snapshot
 
 from geo.errors import DuplicateSnapshotError, SnapshotNotFoundError, StoreError
 from geo.geometry import HygieneReport
-from geo.snapshot import Provenance, Snapshot, make_features
+from geo.snapshot import Provenance, Snapshot
 from geo.store import CATALOG_COLUMNS, IngestReport, Store, default_store_path, open_store
 
 #: Geodesic area of a 1 x 1 degree cell on the equator (WGS 84).
@@ -35,20 +36,24 @@ def box_snapshot(
     path: str = "/in/a.geojson",
     member: str | None = None,
 ) -> Snapshot:
-    """A snapshot of one equatorial box ``width_deg`` wide and 1 degree tall."""
-    features = make_features(
-        [shapely.box(0, 0, width_deg, 1)], ["Box"], [json.dumps({"w": width_deg})]
+    """One equatorial box ``width_deg`` wide and 1 degree tall, with a file's metadata."""
+    return make_snapshot(
+        shapely.box(0, 0, width_deg, 1),
+        date,
+        source=source,
+        layer=layer,
+        labels=["Box"],
+        properties=[json.dumps({"w": width_deg})],
+        provenance=Provenance(
+            path=path,
+            sha256="ab" * 32,
+            member=member,
+            original_layer="Assessed Russian Advance",
+            date_rule="file name",
+            notes=("label merged",),
+        ),
+        hygiene=HygieneReport(n_input=2, n_null=1, n_output=1, source_crs="EPSG:3857"),
     )
-    provenance = Provenance(
-        path=path,
-        sha256="ab" * 32,
-        member=member,
-        original_layer="Assessed Russian Advance",
-        date_rule="file name",
-        notes=("label merged",),
-    )
-    hygiene = HygieneReport(n_input=2, n_null=1, n_output=1, source_crs="EPSG:3857")
-    return Snapshot(source, layer, date, features, provenance, hygiene)
 
 
 def files_under(root: Path) -> set[str]:
@@ -121,7 +126,7 @@ def test_changed_content_conflicts_unless_replace(store_dir: Path) -> None:
         store.ingest([changed])
     message = str(info.value)
     assert "/in/old.geojson" in message and "/in/new.geojson" in message
-    assert "pass replace=True (CLI: --replace) to overwrite" in message
+    assert "pass replace=True to overwrite" in message
     assert snapshot_files(store_dir) == old_files
     assert store.get("russian_advances", D1).area_km2 == pytest.approx(CELL_KM2, rel=1e-4)
 
@@ -451,20 +456,7 @@ def test_second_writer_waits_then_fails(store_dir: Path) -> None:
     assert report.added == [("isw", "russian_advances", D1)]
 
 
-# --- notebook API: timeseries, timeline map ---------------------------------------------
-
-
-def test_timeseries_method_matches_geo_timeseries(store_dir: Path) -> None:
-    from geo.stats import timeseries
-
-    store = open_store(store_dir)
-    store.ingest([box_snapshot(D1), box_snapshot(D5, width_deg=0.5), box_snapshot(D10)])
-    frame = store.timeseries("russian_advances", start=D5)
-    assert list(frame["date"]) == [D5, D10]
-    assert frame["area_km2"].tolist() == pytest.approx([CELL_KM2 / 2, CELL_KM2], rel=1e-3)
-    assert frame.equals(timeseries(store, "russian_advances", start=D5))
-    with pytest.raises(SnapshotNotFoundError):
-        store.timeseries("contested")
+# --- notebook API: timeline map ---------------------------------------------
 
 
 def capture_timeline(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:

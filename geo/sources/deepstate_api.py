@@ -23,14 +23,15 @@ or more after the events. ``every="day"`` keeps the last version of each date,
 Licence: DeepStateMap allows free use of its API for volunteer, charitable and
 Ukraine-defence purposes and forbids proxying or redistributing its data.
 :func:`fetch_deepstate` needs the terms accepted once
-(:func:`accept_terms`, CLI ``--accept-terms``), remembered in the user config
-folder. Fetched data is for the user's own analysis and never leaves their
+(:func:`accept_terms`, or ``fetch_deepstate(..., accept=True)``), remembered in
+the user config folder. Fetched data is for the user's own analysis and never leaves their
 store.
 
 Resumable and atomic: dates the store already holds for DeepState are
 skipped, and each version is ingested in one atomic store write, so an
 interrupted run leaves whole versions only and the next run goes on where it
-stopped.
+stopped. Notices (the terms when accepted, the dating rule) are logged at INFO
+level by the logger ``geo.sources.deepstate_api``.
 """
 
 from __future__ import annotations
@@ -39,20 +40,23 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
+import logging
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
 import platformdirs
-from tqdm import tqdm
 
 from geo.deepstate import KURSK_FILL, SOURCE, parse_deepstate, snapshot_date
 from geo.errors import DeepStateApiError, GeoError, TermsNotAcceptedError
 from geo.fsutil import write_text_atomic
+from geo.progress import Progress, progress_bar
 from geo.publishers import publishers
 from geo.snapshot import Snapshot
 from geo.store import IngestReport, Store
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "https://deepstatemap.live"
 BASE_URL_ENV = "GEO_DEEPSTATE_URL"
@@ -192,7 +196,7 @@ def list_versions(client: Client, *, base: str | None = None) -> list[Version]:
     if not isinstance(data, list):
         msg = (
             f"{url}: expected a JSON array of versions, got {type(data).__name__}; check "
-            f"--base-url (or ${BASE_URL_ENV}) points at a DeepStateMap API"
+            f"that base= (or ${BASE_URL_ENV}) points at a DeepStateMap API"
         )
         raise DeepStateApiError(msg)
     versions = {v.id: v for v in (_version(x, f"{url}: item {i}") for i, x in enumerate(data))}
@@ -213,7 +217,7 @@ def select_versions(
     earlier ones only with ``replace=True``; use it with care).
     """
     if since is not None and until is not None and since > until:
-        msg = f"--since {since} is after --until {until}; swap them"
+        msg = f"since ({since}) is after until ({until}); swap since= and until="
         raise DeepStateApiError(msg)
     if every not in ("day", "week", "all"):
         msg = f"every={every!r}: choose day, week or all"
@@ -404,8 +408,7 @@ def fetch_deepstate(
     areas: bool = False,
     accept: bool = False,
     config: Path | None = None,
-    progress: bool = False,
-    report: Callable[[str], None] | None = None,
+    progress: Progress = None,
 ) -> FetchReport:
     """Fetch DeepState versions into ``store`` (source ``"deepstate"``).
 
@@ -432,9 +435,8 @@ def fetch_deepstate(
     config
         Config folder (default :func:`config_dir`).
     progress
-        Show a progress bar on stderr.
-    report
-        Called with notices (the terms when first accepted, the dating rule).
+        A bar on stderr: ``None`` (default) when stderr is a terminal,
+        ``True`` always, ``False`` never.
 
     Raises
     ------
@@ -444,16 +446,15 @@ def fetch_deepstate(
         A version failed; the message says how many were stored and that
         running again resumes.
     """
-    say = report or (lambda _message: None)
     if not terms_accepted(config=config):
         if not accept:
             msg = (
-                f"{TERMS} Accept these terms once with --accept-terms "
-                "(Python: accept=True); geo remembers it in its config folder"
+                f"{TERMS} Accept these terms once with accept=True; geo remembers it in its "
+                "config folder"
             )
             raise TermsNotAcceptedError(msg)
-        say(TERMS)
-        say(f"terms accepted; recorded in {accept_terms(config=config)}")
+        logger.info("%s", TERMS)
+        logger.info("terms accepted; recorded in %s", accept_terms(config=config))
     root = base_url(base)
     result = FetchReport()
     if latest:
@@ -468,12 +469,11 @@ def fetch_deepstate(
     todo: list[Version] = []
     for version in result.selected:
         (result.skipped if version.date in held else todo).append(version)
-    say(
+    logger.info(
         "DeepState versions are stored under their Kyiv publication date; DeepState publishes "
         "with a delay, so a date's map shows what was known that evening"
     )
-    bar = tqdm(todo, disable=not progress, unit="version", desc="deepstate")
-    for version in bar:
+    for version in progress_bar(todo, progress=progress, desc="deepstate", unit="version"):
         try:
             snapshots = version_snapshots(client, version, base=root)
             if areas:
@@ -484,8 +484,8 @@ def fetch_deepstate(
         except GeoError as exc:
             msg = (
                 f"version {version.id} ({version.date}): {exc}; {len(result.fetched)} of "
-                f"{len(todo)} versions were stored before this one, so the store is whole: run "
-                "the same command again to resume"
+                f"{len(todo)} versions were stored before this one, so the store is whole: "
+                "call fetch_deepstate again to resume"
             )
             raise DeepStateApiError(msg) from exc
         result.fetched.append(version)

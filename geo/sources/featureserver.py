@@ -9,7 +9,7 @@ metadata gives its name, ``maxRecordCount`` and ``editingInfo.lastEditDate``;
 ``query`` is called with ``resultOffset`` / ``resultRecordCount`` and
 ``outSR=4326`` until a page no longer sets ``exceededTransferLimit``. A page
 that fails stops the whole load: nothing is returned, so nothing half-loaded
-can reach the store. The date comes from ``--date``, then a date attribute
+can reach the store. The date comes from ``date=``, then a date attribute
 (rules of :mod:`geo.dates`), then the layer's last edit date.
 """
 
@@ -27,7 +27,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 
 from geo import esri
-from geo.dates import find_date_attribute, parse_date
+from geo.dates import GIVEN, find_date_attribute, parse_date
 from geo.errors import (
     DateError,
     FeatureServerError,
@@ -246,7 +246,7 @@ def fetch_layer(
     page_size
         Records per request (capped by the layer's ``maxRecordCount``).
     cache
-        Reuse cached metadata and pages (for ``--offline`` re-reads); off by
+        Reuse cached metadata and pages (for offline re-reads); off by
         default because cached pages would hide later edits of the layer.
 
     Returns
@@ -261,7 +261,7 @@ def fetch_layer(
         offset), an unknown ``layer``, or no date at all (:class:`DateError`).
     """
     explicit = _explicit_layer(layer)
-    explicit_date = parse_date(date, where="--date") if date is not None else None
+    explicit_date = parse_date(date, where="date=") if date is not None else None
     info = layer_info(url, client=client, cache=cache)
     pages = query_all(info, client=client, page_size=page_size, cache=cache)
     where = info.url
@@ -273,7 +273,7 @@ def fetch_layer(
         notes.append(match.note)
     if not match.known:
         if not info.name:
-            msg = f"{where}: the layer has no name; pass --layer"
+            msg = f"{where}: the layer has no name; pass layer="
             raise LayerError(msg)
         notes.append(f"unknown layer name {info.name!r} kept as is; add an alias to map it")
     groups, rule, date_note = _dates(props, info, explicit_date, where)
@@ -312,8 +312,7 @@ def _explicit_layer(layer: str | None) -> LayerMatch | None:
     match = resolve_layer(layer)
     if not match.known:
         raise LayerError(
-            f"--layer {layer!r} is not a canonical layer; use one of: "
-            + ", ".join(CANONICAL_LAYERS)
+            f"layer={layer!r} is not a canonical layer; use one of: " + ", ".join(CANONICAL_LAYERS)
         )
     return match
 
@@ -324,7 +323,7 @@ def _dates(
     """Group features by day: ``(groups, rule, note)``."""
     everything = list(range(len(props)))
     if explicit is not None:
-        return {explicit: everything}, "--date", ""
+        return {explicit: everything}, GIVEN, ""
     attr = find_date_attribute({key for p in props for key in p})
     note = ""
     if attr is not None and props:
@@ -348,7 +347,7 @@ def _dates(
         return {info.last_edit_date: everything}, "layer editingInfo.lastEditDate", note
     msg = (
         f"{where}: no snapshot date found (no date attribute on every feature, no "
-        "editingInfo.lastEditDate); pass --date YYYY-MM-DD"
+        'editingInfo.lastEditDate); pass date="YYYY-MM-DD"'
     )
     raise DateError(msg)
 

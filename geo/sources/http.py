@@ -17,7 +17,7 @@ import email.utils
 import hashlib
 import http.client
 import json
-import sys
+import logging
 import time
 import urllib.error
 import urllib.parse
@@ -27,14 +27,16 @@ from pathlib import Path
 from typing import Any
 
 import platformdirs
-from tqdm import tqdm
 
 from geo.errors import FetchError, HashMismatchError, OfflineError
 from geo.fsutil import write_atomic
+from geo.progress import Progress, progress_meter, show_progress
+
+logger = logging.getLogger(__name__)
 
 MAX_RETRY_AFTER_S = 120.0
 MAX_BACKOFF_S = 60.0
-#: Bodies at least this large get a progress bar when the client has ``progress=True``.
+#: Bodies at least this large get a progress bar (when the client's ``progress`` allows one).
 PROGRESS_MIN_BYTES = 1 << 20
 _RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
 _CHUNK = 1 << 16
@@ -125,7 +127,8 @@ class HttpClient:
     user_agent
         User-Agent header (default :func:`default_user_agent`).
     progress
-        Show a progress bar on stderr for bodies over :data:`PROGRESS_MIN_BYTES`.
+        A bar on stderr for bodies over :data:`PROGRESS_MIN_BYTES`: ``None`` (default)
+        when stderr is a terminal, ``True`` always, ``False`` never.
     """
 
     def __init__(
@@ -138,7 +141,7 @@ class HttpClient:
         backoff_s: float = 0.5,
         min_interval_s: float = 0.2,
         user_agent: str | None = None,
-        progress: bool = False,
+        progress: Progress = None,
     ) -> None:
         self.cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
         self.offline = offline
@@ -251,7 +254,7 @@ class HttpClient:
             if self.offline:
                 msg = (
                     f"offline: {url} is not in the cache {self.cache_dir}; "
-                    "run once without --offline, or pass a local file instead"
+                    "run once with offline=False, or pass a local file instead"
                 )
                 raise OfflineError(
                     msg,
@@ -289,7 +292,7 @@ class HttpClient:
         if self.offline:
             msg = (
                 f"offline: {full_url(url, params)} is not in the cache {self.cache_dir}; "
-                "run once without --offline to fill the cache"
+                "run once with offline=False to fill the cache"
             )
             raise OfflineError(
                 msg,
@@ -301,7 +304,7 @@ class HttpClient:
         try:
             write_atomic(self._cache_path(url, params), lambda handle: handle.write(body))
         except OSError as err:  # a cache we cannot write only costs a refetch
-            print(f"geo: warning: cannot write HTTP cache {self.cache_dir}: {err}", file=sys.stderr)
+            logger.warning("cannot write HTTP cache %s: %s", self.cache_dir, err)
 
     # --- network -----------------------------------------------------------------
 
@@ -327,7 +330,7 @@ class HttpClient:
         status = f"HTTP {last.status}" if last.status else last.reason
         msg = (
             f"{url}: failed after {attempts} attempts (last: {status}: {last.reason}); "
-            "the server may be down or rate-limiting: retry later, or use --offline "
+            "the server may be down or rate-limiting: retry later, or use offline=True "
             "with a filled cache"
         )
         raise FetchError(
@@ -354,7 +357,7 @@ class HttpClient:
                 raise _RetryableError(str(err.reason), status=err.code, wait_s=wait) from err
             msg = (
                 f"{url}: HTTP {err.code} {err.reason} (attempt {attempt}); "
-                "check the URL and --base-url (4xx errors are not retried)"
+                "check the URL (4xx errors are not retried)"
             )
             raise FetchError(
                 msg,
@@ -384,10 +387,12 @@ class HttpClient:
 
     def _read(self, response: Any, expected: str | None, url: str) -> bytes:
         total = int(expected) if expected and expected.isdigit() else None
-        show = self.progress and total is not None and total >= PROGRESS_MIN_BYTES
+        big = total is not None and total >= PROGRESS_MIN_BYTES
         name = urllib.parse.urlsplit(url).path.rsplit("/", 1)[-1] or url
         chunks: list[bytes] = []
-        with tqdm(total=total, disable=not show, unit="B", unit_scale=True, desc=name) as bar:
+        show = show_progress(self.progress) and big
+        meter = progress_meter(progress=show, desc=name, unit="B", total=total, unit_scale=True)
+        with meter as bar:
             while chunk := response.read(_CHUNK):
                 chunks.append(chunk)
                 bar.update(len(chunk))

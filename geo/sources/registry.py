@@ -1,8 +1,8 @@
 """Boundary and gazetteer downloads: data-driven registries with licences and hashes.
 
-The table ``geo/data/boundary_registry.csv`` lists each boundary file ``geo
-regions fetch`` may download, ``geo/data/gazetteer_registry.csv`` each GeoNames
-extract ``geo gazetteer fetch`` may download: URL, licence, attribution,
+The table ``geo/data/boundary_registry.csv`` lists each boundary file
+:func:`fetch_boundaries` may download, ``geo/data/gazetteer_registry.csv`` each
+GeoNames extract :func:`fetch_gazetteers` may download: URL, licence, attribution,
 SHA-256 and the member to read inside the archive. Only sources whose licence
 allows automated download are listed (OCHA COD-AB, Natural Earth, GeoNames);
 ISW data never is.
@@ -12,7 +12,9 @@ use: the hash of the first download is recorded in the cache
 (``hashes.json``) and every later download must match it, so a file that
 changes upstream is noticed rather than silently replacing the old one.
 Files are cached in the user cache dir; a cached file whose hash matches is
-used without any network access.
+used without any network access. Notices (licence terms, cache hits) are
+logged at INFO level by the logger ``geo.sources.registry``, trust on first use
+as a warning.
 """
 
 from __future__ import annotations
@@ -21,9 +23,10 @@ import csv
 import dataclasses
 import hashlib
 import json
+import logging
 import re
 import urllib.parse
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol
@@ -31,16 +34,18 @@ from typing import Any, Protocol
 from geo.errors import GeoError, InputFormatError, RegionError
 from geo.fsutil import write_text_atomic
 
+logger = logging.getLogger(__name__)
+
 #: Columns of the registry table.
 COLUMNS = ("name", "url", "licence", "attribution", "sha256", "member", "note")
 HASHES_FILE = "hashes.json"
 OFFLINE_FIX = (
-    "if you are offline or the server is unreachable, pass --regions FILE with a boundary "
-    "file of your own (GeoJSON, shapefile, GeoPackage)"
+    "if you are offline or the server is unreachable, pass regions=load_regions(FILE) with a "
+    "boundary file of your own (GeoJSON, shapefile, GeoPackage)"
 )
 GAZETTEER_OFFLINE_FIX = (
-    "if you are offline or the server is unreachable, pass --gazetteer FILE with a GeoNames "
-    "extract you hold (UA.txt, .gz or .zip)"
+    "if you are offline or the server is unreachable, pass gazetteer=load_gazetteer(FILE) "
+    "with a GeoNames extract you hold (UA.txt, .gz or .zip)"
 )
 BOUNDARY_TABLE = "boundary_registry.csv"
 GAZETTEER_TABLE = "gazetteer_registry.csv"
@@ -222,7 +227,6 @@ def fetch_boundaries(
     *,
     cache_dir: Path | None = None,
     registry: Mapping[str, BoundarySource] | None = None,
-    report: Callable[[str], None] | None = None,
 ) -> list[Path]:
     """Download boundary files (or take them from the cache).
 
@@ -236,8 +240,6 @@ def fetch_boundaries(
         Where files and trusted hashes are kept (default :func:`default_cache_dir`).
     registry
         The registry (default: the built-in table).
-    report
-        Called with each notice (terms, trust on first use, cache hits).
 
     Returns
     -------
@@ -248,12 +250,12 @@ def fetch_boundaries(
     ------
     RegionError
         An unknown name, a download that fails (offline, unreachable, hash
-        mismatch; the message says to pass ``--regions FILE``) or a cached file
+        mismatch; the message says to pass ``regions=load_regions(FILE)``) or a cached file
         whose hash no longer matches.
     """
     table = dict(registry) if registry is not None else load_registry()
     cache = cache_dir if cache_dir is not None else default_cache_dir()
-    return _fetch_all(names, client, table, cache, report, _Kind("boundaries", OFFLINE_FIX))
+    return _fetch_all(names, client, table, cache, _Kind("boundaries", OFFLINE_FIX))
 
 
 def fetch_gazetteers(
@@ -262,18 +264,17 @@ def fetch_gazetteers(
     *,
     cache_dir: Path | None = None,
     registry: Mapping[str, BoundarySource] | None = None,
-    report: Callable[[str], None] | None = None,
 ) -> list[Path]:
     """Download GeoNames extracts (or take them from the cache); as :func:`fetch_boundaries`.
 
     The default cache is ``<user cache>/geo/gazetteers``; errors say to pass
-    ``--gazetteer FILE``. The files load with :func:`geo.gazetteer.load_gazetteer`
+    ``gazetteer=load_gazetteer(FILE)``. The files load with :func:`geo.gazetteer.load_gazetteer`
     as they are (zipped).
     """
     table = dict(registry) if registry is not None else load_registry(builtin=GAZETTEER_TABLE)
     cache = cache_dir if cache_dir is not None else default_cache_dir().parent / "gazetteers"
     kind = _Kind("gazetteer", GAZETTEER_OFFLINE_FIX, error=InputFormatError)
-    return _fetch_all(names, client, table, cache, report, kind)
+    return _fetch_all(names, client, table, cache, kind)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -288,10 +289,8 @@ def _fetch_all(
     client: Client,
     table: Mapping[str, BoundarySource],
     cache: Path,
-    report: Callable[[str], None] | None,
     kind: _Kind,
 ) -> list[Path]:
-    say = report or (lambda _message: None)
     paths: list[Path] = []
     for name in names:
         source = table.get(name)
@@ -299,13 +298,11 @@ def _fetch_all(
             known = ", ".join(table) or "none"
             msg = f"unknown {kind.what} set {name!r}; known: {known}"
             raise kind.error(msg)
-        paths.append(_fetch_one(source, client, cache, say, kind))
+        paths.append(_fetch_one(source, client, cache, kind))
     return paths
 
 
-def _fetch_one(
-    source: BoundarySource, client: Client, cache: Path, say: Callable[[str], None], kind: _Kind
-) -> Path:
+def _fetch_one(source: BoundarySource, client: Client, cache: Path, kind: _Kind) -> Path:
     hashes = _read_hashes(cache)
     expected = _expected(source, hashes)
     dest = cache / source.name / source.file_name
@@ -318,10 +315,10 @@ def _fetch_one(
             )
             raise kind.error(msg)
         if expected is None:
-            _trust(source, actual, cache, hashes, say)
-        say(f"{source.name}: using cached {dest}")
+            _trust(source, actual, cache, hashes)
+        logger.info("%s: using cached %s", source.name, dest)
         return dest
-    say(source.terms())
+    logger.info("%s", source.terms())
     dest.parent.mkdir(parents=True, exist_ok=True)
     try:
         client.download(source.url, dest, sha256=expected)
@@ -329,23 +326,22 @@ def _fetch_one(
         msg = f"cannot download {source.name} {kind.what} from {source.url}: {exc}; {kind.fix}"
         raise kind.error(msg) from exc
     if expected is None:
-        _trust(source, _sha256(dest), cache, hashes, say)
+        _trust(source, _sha256(dest), cache, hashes)
     return dest
 
 
 def _trust(
-    source: BoundarySource,
-    digest: str,
-    cache: Path,
-    hashes: dict[str, dict[str, str]],
-    say: Callable[[str], None],
+    source: BoundarySource, digest: str, cache: Path, hashes: dict[str, dict[str, str]]
 ) -> None:
     hashes[source.name] = {"url": source.url, "sha256": digest}
     path = cache / HASHES_FILE
     write_text_atomic(path, json.dumps(hashes, indent=2, sort_keys=True) + "\n")
-    say(
-        f"{source.name}: no pinned hash; trusting this first download (SHA-256 {digest}), "
-        f"recorded in {path}; later downloads must match it"
+    logger.warning(
+        "%s: no pinned hash; trusting this first download (SHA-256 %s), recorded in %s; "
+        "later downloads must match it",
+        source.name,
+        digest,
+        path,
     )
 
 

@@ -1,0 +1,251 @@
+"""Human words for maps, charts and videos: titles, legends, dates, figures; English or Ukrainian.
+
+Readers see "Russian-controlled territory, DeepStateMap.Live, 1 Jan → 1 Jun 2025",
+never ``russian_control (deepstate)``. The words are data (``geo/data/labels.csv``,
+one column per language); layer names come from there, source names from
+:mod:`geo.publishers`. Colours keep their meaning whatever the layer: ground
+Russia gains is red and ground Ukraine gains is blue (:func:`change_colours`),
+so a shrinking Ukrainian-held layer still shows Russian gains in red.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import functools
+from importlib import resources
+from typing import Literal, get_args
+
+from geo.errors import ValidationError
+from geo.publishers import display_name
+
+__all__ = [
+    "CHANGE_COLOURS",
+    "LANGUAGES",
+    "Lang",
+    "Side",
+    "change_colours",
+    "change_labels",
+    "format_date",
+    "format_date_range",
+    "format_km2",
+    "layer_name",
+    "layer_side",
+    "map_title",
+    "word",
+]
+
+#: A language of the labels.
+Lang = Literal["en", "uk"]
+#: Languages labels exist in.
+LANGUAGES: tuple[str, ...] = get_args(Lang)
+#: Whose ground a layer is: gains of a "russia" layer are Russian gains.
+Side = Literal["russia", "ukraine", "neutral"]
+
+#: Russian gains red, Ukrainian gains blue, other change purple/green, unchanged grey.
+CHANGE_COLOURS: dict[str, str] = {
+    "russia": "#d7191c",
+    "ukraine": "#2c7bb6",
+    "grew": "#7b3294",
+    "shrank": "#1b7837",
+    "unchanged": "#9e9e9e",
+}
+
+_SIDES: dict[str, Side] = {
+    "russian_control": "russia",
+    "russian_advance": "russia",
+    "russian_claim": "russia",
+    "russian_control_pre_2022": "russia",
+    "russian_infiltration": "russia",
+    "ukrainian_counteroffensive": "ukraine",
+    "ukrainian_control_russia": "ukraine",
+    "liberated": "ukraine",
+    "partisan_warfare": "ukraine",
+}
+_MONTHS = {
+    "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
+    "uk": (
+        "січня", "лютого", "березня", "квітня", "травня", "червня",
+        "липня", "серпня", "вересня", "жовтня", "листопада", "грудня",
+    ),
+}  # fmt: skip
+
+
+@functools.cache
+def _table() -> dict[str, dict[str, str]]:
+    text = resources.files("geo").joinpath("data/labels.csv").read_text(encoding="utf-8")
+    rows = csv.DictReader(line for line in text.splitlines() if not line.startswith("#"))
+    return {row["key"]: {lang: row[lang] for lang in LANGUAGES} for row in rows}
+
+
+def _check(lang: str) -> Lang:
+    if lang not in LANGUAGES:
+        msg = "no labels in that language"
+        raise ValidationError(msg, [f"lang={lang!r}: pass lang= one of {', '.join(LANGUAGES)}"])
+    return lang  # type: ignore[return-value]
+
+
+def word(key: str, lang: Lang = "en") -> str:
+    """Return a UI word (``"region"``, ``"net"`` ...) in ``lang``.
+
+    Examples
+    --------
+    >>> word("region", "uk")
+    'Область'
+    """
+    return _table()[f"word.{key}"][_check(lang)]
+
+
+def layer_name(layer: str, lang: Lang = "en") -> str:
+    """Return the human name of a layer; an unknown layer keeps its own name.
+
+    Examples
+    --------
+    >>> layer_name("russian_control")
+    'Russian-controlled territory'
+    >>> layer_name("my_layer")
+    'my_layer'
+    """
+    row = _table().get(f"layer.{layer}")
+    return row[_check(lang)] if row else layer
+
+
+def layer_side(layer: str) -> Side:
+    """Return whose ground ``layer`` is (``"neutral"`` for contested and unknown layers)."""
+    return _SIDES.get(layer, "neutral")
+
+
+def format_date(day: dt.date, lang: Lang = "en", *, year: bool = True) -> str:
+    """Return a date as readers write it: ``1 Jun 2025`` or ``1 червня 2025``.
+
+    Examples
+    --------
+    >>> format_date(dt.date(2025, 6, 1)), format_date(dt.date(2025, 6, 1), "uk")
+    ('1 Jun 2025', '1 червня 2025')
+    """
+    text = f"{day.day} {_MONTHS[_check(lang)][day.month - 1]}"
+    return f"{text} {day.year}" if year else text
+
+
+def format_date_range(start: dt.date, end: dt.date, lang: Lang = "en") -> str:
+    """Return ``1 Jan → 1 Jun 2025`` (the year once when both dates share it).
+
+    Examples
+    --------
+    >>> format_date_range(dt.date(2025, 1, 1), dt.date(2025, 6, 1))
+    '1 Jan → 1 Jun 2025'
+    >>> format_date_range(dt.date(2024, 12, 31), dt.date(2025, 6, 1))
+    '31 Dec 2024 → 1 Jun 2025'
+    """
+    same_year = start.year == end.year
+    return f"{format_date(start, lang, year=not same_year)} → {format_date(end, lang)}"
+
+
+def format_km2(value: float, lang: Lang = "en", *, signed: bool = False, digits: int = 0) -> str:
+    """Return an area rounded for readers: ``1,294 km²`` (``1 294 км²`` in Ukrainian).
+
+    Parameters
+    ----------
+    value
+        Area in km².
+    lang
+        Language: English groups thousands with commas, Ukrainian with spaces
+        and writes a decimal comma.
+    signed
+        Show ``+`` before positive values (net change).
+    digits
+        Decimals; 0 (to the unit) unless a figure is too small to show.
+
+    Examples
+    --------
+    >>> format_km2(1294.04), format_km2(1284.58, signed=True), format_km2(-9.45, signed=True)
+    ('1,294 km²', '+1,285 km²', '−9 km²')
+    >>> format_km2(113157.24, "uk")
+    '113 157 км²'
+    """
+    sign = "+" if signed and round(value, digits) > 0 else ""
+    text = f"{abs(value):,.{digits}f}"
+    if round(value, digits) < 0:
+        sign = "−"  # a real minus sign, not a hyphen
+    if _check(lang) == "uk":
+        text = text.replace(",", " ").replace(".", ",")
+        return f"{sign}{text} км²"
+    return f"{sign}{text} km²"
+
+
+def change_colours(layer: str) -> dict[str, str]:
+    """Return the fill of gained, lost and unchanged ground of ``layer``.
+
+    Gained ground of a Russian layer is a Russian gain (red), its lost ground a
+    Ukrainian gain (blue); a Ukrainian layer the other way round; a neutral layer
+    (contested, unknown) grows purple and shrinks green.
+
+    Examples
+    --------
+    >>> change_colours("russian_control")["gained"], change_colours("liberated")["gained"]
+    ('#d7191c', '#2c7bb6')
+    """
+    side = layer_side(layer)
+    gained, lost = {
+        "russia": ("russia", "ukraine"),
+        "ukraine": ("ukraine", "russia"),
+        "neutral": ("grew", "shrank"),
+    }[side]
+    return {
+        "gained": CHANGE_COLOURS[gained],
+        "lost": CHANGE_COLOURS[lost],
+        "unchanged": CHANGE_COLOURS["unchanged"],
+    }
+
+
+def change_labels(
+    layer: str, date_from: dt.date, date_to: dt.date, lang: Lang = "en"
+) -> dict[str, str]:
+    """Return the legend wording of gained, lost and unchanged ground of ``layer``.
+
+    Examples
+    --------
+    >>> labels = change_labels("russian_control", dt.date(2025, 1, 1), dt.date(2025, 6, 1))
+    >>> labels["gained"], labels["lost"]
+    ('Russian gains (held on 1 Jun 2025 only)', 'Ukrainian gains (held on 1 Jan 2025 only)')
+    """
+    table, lang = _table(), _check(lang)
+    side = layer_side(layer)
+    gained, lost = {
+        "russia": ("russia", "ukraine"),
+        "ukraine": ("ukraine", "russia"),
+        "neutral": ("grew", "shrank"),
+    }[side]
+    later = table["change.held_later"][lang].format(date=format_date(date_to, lang))
+    earlier = table["change.held_earlier"][lang].format(date=format_date(date_from, lang))
+    return {
+        "gained": f"{table[f'change.{gained}'][lang]} ({later})",
+        "lost": f"{table[f'change.{lost}'][lang]} ({earlier})",
+        "unchanged": f"{table['change.unchanged'][lang]} ({table['change.held_both'][lang]})",
+    }
+
+
+def map_title(
+    layer: str,
+    sources: str | list[str] | tuple[str, ...],
+    start: dt.date,
+    end: dt.date | None = None,
+    lang: Lang = "en",
+) -> str:
+    """Return a map's human title: layer, publisher(s), date or date range.
+
+    Examples
+    --------
+    >>> map_title("russian_control", "deepstate", dt.date(2025, 1, 1), dt.date(2025, 6, 1))
+    'Russian-controlled territory, DeepStateMap.Live, 1 Jan → 1 Jun 2025'
+    >>> map_title("russian_control", "isw", dt.date(2023, 5, 1), lang="uk")
+    'Територія під контролем Росії, Institute for the Study of War (ISW), 1 травня 2023'
+    """
+    names = [sources] if isinstance(sources, str) else list(sources)
+    publishers = " / ".join(dict.fromkeys(display_name(s) for s in names))
+    when = (
+        format_date(start, lang)
+        if end is None or end == start
+        else (format_date_range(start, end, lang))
+    )
+    return f"{layer_name(layer, lang)}, {publishers}, {when}"

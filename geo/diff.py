@@ -49,7 +49,16 @@ import pyproj
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from geo.areas import Regions, area_km2, part_regions, prepare_regions, project, region_areas
+from geo.area_methods import check_area_method, describe_method, parts_area_km2
+from geo.areas import (
+    Measure,
+    Regions,
+    area_km2,
+    part_regions,
+    prepare_regions,
+    project,
+    region_areas,
+)
 from geo.errors import ValidationError
 from geo.geometry import ALBERS_UA, WGS84
 from geo.overlay import (
@@ -216,6 +225,10 @@ class Diff:
         The filter applied, the per-region change (empty without regions), the patches.
     overlay, method
         How the overlay ran (local boxes or whole geometries) and how areas were computed.
+    area_method
+        The area method (:mod:`geo.area_methods`): ``"ellipsoid"``, or a
+        publisher's (``"deepstate"``, ``"economist"``), whose whole areas sum
+        the features without union, as the publisher does.
     notes
         Caveats (mixed sources or layers, reversed dates).
     geometry_from, geometry_to
@@ -242,6 +255,7 @@ class Diff:
     patches: Patches = dataclasses.field(repr=False)
     geometry_from: BaseGeometry = dataclasses.field(repr=False)
     geometry_to: BaseGeometry = dataclasses.field(repr=False)
+    area_method: str = "ellipsoid"
 
     @property
     def source(self) -> str:
@@ -347,6 +361,7 @@ class Diff:
             **{key: _km2(getattr(self, key)) for key in totals},
             "unchanged_km2": _km2(self.unchanged_km2),
             "method": self.method,
+            "area_method": self.area_method,
             "overlay": self.overlay,
             "sliver_filter": {
                 **dataclasses.asdict(self.sliver_filter),
@@ -433,6 +448,7 @@ def diff(
     min_area_km2: float = DEFAULT_MIN_AREA_KM2,
     min_width_m: float = DEFAULT_MIN_WIDTH_M,
     allow_mixed: bool = False,
+    method: str = "ellipsoid",
 ) -> Diff:
     """Diff two snapshots of one source and layer (or of two sources on one date).
 
@@ -447,17 +463,24 @@ def diff(
         The sliver filter (see :class:`SliverFilter`).
     allow_mixed
         Compare different layers, or different sources on different dates.
+    method
+        Area method (:mod:`geo.area_methods`): ``"ellipsoid"`` (default),
+        ``"deepstate"`` or ``"economist"``. With a publisher's method the whole
+        areas are the publisher's sums over features (overlaps twice) and
+        gains, losses and regions measure the union the publisher's way; a
+        note says when the two disagree (overlaps changed).
 
     Raises
     ------
     ValidationError
-        If the pair mixes layers or sources and ``allow_mixed`` is false.
+        If the pair mixes layers or sources and ``allow_mixed`` is false, or
+        the method is unknown.
     RegionError
         If the regions frame is unusable.
     """
     return diff_series(
         [a, b], regions=regions, min_area_km2=min_area_km2, min_width_m=min_width_m,
-        allow_mixed=allow_mixed,
+        allow_mixed=allow_mixed, method=method,
     )[0]  # fmt: skip
 
 
@@ -468,6 +491,7 @@ def diff_series(
     min_area_km2: float = DEFAULT_MIN_AREA_KM2,
     min_width_m: float = DEFAULT_MIN_WIDTH_M,
     allow_mixed: bool = False,
+    method: str = "ellipsoid",
 ) -> list[Diff]:
     """Diff each snapshot with the next one, in the order given.
 
@@ -478,9 +502,13 @@ def diff_series(
     Parameters and errors as in :func:`diff`.
     """
     snaps = list(snapshots)
+    method = check_area_method(method)
     notes = [_check_pair(a, b, allow_mixed=allow_mixed) for a, b in pairwise(snaps)]
     sliver = SliverFilter(min_area_km2, min_width_m)
     regs = None if regions is None else prepare_regions(regions)
+    measure = _measure(method)
+    if regs is not None and method != "ellipsoid":
+        regs = dataclasses.replace(regs, area_km2=measure(regs.geoms))
     if len(snaps) < 2:
         return []
     # Vectorized over all snapshots and all pairs at once: per-call overheads dominate
@@ -491,13 +519,13 @@ def diff_series(
         project(np.concatenate([ov.parts for ov in overlays])),
         np.cumsum([len(ov.parts) for ov in overlays])[:-1],
     )
-    area = area_km2(preps[0].geometry)
-    region_from = None if regs is None else region_areas(preps[0].geometry, regs)
+    area = area_km2(preps[0].geometry) if method == "ellipsoid" else snaps[0].area_km2_by(method)
+    region_from = None if regs is None else region_areas(preps[0].geometry, regs, measure=measure)
     out = []
     for i, ((a, b), pair_notes) in enumerate(zip(pairwise(snaps), notes, strict=True)):
         result = _build(
             a, b, preps[i], preps[i + 1], overlays[i], projected[i],
-            area, region_from, regs, sliver, pair_notes,
+            area, region_from, regs, sliver, pair_notes, method,
         )  # fmt: skip
         out.append(result)
         area = result.area_to_km2
@@ -517,25 +545,33 @@ def _build(
     regs: Regions | None,
     sliver: SliverFilter,
     notes: tuple[str, ...],
+    method: str,
 ) -> Diff:
-    area = np.nan_to_num(shapely.area(projected)) / 1e6
-    order = np.lexsort((-area, ~ov.gained))
-    parts, is_gained, area = ov.parts[order], ov.gained[order], area[order]
-    kept = sliver.keep(projected[order], area)
+    albers = np.nan_to_num(shapely.area(projected)) / 1e6
+    order = np.lexsort((-albers, ~ov.gained))
+    parts, is_gained, albers = ov.parts[order], ov.gained[order], albers[order]
+    kept = sliver.keep(projected[order], albers)  # slivers alike whatever the area method
+    area = albers if method == "ellipsoid" else parts_area_km2(parts, method)
     gained_raw, lost_raw = float(area[is_gained].sum()), float(area[~is_gained].sum())
+    if method != "ellipsoid":  # the publisher's total sums the features: not a union's change
+        area_to = b.area_km2_by(method)
+        notes = notes + _overlap_note(area_to - area_from, gained_raw - lost_raw)
     # After a local overlay the rest is equal, so the new areas follow from the change.
-    area_to = area_from + gained_raw - lost_raw if ov.local else area_km2(pb.geometry)
+    elif ov.local:
+        area_to = area_from + gained_raw - lost_raw
+    else:
+        area_to = area_km2(pb.geometry)
     area_to = area_to if pb.area_deg2 else 0.0
     region_of = np.full(len(parts), None, dtype=object)
     rows: tuple[RegionChange, ...] = ()
     if regs is not None and region_from is not None:
-        pi, rj, overlap = part_regions(parts, area, regs)
+        pi, rj, overlap = part_regions(parts, area, regs, measure=_measure(method))
         masks = (is_gained, ~is_gained, kept & is_gained, kept & ~is_gained)
         sums = [np.bincount(rj, overlap * m[pi], minlength=len(regs.names)) for m in masks]
         if ov.local:
             region_to = np.maximum(region_from + sums[0] - sums[1], 0.0)
         else:
-            region_to = region_areas(pb.geometry, regs)
+            region_to = region_areas(pb.geometry, regs, measure=_measure(method))
         best = np.lexsort((-overlap, pi))  # the region holding most of each patch
         first = best[run_starts(pi[best][1:] != pi[best][:-1])] if len(best) else best
         region_of[pi[first]] = np.asarray(regs.names, dtype=object)[rj[first]]
@@ -549,9 +585,10 @@ def _build(
         gained_km2=float(area[kept & is_gained].sum()),
         lost_km2=float(area[kept & ~is_gained].sum()),
         gained_raw_km2=gained_raw, lost_raw_km2=lost_raw,
-        sliver_filter=sliver, regions=rows, overlay=ov.mode, method=AREA_METHOD, notes=notes,
+        sliver_filter=sliver, regions=rows, overlay=ov.mode, notes=notes,
+        method=AREA_METHOD if method == "ellipsoid" else describe_method(method),
         patches=Patches(parts, is_gained, area, kept, region_of),
-        geometry_from=pa.geometry, geometry_to=pb.geometry,
+        geometry_from=pa.geometry, geometry_to=pb.geometry, area_method=method,
     )  # fmt: skip
 
 
@@ -579,6 +616,22 @@ def _check_pair(a: Snapshot, b: Snapshot, *, allow_mixed: bool) -> tuple[str, ..
 
 
 # --- small helpers ----------------------------------------------------------------------
+
+
+def _measure(method: str) -> Measure:
+    """Km² of lon/lat geometries: Albers for the ellipsoid, else the publisher's way."""
+    if method == "ellipsoid":
+        return area_km2
+    return functools.partial(parts_area_km2, method=method)
+
+
+def _overlap_note(total_change: float, union_change: float) -> tuple[str, ...]:
+    if abs(total_change - union_change) <= 1e-3:
+        return ()
+    return (
+        f"the whole areas sum the features as the publisher does (overlaps twice): they changed "
+        f"by {total_change:+,.3f} km², the union by {union_change:+,.3f} km²",
+    )
 
 
 def _name(s: Snapshot) -> str:

@@ -28,3 +28,16 @@ def parse_day(text: str, option: str) -> dt.date:
     from geo.dates import parse_date
 
     return parse_date(text, where=option)
+
+
+def area_method_option(func: F) -> F:
+    """``--area-method ellipsoid|deepstate|economist``: whose way of measuring area."""
+    from geo.area_methods import AREA_METHODS
+
+    return click.option(
+        "--area-method",
+        type=click.Choice(AREA_METHODS),
+        default="ellipsoid",
+        show_default=True,
+        help="Measure areas as geo does (ellipsoid) or as DeepStateMap / the Economist do.",
+    )(func)

@@ -208,7 +208,7 @@ def check_timeseries(
     )
     out = frame.copy()
     for column in CHECK_COLUMNS:
-        out[column] = checks[column].to_numpy()
+        out[column] = checks[column].array  # keeps Int64 (days) and object (dates)
     out.attrs = {**frame.attrs, "checks": summarize(checks, z=z)}
     return out
 

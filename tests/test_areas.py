@@ -340,3 +340,36 @@ def test_real_deepstate_2022_counted_overlaps_twice(shared_path) -> None:  # typ
     summed = control.area_km2_by("deepstate")
     union = turf_area_km2(control.geometry)
     assert 33.0 < summed - union < 34.5
+
+
+def test_cli_area_method_on_diff_list_and_stats(store_dir: Path) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from geo.cli import cli
+    from geo.store import open_store
+
+    a = make_snapshot([box(36.0, 48.0, 37.0, 48.5), box(36.5, 48.0, 37.5, 48.5)], 0)
+    b = make_snapshot([box(36.0, 48.0, 37.0, 48.5), box(36.4, 48.0, 37.6, 48.6)], 1)
+    open_store(store_dir).ingest([a, b])
+    runner = CliRunner()
+    common = ["--store", str(store_dir), "--area-method", "deepstate"]
+    dates = ["--from", a.date.isoformat(), "--to", b.date.isoformat()]
+    out = runner.invoke(cli, ["diff", *common, "--layer", "russian_control", *dates, "--json"])
+    assert out.exit_code == 0, out.output
+    payload = json.loads(out.stdout)
+    assert payload["area_method"] == "deepstate"
+    assert payload["area_from_km2"] == pytest.approx(a.area_km2_by("deepstate"), abs=1e-6)
+    out = runner.invoke(cli, ["diff", *common, "--layer", "russian_control", *dates])
+    assert "areas (deepstate): DeepStateMap /areas" in out.stdout and "overlaps twice" in out.stdout
+    out = runner.invoke(cli, ["list", *common, "--json"])
+    rows = json.loads(out.stdout)
+    assert [r["area_km2"] for r in rows] == pytest.approx(
+        [round(s.area_km2_by("deepstate"), 3) for s in (a, b)]
+    )
+    assert {r["area_method"] for r in rows} == {"deepstate"}
+    out = runner.invoke(cli, ["stats", *common, "--layer", "russian_control", "--format", "json"])
+    assert json.loads(out.stdout)["area_method"] == "deepstate"
+    out = runner.invoke(cli, ["list", "--store", str(store_dir), "--area-method", "mercator"])
+    assert out.exit_code == 2 and "mercator" in out.output

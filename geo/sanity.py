@@ -19,9 +19,14 @@ stored date of one source and layer (after the first) the checks give:
     a change published late, after a repeated day, counts over both days);
     repeated days are left out; the robust z-score is ``(x - median) /
     (1.4826 · MAD)`` (the mean absolute deviation times 1.2533 if the MAD is
-    0; never below 0.1 % of the median absolute value); a step is a jump
-    when ``|z|`` exceeds :data:`JUMP_Z` (8 by default; normally distributed
-    data would pass 8 about once in 10^15 steps).
+    0; never below 0.1 % of the median absolute value), computed twice:
+    against the whole series and against the :data:`WINDOW_STEPS` steps on
+    either side; the score is the smaller of the two in magnitude, and a step
+    is a jump when it exceeds :data:`JUMP_Z` (8 by default; normally
+    distributed data would pass 8 about once in 10^15 steps). The local score
+    keeps a fast-moving phase (DeepState's weekly 2022 maps) from flagging
+    every week against a calm archive; the global one keeps a volatile
+    neighbourhood from hiding nothing.
 
 :func:`check_steps` works on plain arrays; :func:`check_timeseries` adds the
 columns to a :func:`geo.stats.timeseries` frame; :func:`check_catalog` checks
@@ -48,6 +53,9 @@ if TYPE_CHECKING:
 
 #: Robust z-score beyond which a step is a jump.
 JUMP_Z = 8.0
+#: Neighbouring steps on either side for the local score.
+WINDOW_STEPS = 15
+_MIN_NEIGHBOURS = 5  # fewer scored neighbours than this: the global score alone
 #: Columns :func:`check_steps` returns besides ``date``.
 CHECK_COLUMNS = ("days_of_change", "net_z", "gross_z", "same_as", "flags")
 _MAD_TO_SD = 1.4826  # MAD of a normal distribution times this is its standard deviation
@@ -187,7 +195,20 @@ def check_steps(
 def _scores(change: FloatArray, days: FloatArray, scored: npt.NDArray[np.bool_]) -> FloatArray:
     out = np.full(len(change), np.nan)
     if scored.any():
-        out[scored] = robust_z(change[scored] / days[scored])
+        rate = change[scored] / days[scored]
+        whole, local = robust_z(rate), _local_z(rate, WINDOW_STEPS)
+        out[scored] = np.where(np.abs(local) < np.abs(whole), local, whole)
+    return out
+
+
+def _local_z(values: FloatArray, half: int) -> FloatArray:
+    """Robust z of each value against up to ``half`` values on either side (itself left out)."""
+    out = np.full(len(values), np.nan)
+    for i in range(len(values)):
+        around = np.concatenate([values[max(0, i - half) : i], values[i + 1 : i + 1 + half]])
+        around = around[np.isfinite(around)]
+        if len(around) >= _MIN_NEIGHBOURS and np.isfinite(values[i]):
+            out[i] = robust_z(np.append(around, values[i]))[-1]
     return out
 
 
@@ -218,7 +239,10 @@ def summarize(checks: pd.DataFrame, *, z: float = JUMP_Z) -> dict[str, Any]:
     flagged = checks[checks["flags"] != ""]
     counts = {name: int(checks["flags"].str.contains(name).sum()) for name in _FLAGS}
     return {
-        "rule": f"robust z of the change per day (median, 1.4826 MAD) beyond {z:g}",
+        "rule": (
+            f"robust z of the change per day (median, 1.4826 MAD; the smaller of whole series "
+            f"and {WINDOW_STEPS} steps either side) beyond {z:g}"
+        ),
         "jump_z": z,
         "counts": counts,
         "flagged": [

@@ -9,7 +9,9 @@ take ``progress=``: ``None`` draws a bar on stderr when it is a terminal.
 
 from __future__ import annotations
 
+from geo.area_methods import AREA_METHODS
 from geo.diff import Diff, RegionChange, diff, diff_series
+from geo.distance import DistanceResult, distances
 from geo.errors import (
     ArchiveError,
     AssetError,
@@ -26,6 +28,7 @@ from geo.errors import (
     LayerError,
     MissingAssetError,
     OfflineError,
+    PlaceError,
     RegionError,
     SnapshotNotFoundError,
     StoreError,
@@ -38,6 +41,7 @@ from geo.gazetteer import Gazetteer, load_gazetteer, normalize_name
 from geo.geometry import HygieneReport, equal_area_km2, geodesic_area_km2
 from geo.io import ReadResult, read, read_many
 from geo.layers import CANONICAL_LAYERS, resolve_layer
+from geo.ledger import Ledger, ledger
 from geo.places import places_changed
 from geo.regions import TARGET_REGIONS, load_regions, resolve_region
 from geo.snapshot import Provenance, Snapshot
@@ -51,6 +55,7 @@ from geo.store import IngestReport, Store, open_store
 __version__ = "0.1.0"
 
 __all__ = [
+    "AREA_METHODS",
     "CANONICAL_LAYERS",
     "TARGET_REGIONS",
     "ArchiveError",
@@ -61,6 +66,7 @@ __all__ = [
     "DeepStateApiError",
     "Diff",
     "Displacement",
+    "DistanceResult",
     "DuplicateSnapshotError",
     "FeatureServerError",
     "FetchError",
@@ -73,8 +79,10 @@ __all__ = [
     "IngestReport",
     "InputFormatError",
     "LayerError",
+    "Ledger",
     "MissingAssetError",
     "OfflineError",
+    "PlaceError",
     "Provenance",
     "ReadResult",
     "RegionChange",
@@ -91,12 +99,14 @@ __all__ = [
     "diff",
     "diff_series",
     "displacement",
+    "distances",
     "equal_area_km2",
     "fetch_boundaries",
     "fetch_deepstate",
     "fetch_url",
     "frontline",
     "geodesic_area_km2",
+    "ledger",
     "load_gazetteer",
     "load_regions",
     "normalize_name",

@@ -11,6 +11,7 @@ diff (:func:`part_regions`), with overlays in lon/lat.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import Any
 
 import geopandas as gpd
@@ -86,19 +87,28 @@ def area_km2(geoms: Any) -> Any:
     return np.nan_to_num(shapely.area(project(geoms))) / 1e6
 
 
-def region_areas(geometry: BaseGeometry, regs: Regions) -> FloatArray:
+#: Measures km² of an array of lon/lat geometries (:func:`area_km2` or a publisher's method).
+Measure = Callable[[ObjArray], FloatArray]
+
+
+def region_areas(
+    geometry: BaseGeometry, regs: Regions, *, measure: Measure = area_km2
+) -> FloatArray:
     """Area of ``geometry`` inside each region (one overlay per region)."""
     out = np.zeros(len(regs.names))
     idx = regs.tree.query(geometry)
     if len(idx) and not geometry.is_empty:
-        out[idx] = area_km2(overlay_op(shapely.intersection, geometry, regs.geoms[idx]))
+        out[idx] = measure(overlay_op(shapely.intersection, geometry, regs.geoms[idx]))
     return out
 
 
 def part_regions(
-    parts: ObjArray, parts_km2: FloatArray, regs: Regions
+    parts: ObjArray, parts_km2: FloatArray, regs: Regions, *, measure: Measure = area_km2
 ) -> tuple[IntArray, IntArray, FloatArray]:
-    """(patch, region, overlap km²) for every overlapping patch and region."""
+    """(patch, region, overlap km²) for every overlapping patch and region.
+
+    ``parts_km2`` are the patches' areas as ``measure`` gives them.
+    """
     pi, rj = regs.tree.query(parts)
     hit = shapely.intersects(regs.geoms[rj], parts[pi])  # fast: the regions are prepared
     pi, rj = pi[hit], rj[hit]
@@ -106,5 +116,5 @@ def part_regions(
     cut = np.flatnonzero(~shapely.contains_properly(regs.geoms[rj], parts[pi]))
     if len(cut):  # clip the large region to the patch first, so the overlay stays small
         region = clip(regs.geoms[rj[cut]], shapely.bounds(parts[pi[cut]]))
-        overlap[cut] = area_km2(overlay_op(shapely.intersection, parts[pi[cut]], region))
+        overlap[cut] = measure(overlay_op(shapely.intersection, parts[pi[cut]], region))
     return pi, rj, overlap

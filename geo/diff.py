@@ -49,7 +49,16 @@ import pyproj
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from geo.areas import Regions, area_km2, part_regions, prepare_regions, project, region_areas
+from geo.area_methods import check_area_method, describe_method, parts_area_km2
+from geo.areas import (
+    Measure,
+    Regions,
+    area_km2,
+    part_regions,
+    prepare_regions,
+    project,
+    region_areas,
+)
 from geo.errors import ValidationError
 from geo.geometry import ALBERS_UA, WGS84
 from geo.overlay import (
@@ -216,6 +225,10 @@ class Diff:
         The filter applied, the per-region change (empty without regions), the patches.
     overlay, method
         How the overlay ran (local boxes or whole geometries) and how areas were computed.
+    area_method
+        The area method (:mod:`geo.area_methods`): ``"ellipsoid"``, or a
+        publisher's (``"deepstate"``, ``"economist"``), whose whole areas sum
+        the features without union, as the publisher does.
     notes
         Caveats (mixed sources or layers, reversed dates).
     geometry_from, geometry_to
@@ -242,6 +255,7 @@ class Diff:
     patches: Patches = dataclasses.field(repr=False)
     geometry_from: BaseGeometry = dataclasses.field(repr=False)
     geometry_to: BaseGeometry = dataclasses.field(repr=False)
+    area_method: str = "ellipsoid"
 
     @property
     def source(self) -> str:
@@ -347,6 +361,7 @@ class Diff:
             **{key: _km2(getattr(self, key)) for key in totals},
             "unchanged_km2": _km2(self.unchanged_km2),
             "method": self.method,
+            "area_method": self.area_method,
             "overlay": self.overlay,
             "sliver_filter": {
                 **dataclasses.asdict(self.sliver_filter),
@@ -432,6 +447,7 @@ def diff(
     min_area_km2: float = DEFAULT_MIN_AREA_KM2,
     min_width_m: float = DEFAULT_MIN_WIDTH_M,
     allow_mixed: bool = False,
+    method: str = "ellipsoid",
 ) -> Diff:
     """Diff two snapshots of one source and layer (or of two sources on one date).
 
@@ -446,11 +462,18 @@ def diff(
         The sliver filter (see :class:`SliverFilter`).
     allow_mixed
         Compare different layers, or different sources on different dates.
+    method
+        Area method (:mod:`geo.area_methods`): ``"ellipsoid"`` (default),
+        ``"deepstate"`` or ``"economist"``. With a publisher's method the whole
+        areas are the publisher's sums over features (overlaps twice) and
+        gains, losses and regions measure the union the publisher's way; a
+        note says when the two disagree (overlaps changed).
 
     Raises
     ------
     ValidationError
-        If the pair mixes layers or sources and ``allow_mixed`` is false.
+        If the pair mixes layers or sources and ``allow_mixed`` is false, or
+        the method is unknown.
     RegionError
         If the regions frame is unusable.
 
@@ -472,7 +495,7 @@ def diff(
     """
     return diff_series(
         [a, b], regions=regions, min_area_km2=min_area_km2, min_width_m=min_width_m,
-        allow_mixed=allow_mixed,
+        allow_mixed=allow_mixed, method=method,
     )[0]  # fmt: skip
 
 
@@ -483,6 +506,7 @@ def diff_series(
     min_area_km2: float = DEFAULT_MIN_AREA_KM2,
     min_width_m: float = DEFAULT_MIN_WIDTH_M,
     allow_mixed: bool = False,
+    method: str = "ellipsoid",
 ) -> list[Diff]:
     """Diff each snapshot with the next one, in the order given.
 
@@ -506,9 +530,13 @@ def diff_series(
     2025-03-15 gained 0 km², lost 312 km²
     """
     snaps = list(snapshots)
+    method = check_area_method(method)
     notes = [_check_pair(a, b, allow_mixed=allow_mixed) for a, b in pairwise(snaps)]
     sliver = SliverFilter(min_area_km2, min_width_m)
     regs = None if regions is None else prepare_regions(regions)
+    measure = _measure(method)
+    if regs is not None and method != "ellipsoid":
+        regs = dataclasses.replace(regs, area_km2=measure(regs.geoms))
     if len(snaps) < 2:
         return []
     # Vectorized over all snapshots and all pairs at once: per-call overheads dominate
@@ -519,14 +547,16 @@ def diff_series(
         project(np.concatenate([ov.parts for ov in overlays])),
         np.cumsum([len(ov.parts) for ov in overlays])[:-1],
     )
+    area = area_km2(preps[0].geometry) if method == "ellipsoid" else snaps[0].area_km2_by(method)
     before = _Before(
-        area_km2(preps[0].geometry),
-        None if regs is None else region_areas(preps[0].geometry, regs),
+        area, None if regs is None else region_areas(preps[0].geometry, regs, measure=measure)
     )
     out = []
     for i, ((a, b), pair_notes) in enumerate(zip(pairwise(snaps), notes, strict=True)):
         pair = _Pair(a, b, preps[i], preps[i + 1], overlays[i], projected[i])
-        result = _build(pair, before=before, regions=regs, sliver=sliver, notes=pair_notes)
+        result = _build(
+            pair, before=before, regions=regs, sliver=sliver, notes=pair_notes, method=method
+        )
         out.append(result)
         before = _Before(
             result.area_to_km2,
@@ -562,21 +592,24 @@ def _build(
     regions: Regions | None,
     sliver: SliverFilter,
     notes: tuple[str, ...],
+    method: str,
 ) -> Diff:
     """Return the diff of one pair, from its overlay and the areas held at its first date."""
-    patches = _patches(pair.ov, pair.projected, sliver)
+    patches = _patches(pair.ov, pair.projected, sliver, method)
     gained_raw = float(patches.area_km2[patches.gained].sum())
     lost_raw = float(patches.area_km2[~patches.gained].sum())
+    if method != "ellipsoid":  # the publisher's total sums the features: not a union's change
+        area_to = pair.b.area_km2_by(method)
+        notes = notes + _overlap_note(area_to - before.area_km2, gained_raw - lost_raw, area_to)
     # After a local overlay the rest is equal, so the new areas follow from the change.
-    if not pair.pb.area_deg2:
-        area_to = 0.0
     elif pair.ov.local:
         area_to = before.area_km2 + gained_raw - lost_raw
     else:
         area_to = area_km2(pair.pb.geometry)
+    area_to = area_to if pair.pb.area_deg2 else 0.0
     rows: tuple[RegionChange, ...] = ()
     if regions is not None and before.region_km2 is not None:
-        rows, region_of = _region_changes(pair, patches, regions, before.region_km2)
+        rows, region_of = _region_changes(pair, patches, regions, before.region_km2, method)
         patches = dataclasses.replace(patches, region=region_of)
     kept_gained, kept_lost = patches.kept & patches.gained, patches.kept & ~patches.gained
     a, b = pair.a, pair.b
@@ -586,32 +619,37 @@ def _build(
         gained_km2=float(patches.area_km2[kept_gained].sum()),
         lost_km2=float(patches.area_km2[kept_lost].sum()),
         gained_raw_km2=gained_raw, lost_raw_km2=lost_raw,
-        sliver_filter=sliver, regions=rows, overlay=pair.ov.mode, method=AREA_METHOD, notes=notes,
+        sliver_filter=sliver, regions=rows, overlay=pair.ov.mode, notes=notes,
+        method=AREA_METHOD if method == "ellipsoid" else describe_method(method),
         patches=patches, geometry_from=pair.pa.geometry, geometry_to=pair.pb.geometry,
+        area_method=method,
     )  # fmt: skip
 
 
-def _patches(ov: Overlay, projected: ObjArray, sliver: SliverFilter) -> Patches:
+def _patches(ov: Overlay, projected: ObjArray, sliver: SliverFilter, method: str) -> Patches:
     """Return the overlay's parts as patches: gained, then lost, largest first; no regions."""
-    area = np.nan_to_num(shapely.area(projected)) / 1e6
-    order = np.lexsort((-area, ~ov.gained))
-    kept = sliver.keep(projected[order], area[order])
+    albers = np.nan_to_num(shapely.area(projected)) / 1e6
+    order = np.lexsort((-albers, ~ov.gained))
+    parts = ov.parts[order]
+    kept = sliver.keep(projected[order], albers[order])  # slivers alike whatever the method
+    area = albers[order] if method == "ellipsoid" else parts_area_km2(parts, method)
     region = np.full(len(order), None, dtype=object)
-    return Patches(ov.parts[order], ov.gained[order], area[order], kept, region)
+    return Patches(parts, ov.gained[order], area, kept, region)
 
 
 def _region_changes(
-    pair: _Pair, patches: Patches, regions: Regions, region_from: FloatArray
+    pair: _Pair, patches: Patches, regions: Regions, region_from: FloatArray, method: str
 ) -> tuple[tuple[RegionChange, ...], ObjArray]:
     """Return each region's change, and the region holding most of each patch."""
     is_gained, kept = patches.gained, patches.kept
-    pi, rj, overlap = part_regions(patches.geoms, patches.area_km2, regions)
+    measure = _measure(method)
+    pi, rj, overlap = part_regions(patches.geoms, patches.area_km2, regions, measure=measure)
     masks = (is_gained, ~is_gained, kept & is_gained, kept & ~is_gained)
     sums = [np.bincount(rj, overlap * m[pi], minlength=len(regions.names)) for m in masks]
     if pair.ov.local:
         region_to = np.maximum(region_from + sums[0] - sums[1], 0.0)
     else:
-        region_to = region_areas(pair.pb.geometry, regions)
+        region_to = region_areas(pair.pb.geometry, regions, measure=measure)
     best = np.lexsort((-overlap, pi))  # the region holding most of each patch
     first = best[run_starts(pi[best][1:] != pi[best][:-1])] if len(best) else best
     region_of = np.full(len(patches.geoms), None, dtype=object)
@@ -647,6 +685,23 @@ def _check_pair(a: Snapshot, b: Snapshot, *, allow_mixed: bool) -> tuple[str, ..
 
 
 # --- small helpers ----------------------------------------------------------------------
+
+
+def _measure(method: str) -> Measure:
+    """Km² of lon/lat geometries: Albers for the ellipsoid, else the publisher's way."""
+    if method == "ellipsoid":
+        return area_km2
+    return functools.partial(parts_area_km2, method=method)
+
+
+def _overlap_note(total_change: float, union_change: float, total: float) -> tuple[str, ...]:
+    # below 1e-6 of the area the two differ by float noise and the overlay's new vertices
+    if abs(total_change - union_change) <= max(0.01, 1e-6 * abs(total)):
+        return ()
+    return (
+        f"the whole areas sum the features as the publisher does (overlaps twice): they changed "
+        f"by {total_change:+,.3f} km², the union by {union_change:+,.3f} km²",
+    )
 
 
 def _name(s: Snapshot) -> str:

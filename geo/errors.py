@@ -26,6 +26,7 @@ __all__ = [
     "LayerError",
     "MissingAssetError",
     "OfflineError",
+    "PlaceError",
     "RegionError",
     "SnapshotNotFoundError",
     "StoreError",
@@ -64,6 +65,10 @@ class LayerError(GeoError, ValueError):
 
 class RegionError(GeoError, ValueError):
     """A region name or code cannot be resolved, or a boundary file is unusable."""
+
+
+class PlaceError(GeoError, LookupError):
+    """A place name or GeoNames id matches no place of the gazetteer, or several."""
 
 
 class ValidationError(GeoError, ValueError):

@@ -110,14 +110,25 @@ def _mix(x: KeyArray) -> KeyArray:
     return x ^ (x >> np.uint64(31))
 
 
-def overlay(pa: Prepared, pb: Prepared) -> Overlay:
-    """Gained and lost parts: by boxes around the changed segments, checked, else whole."""
+def changed_boxes(pa: Prepared, pb: Prepared) -> tuple[FloatArray, int]:
+    """Disjoint boxes (rows x0 y0 x1 y1) outside which the two geometries are identical.
+
+    Every component of the symmetric difference lies inside one box, so a point
+    outside all of them is inside both geometries or neither. Also returns the
+    number of boundary segments found in only one geometry (0: the same boundary).
+    """
     # Sorted needles make searchsorted several times faster than ring order.
     only_a = np.sort(pa.order[~_isin_sorted(pa.sorted_keys, pb.sorted_keys)])
     only_b = np.sort(pb.order[~_isin_sorted(pb.sorted_keys, pa.sorted_keys)])
+    boxes = _merge_boxes(np.vstack([_run_boxes(pa, only_a), _run_boxes(pb, only_b)]))
+    return boxes, len(only_a) + len(only_b)
+
+
+def overlay(pa: Prepared, pb: Prepared) -> Overlay:
+    """Gained and lost parts: by boxes around the changed segments, checked, else whole."""
     # Even when most segments differ (a re-digitised map, a long gap) this is
     # about twice as fast as two whole-geometry differences.
-    boxes = _merge_boxes(np.vstack([_run_boxes(pa, only_a), _run_boxes(pb, only_b)]))
+    boxes, n_changed = changed_boxes(pa, pb)
     try:
         parts, gained = _box_overlay(pa.geometry, pb.geometry, boxes)
         area = shapely.area(parts)
@@ -125,7 +136,6 @@ def overlay(pa: Prepared, pb: Prepared) -> Overlay:
     except GEOSException:
         net = np.nan
     if abs(pb.area_deg2 - pa.area_deg2 - net) <= _CHECK_TOL_DEG2:
-        n_changed = len(only_a) + len(only_b)
         mode = f"local ({len(boxes)} boxes around {n_changed:,} changed segments)"
         return Overlay(parts, gained, mode, True)
     lost_parts = overlay_op(shapely.difference, pa.geometry, pb.geometry)

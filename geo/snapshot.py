@@ -24,6 +24,7 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from geo.area_methods import features_area_km2
 from geo.geometry import WGS84, HygieneReport, geodesic_area_km2
 from geo.publishers import notice_for
 from geo.text import escape_text, one_line
@@ -150,6 +151,25 @@ class Snapshot:
     def area_km2(self) -> float:
         """Geodesic area of :attr:`geometry` in km²."""
         return float(geodesic_area_km2(self.geometry))
+
+    def area_km2_by(self, method: str = "ellipsoid") -> float:
+        """Area in km² as a publisher computes it (see :mod:`geo.area_methods`).
+
+        Parameters
+        ----------
+        method
+            ``"ellipsoid"`` (:attr:`area_km2`: geodesic, union of the features),
+            ``"deepstate"`` (DeepStateMap's ``/areas``) or ``"economist"`` (the
+            Economist's ISW series); the last two sum the features without union.
+
+        Raises
+        ------
+        ValidationError
+            For an unknown method.
+        """
+        if method == "ellipsoid":
+            return self.area_km2
+        return features_area_km2(self.features.geometry.values, method)
 
     @functools.cached_property
     def content_hash(self) -> str:

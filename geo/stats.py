@@ -19,9 +19,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from geo.diff import AREA_METHOD, DEFAULT_MIN_AREA_KM2, DEFAULT_MIN_WIDTH_M, diff_series
+from geo.area_methods import check_area_method, describe_method
+from geo.diff import DEFAULT_MIN_AREA_KM2, DEFAULT_MIN_WIDTH_M, diff_series
 from geo.fsutil import write_text_atomic
 from geo.progress import Progress
+from geo.sanity import JUMP_Z, check_catalog, check_timeseries, geometry_digest
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -49,6 +51,9 @@ def timeseries(
     min_area_km2: float = DEFAULT_MIN_AREA_KM2,
     min_width_m: float = DEFAULT_MIN_WIDTH_M,
     progress: Progress = None,
+    method: str = "ellipsoid",
+    check: bool = True,
+    jump_z: float = JUMP_Z,
 ) -> pd.DataFrame:
     """Area, gross change and regional shares for every stored date of a layer.
 
@@ -70,6 +75,14 @@ def timeseries(
     progress
         A bar on stderr while snapshots are read: ``None`` (default) when stderr is a
         terminal, ``True`` always, ``False`` never.
+    method
+        Area method (:mod:`geo.area_methods`): ``"ellipsoid"`` (default),
+        ``"deepstate"`` or ``"economist"`` to reproduce a publisher's figures.
+    check
+        Add the day-to-day sanity checks of :mod:`geo.sanity` (repeated,
+        stale and implausible dates).
+    jump_z
+        Robust z-score beyond which a step is flagged as a jump.
 
     Returns
     -------
@@ -77,13 +90,17 @@ def timeseries(
         One row per date: ``date``, ``days_since_previous``, ``area_km2``,
         ``gained_km2``, ``lost_km2``, ``net_km2`` (since the previous stored
         date; empty on the first row), ``change_7d_km2``, ``change_30d_km2``
-        and the region columns. ``attrs`` holds ``source``, ``layer`` and
-        ``method``.
+        and the region columns; with ``check``, also ``days_of_change``,
+        ``net_z``, ``gross_z``, ``same_as`` and ``flags``. ``attrs`` holds
+        ``source``, ``layer``, ``method`` (in words), ``area_method`` (the key)
+        and, with ``check``, ``checks`` (the rule and the flagged dates).
 
     Raises
     ------
     SnapshotNotFoundError
         If the store holds no snapshot of the layer in the range.
+    ValidationError
+        If the area method is unknown.
 
     Examples
     --------
@@ -102,18 +119,28 @@ def timeseries(
      'donetsk_share_pct': 50.9}
     >>> folder.cleanup()
     """
+    method = check_area_method(method)
     snapshots = store.series(layer, source=source, start=start, end=end, progress=progress)
     dates = [s.date for s in snapshots]
     diffs = diff_series(
-        snapshots, regions=regions, min_area_km2=min_area_km2, min_width_m=min_width_m
-    )
-    frame = _frame(dates, diffs, snapshots)
-    frame.attrs.update({"source": snapshots[0].source, "layer": layer, "method": AREA_METHOD})
+        snapshots, regions=regions, min_area_km2=min_area_km2, min_width_m=min_width_m,
+        method=method,
+    )  # fmt: skip
+    frame = _frame(dates, diffs, snapshots, method)
+    description = diffs[0].method if diffs else describe_method(method)
+    frame.attrs.update(
+        {"source": snapshots[0].source, "layer": layer, "method": description,
+         "area_method": method}
+    )  # fmt: skip
+    if check:
+        frame = check_timeseries(frame, [geometry_digest(s) for s in snapshots], z=jump_z)
     return frame
 
 
-def _frame(dates: list[dt.date], diffs: list[Any], snapshots: list[Any]) -> pd.DataFrame:
-    area = [diffs[0].area_from_km2 if diffs else snapshots[0].area_km2]
+def _frame(
+    dates: list[dt.date], diffs: list[Any], snapshots: list[Any], method: str
+) -> pd.DataFrame:
+    area = [diffs[0].area_from_km2 if diffs else snapshots[0].area_km2_by(method)]
     area.extend(d.area_to_km2 for d in diffs)
     frame = pd.DataFrame({"date": dates, "area_km2": area})
     previous = [None, *dates[:-1]]
@@ -164,20 +191,71 @@ def write_timeseries(frame: pd.DataFrame, path: str | Path | None, *, fmt: str =
     path
         File to write, or ``None`` to only return the text.
     fmt
-        ``"csv"`` (with an ``area_method`` column) or ``"json"`` (an object
-        with ``source``, ``layer``, ``method`` and ``rows``).
+        ``"csv"`` (with an ``area_method`` column: ``"<key>: <how>"``) or
+        ``"json"`` (an object with ``source``, ``layer``, ``method``,
+        ``area_method``, ``checks`` when checked, and ``rows``).
     """
     out = frame.copy()
     out["date"] = [d.isoformat() for d in out["date"]]
+    if "same_as" in out.columns:
+        out["same_as"] = [None if d is None else d.isoformat() for d in out["same_as"]]
     if fmt == "csv":
-        out["area_method"] = frame.attrs.get("method", "")  # CSV has no header metadata
+        key, how = frame.attrs.get("area_method", "ellipsoid"), frame.attrs.get("method", "")
+        out["area_method"] = f"{key}: {how}"  # CSV has no header metadata
         text = out.to_csv(index=False, float_format="%.3f")
     elif fmt == "json":
         records = json.loads(out.to_json(orient="records", double_precision=3))
-        text = json.dumps({**frame.attrs, "rows": records}, ensure_ascii=False, indent=1)
+        text = json.dumps(
+            {**frame.attrs, "rows": records}, ensure_ascii=False, indent=1, default=str
+        )
     else:
         msg = f"unknown format {fmt!r}; use csv or json"
         raise ValueError(msg)
     if path is not None:
         write_text_atomic(path, text)
     return text
+
+
+def catalog_table(
+    store: Store,
+    *,
+    layer: str | None = None,
+    source: str | None = None,
+    method: str = "ellipsoid",
+    check: bool = False,
+    jump_z: float = JUMP_Z,
+) -> pd.DataFrame:
+    """Return the store's catalog rows (``geo list``), with areas by method and checks.
+
+    Parameters
+    ----------
+    store
+        The snapshot store.
+    layer, source
+        Only rows of this layer / source.
+    method
+        Area method of the ``area_km2`` column (:mod:`geo.area_methods`); a
+        publisher's method reads every listed snapshot.
+    check
+        Add the cheap catalog checks of :func:`geo.sanity.check_catalog`.
+    jump_z
+        Robust z-score beyond which a step is flagged as a jump.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Rows as ``store.snapshots(...)`` gives them, with ``area_method``
+        (and the check columns) added.
+    """
+    method = check_area_method(method)
+    if check:
+        rows = check_catalog(store, layer=layer, source=source, z=jump_z)
+    else:
+        rows = store.snapshots(layer=layer, source=source)
+    if method != "ellipsoid":
+        rows["area_km2"] = [
+            store.get(str(r["layer"]), r["date"], source=str(r["source"])).area_km2_by(method)
+            for r in rows.to_dict("records")
+        ]
+    rows["area_method"] = method
+    return rows

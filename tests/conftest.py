@@ -201,3 +201,15 @@ def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     slept: list[float] = []
     monkeypatch.setattr(http, "_sleep", slept.append)
     return slept
+
+
+@pytest.fixture(scope="session")
+def deepstate_daily_store(shared_path, tmp_path_factory):  # type: ignore[no-untyped-def]
+    """The whole DeepState daily archive (769 dates) ingested once per session; read it only."""
+    from geo.io import read_many
+    from geo.store import open_store
+
+    daily = sorted(shared_path("control", "deepstate", "daily").glob("*.geojson.gz"))
+    store = open_store(tmp_path_factory.mktemp("deepstate-daily") / "store")
+    store.ingest(read_many(daily).snapshots)
+    return store

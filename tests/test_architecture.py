@@ -22,7 +22,7 @@ PACKAGE = Path(geo.__file__).resolve().parent
 LAYERS: dict[str, tuple[str, ...]] = {
     "basics": (
         "geo.errors", "geo.fsutil", "geo.text", "geo.progress", "geo.publishers", "geo.datenames",
-        "geo.layers", "geo.geometry",
+        "geo.layers", "geo.geometry", "geo.area_methods",
     ),
     "model": ("geo.snapshot", "geo.areas", "geo.overlay"),
     "formats": (
@@ -31,7 +31,10 @@ LAYERS: dict[str, tuple[str, ...]] = {
     ),
     "data": ("geo.catalog", "geo.store", "geo.regions", "geo.gazetteer"),
     "remote": ("geo.sources",),
-    "analysis": ("geo.diff", "geo.stats", "geo.frontline", "geo.places"),
+    "analysis": (
+        "geo.diff", "geo.stats", "geo.frontline", "geo.places", "geo.sanity", "geo.distance",
+        "geo.ledger",
+    ),
     "views": ("geo.render",),
     "top": ("geo.cli", "geo"),
 }  # fmt: skip

@@ -60,46 +60,6 @@ def test_importing_the_door_loads_no_renderer() -> None:
     assert out.stdout.strip() == "[]"
 
 
-def _render_imports(path: Path) -> list[tuple[str, int]]:
-    """(enclosing function or '<module>', line) of every import of geo.render in a file."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    found: list[tuple[str, int]] = []
-
-    def visit(node: ast.AST, where: str) -> None:
-        for child in ast.iter_child_nodes(node):
-            inner = child.name if isinstance(child, ast.FunctionDef) else where
-            names: list[str] = []
-            if isinstance(child, ast.Import):
-                names = [alias.name for alias in child.names]
-            elif isinstance(child, ast.ImportFrom):
-                module = child.module or ""
-                names = [module] + [f"{module}.{a.name}" for a in child.names]
-            if any(n == "geo.render" or n.startswith("geo.render.") for n in names):
-                found.append((inner, child.lineno))
-            visit(child, inner)
-
-    visit(tree, "<module>")
-    return found
-
-
-def test_nothing_below_the_views_imports_them_but_the_map_methods() -> None:
-    above = {"cli.py", "cli_maps.py", "cli_remote.py", "cli_options.py", "__init__.py"}
-    found = {
-        str(path.relative_to(GEO)): imports
-        for path in sorted(GEO.glob("**/*.py"))
-        if "render" not in path.parts and path.name not in above
-        if (imports := _render_imports(path))
-    }
-    assert {name: [where for where, _ in imports] for name, imports in found.items()} == {
-        "diff.py": ["map"],
-        "snapshot.py": ["map"],
-        "store.py": ["map"],
-    }
-
-
-@pytest.mark.parametrize(
-    ("module", "cls"), [("snapshot.py", "Snapshot"), ("diff.py", "Diff"), ("store.py", "Store")]
-)
 def test_map_methods_are_one_line_delegates(module: str, cls: str) -> None:
     tree = ast.parse((GEO / module).read_text(encoding="utf-8"))
     (klass,) = [n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == cls]

@@ -143,3 +143,24 @@ def test_start_on_a_missing_date_begins_at_the_state_before_it(store) -> None:  
     assert list(exact["date"]) == [D0 + dt.timedelta(days=d) for d in (8, 40)]
     before_all = timeseries(store, "russian_control", start=D0 - dt.timedelta(days=3))
     assert len(before_all) == 4
+
+
+def test_series_by_a_publishers_area_method(store) -> None:  # type: ignore[no-untyped-def]
+    from geo.area_methods import cylindrical_area_km2
+
+    frame = timeseries(store, "russian_control", method="deepstate")
+    expected = [
+        float(cylindrical_area_km2([box(37.0, 48.0, e, 48.5)])[0])
+        for e in (37.5, 37.6, 37.55, 37.9)
+    ]
+    assert frame["area_km2"].tolist() == pytest.approx(expected, rel=1e-9)
+    # one feature per date: the changes are the union's, measured the same way
+    assert frame["net_km2"].tolist()[1:] == pytest.approx(np.diff(expected), rel=1e-6)
+    assert frame.attrs["area_method"] == "deepstate"
+    text = write_timeseries(frame, None, fmt="csv")
+    import csv
+    import io
+
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert all(r["area_method"].startswith("deepstate: DeepStateMap /areas") for r in rows)
+    assert json.loads(write_timeseries(frame, None, fmt="json"))["area_method"] == "deepstate"

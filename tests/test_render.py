@@ -60,6 +60,9 @@ def test_importing_the_door_loads_no_renderer() -> None:
     assert out.stdout.strip() == "[]"
 
 
+@pytest.mark.parametrize(
+    ("module", "cls"), [("snapshot.py", "Snapshot"), ("diff.py", "Diff"), ("store.py", "Store")]
+)
 def test_map_methods_are_one_line_delegates(module: str, cls: str) -> None:
     tree = ast.parse((GEO / module).read_text(encoding="utf-8"))
     (klass,) = [n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == cls]

@@ -39,6 +39,7 @@ from geo.geometry import HygieneReport, equal_area_km2, geodesic_area_km2
 from geo.io import ReadResult, read, read_many
 from geo.layers import CANONICAL_LAYERS, resolve_layer
 from geo.places import places_changed
+from geo.region_select import select_regions
 from geo.regions import TARGET_REGIONS, load_regions, resolve_region
 from geo.snapshot import Provenance, Snapshot
 from geo.sources.deepstate_api import fetch_deepstate
@@ -106,5 +107,6 @@ __all__ = [
     "read_many",
     "resolve_layer",
     "resolve_region",
+    "select_regions",
     "timeseries",
 ]

@@ -18,7 +18,7 @@ import click
 from geo import __version__
 from geo.cli_errors import GeoGroup, install_notes, note, translate
 from geo.cli_maps import demo, map_
-from geo.cli_options import gazetteer_option, regions_option, store_option
+from geo.cli_options import gazetteer_option, region_option, regions_option, store_option
 from geo.cli_options import load_regions_files as _load_regions
 from geo.cli_options import parse_day as _parse_day
 from geo.cli_remote import assets, fetch, gazetteer, regions
@@ -146,6 +146,7 @@ def list_(store_path: Path | None, layer: str | None, source: str | None, as_jso
 @click.option("--source", default=None, help="Source (needed when several hold the layer).")
 @click.option("--to-source", default=None, help="Compare with another source at --to.")
 @regions_option
+@region_option
 @click.option("--min-area-km2", type=float, default=None, help="Sliver filter: minimum patch.")
 @click.option("--min-width-m", type=float, default=None, help="Sliver filter: minimum width.")
 @click.option("--top", type=int, default=5, show_default=True, help="Largest patches to list.")
@@ -159,6 +160,7 @@ def diff_(
     source: str | None,
     to_source: str | None,
     regions_files: tuple[Path, ...],
+    region_names: tuple[str, ...],
     min_area_km2: float | None,
     min_width_m: float | None,
     top: int,
@@ -179,7 +181,9 @@ def diff_(
         options["min_area_km2"] = min_area_km2
     if min_width_m is not None:
         options["min_width_m"] = min_width_m
-    result = diff(a, b, regions=_load_regions(regions_files), **options)
+    result = diff(
+        a, b, regions=_load_regions(regions_files), region_names=region_names or None, **options
+    )
     largest = result.largest_changes(top, change=top_change)
     if as_json:
         payload = result.to_dict()
@@ -284,6 +288,7 @@ def places_(
 @click.option("--start", default=None, help="First date YYYY-MM-DD (default: all).")
 @click.option("--end", default=None, help="Last date YYYY-MM-DD (default: all).")
 @regions_option
+@region_option
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv")
 @click.option(
     "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -296,6 +301,7 @@ def stats(
     start: str | None,
     end: str | None,
     regions_files: tuple[Path, ...],
+    region_names: tuple[str, ...],
     fmt: str,
     output: Path | None,
 ) -> None:
@@ -308,6 +314,7 @@ def stats(
         layer,
         source=source,
         regions=_load_regions(regions_files),
+        region_names=region_names or None,
         start=_parse_day(start, "--start") if start else None,
         end=_parse_day(end, "--end") if end else None,
     )

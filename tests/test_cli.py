@@ -93,7 +93,7 @@ def test_demo_writes_a_synthetic_map(tmp_path: Path) -> None:
     assert Path(result.output.strip()) == out.resolve()
     html = out.read_text(encoding="utf-8")
     assert "SYNTHETIC SAMPLE DATA" in html
-    assert "ukrainian_control_russia" in html
+    assert "Ukrainian-held ground in Russia" in html and "ukrainian_control_russia" not in html
     assert "Donetsk" in html
 
 
@@ -351,7 +351,7 @@ def test_map_writes_each_output_and_refuses_what_it_cannot(tmp_path: Path, store
     made = run(*base, "--compare", "2024-08-15", "2025-03-15", "-o", str(dual))
     page = dual.read_text(encoding="utf-8")
     assert made.output.split() == [str(dual)] and page.count("L.map(") == 2  # side by side
-    assert ".sync(" in page and "◀ sample, 2024-08-15" in page
+    assert ".sync(" in page and "◀ 15 Aug 2024" in page and "15 Mar 2025 ▶" in page
     only_png = run(*base, "--date", "2025-03-15", "--png", str(tmp_path / "only.png"))
     assert only_png.output.split() == [str(tmp_path / "only.png")]
     nothing = CliRunner().invoke(cli, [*base, "--date", "2025-03-15"])
@@ -480,5 +480,7 @@ def test_map_compares_two_sources_on_one_date(tmp_path: Path, store_dir: Path) -
                  "--to-source", "deepstate_mirror", "-o", str(out))  # fmt: skip
     assert result.exit_code == 0, result.output
     page = out.read_text(encoding="utf-8")
-    assert "isw, 2024-03-01" in page and "deepstate_mirror, 2024-03-01" in page
+    assert "◀ Institute for the Study of War (ISW)<" in page and "deepstate_mirror ▶" in page
+    title = "Russian-controlled territory, Institute for the Study of War (ISW) / deepstate_mirror"
+    assert f"{title}, 1 Mar 2024" in page
     assert "Institute for the Study of War (ISW)" in page  # each side credits its source

@@ -28,6 +28,7 @@ from geo.cli_options import (
 )
 from geo.cli_remote import ensure_offline_assets
 from geo.errors import ValidationError
+from geo.render.labels import layer_name
 from geo.render.layout import title_for as render_title
 from geo.snapshot import Snapshot
 from geo.store import Store, open_store
@@ -283,7 +284,11 @@ def _timeline(
     out: _Output,
 ) -> list[Path]:
     start, end = span
-    series = {layer: store.series(layer, source=source, start=start, end=end) for layer in layers}
+    # keyed by the names the page shows
+    series = {
+        layer_name(layer): store.series(layer, source=source, start=start, end=end)
+        for layer in layers
+    }
     written = []
     if out.html is not None:
         every = [snap for snaps in series.values() for snap in snaps]

@@ -429,7 +429,8 @@ def _panel_html(
         f'<button type="button" class="geo-panel-toggle" aria-expanded="true">'
         f"{escape_text(word('hide', lang))}</button></div>"
         f'<div class="geo-panel-body"><div class="geo-held">{held}</div>'
-        f"<table class='geo-regions'><caption>km²</caption>{head}{region_rows}{total}</table>"
+        f"<table class='geo-regions'><caption>{escape_text(word('areas_in_km2', lang))}</caption>"
+        f"{head}{region_rows}{total}</table>"
         f"{nothing}{changes}{notes}{places}"
         f'<div class="geo-method">{escape_text(word("areas", lang))}: {escape_text(d.method)}. '
         f"{escape_text(word('slivers', lang))}: {escape_text(d.sliver_filter.description)}."
@@ -446,7 +447,7 @@ _PANEL_CSS = """<style>
 .geo-diff-panel th,.geo-diff-panel td{padding:1px 4px;text-align:left;vertical-align:top}
 .geo-diff-panel th{font-weight:600;border-bottom:1px solid #ccc}
 .geo-diff-panel td.geo-num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
-.geo-diff-panel caption{caption-side:top;text-align:right;color:#666;font-size:11px}
+.geo-diff-panel caption{caption-side:top;text-align:left;color:#666;font-size:11px}
 .geo-diff-panel tr.geo-total th,.geo-diff-panel tr.geo-total td{border-top:1px solid #999;
   font-weight:bold}
 .geo-diff-panel tr.geo-change{cursor:pointer}
@@ -458,6 +459,7 @@ _PANEL_CSS = """<style>
 .geo-hint,.geo-method,.geo-nothing-held,.geo-no-change{color:#666}
 .geo-method{margin-top:6px;font-size:11px}
 .geo-collapsed .geo-panel-body{display:none}
+.geo-diff-panel.geo-collapsed{width:auto}
 </style>"""
 
 

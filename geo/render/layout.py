@@ -27,7 +27,14 @@ from branca.element import Element, Figure, MacroElement
 from jinja2 import Template
 
 from geo.publishers import display_name
-from geo.render.labels import Lang, format_date, format_date_range, layer_name, map_title
+from geo.render.labels import (
+    Lang,
+    format_date,
+    format_date_range,
+    layer_name,
+    map_title,
+    word,
+)
 from geo.text import escape_text, script_json
 
 __all__ = [
@@ -49,6 +56,7 @@ OBSTACLES = (
     ".geo-side-label",
 )  # fmt: skip
 _MARGIN_PX = 12
+_SCALE_ROOM_PX = 185  # the scale bar's 150 px and the corners' margins
 _MIN_FREE_WIDTH = 0.4
 _MIN_FREE_HEIGHT = 0.35
 
@@ -57,8 +65,8 @@ LAYOUT_CSS = """<style>
   max-width:min(62%,780px);box-sizing:border-box;background:rgba(255,255,255,.94);
   border:1px solid #bbb;border-radius:4px;padding:6px 12px;text-align:center;
   box-shadow:0 1px 4px rgba(0,0,0,.25);font-family:Helvetica,Arial,sans-serif}
-.geo-title{font-weight:bold;font-size:16px;line-height:1.25;color:#111}
-.geo-subtitle{font-size:13px;line-height:1.3;color:#444;margin-top:2px}
+.geo-title{font-weight:bold;font-size:16px;line-height:1.25;color:#111;text-wrap:balance}
+.geo-subtitle{font-size:13px;line-height:1.3;color:#444;margin-top:2px;text-wrap:balance}
 .geo-notice{margin-top:4px;background:#fff3cd;border:1px solid #b58900;padding:2px 8px;
   font-weight:bold;font-size:12px;color:#5c4400}
 .geo-legend{background:rgba(255,255,255,.94);padding:6px 8px;border:1px solid #999;
@@ -73,6 +81,7 @@ LAYOUT_CSS = """<style>
   text-shadow:-1px -1px 0 #fff,1px -1px 0 #fff,-1px 1px 0 #fff,1px 1px 0 #fff,0 0 3px #fff}
 .leaflet-tooltip.geo-region-label:before{display:none}
 .leaflet-control-layers{font:12px/1.4 Helvetica,Arial,sans-serif;max-width:320px}
+.leaflet-container .leaflet-control-attribution{font-size:11px;line-height:1.35}
 .geo-label-hidden{visibility:hidden}
 </style>"""
 
@@ -101,6 +110,8 @@ def title_for(
     --------
     >>> title_for(["russian_control"], ["deepstate"], dt.date(2025, 6, 1))
     'Russian-controlled territory, DeepStateMap.Live, 1 Jun 2025'
+    >>> title_for(["russian_control", "contested", "liberated"], ["isw"], dt.date(2025, 6, 1))
+    'Territorial control, Institute for the Study of War (ISW), 1 Jun 2025'
     >>> title_for(["russian_control", "contested"], ["isw"], dt.date(2025, 6, 1))
     'Russian-controlled territory and Contested ground (grey zone), Institute for the Study of War
     (ISW), 1 Jun 2025'
@@ -109,9 +120,13 @@ def title_for(
     publishers = list(dict.fromkeys(sources))
     if len(names) == 1:
         return map_title(names[0], publishers, start, end, lang)
-    joiner = " і " if lang == "uk" else " and "
     human = [layer_name(n, lang) for n in names]
-    what = ", ".join(human[:-1]) + joiner + human[-1]
+    # two layers by name; more would make a paragraph (the legend lists them)
+    what = (
+        f"{human[0]} {word('and', lang)} {human[1]}"
+        if len(human) == 2
+        else word("territorial_control", lang)
+    )
     who = " / ".join(dict.fromkeys(display_name(s) for s in publishers))
     same = end is None or end == start
     when = format_date(start, lang) if same else format_date_range(start, end, lang)  # type: ignore[arg-type]
@@ -258,7 +273,12 @@ _LAYOUT_JS = (
     f"var m={_MARGIN_PX};"
     "maps.forEach(function(map){map.fitBounds(bounds,{paddingTopLeft:[p.l+m,p.t+m],"
     "paddingBottomRight:[p.r+m,p.b+m],maxZoom:maxZoom,animate:!!animate});});}"
-    "function frame(maps,bounds,maxZoom){"
+    # the credit line wraps before it reaches the scale bar (150 px wide, bottom left)
+    "function credits(maps){maps.forEach(function(map){"
+    "var el=map.getContainer().querySelector('.leaflet-control-attribution');"
+    f"if(el)el.style.maxWidth=Math.max(120,map.getSize().x-{_SCALE_ROOM_PX})+'px';}});}}"
+    "function frame(maps,bounds,maxZoom){credits(maps);"
+    "window.addEventListener('resize',function(){credits(maps);});"
     "if(!room(maps,pads(maps))){document.querySelectorAll('.geo-diff-panel').forEach("
     "function(el){if(el.geoCollapse)el.geoCollapse(true);});}"
     "fit(maps,bounds,maxZoom,false);window.geoFramed=true;}"

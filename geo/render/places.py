@@ -110,14 +110,14 @@ def add_places(
     group = folium.FeatureGroup(name=f"{word('places_changed', lang)} ({count})", show=True)
     for row in shown.to_dict("records"):
         colour = fills.get(str(row["change"]), "#444444")
-        folium.CircleMarker(
+        folium.CircleMarker(  # a ring: a town, not a patch of ground of the same colour
             location=[float(row["lat"]), float(row["lon"])],
-            radius=5,
-            color="#ffffff",
-            weight=1,
+            radius=4,
+            color=colour,
+            weight=2,
             fill=True,
-            fill_color=colour,
-            fill_opacity=0.9,
+            fill_color="#ffffff",
+            fill_opacity=0.95,
             tooltip=f"{_label(row)}: {escape_text(_change(row, names))} "
             f"{escape_text(str(row['first_seen']))}",
             popup=folium.Popup(_details(row, names), max_width=260),

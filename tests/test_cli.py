@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -402,6 +403,12 @@ def test_map_offline_fetches_then_inlines(
          "--to-source needs --compare D1 D2"),
         (["--date", "2024-01-01", "--gazetteer", "{tmp}/UA.txt"],
          "--gazetteer needs a diff map: add --from/--to or drop it"),
+        (["--timeline", "--subtitle", "x"], "--subtitle and --lang are not available for "
+         "--timeline maps yet: drop them"),
+        (["--timeline", "--lang", "uk"], "--subtitle and --lang are not available"),
+        (["--date", "2024-01-01", "--region", "Donetsk"],
+         "--region needs --regions FILE (the boundaries to pick it from)"),
+        (["--date", "2024-01-01", "--lang", "de"], "'de' is not one of 'en', 'uk'"),
     ],
 )  # fmt: skip
 def test_map_refuses_options_its_kind_ignores(
@@ -414,6 +421,34 @@ def test_map_refuses_options_its_kind_ignores(
     assert result.exit_code == 2, result.output
     assert message in result.output and "Traceback" not in result.output
     assert not out.exists()
+
+
+def test_map_words_regions_and_their_errors(tmp_path: Path, store_dir: Path) -> None:
+    from geo.sample import sample_dir, sample_regions_file
+
+    run("ingest", str(sample_dir()), "--store", str(store_dir), "--source", "sample")
+    regions = ["--regions", str(sample_regions_file())]
+    base = ["map", "--store", str(store_dir), "--layer", "russian_control", "--tiles", "none",
+            "--from", "2024-08-15", "--to", "2025-03-15", *regions]  # fmt: skip
+    out = tmp_path / "uk.html"
+    made = run(*base, "--lang", "uk", "--title", "Заголовок", "--subtitle", "Підзаголовок",
+               "--region", "Донецька область", "--region", "UA-09", "-o", str(out))  # fmt: skip
+    assert made.exit_code == 0, made.output
+    page = out.read_text(encoding="utf-8")
+    assert (
+        '<div class="geo-title">Заголовок</div><div class="geo-subtitle">Підзаголовок</div>' in page
+    )
+    labels = re.search(r"labels=(\[.*?\]);", page)
+    assert labels is not None
+    assert sorted(key for *_, key in json.loads(labels.group(1))) == ["Donetsk", "Luhansk"]
+    assert "Донецька обл." in page and "Просування Росії" in page
+    rows = re.findall(r'<tr class="geo-region" data-region="([^"]+)"', page)
+    assert set(rows) == {"Donetsk", "Luhansk"}  # the diff's table too, not Zaporizhzhia
+    bad = CliRunner().invoke(cli, [*base, "--region", "Donettsk", "-o", str(tmp_path / "x.html")])
+    assert bad.exit_code == 1
+    assert bad.output == "error: unknown region 'Donettsk'; closest among the regions: Donetsk\n"
+    absent = CliRunner().invoke(cli, [*base, "--region", "Lviv", "-o", str(tmp_path / "x.html")])
+    assert absent.exit_code == 1 and "'Lviv' (Lviv) is not among the regions given" in absent.output
 
 
 def test_map_timeline_unknown_basemap_is_one_clear_line(tmp_path: Path, store_dir: Path) -> None:

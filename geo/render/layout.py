@@ -164,6 +164,17 @@ def add_legend(fmap: folium.Map, heading: str, rows: Sequence[LegendRow]) -> Non
 
     The legend's HTML is in the page (escaped); a small script hands it to a
     Leaflet control, which stacks it above the scale bar.
+
+    Examples
+    --------
+    >>> fmap = new_map()
+    >>> add_legend(fmap, "Layers", [LegendRow("#c0392b", "Russian-controlled territory",
+    ...                                       "113,157 km²")])
+    >>> page = fmap.get_root().render()
+    >>> 'Russian-controlled territory <span class="geo-legend-value">113,157 km²' in page
+    True
+    >>> "L.control({position:'bottomleft'})" in page
+    True
     """
     page = fmap.get_root()
     assert isinstance(page, Figure)
@@ -239,6 +250,14 @@ def add_framing(
         Leaflet bounds ``[[south, west], [north, east]]`` to show; ``None`` leaves the view.
     max_zoom
         Never closer than this (a tiny change would otherwise fill the screen with tiles).
+
+    Examples
+    --------
+    >>> fmap = new_map()
+    >>> add_framing(fmap.get_root(), [fmap], [[48.0, 37.0], [48.5, 37.6]])
+    >>> page = fmap.get_root().render()
+    >>> "window.geoLayout.frame(maps,focus,12)" in page and "[[48.0, 37.0], [48.5, 37.6]]" in page
+    True
     """
     if focus is None:
         return

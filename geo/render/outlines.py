@@ -130,6 +130,19 @@ def add_region_outlines(
     -------
     folium.FeatureGroup
         The layer holding outlines and labels ("Regions"), already on the map.
+
+    Examples
+    --------
+    >>> import folium
+    >>> from shapely.geometry import box
+    >>> regions = gpd.GeoDataFrame({"region": ["Donetska", "Kursk"]},
+    ...                            geometry=[box(37, 47, 39, 49), box(35, 51, 37, 52)], crs=4326)
+    >>> fmap = folium.Map(tiles=None)
+    >>> add_region_outlines(fmap, regions, lang="uk").layer_name
+    'Області'
+    >>> page = fmap.get_root().render()
+    >>> "Донецька обл." in page and "Курська обл. (РФ)" in page
+    True
     """
     column = "region" if "region" in regions.columns else "name"
     frame = regions.to_crs(WGS84) if regions.crs is not None else regions

@@ -387,8 +387,8 @@ class Diff:
             always shown when either snapshot is the bundled sample.
         **kw
             Passed to :func:`geo.render.diff_map`: ``regions`` (outlines),
-            ``title``, ``tiles`` (``None`` for none), ``top_n``, ``places``,
-            ``attribution``.
+            ``region_names``, ``title``, ``subtitle``, ``lang``, ``tiles``
+            (``None`` for none), ``top_n``, ``places``, ``attribution``.
         """
         from geo.render import diff_map
 

@@ -43,6 +43,7 @@ from geo.io import ReadResult, read, read_many
 from geo.layers import CANONICAL_LAYERS, resolve_layer
 from geo.ledger import Ledger, ledger
 from geo.places import places_changed
+from geo.region_select import select_regions
 from geo.regions import TARGET_REGIONS, load_regions, resolve_region
 from geo.snapshot import Provenance, Snapshot
 from geo.sources.deepstate_api import fetch_deepstate
@@ -116,5 +117,6 @@ __all__ = [
     "read_many",
     "resolve_layer",
     "resolve_region",
+    "select_regions",
     "timeseries",
 ]

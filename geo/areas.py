@@ -46,6 +46,27 @@ def prepare_regions(frame: gpd.GeoDataFrame) -> Regions:
     CRSError
         If coordinates cannot be lon/lat.
     """
+    frame, geoms, names = _checked(frame)
+    bad = ~shapely.is_valid(geoms)
+    if bad.any():  # repairing keeps the area; nothing is dropped
+        geoms[bad] = [polygonal_part(g) for g in shapely.make_valid(geoms[bad])]
+    unique = list(dict.fromkeys(names))
+    out = np.empty(len(unique), dtype=object)
+    out[:] = [shapely.union_all(geoms[[n == name for n in names]]) for name in unique]
+    shapely.prepare(out)
+    return Regions(tuple(unique), out, area_km2(out), shapely.STRtree(out))
+
+
+def check_regions(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Return the regions frame in lon/lat after the checks of :func:`prepare_regions`.
+
+    Cheap (no areas, no unions): run it on a whole frame before choosing rows from it,
+    so that a broken row is reported even where it would not be chosen.
+    """
+    return _checked(frame)[0]
+
+
+def _checked(frame: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, ObjArray, list[str]]:
     if "region" not in frame.columns:
         msg = (
             f"the regions frame has no 'region' column (it has {list(frame.columns)}); load "
@@ -65,14 +86,7 @@ def prepare_regions(frame: gpd.GeoDataFrame) -> Regions:
         msg = f"regions frame: {'; '.join(problems)}; drop or fix those rows"
         raise RegionError(msg)
     check_lonlat(geoms, where="regions frame")
-    bad = ~shapely.is_valid(geoms)
-    if bad.any():  # repairing keeps the area; nothing is dropped
-        geoms[bad] = [polygonal_part(g) for g in shapely.make_valid(geoms[bad])]
-    unique = list(dict.fromkeys(names))
-    out = np.empty(len(unique), dtype=object)
-    out[:] = [shapely.union_all(geoms[[n == name for n in names]]) for name in unique]
-    shapely.prepare(out)
-    return Regions(tuple(unique), out, area_km2(out), shapely.STRtree(out))
+    return frame, geoms, names
 
 
 def project(geoms: ObjArray) -> ObjArray:

@@ -19,7 +19,13 @@ from geo import __version__
 from geo.cli_analyst import check_record, distance, echo_checks, flag_text, ledger
 from geo.cli_errors import GeoGroup, install_notes, note, translate
 from geo.cli_maps import demo, map_
-from geo.cli_options import area_method_option, gazetteer_option, regions_option, store_option
+from geo.cli_options import (
+    area_method_option,
+    gazetteer_option,
+    region_option,
+    regions_option,
+    store_option,
+)
 from geo.cli_options import load_regions_files as _load_regions
 from geo.cli_options import parse_day as _parse_day
 from geo.cli_remote import assets, fetch, gazetteer, regions
@@ -162,6 +168,7 @@ def list_(
 @click.option("--source", default=None, help="Source (needed when several hold the layer).")
 @click.option("--to-source", default=None, help="Compare with another source at --to.")
 @regions_option
+@region_option
 @click.option("--min-area-km2", type=float, default=None, help="Sliver filter: minimum patch.")
 @click.option("--min-width-m", type=float, default=None, help="Sliver filter: minimum width.")
 @click.option("--top", type=int, default=5, show_default=True, help="Largest patches to list.")
@@ -176,6 +183,7 @@ def diff_(
     source: str | None,
     to_source: str | None,
     regions_files: tuple[Path, ...],
+    region_names: tuple[str, ...],
     min_area_km2: float | None,
     min_width_m: float | None,
     top: int,
@@ -197,7 +205,9 @@ def diff_(
         options["min_area_km2"] = min_area_km2
     if min_width_m is not None:
         options["min_width_m"] = min_width_m
-    result = diff(a, b, regions=_load_regions(regions_files), **options)
+    result = diff(
+        a, b, regions=_load_regions(regions_files), region_names=region_names or None, **options
+    )
     largest = result.largest_changes(top, change=top_change)
     if as_json:
         payload = result.to_dict()
@@ -306,6 +316,7 @@ def places_(
 @regions_option
 @area_method_option
 @click.option("--no-check", is_flag=True, help="Leave out the repeat/stale/jump checks.")
+@region_option
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv")
 @click.option(
     "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -320,6 +331,7 @@ def stats(
     regions_files: tuple[Path, ...],
     area_method: str,
     no_check: bool,
+    region_names: tuple[str, ...],
     fmt: str,
     output: Path | None,
 ) -> None:
@@ -336,6 +348,7 @@ def stats(
         layer,
         source=source,
         regions=_load_regions(regions_files),
+        region_names=region_names or None,
         start=_parse_day(start, "--start") if start else None,
         end=_parse_day(end, "--end") if end else None,
         method=area_method,

@@ -55,7 +55,7 @@ PHRASES: dict[str, str] = {
 
 #: Keyword -> option where the names differ, per command path ("" applies to every command).
 ALIASES: dict[str, dict[str, str]] = {
-    "": {"accept": "--accept-terms", "base": "--base-url"},
+    "": {"accept": "--accept-terms", "base": "--base-url", "region_names": "--region"},
     "places": {"start": "--from", "end": "--to"},
 }
 

@@ -22,11 +22,15 @@ from geo.cli_options import (
     gazetteer_option,
     load_regions_files,
     parse_day,
+    region_option,
     regions_option,
     store_option,
 )
 from geo.cli_remote import ensure_offline_assets
 from geo.errors import ValidationError
+from geo.render.labels import layer_name
+from geo.render.layout import title_for as render_title
+from geo.snapshot import Snapshot
 from geo.store import Store, open_store
 
 
@@ -37,8 +41,25 @@ class _Output:
     html: Path | None
     static: Path | None
     regions: Any
+    region_names: tuple[str, ...] | None
     tiles: str | None
     offline: bool
+    title: str | None
+    subtitle: str | None
+    lang: Any  # geo.render.labels.Lang
+
+    @property
+    def words(self) -> dict[str, Any]:
+        """Keywords of the interactive renderers: regions, title, subtitle, language, tiles."""
+        return {"regions": self.regions, "region_names": self.region_names,
+                "title": self.title, "subtitle": self.subtitle, "lang": self.lang,
+                "tiles": self.tiles}  # fmt: skip
+
+    def chosen_regions(self, near: list[Snapshot]) -> Any:
+        """Return the regions to draw where the renderer does not choose (static, timeline)."""
+        if self.regions is None:
+            return None
+        return geo.select_regions(self.regions, names=self.region_names, near=near)
 
     def page(self, fmap: Any) -> list[Path]:
         """Write the interactive map when ``-o`` was given (fetching assets first if offline)."""
@@ -63,7 +84,14 @@ class _Output:
 @click.option("--to-source", default=None, help="Compare: source of the second side.")
 @click.option("--swipe", is_flag=True, help="Compare as a swipe instead of side by side.")
 @regions_option
+@region_option
 @gazetteer_option
+@click.option("--title", default=None, help="Title (default: layer, publisher and dates in words).")
+@click.option("--subtitle", default=None, help="A line under the title.")
+@click.option(
+    "--lang", type=click.Choice(["en", "uk"]), default="en", show_default=True,
+    help="Language of the map's words.",
+)  # fmt: skip
 @click.option("--tiles", default="OpenStreetMap", show_default=True, help="Basemap, or 'none'.")
 @click.option("--offline", is_flag=True, help="Inline all JS/CSS (fetched once from npm).")
 @click.option(
@@ -88,7 +116,11 @@ def map_(
     to_source: str | None,
     swipe: bool,
     regions_files: tuple[Path, ...],
+    region_names: tuple[str, ...],
     gazetteer_files: tuple[Path, ...],
+    title: str | None,
+    subtitle: str | None,
+    lang: str,
     tiles: str,
     offline: bool,
     output: Path | None,
@@ -97,6 +129,8 @@ def map_(
     """Interactive map: one date, a diff, a timeline or a comparison.
 
     With --gazetteer, a diff map also marks and lists the places that changed hands.
+    With --regions, only the regions that hold or border the layer are drawn
+    (or those given with --region); the map is framed on the layer and its change.
     """
     kind = _kind(
         layers, date_text=date_text, diff=bool(date_from or date_to), timeline=timeline,
@@ -112,6 +146,12 @@ def map_(
     if kind == "compare" and static_path is not None:
         msg = "no static compare map"
         raise ValidationError(msg, ["use --png with --date or --from/--to"])
+    if kind == "timeline" and (subtitle or lang != "en"):
+        msg = "--subtitle and --lang are not available for --timeline maps yet: drop them"
+        raise click.UsageError(msg)
+    if region_names and not regions_files:
+        msg = "--region needs --regions FILE (the boundaries to pick it from)"
+        raise click.UsageError(msg)
     first, second = _days(
         kind, date_text=date_text, date_from=date_from, date_to=date_to, start=start, end=end,
         compare=compare,
@@ -120,8 +160,12 @@ def map_(
         html=output,
         static=static_path,
         regions=load_regions_files(regions_files),
+        region_names=region_names or None,
         tiles=None if tiles.strip().lower() == "none" else tiles,
         offline=offline,
+        title=title,
+        subtitle=subtitle,
+        lang=lang,
     )
     store = open_store(store_path)
     if kind == "timeline":
@@ -200,9 +244,10 @@ def _snapshot(
     store: Store, layers: tuple[str, ...], day: dt.date, source: str | None, out: _Output
 ) -> list[Path]:
     snaps = [store.get(layer, day, source=source, exact=False) for layer in layers]
-    written = out.page(render.snapshot_map(snaps, regions=out.regions, tiles=out.tiles))
+    written = out.page(render.snapshot_map(snaps, **out.words)) if out.html else []
     if out.static is not None:
-        written.append(render.static_map(snaps, out.static, regions=out.regions))
+        written.append(render.static_map(snaps, out.static, regions=out.chosen_regions(snaps),
+                                         title=out.title))  # fmt: skip
     return written
 
 
@@ -215,7 +260,7 @@ def _diff(
     out: _Output,
 ) -> list[Path]:
     a, b = (store.get(layer, day, source=source, exact=False) for day in days)
-    change = geo.diff(a, b, regions=out.regions)
+    change = geo.diff(a, b, regions=out.regions, region_names=out.region_names)
     written = []
     if out.html is not None:
         places = (
@@ -224,10 +269,10 @@ def _diff(
             if gazetteer_files
             else None
         )  # fmt: skip
-        fmap = render.diff_map(change, regions=out.regions, tiles=out.tiles, places=places)
-        written = out.page(fmap)
+        written = out.page(render.diff_map(change, places=places, **out.words))
     if out.static is not None:
-        written.append(render.static_map(change, out.static, regions=out.regions))
+        written.append(render.static_map(change, out.static, regions=out.chosen_regions([a, b]),
+                                         title=out.title))  # fmt: skip
     return written
 
 
@@ -239,10 +284,19 @@ def _timeline(
     out: _Output,
 ) -> list[Path]:
     start, end = span
-    series = {layer: store.series(layer, source=source, start=start, end=end) for layer in layers}
+    # keyed by the names the page shows
+    series = {
+        layer_name(layer): store.series(layer, source=source, start=start, end=end)
+        for layer in layers
+    }
     written = []
     if out.html is not None:
-        written = out.page(render.timeline_map(series, tiles=out.tiles, regions=out.regions))
+        every = [snap for snaps in series.values() for snap in snaps]
+        days = sorted({snap.date for snap in every})
+        title = out.title or render_title(layers, {s.source for s in every}, days[0], days[-1])
+        written = out.page(render.timeline_map(
+            series, tiles=out.tiles, regions=out.chosen_regions(every), title=title
+        ))  # fmt: skip
     if out.static is not None:
         frame = geo.timeseries(store, layers[0], source=source, start=start, end=end)
         written.append(render.area_chart(frame, out.static))
@@ -262,8 +316,7 @@ def _compare(
         for day, side in zip(days, sources, strict=True)
     )
     mode: render.CompareMode = "swipe" if swipe else "side-by-side"
-    page = render.compare_map(left, right, mode=mode, regions=out.regions, tiles=out.tiles)
-    return out.page(page)
+    return out.page(render.compare_map(left, right, mode=mode, **out.words))
 
 
 @click.command()

@@ -41,6 +41,17 @@ def regions_option(func: F) -> F:
     )(func)
 
 
+def region_option(func: F) -> F:
+    """``--region NAME`` (repeatable): only these regions of the ``--regions`` files."""
+    return click.option(
+        "--region",
+        "region_names",
+        multiple=True,
+        help="Only this region of the --regions files (name or code; repeatable). "
+        "Default: the regions that hold or border the layer.",
+    )(func)
+
+
 def load_regions_files(files: tuple[Path, ...]) -> Any:
     """Return the regions of ``--regions`` files (``None`` for none).
 

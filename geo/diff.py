@@ -54,6 +54,7 @@ from geo.areas import (
     Measure,
     Regions,
     area_km2,
+    check_regions,
     part_regions,
     prepare_regions,
     project,
@@ -73,6 +74,7 @@ from geo.overlay import (
     prepare_many,
     run_starts,
 )
+from geo.region_select import select_regions
 from geo.snapshot import Snapshot
 from geo.text import escape_text, one_line
 
@@ -393,8 +395,8 @@ class Diff:
             always shown when either snapshot is the bundled sample.
         **kw
             Passed to :func:`geo.render.diff_map`: ``regions`` (outlines),
-            ``title``, ``tiles`` (``None`` for none), ``top_n``, ``places``,
-            ``attribution``.
+            ``region_names``, ``title``, ``subtitle``, ``lang``, ``tiles``
+            (``None`` for none), ``top_n``, ``places``, ``attribution``.
         """
         from geo.render import diff_map
 
@@ -444,6 +446,7 @@ def diff(
     b: Snapshot,
     *,
     regions: gpd.GeoDataFrame | None = None,
+    region_names: str | Iterable[str] | None = None,
     min_area_km2: float = DEFAULT_MIN_AREA_KM2,
     min_width_m: float = DEFAULT_MIN_WIDTH_M,
     allow_mixed: bool = False,
@@ -458,6 +461,13 @@ def diff(
     regions
         Regions in EPSG:4326 with a ``region`` column (as
         ``geo.regions.load_regions`` returns); rows with the same name are merged.
+        Only the regions that hold or border the ground at either date are
+        kept (:func:`geo.region_select.select_regions`), so a world boundary
+        set gives the dozen regions of the front, not hundreds of zeros.
+    region_names
+        Keep these regions instead (any name or code
+        :func:`geo.regions.resolve_region` accepts), held or not; pass
+        ``regions["region"]`` for every region.
     min_area_km2, min_width_m
         The sliver filter (see :class:`SliverFilter`).
     allow_mixed
@@ -473,9 +483,10 @@ def diff(
     ------
     ValidationError
         If the pair mixes layers or sources and ``allow_mixed`` is false, or
-        the method is unknown.
+        the method is unknown, or ``region_names`` comes without ``regions``.
     RegionError
-        If the regions frame is unusable.
+        If the regions frame is unusable, or a name in ``region_names`` is
+        unknown or not among the regions.
 
     Examples
     --------
@@ -494,8 +505,8 @@ def diff(
     [{'change': 'gained', 'region': 'Donetsk'}]
     """
     return diff_series(
-        [a, b], regions=regions, min_area_km2=min_area_km2, min_width_m=min_width_m,
-        allow_mixed=allow_mixed, method=method,
+        [a, b], regions=regions, region_names=region_names, min_area_km2=min_area_km2,
+        min_width_m=min_width_m, allow_mixed=allow_mixed, method=method,
     )[0]  # fmt: skip
 
 
@@ -503,6 +514,7 @@ def diff_series(
     snapshots: Iterable[Snapshot],
     *,
     regions: gpd.GeoDataFrame | None = None,
+    region_names: str | Iterable[str] | None = None,
     min_area_km2: float = DEFAULT_MIN_AREA_KM2,
     min_width_m: float = DEFAULT_MIN_WIDTH_M,
     allow_mixed: bool = False,
@@ -514,7 +526,9 @@ def diff_series(
     are computed for the first snapshot; after a local overlay the next ones
     are the previous ones plus gained minus lost (agreeing with direct overlays
     to ~1e-9, pinned by tests), after a whole overlay they are computed again.
-    Parameters and errors as in :func:`diff`.
+    Parameters and errors as in :func:`diff`; by default the regions kept are
+    those that hold or border the ground at any date of the series, the same
+    for every diff.
 
     Examples
     --------
@@ -533,7 +547,13 @@ def diff_series(
     method = check_area_method(method)
     notes = [_check_pair(a, b, allow_mixed=allow_mixed) for a, b in pairwise(snaps)]
     sliver = SliverFilter(min_area_km2, min_width_m)
-    regs = None if regions is None else prepare_regions(regions)
+    regs = None
+    if regions is not None:
+        chosen = select_regions(check_regions(regions), names=region_names, near=snaps)
+        regs = prepare_regions(chosen)
+    elif region_names is not None:
+        msg = "cannot pick regions by name"
+        raise ValidationError(msg, ["region_names= needs regions=load_regions(FILE)"])
     measure = _measure(method)
     if regs is not None and method != "ellipsoid":
         regs = dataclasses.replace(regs, area_km2=measure(regs.geoms))

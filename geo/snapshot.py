@@ -221,8 +221,9 @@ class Snapshot:
             A banner that must stay visible. For the bundled sample the
             synthetic-data notice is always shown (before this text, if given).
         **kw
-            Passed to :func:`geo.render.snapshot_map`: ``regions``, ``title``
-            (default: layer, source and date), ``tiles`` (``None`` for none),
+            Passed to :func:`geo.render.snapshot_map`: ``regions``,
+            ``region_names``, ``title`` (default: layer, publisher and date in
+            words), ``subtitle``, ``lang``, ``tiles`` (``None`` for none),
             ``attribution``.
 
         Returns

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -46,6 +47,7 @@ def timeseries(
     *,
     source: str | None = None,
     regions: gpd.GeoDataFrame | None = None,
+    region_names: str | Iterable[str] | None = None,
     start: dt.date | None = None,
     end: dt.date | None = None,
     min_area_km2: float = DEFAULT_MIN_AREA_KM2,
@@ -67,7 +69,13 @@ def timeseries(
         Source; required when several sources hold the layer.
     regions
         Regions with a ``region`` column (``geo.regions.load_regions``); adds
-        ``<region>_area_km2`` and ``<region>_share_pct`` columns.
+        ``<region>_area_km2`` and ``<region>_share_pct`` columns for the
+        regions that hold or border the layer at any date
+        (:func:`geo.region_select.select_regions`), not for every region of a
+        world boundary set.
+    region_names
+        Columns for these regions instead (any name or code
+        :func:`geo.regions.resolve_region` accepts), in this order.
     start, end
         Date range (inclusive); default all dates.
     min_area_km2, min_width_m
@@ -123,8 +131,8 @@ def timeseries(
     snapshots = store.series(layer, source=source, start=start, end=end, progress=progress)
     dates = [s.date for s in snapshots]
     diffs = diff_series(
-        snapshots, regions=regions, min_area_km2=min_area_km2, min_width_m=min_width_m,
-        method=method,
+        snapshots, regions=regions, region_names=region_names, min_area_km2=min_area_km2,
+        min_width_m=min_width_m, method=method,
     )  # fmt: skip
     frame = _frame(dates, diffs, snapshots, method)
     description = diffs[0].method if diffs else describe_method(method)
@@ -157,14 +165,16 @@ def _frame(
     for window in WINDOWS_DAYS:
         frame[f"change_{window}d_km2"] = _trailing_change(dates, area, window)
     if diffs and diffs[0].regions:
+        per_region: dict[str, list[float]] = {}  # built whole: one insert per column fragments
         for position, change in enumerate(diffs[0].regions):
             name = change.region
             values = [change.area_from_km2, *(d.regions[position].area_to_km2 for d in diffs)]
-            frame[region_column(name, "area_km2")] = values
+            per_region[region_column(name, "area_km2")] = values
             total = change.region_area_km2
-            frame[region_column(name, "share_pct")] = [
+            per_region[region_column(name, "share_pct")] = [
                 100.0 * v / total if total else np.nan for v in values
             ]
+        frame = pd.concat([frame, pd.DataFrame(per_region, index=frame.index)], axis=1)
     columns = ["date", "days_since_previous", "area_km2", "gained_km2", "lost_km2", "net_km2"]
     rest = [c for c in frame.columns if c not in columns]
     return frame[columns + rest]

@@ -114,7 +114,14 @@ class Harness:
         self._root: Path | None = None
         self._offline = False
 
-    def open(self, path: str | Path, *, wait_until: str = "load", offline: bool = False) -> Any:
+    def open(
+        self,
+        path: str | Path,
+        *,
+        wait_until: str = "load",
+        offline: bool = False,
+        viewport: tuple[int, int] | None = None,
+    ) -> Any:
         """Open an HTML file in a new page and return the Playwright page.
 
         Parameters
@@ -125,10 +132,14 @@ class Harness:
             Playwright's navigation event to wait for.
         offline
             Abort (and record) every request except the page's own files.
+        viewport
+            Width and height in px (default the context's 1200 x 800).
         """
         file = Path(path).resolve()
         self._root, self._offline = file.parent, offline
         page = self.context.new_page()
+        if viewport is not None:
+            page.set_viewport_size({"width": viewport[0], "height": viewport[1]})
         page.on("console", self._on_console)
         page.on("pageerror", lambda exc: self.console_errors.append(f"pageerror: {exc}"))
         page.goto(f"{ORIGIN}/{urllib.parse.quote(file.name)}", wait_until=wait_until)

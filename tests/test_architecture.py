@@ -29,7 +29,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "geo.archives", "geo.esri", "geo.kml", "geo.readers", "geo.dates", "geo.deepstate",
         "geo.io", "geo.sample",
     ),
-    "data": ("geo.catalog", "geo.store", "geo.regions", "geo.gazetteer"),
+    "data": ("geo.catalog", "geo.store", "geo.regions", "geo.region_select", "geo.gazetteer"),
     "remote": ("geo.sources",),
     "analysis": (
         "geo.diff", "geo.stats", "geo.frontline", "geo.places", "geo.sanity", "geo.distance",

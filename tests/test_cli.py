@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -93,7 +94,7 @@ def test_demo_writes_a_synthetic_map(tmp_path: Path) -> None:
     assert Path(result.output.strip()) == out.resolve()
     html = out.read_text(encoding="utf-8")
     assert "SYNTHETIC SAMPLE DATA" in html
-    assert "ukrainian_control_russia" in html
+    assert "Ukrainian-held ground in Russia" in html and "ukrainian_control_russia" not in html
     assert "Donetsk" in html
 
 
@@ -351,7 +352,7 @@ def test_map_writes_each_output_and_refuses_what_it_cannot(tmp_path: Path, store
     made = run(*base, "--compare", "2024-08-15", "2025-03-15", "-o", str(dual))
     page = dual.read_text(encoding="utf-8")
     assert made.output.split() == [str(dual)] and page.count("L.map(") == 2  # side by side
-    assert ".sync(" in page and "◀ sample, 2024-08-15" in page
+    assert ".sync(" in page and "◀ 15 Aug 2024" in page and "15 Mar 2025 ▶" in page
     only_png = run(*base, "--date", "2025-03-15", "--png", str(tmp_path / "only.png"))
     assert only_png.output.split() == [str(tmp_path / "only.png")]
     nothing = CliRunner().invoke(cli, [*base, "--date", "2025-03-15"])
@@ -402,6 +403,12 @@ def test_map_offline_fetches_then_inlines(
          "--to-source needs --compare D1 D2"),
         (["--date", "2024-01-01", "--gazetteer", "{tmp}/UA.txt"],
          "--gazetteer needs a diff map: add --from/--to or drop it"),
+        (["--timeline", "--subtitle", "x"], "--subtitle and --lang are not available for "
+         "--timeline maps yet: drop them"),
+        (["--timeline", "--lang", "uk"], "--subtitle and --lang are not available"),
+        (["--date", "2024-01-01", "--region", "Donetsk"],
+         "--region needs --regions FILE (the boundaries to pick it from)"),
+        (["--date", "2024-01-01", "--lang", "de"], "'de' is not one of 'en', 'uk'"),
     ],
 )  # fmt: skip
 def test_map_refuses_options_its_kind_ignores(
@@ -414,6 +421,34 @@ def test_map_refuses_options_its_kind_ignores(
     assert result.exit_code == 2, result.output
     assert message in result.output and "Traceback" not in result.output
     assert not out.exists()
+
+
+def test_map_words_regions_and_their_errors(tmp_path: Path, store_dir: Path) -> None:
+    from geo.sample import sample_dir, sample_regions_file
+
+    run("ingest", str(sample_dir()), "--store", str(store_dir), "--source", "sample")
+    regions = ["--regions", str(sample_regions_file())]
+    base = ["map", "--store", str(store_dir), "--layer", "russian_control", "--tiles", "none",
+            "--from", "2024-08-15", "--to", "2025-03-15", *regions]  # fmt: skip
+    out = tmp_path / "uk.html"
+    made = run(*base, "--lang", "uk", "--title", "Заголовок", "--subtitle", "Підзаголовок",
+               "--region", "Донецька область", "--region", "UA-09", "-o", str(out))  # fmt: skip
+    assert made.exit_code == 0, made.output
+    page = out.read_text(encoding="utf-8")
+    assert (
+        '<div class="geo-title">Заголовок</div><div class="geo-subtitle">Підзаголовок</div>' in page
+    )
+    labels = re.search(r"labels=(\[.*?\]);", page)
+    assert labels is not None
+    assert sorted(key for *_, key in json.loads(labels.group(1))) == ["Donetsk", "Luhansk"]
+    assert "Донецька обл." in page and "Просування Росії" in page
+    rows = re.findall(r'<tr class="geo-region" data-region="([^"]+)"', page)
+    assert set(rows) == {"Donetsk", "Luhansk"}  # the diff's table too, not Zaporizhzhia
+    bad = CliRunner().invoke(cli, [*base, "--region", "Donettsk", "-o", str(tmp_path / "x.html")])
+    assert bad.exit_code == 1
+    assert bad.output == "error: unknown region 'Donettsk'; closest among the regions: Donetsk\n"
+    absent = CliRunner().invoke(cli, [*base, "--region", "Lviv", "-o", str(tmp_path / "x.html")])
+    assert absent.exit_code == 1 and "'Lviv' (Lviv) is not among the regions given" in absent.output
 
 
 def test_map_timeline_unknown_basemap_is_one_clear_line(tmp_path: Path, store_dir: Path) -> None:
@@ -480,5 +515,7 @@ def test_map_compares_two_sources_on_one_date(tmp_path: Path, store_dir: Path) -
                  "--to-source", "deepstate_mirror", "-o", str(out))  # fmt: skip
     assert result.exit_code == 0, result.output
     page = out.read_text(encoding="utf-8")
-    assert "isw, 2024-03-01" in page and "deepstate_mirror, 2024-03-01" in page
+    assert "◀ Institute for the Study of War (ISW)<" in page and "deepstate_mirror ▶" in page
+    title = "Russian-controlled territory, Institute for the Study of War (ISW) / deepstate_mirror"
+    assert f"{title}, 1 Mar 2024" in page
     assert "Institute for the Study of War (ISW)" in page  # each side credits its source

@@ -194,6 +194,7 @@ def test_identities(base: list, add: list, cut: list) -> None:
             make_snapshot(a, D1),
             make_snapshot(b, D2),
             regions=QUADRANTS,
+            region_names=QUADRANTS["region"],  # every quadrant, held or not
             min_area_km2=0,
             min_width_m=0,
         )
@@ -212,6 +213,13 @@ def test_identities(base: list, add: list, cut: list) -> None:
         same = diff(make_snapshot(a, D1), make_snapshot(a, D2), regions=QUADRANTS)
         assert same.gained_raw_km2 == same.lost_raw_km2 == 0.0
         assert all(r.net_km2 == 0.0 for r in same.regions)
+        # by default only the quadrants near the ground: those left out hold nothing
+        near = diff(make_snapshot(a, D1), make_snapshot(b, D2), regions=QUADRANTS)
+        kept = {r.region for r in near.regions}
+        for r in d.regions:
+            if r.region not in kept:
+                assert r.area_from_km2 == r.area_to_km2 == 0.0, r.region
+        assert {r.region for r in d.regions if r.area_from_km2 or r.area_to_km2} <= kept
 
 
 # --- sliver filter ----------------------------------------------------------------------
@@ -437,7 +445,7 @@ def test_real_regions_derived_areas(shared_data: Path, daily: list[Path]) -> Non
     ocha = gpd.read_file(shared_data / OCHA, encoding="utf-8")
     regions = gpd.GeoDataFrame({"region": ocha["ADM1_PCODE"]}, geometry=ocha.geometry, crs=ocha.crs)
     snaps = [read_daily(p) for p in daily[80:90]]
-    diffs = diff_series(snaps, regions=regions)
+    diffs = diff_series(snaps, regions=regions, region_names=regions["region"])  # all 27
     last = snaps[-1].geometry
     by_code = {r.region: r for r in diffs[-1].regions}
     for code, geom in zip(regions["region"], regions.geometry, strict=True):

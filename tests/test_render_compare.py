@@ -20,6 +20,7 @@ from geo.regions import load_regions
 from geo.render import compare_map, save_html
 from geo.render.assets import ASSETS, missing_assets
 from geo.render.compare import SWIPE_PANES, side_label
+from geo.render.labels import layer_name
 from geo.sample import SAMPLE_NOTICE, SAMPLE_SOURCE, sample_control_files, sample_regions_file
 from geo.snapshot import Snapshot
 
@@ -61,8 +62,11 @@ def test_side_by_side_two_synchronized_maps() -> None:
     assert SYNC_URL in script_urls(text) and ASSETS[SYNC_URL].package == "leaflet.sync"
     assert all(url in ASSETS for url in script_urls(text))  # nothing offline mode cannot inline
     labels = re.findall(r'class="geo-side-label" data-side="(\w+)"[^>]*>(.*?)</div>', text)
-    assert labels == [("left", "◀ isw, 2024-07-02"), ("right", "isw, 2024-07-09 ▶")]
-    assert 'class="geo-title"' in text and "isw, 2024-07-02 | isw, 2024-07-09" in text
+    assert labels == [("left", "◀ 2 Jul 2024"), ("right", "9 Jul 2024 ▶")]  # the dates differ
+    assert (
+        '<div class="geo-title">Russian-controlled territory, Institute for the Study of War '
+        "(ISW), 2 Jul → 9 Jul 2024</div>" in text
+    )
     assert text.count('"fillColor": "#c0392b"') == 2  # one layer on each map
 
 
@@ -88,9 +92,13 @@ def test_two_sources_one_date_and_custom_labels() -> None:
         [make_snapshot(date=1, source="isw")],
         [make_snapshot(box(37.0, 48.0, 37.6, 48.5), 1, source="deepstate")],
     )
-    assert side_label(right) == "deepstate, 2024-07-02"
+    assert side_label(right) == "DeepStateMap.Live, 2 Jul 2024"
+    assert side_label(right, other=left) == "DeepStateMap.Live"  # the date is the same
+    assert side_label(right, other=left, lang="uk") == "DeepStateMap.Live"
+    assert side_label([make_snapshot(date=8)], other=left) == "test, 9 Jul 2024"  # both differ
     text = render(compare_map(left, right, mode="swipe", left_label="ISW", right_label="DS"))
-    assert "◀ ISW" in text and "DS ▶" in text and "ISW | DS" in text
+    assert "◀ ISW" in text and "DS ▶" in text
+    assert "Institute for the Study of War (ISW) / DeepStateMap.Live, 2 Jul 2024" in text
 
 
 def test_hostile_text_is_escaped() -> None:
@@ -137,7 +145,8 @@ def test_result_type_follows_the_mode() -> None:
     one, listed = (
         render(compare_map(x, [right], mode="swipe", tiles=None)) for x in (left, [left])
     )
-    assert one.count("source: isw") == listed.count("source: isw") == 1
+    tooltip = "Russian-controlled territory · 1 Jul 2024 · 2,064 km² · Institute for the"
+    assert one.count(tooltip) == listed.count(tooltip) == 1
 
 
 def test_bad_arguments() -> None:
@@ -164,9 +173,12 @@ def test_sample_dates_with_regions_and_notice(tmp_path: Path) -> None:
     page = compare_map(by_date[first], by_date[last], regions=regions, notice=SAMPLE_NOTICE)
     out = save_html(page, tmp_path / "compare.html")
     text = out.read_text(encoding="utf-8")
-    assert SAMPLE_NOTICE in text and "sample, 2024-08-15" in text and "sample, 2025-03-15" in text
-    assert text.count('"dashArray": "4 4"') == 2 * len(regions)  # outlines on both maps
-    assert "contested" in text and "ukrainian_control_russia" in text  # legend covers all layers
+    assert SAMPLE_NOTICE in text and "◀ 15 Aug 2024" in text and "15 Mar 2025 ▶" in text
+    assert text.count('"dashArray": "4 4"') == 2  # one outline layer on each map
+    legend = text[text.index('class="geo-legend"') :]
+    legend = legend[: legend.index("</div></div>")]
+    for layer in {s.layer for s in [*by_date[first], *by_date[last]]}:  # all layers, in words
+        assert layer_name(layer) in legend and layer not in legend
 
 
 # --- real browser -----------------------------------------------------------------------
@@ -180,10 +192,7 @@ def test_side_by_side_moves_together_in_chromium(browser: Any, tmp_path: Path) -
     page = browser.open(path)
     page.wait_for_selector(".leaflet-overlay-pane path")
     assert page.locator(".leaflet-container").count() == 2
-    assert page.locator(".geo-side-label").all_inner_texts() == [
-        "◀ sample, 2024-08-15",
-        "sample, 2025-03-15 ▶",
-    ]
+    assert page.locator(".geo-side-label").all_inner_texts() == ["◀ 15 Aug 2024", "15 Mar 2025 ▶"]
     before = page.evaluate(f"[{right}.getCenter().lng, {right}.getZoom()]")
     box_left = page.locator(".leaflet-container").first.bounding_box()
     x, y = box_left["x"] + box_left["width"] / 2, box_left["y"] + box_left["height"] / 2

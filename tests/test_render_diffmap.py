@@ -16,12 +16,14 @@ from conftest import make_snapshot
 from shapely.geometry import box
 
 from geo.diff import Diff, diff
+from geo.errors import ValidationError
 from geo.io import read, read_many
 from geo.regions import load_regions
 from geo.render import diff_map, save_html
 from geo.render.assets import ASSETS
-from geo.render.style import DIFF_COLOURS
+from geo.render.labels import change_colours
 from geo.sample import SAMPLE_NOTICE, SAMPLE_SOURCE, sample_control_files, sample_regions_file
+from geo.snapshot import Snapshot
 
 EVIL = "<img src=x onerror=alert(1)>"
 EVIL_SCRIPT = "</script><script>alert(1)</script>"
@@ -35,12 +37,17 @@ def regions_frame(names: list[str]) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame({"region": names}, geometry=geoms, crs=4326)
 
 
-def make_diff(names: tuple[str, str, str] = ("West", "East", "Far"), **kw: Any) -> Diff:
+def make_pair(**kw: Any) -> tuple[Snapshot, Snapshot]:
     """Gained a strip in the east, lost a strip in the west and a box outside the regions."""
     kw.setdefault("source", "isw")
     a = make_snapshot([box(37.0, 48.0, 37.5, 48.5), box(38.0, 48.0, 38.2, 48.2)], 1, **kw)
     b = make_snapshot(box(37.1, 48.0, 37.6, 48.5), 8, **kw)
-    return diff(a, b, regions=regions_frame(list(names)))
+    return a, b
+
+
+def make_diff(names: tuple[str, str, str] = ("West", "East", "Far"), **kw: Any) -> Diff:
+    """The diff of make_pair over the regions West, East (holding it) and Far."""
+    return diff(*make_pair(**kw), regions=regions_frame(list(names)))
 
 
 def page_html(fmap: Any) -> str:
@@ -48,16 +55,35 @@ def page_html(fmap: Any) -> str:
 
 
 def panel_rows(text: str, css_class: str) -> dict[str, list[float]]:
-    """Rows of the panel's region table: first cell -> the three numbers."""
+    """Rows of the panel's tables: key (data-region, else first cell) -> exact km² (data-km2)."""
     out = {}
-    for row in re.findall(rf'<tr class="{css_class}"[^>]*>(.*?)</tr>', text):
+    for attrs, row in re.findall(rf'<tr class="{css_class}"([^>]*)>(.*?)</tr>', text):
+        key = re.search(r'data-region="([^"]*)"', attrs)
         cells = re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row)
-        out[cells[0]] = [float(c.replace(",", "")) for c in cells[1:]]
+        out[key.group(1) if key else cells[0]] = [
+            float(v) for v in re.findall(r'data-km2="([^"]+)"', row)
+        ]
     return out
 
 
+def shown_rows(text: str, css_class: str) -> dict[str, list[str]]:
+    """The same rows as the reader sees them: first cell -> the other cells' text."""
+    out = {}
+    for row in re.findall(rf'<tr class="{css_class}"[^>]*>(.*?)</tr>', text):
+        cells = re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row)
+        out[cells[0]] = cells[1:]
+    return out
+
+
+def rounded(value: float, signed: bool = False) -> str:
+    """A figure to the unit as format_km2 writes it (real minus sign), without the unit."""
+    text = f"{abs(round(value)):,}"
+    sign = "−" if round(value) < 0 else "+" if signed and round(value) > 0 else ""
+    return sign + text
+
+
 def zoom_bounds(text: str) -> list[list[list[float]]]:
-    found = re.search(r"var bounds=(\[.*?\]);var panel", text)
+    found = re.search(r"var bounds=(\[.*?\]);function place", text)
     assert found is not None
     return list(json.loads(found.group(1)))
 
@@ -73,32 +99,68 @@ def test_panel_numbers_come_from_the_diff() -> None:
     text = page_html(diff_map(d, tiles=None))
     rows = panel_rows(text, "geo-region")
     by_name = {r.region: r for r in d.regions}
-    assert set(rows) == {"West", "East"}  # "Far" holds nothing at either date
+    assert set(by_name) == {"West", "East"}  # "Far" neither holds nor borders the ground
+    assert set(rows) == {"West", "East"}
+    shown = shown_rows(text, "geo-region")
     for name, (gained, lost, net) in rows.items():
         r = by_name[name]
-        assert (gained, lost, net) == pytest.approx(
-            (r.gained_km2, r.lost_km2, r.net_km2), abs=0.006
-        )
+        assert (gained, lost, net) == pytest.approx((r.gained_km2, r.lost_km2, r.net_km2), abs=1e-6)
+        assert shown[name] == [rounded(r.gained_km2), rounded(r.lost_km2), rounded(r.net_km2, True)]
     assert rows["East"][0] > 300 and rows["West"][1] > 300  # ~370 km² strips
-    assert "1 region(s) with nothing held at either date not shown" in text
+    assert list(rows) == sorted(rows, key=lambda n: -(rows[n][0] + rows[n][1]))  # largest first
     outside = panel_rows(text, "geo-outside")["<i>outside the regions</i>"]
-    assert outside[1] == pytest.approx(d.to_dict()["outside_regions"]["lost_km2"], abs=0.006)
+    assert outside[1] == pytest.approx(d.to_dict()["outside_regions"]["lost_km2"], abs=1e-6)
     total = panel_rows(text, "geo-total")["Total"]
-    assert total == pytest.approx([d.gained_km2, d.lost_km2, d.net_km2], abs=0.006)
+    assert total == pytest.approx([d.gained_km2, d.lost_km2, d.net_km2], abs=1e-6)
+    assert shown_rows(text, "geo-total")["Total"][2] == rounded(d.net_km2, True)
     assert "Albers equal-area" in text and "Slivers:" in text  # the area method
+    assert "Held: 2,396 km² → 2,064 km²" in text and "(7 days)" in text
+    every = page_html(diff_map(diff(*make_pair(), regions=regions_frame(["West", "East", "Far"]),
+                                    region_names=["West", "East", "Far"]), tiles=None))  # fmt: skip
+    assert "Nothing held at either date: Far" in every
 
 
 def test_colours_legend_and_tooltips() -> None:
     text = page_html(diff_map(make_diff(), tiles=None))
-    assert len(set(DIFF_COLOURS.values())) == 3
-    for kind, colour in DIFF_COLOURS.items():
+    colours = change_colours("russian_control")
+    assert (
+        colours["gained"] == "#d7191c" and colours["lost"] == "#2c7bb6"
+    )  # Russia red, Ukraine blue
+    for kind, colour in colours.items():
         assert f'"fillColor": "{colour}"' in text, kind  # the layer's style
         assert f"background:{colour}" in text, kind  # its legend swatch
-    assert 'class="geo-legend"' in text and "gained (held at the later date only)" in text
+    assert 'class="geo-legend"' in text and "Russian gains (held on 9 Jul 2024 only)" in text
+    assert "Ukrainian gains (held on 2 Jul 2024 only)" in text
     assert 'let fields = ["change", "area", "region"];' in text  # the tooltip
-    assert 'let aliases = ["Change", "Area km\\u00b2", "Region"];' in text
-    assert '"region": "East"' in text and '"change": "gained"' in text
+    assert 'let aliases = ["Change", "Area", "Region"];' in text
+    assert '"region": "East"' in text and '"change": "Russian gains"' in text
     assert "tile.openstreetmap" not in text
+    # a Ukrainian-held layer that grows: Ukrainian gains, blue, whatever "gained" means
+    a = make_snapshot(box(37.0, 48.0, 37.5, 48.5), 1, layer="ukrainian_control_russia")
+    b = make_snapshot(box(37.0, 48.0, 37.6, 48.5), 8, layer="ukrainian_control_russia")
+    grown = page_html(diff_map(diff(a, b), tiles=None))
+    assert '"change": "Ukrainian gains"' in grown and '"fillColor": "#2c7bb6"' in grown
+    assert '"fillColor": "#d7191c"' not in grown
+
+
+def test_title_subtitle_and_language() -> None:
+    d = make_diff()
+    text = page_html(diff_map(d, tiles=None))
+    assert (
+        '<div class="geo-title">Russian-controlled territory, Institute for the Study of War '
+        "(ISW), 2 Jul → 9 Jul 2024</div>" in text
+    )
+    assert (f'<div class="geo-subtitle">Russian gains {rounded(d.gained_km2)} km² · '
+            f"Ukrainian gains {rounded(d.lost_km2)} km² · Net {rounded(d.net_km2, True)} km²"
+            "</div>") in text  # fmt: skip
+    assert "russian_control" not in re.sub(r"<script.*?</script>", "", text, flags=re.DOTALL)
+    mine = page_html(diff_map(d, tiles=None, title="My title", subtitle="My line"))
+    assert '<div class="geo-title">My title</div><div class="geo-subtitle">My line</div>' in mine
+    uk = page_html(diff_map(d, tiles=None, lang="uk"))
+    assert "Територія під контролем Росії" in uk and "2 липня → 9 липня 2024" in uk
+    assert "Просування Росії" in uk and "(7 днів)" in uk and ">Усього<" in uk
+    with pytest.raises(ValidationError, match="lang='de'"):
+        diff_map(d, tiles=None, lang="de")  # type: ignore[arg-type]
 
 
 def test_largest_changes_rows_zoom_to_their_patch() -> None:
@@ -113,7 +175,7 @@ def test_largest_changes_rows_zoom_to_their_patch() -> None:
         match = patches[np.isclose(patches["area_km2"], area) & (patches["change"] == change)]
         xmin, ymin, xmax, ymax = shapely.bounds(match.geometry.iloc[0])
         assert np.ravel(bounds[i]) == pytest.approx([ymin, xmin, ymax, xmax])
-    assert ">lost<" in text and 'title="zoom to this patch"' in text
+    assert ">Ukrainian gains<" in text and 'title="zoom to this patch"' in text
     assert all(url in ASSETS for url in re.findall(r'<script src="([^"]+)"', text))  # offline-able
     third = page_html(diff_map(d, tiles=None, top_n=3))
     assert ">nan<" not in third and '"region": "nan"' not in third  # ground in no region
@@ -126,8 +188,9 @@ def test_top_n_zero_and_no_change() -> None:
     a = make_snapshot(box(37.0, 48.0, 37.5, 48.5), 1)
     same = page_html(diff_map(diff(a, make_snapshot(box(37.0, 48.0, 37.5, 48.5), 2)), tiles=None))
     assert "No change above the sliver filter." in same
-    assert f'"fillColor": "{DIFF_COLOURS["gained"]}"' not in same  # no empty layers
-    assert f'"fillColor": "{DIFF_COLOURS["unchanged"]}"' in same
+    colours = change_colours("russian_control")
+    assert f'"fillColor": "{colours["gained"]}"' not in same  # no empty layers
+    assert f'"fillColor": "{colours["unchanged"]}"' in same
 
 
 def test_hostile_text_is_escaped() -> None:
@@ -160,7 +223,13 @@ def test_region_outlines_optional() -> None:
         diff_map(d, regions=regions_frame(["West", "East", "Far"]), tiles=None)
     )
     without = page_html(diff_map(d, tiles=None))
-    assert with_outlines.count('"dashArray": "4 4"') == 3 and '"dashArray"' not in without
+    assert with_outlines.count('"dashArray": "4 4"') == 1 and '"dashArray"' not in without
+    (labels,) = re.findall(r"labels=(\[.*?\]);", with_outlines)
+    assert [key for *_, key in json.loads(labels)] == ["East", "West"]  # "Far" is far away
+    named = page_html(diff_map(d, regions=regions_frame(["West", "East", "Far"]), tiles=None,
+                               region_names=["Far"]))  # fmt: skip
+    (labels,) = re.findall(r"labels=(\[.*?\]);", named)
+    assert [key for *_, key in json.loads(labels)] == ["Far"]
 
 
 def test_sample_kursk_salient_shrinks() -> None:
@@ -175,7 +244,12 @@ def test_sample_kursk_salient_shrinks() -> None:
     assert SAMPLE_NOTICE in text and 'class="geo-notice"' in text
     kursk = panel_rows(text, "geo-region")["Kursk"]
     assert kursk[1] > 100 and kursk[2] < -100  # lost ground, net negative
-    assert "ukrainian_control_russia (sample): 2024-11-15 → 2025-03-15" in text
+    assert (
+        "Ukrainian-held ground in Russia, geo synthetic sample, 15 Nov 2024 → 15 Mar 2025" in text
+    )
+    # the salient shrank: Russia's gain, in red
+    assert (f'background:#d7191c;opacity:0.7"></span>Russian gains (held on 15 Nov 2024 only) '
+            f'<span class="geo-legend-value">{rounded(d.lost_km2)} km²</span>') in text  # fmt: skip
 
 
 def places_frame(names: tuple[str, str] = ("Frontville", "Backton")) -> pd.DataFrame:
@@ -193,8 +267,8 @@ def places_frame(names: tuple[str, str] = ("Frontville", "Backton")) -> pd.DataF
 def test_places_are_marked_and_listed_in_the_panel() -> None:
     text = page_html(diff_map(make_diff(), tiles=None, places=places_frame()))
     panel = text[text.index('class="geo-diff-panel"') :]
-    panel = panel[: panel.index("</div></div>")]
-    assert 'class="geo-places-panel"' in panel and "Frontville (Фронтове)" in panel
+    panel = panel[: panel.index('class="geo-method"')]
+    assert 'class="geo-places-panel' in panel and "Frontville (Фронтове)" in panel
     assert "Places that changed hands</b> (2)" in panel and "GeoNames" in panel
     assert text.count("L.circleMarker(") == 2
     # the places' layer exists before the layer control names it (issue 13)
@@ -283,23 +357,25 @@ def test_real_deepstate_panel_equals_to_dict(real_page: tuple[Diff, Path]) -> No
     data = d.to_dict()
     text = path.read_text(encoding="utf-8")
     rows = panel_rows(text, "geo-region")
-    held = [r for r in data["regions"] if r["area_from_km2"] > 0 or r["area_to_km2"] > 0]
-    assert {r["region"] for r in held} == set(rows)
-    assert {"Donetsk", "Luhansk", "Zaporizhzhia", "Kherson", "Crimea"} <= set(rows)
-    for r in held:
+    changed = [r for r in data["regions"] if r["gained_km2"] > 0 or r["lost_km2"] > 0]
+    assert {r["region"] for r in changed} == set(rows)
+    assert list(rows)[:2] == ["Donetsk", "Sumy"]  # the largest gross change first
+    assert {"Donetsk", "Luhansk", "Zaporizhzhia", "Kharkiv"} <= set(rows)
+    for r in changed:  # to_dict rounds to 1 m²
         expected = (r["gained_km2"], r["lost_km2"], r["net_km2"])
-        assert rows[r["region"]] == pytest.approx(expected, abs=0.006), r["region"]
+        assert rows[r["region"]] == pytest.approx(expected, abs=1e-6), r["region"]
+    steady = re.search(r'class="geo-no-change">No change: (.*?)</div>', text)
+    assert steady is not None and {"Crimea", "Kherson"} <= set(steady.group(1).split(", "))
     total = panel_rows(text, "geo-total")["Total"]
-    assert total == pytest.approx(
-        [data["gained_km2"], data["lost_km2"], data["net_km2"]], abs=0.006
-    )
+    assert total == pytest.approx([data["gained_km2"], data["lost_km2"], data["net_km2"]], abs=1e-6)
     outside = panel_rows(text, "geo-outside")["<i>outside the regions</i>"]
     expected_outside = data["outside_regions"]
     assert outside[:2] == pytest.approx(
-        [expected_outside["gained_km2"], expected_outside["lost_km2"]], abs=0.006
+        [expected_outside["gained_km2"], expected_outside["lost_km2"]], abs=1e-6
     )
     assert data["net_km2"] == pytest.approx(113_157 - 111_872, abs=5)  # README's totals
-    assert f"{data['area_from_km2']:,.2f} → {data['area_to_km2']:,.2f} km²" in text
+    assert "Held: 111,873 km² → 113,157 km²" in text
+    assert "Russian gains 1,294 km² · Ukrainian gains 9 km² · Net +1,285 km²" in text
     assert len(text) < 5_000_000
 
 

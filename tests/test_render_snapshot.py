@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from pathlib import Path
 
 import folium
@@ -33,9 +35,13 @@ def test_layers_legend_tooltip_and_notice(tmp_path: Path) -> None:
         os.umask(previous)
     html = out.read_text(encoding="utf-8")
     assert "SYNTHETIC SAMPLE DATA" in html
-    assert "geo-legend" in html and "russian_control" in html and "contested" in html
+    legend = html[html.index('class="geo-legend"') :]
+    legend = legend[: legend.index("</div></div>")]
+    assert "Russian-controlled territory" in legend and "Contested ground (grey zone)" in legend
+    assert "russian_control" not in legend and "2,064 km²" in legend  # layers in words, areas
     assert "#c0392b" in html  # russian_control colour from the palette
-    assert "km²" in html and "source: isw" in html
+    assert "Russian-controlled territory · 1 Jul 2024 · 2,064 km² · Institute for the" in html
+    assert '<div class="geo-title">Test map</div>' in html
     assert "Made in a test" in html
     assert not list(tmp_path.glob(".*.tmp")), "atomic write left a temp file"
     assert out.stat().st_mode & 0o777 == 0o644, "mkstemp's 0600 must give way to the umask"
@@ -89,8 +95,10 @@ def test_region_outlines_are_labelled() -> None:
     html = (
         snapshot_map(make_snapshot(source="isw"), regions=regions, tiles=None).get_root().render()
     )
-    assert "geo-region-label" in html and '"permanent": true' in html
-    assert "Donetsk" in html
+    assert "geo-region-label" in html and "permanent:true" in html
+    (found,) = re.findall(r"labels=(\[.*?\]);", html)
+    ((text, (lat, lon), key),) = json.loads(found)  # shown name, pole of inaccessibility, key
+    assert text == key == "Donetsk" and (lat, lon) == pytest.approx((48.0, 37.5), abs=0.01)
 
 
 # --- data credit (geo.publishers) -----------------------------------------------------------
@@ -140,4 +148,5 @@ def test_save_html_returns_text_or_writes_a_file(tmp_path: Path) -> None:
 def test_a_single_snapshot_or_a_list() -> None:
     one = save_html(snapshot_map(make_snapshot(source="isw"), tiles=None))
     listed = save_html(snapshot_map([make_snapshot(source="isw")], tiles=None))
-    assert one.count("source: isw") == listed.count("source: isw") == 1
+    tooltip = "· Institute for the Study of War (ISW)"
+    assert one.count(tooltip) == listed.count(tooltip) == 1

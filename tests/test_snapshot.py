@@ -132,7 +132,8 @@ def test_map_returns_folium_map_with_title() -> None:
     fmap = boxes_snapshot().map(tiles=None)
     assert isinstance(fmap, folium.Map)
     page = rendered(fmap)
-    assert "russian_control (isw), 2024-08-15" in page and SAMPLE_NOTICE not in page
+    title = "Russian-controlled territory, Institute for the Study of War (ISW), 15 Aug 2024"
+    assert title in page and SAMPLE_NOTICE not in page
     assert hasattr(fmap, "_repr_html_")  # displays inline in Jupyter
 
 

@@ -24,11 +24,25 @@ from branca.element import Element, Figure
 from folium.plugins import DualMap
 
 from geo.errors import ValidationError
+from geo.geometry import WGS84
 from geo.layers import CANONICAL_LAYERS, layer_colour
-from geo.publishers import credit_line, notice_for
+from geo.publishers import credit_line, display_name, notice_for
+from geo.region_select import select_regions
 from geo.render.credits import attribution_script
-from geo.render.snapshot import DEFAULT_TILES, add_region_outlines, tile_layer
-from geo.render.style import banner_html, legend_html
+from geo.render.labels import Lang, format_date, format_km2, layer_name, word
+from geo.render.layout import (
+    LAYOUT_CSS,
+    LegendRow,
+    add_framing,
+    add_legend,
+    add_scale,
+    header_html,
+    merge_bounds,
+    new_map,
+    title_for,
+)
+from geo.render.outlines import add_region_outlines
+from geo.render.snapshot import DEFAULT_TILES, tile_layer
 from geo.snapshot import Snapshot
 from geo.text import escape_text, script_json
 
@@ -48,12 +62,15 @@ def compare_map(
     *,
     mode: Literal["side-by-side"] = ...,
     regions: gpd.GeoDataFrame | None = ...,
+    region_names: str | Sequence[str] | None = ...,
     title: str | None = ...,
+    subtitle: str | None = ...,
     notice: str | None = ...,
     tiles: str | None = ...,
     left_label: str | None = ...,
     right_label: str | None = ...,
     attribution: str | None = ...,
+    lang: Lang = ...,
 ) -> Figure: ...
 
 
@@ -64,12 +81,15 @@ def compare_map(
     *,
     mode: Literal["swipe"],
     regions: gpd.GeoDataFrame | None = ...,
+    region_names: str | Sequence[str] | None = ...,
     title: str | None = ...,
+    subtitle: str | None = ...,
     notice: str | None = ...,
     tiles: str | None = ...,
     left_label: str | None = ...,
     right_label: str | None = ...,
     attribution: str | None = ...,
+    lang: Lang = ...,
 ) -> folium.Map: ...
 
 
@@ -80,12 +100,15 @@ def compare_map(
     *,
     mode: CompareMode,
     regions: gpd.GeoDataFrame | None = ...,
+    region_names: str | Sequence[str] | None = ...,
     title: str | None = ...,
+    subtitle: str | None = ...,
     notice: str | None = ...,
     tiles: str | None = ...,
     left_label: str | None = ...,
     right_label: str | None = ...,
     attribution: str | None = ...,
+    lang: Lang = ...,
 ) -> folium.Map | Figure: ...
 
 
@@ -95,12 +118,15 @@ def compare_map(
     *,
     mode: CompareMode = "side-by-side",
     regions: gpd.GeoDataFrame | None = None,
+    region_names: str | Sequence[str] | None = None,
     title: str | None = None,
+    subtitle: str | None = None,
     notice: str | None = None,
     tiles: str | None = DEFAULT_TILES,
     left_label: str | None = None,
     right_label: str | None = None,
     attribution: str | None = None,
+    lang: Lang = "en",
 ) -> folium.Map | Figure:
     """Make a map comparing two sets of snapshots (two dates, or two sources).
 
@@ -113,9 +139,17 @@ def compare_map(
         ``"side-by-side"``: two synchronized maps (panning or zooming one
         moves the other). ``"swipe"``: one map with a divider to drag.
     regions
-        Region outlines (a ``region`` or ``name`` column), drawn on both sides.
+        Region outlines (a ``region`` or ``name`` column), drawn on both sides:
+        those that hold or border either side's ground
+        (:func:`geo.region_select.select_regions`), labelled without collisions.
+    region_names
+        Draw these regions instead (any name or code
+        :func:`geo.regions.resolve_region` accepts).
     title
-        Heading; default ``"<left label> | <right label>"``.
+        Heading; default the layers, publishers and dates in words
+        (:func:`geo.render.labels.map_title`).
+    subtitle
+        A line under the title; default none.
     notice
         A banner that must stay visible. A source's own notice (the synthetic
         sample's, :func:`geo.publishers.notice_for`) always leads it.
@@ -123,10 +157,13 @@ def compare_map(
         xyzservices basemap name (see :func:`geo.render.snapshot.tile_layer`),
         or ``None`` or ``"none"`` for no tiles.
     left_label, right_label
-        What each side shows; default its sources and dates.
+        What each side shows; default what tells the sides apart (the date,
+        the publisher, or both; :func:`side_label`).
     attribution
         Extra credit added after the data credit (:func:`geo.publishers.credit_line`
         of both sides' sources) in the attribution control(s).
+    lang
+        Language of every word on the map: ``"en"`` or ``"uk"``.
 
     Returns
     -------
@@ -139,7 +176,9 @@ def compare_map(
     Raises
     ------
     ValidationError
-        If ``mode`` is unknown or a side has no snapshots.
+        If ``mode`` is unknown, a side has no snapshots, or ``lang`` is unknown.
+    RegionError
+        A name in ``region_names`` is unknown or not among ``regions``.
     BasemapError
         ``tiles`` names no keyless xyzservices provider.
 
@@ -153,7 +192,7 @@ def compare_map(
     ...     return Snapshot(source, "russian_control", datetime.date(2025, 6, 1),
     ...                     make_features([box(37.0, 48.0, east, 48.5)]), Provenance("my.json"))
     >>> page = save_html(compare_map(snap("isw", 37.5), snap("deepstate", 37.6), tiles=None))
-    >>> "isw, 2025-06-01 | deepstate, 2025-06-01" in page
+    >>> "◀ Institute for the Study of War (ISW)" in page and "DeepStateMap.Live ▶" in page
     True
     >>> swipe = compare_map(snap("isw", 37.5), snap("deepstate", 37.6), mode="swipe", tiles=None)
     >>> "geo-swipe-range" in save_html(swipe)
@@ -161,6 +200,7 @@ def compare_map(
     """
     left = [left] if isinstance(left, Snapshot) else list(left)
     right = [right] if isinstance(right, Snapshot) else list(right)
+    word("layers", lang)  # an unknown language fails before any work
     notice = notice_for((s.source for s in [*left, *right]), notice)
     tile_layer(tiles)  # an unknown basemap fails before any work
     problems = [f"mode is {mode!r}, not one of {', '.join(MODES)}"] if mode not in MODES else []
@@ -168,15 +208,19 @@ def compare_map(
     if problems:
         msg = "cannot make a compare map"
         raise ValidationError(msg, problems)
-    labels = (left_label or side_label(left), right_label or side_label(right))
-    layers = list(dict.fromkeys(s.layer for s in [*left, *right]))
+    labels = (
+        left_label or side_label(left, other=right, lang=lang),
+        right_label or side_label(right, other=left, lang=lang),
+    )
     if mode == "swipe":
-        fmap = folium.Map(tiles=None, control_scale=True, prefer_canvas=False)
+        fmap = new_map()
         _add_tiles(fmap, tiles)
         for pane, z_index in zip(SWIPE_PANES, (410, 411), strict=True):
             folium.map.CustomPane(pane, z_index=z_index, pointer_events=True).add_to(fmap)
-        bounds = _add_snapshots(fmap, left, pane=SWIPE_PANES[0], side=labels[0])
-        bounds = _merge(bounds, _add_snapshots(fmap, right, pane=SWIPE_PANES[1], side=labels[1]))
+        focus = _add_snapshots(fmap, left, pane=SWIPE_PANES[0], side=labels[0], lang=lang)
+        focus = merge_bounds(
+            focus, _add_snapshots(fmap, right, pane=SWIPE_PANES[1], side=labels[1], lang=lang)
+        )
         maps = [fmap]
         root: folium.Map | Figure = fmap
         page = fmap.get_root()
@@ -184,12 +228,14 @@ def compare_map(
         page.header.add_child(Element(_SWIPE_CSS))
         page.html.add_child(Element(_swipe_script(fmap.get_name())))
     else:
-        dual = DualMap(tiles=None, control_scale=True, prefer_canvas=False)  # type: ignore[no-untyped-call]
+        dual = DualMap(tiles=None, control_scale=False, prefer_canvas=False, zoom_snap=0.25)  # type: ignore[no-untyped-call]
         maps = [dual.m1, dual.m2]
-        bounds = None
+        focus = None
         for fmap, snaps, label in zip(maps, (left, right), labels, strict=True):
+            add_scale(fmap)
             _add_tiles(fmap, tiles)
-            bounds = _merge(bounds, _add_snapshots(fmap, snaps, pane=None, side=label))
+            focus = merge_bounds(focus, _add_snapshots(fmap, snaps, pane=None, side=label,
+                                                       lang=lang))  # fmt: skip
         page = dual.get_root()
         assert isinstance(page, Figure)
         root = page
@@ -198,38 +244,82 @@ def compare_map(
             "<script>document.addEventListener('DOMContentLoaded',function(){"
             f"{dual.m2.get_name()}.zoomControl.setPosition('topright');}});</script>"
         ))  # fmt: skip
+    page.header.add_child(Element(LAYOUT_CSS), name="geo_layout_css")
     credit = credit_line((s.source for s in [*left, *right]), attribution)
+    chosen = None
+    if regions is not None and not regions.empty:
+        chosen = select_regions(regions, names=region_names, near=[*left, *right])
     for fmap in maps:
-        if regions is not None and not regions.empty:
-            add_region_outlines(fmap, regions)
-        if bounds is not None:
-            fmap.fit_bounds(bounds)
+        if chosen is not None and not chosen.empty:
+            add_region_outlines(fmap, chosen, lang=lang)
         folium.LayerControl(collapsed=True, position="bottomright").add_to(fmap)
         page.html.add_child(Element(attribution_script(fmap.get_name(), credit)))
-    if bounds is None and regions is not None and not regions.empty:
-        frame = regions.to_crs("EPSG:4326") if regions.crs is not None else regions
-        for fmap in maps:
-            fmap.fit_bounds(_leaflet_bounds(frame.total_bounds))
+    if focus is None and chosen is not None and not chosen.empty:
+        frame = chosen.to_crs(WGS84) if chosen.crs is not None else chosen
+        focus = _leaflet_bounds(frame.total_bounds)
+    add_legend(maps[0], word("layers", lang), _legend_rows(left, right, lang))
+    days = sorted({s.date for s in [*left, *right]})
+    default = title_for((s.layer for s in [*left, *right]), (s.source for s in [*left, *right]),
+                        days[0], days[-1], lang)  # fmt: skip
+    page.html.add_child(Element(header_html(title or default, subtitle, notice)))
     page.html.add_child(Element(_labels_html(*labels)))
-    names = {layer: layer + ("" if layer in CANONICAL_LAYERS else " (unknown layer)")
-             for layer in layers}  # fmt: skip
-    page.html.add_child(Element(legend_html("Layers", _colours(layers), names)))
-    page.html.add_child(Element(banner_html(title or f"{labels[0]} | {labels[1]}", top=True)))
-    if notice:  # side by side, keep clear of the left map's layer control at the seam
-        bottom_px = 80 if mode == "side-by-side" else 30
-        page.html.add_child(Element(banner_html(notice, top=False, bottom_px=bottom_px)))
+    page.html.add_child(Element(_LABELS_SCRIPT))  # placed under the header before the framing
+    add_framing(page, maps, focus)
     return root
 
 
-def side_label(snapshots: Sequence[Snapshot]) -> str:
-    """Default label of one side: its sources and dates, e.g. ``"deepstate, 2025-06-01"``."""
-    sources = ", ".join(dict.fromkeys(s.source for s in snapshots))
-    dates = ", ".join(sorted({s.date.isoformat() for s in snapshots}))
-    return f"{sources}, {dates}"
+def side_label(
+    snapshots: Sequence[Snapshot],
+    *,
+    other: Sequence[Snapshot] | None = None,
+    lang: Lang = "en",
+) -> str:
+    """Default label of one side: its publishers and dates, or what differs from ``other``.
+
+    Examples
+    --------
+    >>> import datetime
+    >>> from shapely.geometry import box
+    >>> from geo.snapshot import Provenance, Snapshot, make_features
+    >>> def snap(source, day):
+    ...     return Snapshot(source, "russian_control", datetime.date(2025, 6, day),
+    ...                     make_features([box(37, 48, 38, 49)]), Provenance("my.json"))
+    >>> side_label([snap("deepstate", 1)])
+    'DeepStateMap.Live, 1 Jun 2025'
+    >>> side_label([snap("deepstate", 1)], other=[snap("deepstate", 8)], lang="uk")
+    '1 червня 2025'
+    >>> side_label([snap("isw", 1)], other=[snap("deepstate", 1)])
+    'Institute for the Study of War (ISW)'
+    """
+    sources = list(dict.fromkeys(s.source for s in snapshots))
+    dates = sorted({s.date for s in snapshots})
+    who = ", ".join(display_name(source) for source in sources)
+    when = ", ".join(format_date(day, lang) for day in dates)
+    if other is not None:
+        if set(sources) == {s.source for s in other}:
+            return when
+        if set(dates) == {s.date for s in other}:
+            return who
+    return f"{who}, {when}"
 
 
-def _colours(layers: list[str]) -> dict[str, str]:
-    return {layer: layer_colour(layer) for layer in layers}
+def _legend_rows(
+    left: Sequence[Snapshot], right: Sequence[Snapshot], lang: Lang
+) -> list[LegendRow]:
+    """One row per layer, with its area on each side when each side shows it once."""
+    rows = []
+    for layer in dict.fromkeys(s.layer for s in [*left, *right]):
+        label = layer_name(layer, lang)
+        if layer not in CANONICAL_LAYERS:
+            label += f" ({word('unknown_layer', lang)})"
+        sides = [[s for s in snaps if s.layer == layer] for snaps in (left, right)]
+        value = (
+            f"{format_km2(sides[0][0].area_km2, lang)} → {format_km2(sides[1][0].area_km2, lang)}"
+            if all(len(side) == 1 for side in sides)
+            else None
+        )
+        rows.append(LegendRow(layer_colour(layer), label, value, opacity=0.5))
+    return rows
 
 
 def _add_tiles(fmap: folium.Map, tiles: str | None) -> None:
@@ -239,7 +329,7 @@ def _add_tiles(fmap: folium.Map, tiles: str | None) -> None:
 
 
 def _add_snapshots(
-    fmap: folium.Map, snapshots: Sequence[Snapshot], *, pane: str | None, side: str
+    fmap: folium.Map, snapshots: Sequence[Snapshot], *, pane: str | None, side: str, lang: Lang
 ) -> list[list[float]] | None:
     """Draw snapshots on ``fmap`` (in ``pane`` if given); return their Leaflet bounds."""
     bounds: list[list[float]] | None = None
@@ -248,18 +338,18 @@ def _add_snapshots(
             continue
         colour = layer_colour(snap.layer)
         text = (
-            f"{side}: {snap.layer} · {snap.date.isoformat()} · {snap.area_km2:,.1f} km² · "
-            f"source: {snap.source}"
+            f"{side}: {layer_name(snap.layer, lang)} · {format_date(snap.date, lang)} · "
+            f"{format_km2(snap.area_km2, lang)} · {display_name(snap.source)}"
         )
         options: dict[str, Any] = {"pane": pane} if pane else {}
         folium.GeoJson(
             snap.features[["geometry"]].to_json(drop_id=True),
-            name=escape_text(f"{side}: {snap.layer}"),
+            name=escape_text(f"{side}: {layer_name(snap.layer, lang)}"),
             style_function=_style(colour),
             tooltip=folium.Tooltip(escape_text(text)),
             **options,
         ).add_to(fmap)
-        bounds = _merge(bounds, _leaflet_bounds(shapely.bounds(snap.geometry)))
+        bounds = merge_bounds(bounds, _leaflet_bounds(shapely.bounds(snap.geometry)))
     return bounds
 
 
@@ -275,17 +365,12 @@ def _leaflet_bounds(box: Any) -> list[list[float]]:
     return [[ymin, xmin], [ymax, xmax]]
 
 
-def _merge(a: list[list[float]] | None, b: list[list[float]] | None) -> list[list[float]] | None:
-    if a is None or b is None:
-        return a or b
-    return [[min(a[0][0], b[0][0]), min(a[0][1], b[0][1])],
-            [max(a[1][0], b[1][0]), max(a[1][1], b[1][1])]]  # fmt: skip
-
-
 def _labels_html(left: str, right: str) -> str:
     style = (
-        "position:fixed;top:52px;z-index:9999;transform:translateX(-50%);background:white;"
-        "border:1px solid #555;padding:3px 8px;font:bold 13px sans-serif;max-width:40%"
+        "position:fixed;top:64px;z-index:1000;transform:translateX(-50%);background:white;"
+        "border:1px solid #555;border-radius:3px;padding:3px 8px;"
+        "font:bold 13px Helvetica,Arial,sans-serif;max-width:40%;white-space:nowrap;"
+        "overflow:hidden;text-overflow:ellipsis"
     )
     return "".join(
         f'<div class="geo-side-label" data-side="{side}" style="{style};left:{where}">'
@@ -295,6 +380,16 @@ def _labels_html(left: str, right: str) -> str:
             ("right", "75%", right, "", " ▶"),
         )
     )
+
+
+# Side labels go just under the header, whatever its height.
+_LABELS_SCRIPT = (
+    "<script>document.addEventListener('DOMContentLoaded',function(){"
+    "var header=document.querySelector('.geo-header');if(!header)return;"
+    "var top=header.getBoundingClientRect().bottom+6;"
+    "document.querySelectorAll('.geo-side-label').forEach(function(el){el.style.top=top+'px';});"
+    "});</script>"
+)
 
 
 _SWIPE_CSS = f"""<style>

@@ -79,7 +79,7 @@ def _write(target: Path, store: Store, *, tiles: str | None, offline: bool) -> P
     fmap = snapshot_map(
         snapshots,
         regions=regions,
-        title=f"geo demo: synthetic sample, {latest.isoformat()}",
+        subtitle="geo demo",
         notice=SAMPLE_NOTICE,  # the credit line names the sample too (geo.publishers)
         tiles=tiles,
     )

@@ -26,12 +26,14 @@ __all__ = [
     "Side",
     "change_colours",
     "change_labels",
+    "change_names",
     "format_date",
     "format_date_range",
     "format_km2",
     "layer_name",
     "layer_side",
     "map_title",
+    "region_name",
     "word",
 ]
 
@@ -108,6 +110,18 @@ def layer_name(layer: str, lang: Lang = "en") -> str:
     """
     row = _table().get(f"layer.{layer}")
     return row[_check(lang)] if row else layer
+
+
+def region_name(region: str, lang: Lang = "en") -> str:
+    """Return a region's name for a map: canonical names translated, any other kept.
+
+    Examples
+    --------
+    >>> region_name("Donetsk", "uk"), region_name("Kursk"), region_name("Krasnodar Krai", "uk")
+    ('Донецька обл.', 'Kursk (Russia)', 'Krasnodar Krai')
+    """
+    row = _table().get(f"region.{region}")
+    return row[_check(lang)] if row else region
 
 
 def layer_side(layer: str) -> Side:
@@ -222,6 +236,27 @@ def change_labels(
         "gained": f"{table[f'change.{gained}'][lang]} ({later})",
         "lost": f"{table[f'change.{lost}'][lang]} ({earlier})",
         "unchanged": f"{table['change.unchanged'][lang]} ({table['change.held_both'][lang]})",
+    }
+
+
+def change_names(layer: str, lang: Lang = "en") -> dict[str, str]:
+    """Return the short names of gained, lost and unchanged ground of ``layer`` (no dates).
+
+    Examples
+    --------
+    >>> change_names("russian_control")
+    {'gained': 'Russian gains', 'lost': 'Ukrainian gains', 'unchanged': 'Unchanged'}
+    """
+    table, lang = _table(), _check(lang)
+    gained, lost = {
+        "russia": ("russia", "ukraine"),
+        "ukraine": ("ukraine", "russia"),
+        "neutral": ("grew", "shrank"),
+    }[layer_side(layer)]
+    return {
+        "gained": table[f"change.{gained}"][lang],
+        "lost": table[f"change.{lost}"][lang],
+        "unchanged": table["change.unchanged"][lang],
     }
 
 

@@ -18,6 +18,7 @@ import folium
 
 from geo.render import snapshot as _snapshot
 from geo.render import timeline as _timeline
+from geo.render.layout import title_for
 
 if TYPE_CHECKING:
     from geo.snapshot import Snapshot
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 
 
 def snapshot_method(snapshot: Snapshot, *, notice: str | None = None, **kw: Any) -> folium.Map:
-    """Implement :meth:`geo.snapshot.Snapshot.map`: the default title names layer, source, date.
+    """Implement :meth:`geo.snapshot.Snapshot.map`: the map's title names layer, publisher, date.
 
     Parameters
     ----------
@@ -40,7 +41,6 @@ def snapshot_method(snapshot: Snapshot, *, notice: str | None = None, **kw: Any)
     -------
     folium.Map
     """
-    kw.setdefault("title", f"{snapshot.layer} ({snapshot.source}), {snapshot.date.isoformat()}")
     return _snapshot.snapshot_map(snapshot, notice=notice, **kw)
 
 
@@ -79,6 +79,8 @@ def store_method(
     names = [layer] if isinstance(layer, str) else list(layer)
     series = {name: store.series(name, source=source, start=start, end=end) for name in names}
     shown = sorted({s.source for snaps in series.values() for s in snaps})
-    kw.setdefault("title", f"{', '.join(names)} ({', '.join(shown)})")
+    days = sorted({s.date for snaps in series.values() for s in snaps})
+    if days:
+        kw.setdefault("title", title_for(names, shown, days[0], days[-1]))
     # Looked up on the module at call time, so a test can stand in for the renderer.
     return _timeline.timeline_map(series, notice=notice, **kw)

@@ -18,6 +18,7 @@ import folium
 import pandas as pd
 
 from geo.gazetteer import ATTRIBUTION
+from geo.render.labels import Lang, word
 from geo.render.style import DIFF_COLOURS
 from geo.text import escape_text
 
@@ -33,13 +34,18 @@ def _label(row: Mapping[Hashable, Any]) -> str:
     return name
 
 
-def _details(row: Mapping[Hashable, Any]) -> str:
+def _change(row: Mapping[Hashable, Any], names: Mapping[str, str] | None) -> str:
+    kind = str(row["change"])
+    return (names or {}).get(kind, kind)
+
+
+def _details(row: Mapping[Hashable, Any], names: Mapping[str, str] | None = None) -> str:
     oblast = row.get("oblast")
     pop = row.get("population")
     lines = [
         f"<b>{_label(row)}</b>",
         escape_text(f"{oblast if isinstance(oblast, str) else '?'} oblast"),
-        escape_text(f"{row['change']}; first seen {row['first_seen']}"),
+        escape_text(f"{_change(row, names)}; first seen {row['first_seen']}"),
         escape_text(f"{float(row['lat']):.4f} N {float(row['lon']):.4f} E"),
     ]
     if pop is not None and not pd.isna(pop):
@@ -49,7 +55,13 @@ def _details(row: Mapping[Hashable, Any]) -> str:
 
 
 def add_places(
-    fmap: folium.Map, places_frame: pd.DataFrame, *, limit: int | None = 500
+    fmap: folium.Map,
+    places_frame: pd.DataFrame,
+    *,
+    limit: int | None = 500,
+    colours: Mapping[str, str] | None = None,
+    names: Mapping[str, str] | None = None,
+    lang: Lang = "en",
 ) -> folium.FeatureGroup:
     """Add the changed places as labelled markers in their own toggleable layer.
 
@@ -62,6 +74,13 @@ def add_places(
     limit
         Draw at most this many (the frame is sorted largest first); ``None``
         for all.
+    colours
+        Marker fill by change (``gained``, ``lost``), e.g. the diff map's
+        :func:`geo.render.labels.change_colours`; default red and blue.
+    names
+        Words for each change (``{"gained": "Russian gains", ...}``); default the raw value.
+    lang
+        Language of the layer's name.
 
     Returns
     -------
@@ -87,26 +106,34 @@ def add_places(
         f"{len(shown)}" if len(shown) == len(places_frame)
         else f"the {len(shown)} largest of {len(places_frame)}"
     )  # fmt: skip
-    group = folium.FeatureGroup(name=f"Places that changed hands ({count})", show=True)
+    fills = {**PLACE_COLOURS, **(colours or {})}
+    group = folium.FeatureGroup(name=f"{word('places_changed', lang)} ({count})", show=True)
     for row in shown.to_dict("records"):
-        colour = PLACE_COLOURS.get(str(row["change"]), "#444444")
-        folium.CircleMarker(
+        colour = fills.get(str(row["change"]), "#444444")
+        folium.CircleMarker(  # a ring: a town, not a patch of ground of the same colour
             location=[float(row["lat"]), float(row["lon"])],
-            radius=5,
-            color="#ffffff",
-            weight=1,
+            radius=4,
+            color=colour,
+            weight=2,
             fill=True,
-            fill_color=colour,
-            fill_opacity=0.9,
-            tooltip=f"{_label(row)}: {escape_text(str(row['change']))} "
+            fill_color="#ffffff",
+            fill_opacity=0.95,
+            tooltip=f"{_label(row)}: {escape_text(_change(row, names))} "
             f"{escape_text(str(row['first_seen']))}",
-            popup=folium.Popup(_details(row), max_width=260),
+            popup=folium.Popup(_details(row, names), max_width=260),
         ).add_to(group)
     group.add_to(fmap)
     return group
 
 
-def places_table_html(places_frame: pd.DataFrame, *, limit: int = 20) -> str:
+def places_table_html(
+    places_frame: pd.DataFrame,
+    *,
+    limit: int = 20,
+    colours: Mapping[str, str] | None = None,
+    names: Mapping[str, str] | None = None,
+    lang: Lang = "en",
+) -> str:
     """Return an HTML table (name, oblast, change, first seen) for the diff panel, credited.
 
     Parameters
@@ -115,26 +142,33 @@ def places_table_html(places_frame: pd.DataFrame, *, limit: int = 20) -> str:
         A :func:`geo.places.places_changed` frame, sorted largest first.
     limit
         Rows listed; the rest are counted.
+    colours, names, lang
+        As in :func:`add_places`.
 
     Returns
     -------
     str
         HTML, every name escaped.
     """
+    fills = {**PLACE_COLOURS, **(colours or {})}
     rows = []
     for row in places_frame.head(limit).to_dict("records"):
-        colour = PLACE_COLOURS.get(str(row["change"]), "#444444")
+        colour = fills.get(str(row["change"]), "#444444")
         oblast = row["oblast"] if isinstance(row["oblast"], str) else "?"
         rows.append(
             f"<tr><td>{_label(row)}</td><td>{escape_text(oblast)}</td>"
-            f'<td style="color:{colour}">{escape_text(str(row["change"]))}</td>'
+            f'<td style="color:{colour}">{escape_text(_change(row, names))}</td>'
             f"<td>{escape_text(str(row['first_seen']))}</td></tr>"
         )
     more = len(places_frame) - limit
-    tail = f"<div>… and {more} more</div>" if more > 0 else ""
+    tail = f"<div>… +{more}</div>" if more > 0 else ""
+    head = "".join(
+        f"<th>{escape_text(word(key, lang))}</th>"
+        for key in ("place", "region", "change", "first_seen")
+    )
     return (
-        f"<div><b>Places that changed hands</b> ({len(places_frame)})"
-        "<table><thead><tr><th>place</th><th>oblast</th><th>change</th><th>first seen</th>"
+        f"<div><b>{escape_text(word('places_changed', lang))}</b> ({len(places_frame)})"
+        f"<table><thead><tr>{head}"
         f"</tr></thead><tbody>{''.join(rows)}</tbody></table>{tail}"
         f'<div style="color:#555">{escape_text(ATTRIBUTION)}</div></div>'
     )

@@ -16,18 +16,31 @@ from typing import Any
 
 import folium
 import geopandas as gpd
-import numpy as np
-import shapely
 import xyzservices
 from branca.element import Element, Figure
 
 from geo.errors import BasemapError
 from geo.geometry import WGS84
 from geo.layers import CANONICAL_LAYERS, layer_colour
-from geo.publishers import credit_line, notice_for
+from geo.publishers import credit_line, display_name, notice_for
+from geo.region_select import select_regions
 from geo.render.credits import attribution_script
+from geo.render.labels import Lang, format_date, format_km2, layer_name, word
+from geo.render.layout import (
+    LAYOUT_CSS,
+    LegendRow,
+    add_framing,
+    add_legend,
+    header_html,
+    merge_bounds,
+    new_map,
+    title_for,
+)
+from geo.render.outlines import add_region_outlines
 from geo.snapshot import Snapshot
 from geo.text import escape_text
+
+__all__ = ["DEFAULT_TILES", "add_region_outlines", "snapshot_map", "tile_layer"]
 
 DEFAULT_TILES = "OpenStreetMap"
 
@@ -43,10 +56,13 @@ def snapshot_map(
     snapshots: Snapshot | Sequence[Snapshot],
     *,
     regions: gpd.GeoDataFrame | None = None,
+    region_names: str | Sequence[str] | None = None,
     title: str | None = None,
+    subtitle: str | None = None,
     notice: str | None = None,
     tiles: str | None = DEFAULT_TILES,
     attribution: str | None = None,
+    lang: Lang = "en",
 ) -> folium.Map:
     """Make a folium map of snapshots (normally one date, several layers).
 
@@ -56,10 +72,18 @@ def snapshot_map(
         A snapshot, or several: one map layer each, toggled by a layer control,
         in the palette of :mod:`geo.layers`.
     regions
-        Region outlines with a ``region`` (or ``name``) column, drawn as
-        dashed outlines labelled with their names.
+        Region outlines with a ``region`` (or ``name``) column, drawn dashed
+        and labelled (labels that would overlap are dropped, the larger
+        region's kept). Only the regions that hold or border the layers are
+        drawn (:func:`geo.region_select.select_regions`).
+    region_names
+        Draw these regions instead (any name or code
+        :func:`geo.regions.resolve_region` accepts).
     title
-        Heading shown at the top of the map; default none.
+        Heading; default the layers, publishers and date in words
+        (:func:`geo.render.labels.map_title`).
+    subtitle
+        A line under the title; default none.
     notice
         A banner that must stay visible. A source's own notice (the synthetic
         sample's, :func:`geo.publishers.notice_for`) always leads it.
@@ -69,16 +93,23 @@ def snapshot_map(
     attribution
         Extra credit added after the data credit (:func:`geo.publishers.credit_line`
         of the snapshots' sources) in the map's attribution control.
+    lang
+        Language of every word on the map: ``"en"`` or ``"uk"``.
 
     Returns
     -------
     folium.Map
         Displays inline in Jupyter; write it with :func:`geo.render.save_html`.
+        The map is framed on the layers, clear of the header and legend.
 
     Raises
     ------
     BasemapError
         ``tiles`` names no keyless xyzservices provider.
+    ValidationError
+        ``lang`` is not a language the labels exist in.
+    RegionError
+        A name in ``region_names`` is unknown or not among ``regions``.
 
     Examples
     --------
@@ -88,139 +119,74 @@ def snapshot_map(
     >>> from geo.snapshot import Provenance, Snapshot, make_features
     >>> snap = Snapshot("isw", "russian_control", datetime.date(2025, 6, 1),
     ...                 make_features([box(37.0, 48.0, 37.5, 48.5)]), Provenance("mine.geojson"))
-    >>> fmap = snapshot_map(snap, title="Donetsk, 1 June 2025", tiles=None)
-    >>> page = save_html(fmap)
-    >>> "Data: Institute for the Study of War (ISW)" in page and "Donetsk, 1 June 2025" in page
+    >>> page = save_html(snapshot_map(snap, tiles=None))
+    >>> "Russian-controlled territory, Institute for the Study of War (ISW), 1 Jun 2025" in page
+    True
+    >>> "Data: Institute for the Study of War (ISW)" in page
+    True
+    >>> "1 червня 2025" in save_html(snapshot_map(snap, tiles=None, lang="uk"))
     True
     """
     snapshots = [snapshots] if isinstance(snapshots, Snapshot) else list(snapshots)
+    word("layers", lang)  # an unknown language fails before any work
     notice = notice_for((s.source for s in snapshots), notice)
     basemap = tile_layer(tiles)
-    fmap = folium.Map(tiles=None, control_scale=True, prefer_canvas=False)
+    fmap = new_map()
     if basemap is not None:
         basemap.add_to(fmap)
-    bounds: list[float] | None = None
+    page = fmap.get_root()
+    assert isinstance(page, Figure)
+    page.header.add_child(Element(LAYOUT_CSS), name="geo_layout_css")
+    focus: list[list[float]] | None = None
     for snap in snapshots:
         if snap.features.empty:
             continue
-        colour = layer_colour(snap.layer)
         text = (
-            f"{snap.layer} · {snap.date.isoformat()} · {snap.area_km2:,.1f} km² · "
-            f"source: {snap.source}"
+            f"{layer_name(snap.layer, lang)} · {format_date(snap.date, lang)} · "
+            f"{format_km2(snap.area_km2, lang)} · {display_name(snap.source)}"
         )
-        layer = folium.GeoJson(
+        folium.GeoJson(
             snap.features[["geometry"]].to_json(),
-            name=escape_text(f"{snap.layer} {snap.date.isoformat()}"),
-            style_function=_style(colour),
+            name=escape_text(f"{layer_name(snap.layer, lang)}, {format_date(snap.date, lang)}"),
+            style_function=_style(layer_colour(snap.layer)),
             tooltip=folium.Tooltip(escape_text(text)),
-        )
-        layer.add_to(fmap)
-        xmin, ymin, xmax, ymax = snap.features.total_bounds
-        bounds = (
-            [xmin, ymin, xmax, ymax]
-            if bounds is None
-            else [min(bounds[0], xmin), min(bounds[1], ymin),
-                  max(bounds[2], xmax), max(bounds[3], ymax)]
-        )  # fmt: skip
+        ).add_to(fmap)
+        xmin, ymin, xmax, ymax = (float(v) for v in snap.features.total_bounds)
+        focus = merge_bounds(focus, [[ymin, xmin], [ymax, xmax]])
     if regions is not None and not regions.empty:
-        add_region_outlines(fmap, regions)
-        if bounds is None:
-            rxmin, rymin, rxmax, rymax = regions.total_bounds
-            bounds = [rxmin, rymin, rxmax, rymax]
-    if bounds is not None:
-        # Room for the title banner above and the notice below.
-        fmap.fit_bounds(
-            [[bounds[1], bounds[0]], [bounds[3], bounds[2]]],
-            padding_top_left=(20, 60),
-            padding_bottom_right=(20, 60),
-        )
-    folium.LayerControl(collapsed=False).add_to(fmap)
-    layers = list(dict.fromkeys(s.layer for s in snapshots))
-    page = fmap.get_root()
-    assert isinstance(page, Figure)
-    page.html.add_child(Element(_legend_html(layers)))
-    if title:
-        page.html.add_child(Element(_banner_html(title, top=True)))
-    if notice:
-        page.html.add_child(Element(_banner_html(notice, top=False)))
+        chosen = select_regions(regions, names=region_names, near=snapshots)
+        if not chosen.empty:
+            add_region_outlines(fmap, chosen, lang=lang)
+            if focus is None:
+                frame = chosen.to_crs(WGS84) if chosen.crs is not None else chosen
+                xmin, ymin, xmax, ymax = (float(v) for v in frame.total_bounds)
+                focus = [[ymin, xmin], [ymax, xmax]]
+    folium.LayerControl(collapsed=False, position="bottomright").add_to(fmap)
+    add_legend(fmap, word("layers", lang), _legend_rows(snapshots, lang))
+    if snapshots:
+        days = sorted({s.date for s in snapshots})
+        default = title_for((s.layer for s in snapshots), (s.source for s in snapshots),
+                            days[0], days[-1], lang)  # fmt: skip
+    else:
+        default = word("layers", lang)
+    page.html.add_child(Element(header_html(title or default, subtitle, notice)))
     credit = credit_line((s.source for s in snapshots), attribution)
     page.html.add_child(Element(attribution_script(fmap.get_name(), credit)))
+    add_framing(page, [fmap], focus)
     return fmap
 
 
-def add_region_outlines(
-    fmap: folium.Map,
-    regions: gpd.GeoDataFrame,
-    *,
-    tolerance_deg: float = 0.0,
-    precision: int | None = None,
-) -> None:
-    """Draw regions as dashed outlines, labelled with their names (``region`` or ``name``).
-
-    The one region renderer of every map kind: names are permanent, centred
-    labels (class ``geo-region-label``), escaped.
-
-    Parameters
-    ----------
-    fmap
-        Map to draw on.
-    regions
-        Region boundaries; without a ``region`` or ``name`` column they get no labels.
-    tolerance_deg
-        Simplify the outlines (topology kept) by this many degrees; 0 draws them as given.
-    precision
-        Round coordinates to this many decimals; ``None`` keeps them.
-    """
-    column = "region" if "region" in regions.columns else "name"
-    frame = regions.to_crs(WGS84) if regions.crs is not None else regions
-    names = [str(n) for n in frame[column]] if column in frame.columns else [""] * len(frame)
-    geoms = np.asarray(frame.geometry.values, dtype=object)
-    if tolerance_deg > 0:  # the timeline simplifies them like its layers, to stay small
-        geoms = shapely.simplify(geoms, tolerance_deg)
-    if precision is not None:
-        geoms = shapely.set_precision(geoms, 10.0**-precision)
-    group = folium.FeatureGroup(name="regions")
-    for name, geometry in zip(names, geoms, strict=True):
-        if geometry is None or geometry.is_empty:
-            continue
-        label = (
-            folium.Tooltip(escape_text(name), permanent=True, direction="center",
-                           class_name="geo-region-label")
-            if name
-            else None
-        )  # fmt: skip
-        folium.GeoJson(
-            gpd.GeoSeries([geometry], crs=WGS84).to_json(),
-            style_function=lambda _: {"fill": False, "color": "#333333",
-                                      "weight": 1.5, "dashArray": "4 4"},
-            tooltip=label,
-        ).add_to(group)  # fmt: skip
-    group.add_to(fmap)
-
-
-def _legend_html(layers: Sequence[str]) -> str:
-    rows = "".join(
-        f'<div><span style="display:inline-block;width:12px;height:12px;margin-right:6px;'
-        f'background:{layer_colour(layer)};opacity:0.7"></span>{escape_text(layer)}'
-        f"{' (unknown layer)' if layer not in CANONICAL_LAYERS else ''}</div>"
-        for layer in layers
-    )
-    return (
-        '<div class="geo-legend" style="position:fixed;bottom:30px;left:10px;z-index:9999;'
-        'background:white;padding:6px 8px;border:1px solid #999;font:12px sans-serif">'
-        f"<b>Layers</b>{rows}</div>"
-    )
-
-
-def _banner_html(text: str, *, top: bool) -> str:
-    where = "top:10px" if top else "bottom:30px"
-    weight = "bold" if not top else "normal"
-    css_class = "geo-title" if top else "geo-notice"
-    return (
-        f'<div class="{css_class}" style="position:fixed;{where};left:50%;'
-        "transform:translateX(-50%);z-index:9999;background:#fff3cd;border:2px solid #b58900;"
-        f'padding:4px 10px;font:14px sans-serif;font-weight:{weight}">{escape_text(text)}</div>'
-    )
+def _legend_rows(snapshots: Sequence[Snapshot], lang: Lang) -> list[LegendRow]:
+    """One row per layer; its area when the map shows it at one date."""
+    rows = []
+    for layer in dict.fromkeys(s.layer for s in snapshots):
+        shown = [s for s in snapshots if s.layer == layer]
+        label = layer_name(layer, lang)
+        if layer not in CANONICAL_LAYERS:
+            label += f" ({word('unknown_layer', lang)})"
+        area = format_km2(shown[0].area_km2, lang) if len(shown) == 1 else None
+        rows.append(LegendRow(layer_colour(layer), label, area, opacity=0.5))
+    return rows
 
 
 def _norm(name: str) -> str:

@@ -27,6 +27,7 @@ import gzip
 import json
 import os
 import re
+import stat
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -35,11 +36,11 @@ import numpy as np
 import numpy.typing as npt
 import shapely
 
-from geo import archives, deepstate
+from geo import archives, deepstate, limits
 from geo.dates import DateFound, find_date_attribute, parse_date, resolve_date
 from geo.errors import DateError, GeoError, InputFormatError, LayerError, ValidationError
 from geo.fsutil import write_atomic
-from geo.geometry import HygieneReport, clean_geometries
+from geo.geometry import HygieneReport, check_finite, clean_geometries
 from geo.layers import CANONICAL_LAYERS, LayerMatch, resolve_layer
 from geo.readers import (
     JSON_SUFFIXES,
@@ -166,8 +167,7 @@ def read(
         msg = f"{src}: reading URLs is not supported yet; download the file first"
         raise InputFormatError(msg)
     if not path.is_file():
-        msg = f"{where}: no such file"
-        raise InputFormatError(msg)
+        raise _not_a_file(path)
     suffix = suffix_of(path)
     if suffix not in SUPPORTED_SUFFIXES:
         raise InputFormatError(
@@ -181,6 +181,54 @@ def read(
             f"--layer {layer!r} is not a canonical layer; use one of: "
             + ", ".join(CANONICAL_LAYERS)
         )
+    limits.check_file_size(path)
+    try:
+        return _read_file(path, suffix, explicit, source, explicit_date, crs, root)
+    except RecursionError:
+        msg = (
+            f"{where}: nested too deeply to read (more levels than Python allows); this is no "
+            "export geo knows: check the file's origin"
+        )
+        raise InputFormatError(msg) from None
+    except MemoryError:
+        msg = (
+            f"{where}: not enough memory to read this file; split it into smaller files, or "
+            "use a machine with more memory"
+        )
+        raise InputFormatError(msg) from None
+
+
+def _not_a_file(path: Path) -> InputFormatError:
+    """Return the error for a path that is no regular file (never opened: a FIFO would block)."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return InputFormatError(f"{path}: no such file")
+    kind = (
+        "a folder" if stat.S_ISDIR(mode)
+        else "a named pipe (FIFO)" if stat.S_ISFIFO(mode)
+        else "a socket" if stat.S_ISSOCK(mode)
+        else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+        else "not a regular file"
+    )  # fmt: skip
+    fix = (
+        "pass it to read_many to read its files"
+        if kind == "a folder"
+        else "save the data to a file"
+    )
+    return InputFormatError(f"{path}: is {kind}, not a regular file; {fix}")
+
+
+def _read_file(
+    path: Path,
+    suffix: str,
+    explicit: LayerMatch | None,
+    source: str | None,
+    explicit_date: dt.date | None,
+    crs: str | None,
+    root: Path | None,
+) -> list[Snapshot]:
+    where = str(path)
     sha256 = archives.sha256_file(path)
 
     if suffix in JSON_SUFFIXES:
@@ -329,6 +377,9 @@ def _table_snapshots(
 ) -> tuple[list[Snapshot], list[_Dropped]]:
     """Return the snapshots of one table, and the features none of them counts."""
     where = f"{path}!{table.member}" if table.member else str(path)
+    raw = np.empty(len(table.geometries), dtype=object)
+    raw[:] = table.geometries
+    check_finite(raw, where=where)  # here, so that the feature number is the file's own
     columns = {key for p in table.properties for key in p}
     attr, days = _attribute_dates(table, columns, where, date)
     keys: dict[tuple[LayerMatch, dt.date | None], list[int]] = {}

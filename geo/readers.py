@@ -18,11 +18,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from shapely.geometry import shape
 
-from geo import archives, esri, kml
+from geo import archives, esri, kml, limits
 from geo.errors import InputFormatError
+from geo.text import one_line
 
 #: File endings read by :func:`geo.io.read` (``.gz`` only after ``.geojson``/``.json``).
 SUPPORTED_SUFFIXES = (
@@ -83,13 +85,21 @@ def stem_of(name: str) -> str:
 
 
 def load_json(path: Path, *, gzipped: bool) -> Mapping[str, Any]:
-    """Parse a JSON object from a (possibly gzipped) file, naming the file on failure."""
-    raw = archives.read_gzip(path) if gzipped else path.read_bytes()
-    try:
-        data = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        msg = f"{path}: not valid JSON ({exc}); is the file complete?"
-        raise InputFormatError(msg) from exc
+    """Parse a JSON object from a (possibly gzipped) file, naming the file on failure.
+
+    The file (inflated, for ``.gz``) may be at most :func:`geo.limits.max_file_bytes`.
+    """
+    cap = limits.max_file_bytes()
+    if gzipped:
+        raw = archives.read_gzip(path, max_bytes=cap)
+    else:
+        limits.check_file_size(path, limit=cap)
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            msg = f"{path}: cannot read the file ({exc.strerror or exc})"
+            raise InputFormatError(msg) from exc
+    data = limits.parse_json(raw, where=str(path))
     if not isinstance(data, dict):
         msg = f"{path}: expected a JSON object (GeoJSON or Esri JSON)"
         raise InputFormatError(msg)
@@ -119,6 +129,8 @@ def json_table(data: Mapping[str, Any], where: str) -> Table:
     """Return the features of parsed GeoJSON or Esri JSON."""
     if esri.is_esri_json(data):
         esri_geoms, esri_props, crs = esri.parse_esri_json(data, where=where)
+        for number, attributes in enumerate(esri_props):
+            limits.check_depth(attributes, where=f"{where}: feature {number}")
         return Table(esri_geoms, esri_props, crs)
     kind = data.get("type")
     if kind == "FeatureCollection":
@@ -144,21 +156,38 @@ def json_table(data: Mapping[str, Any], where: str) -> Table:
             raise InputFormatError(msg)
         geometry = feature.get("geometry")
         try:
-            geoms.append(shape(geometry) if geometry else None)
+            with np.errstate(invalid="ignore"):  # NaN coordinates: refused later, by feature
+                geoms.append(shape(geometry) if geometry else None)
         except Exception as exc:  # shapely raises several types for bad coordinates
             msg = f"{where}: feature {number}: unreadable geometry ({exc}); fix or remove it"
             raise InputFormatError(msg) from exc
-        props.append(dict(feature.get("properties") or {}))
+        props.append(_properties(feature.get("properties"), f"{where}: feature {number}"))
     return Table(geoms, props, _geojson_crs(data, where))
+
+
+def _properties(value: Any, where: str) -> dict[str, Any]:
+    """Return a feature's ``properties``: an object (``null`` is none), nested 32 levels at most."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        msg = (
+            f"{where}: 'properties' is a {type(value).__name__}, not an object; GeoJSON needs "
+            '{"name": value, ...} or null there: fix the exporter or the feature'
+        )
+        raise InputFormatError(msg)
+    limits.check_depth(value, where=where)
+    return dict(value)
 
 
 def _geojson_crs(data: Mapping[str, Any], where: str) -> str | None:
     member = data.get("crs")
     if not member:
         return None
-    name = (member.get("properties") or {}).get("name") if isinstance(member, dict) else None
+    props = member.get("properties") if isinstance(member, dict) else None
+    name = props.get("name") if isinstance(props, dict) else None
     if not isinstance(name, str):
-        msg = f"{where}: unreadable 'crs' member {member!r}; remove it for lon/lat"
+        shown = one_line(json.dumps(member, default=str)[:80]) if _shallow(member) else "(nested)"
+        msg = f"{where}: unreadable 'crs' member {shown}; remove it for lon/lat"
         raise InputFormatError(msg)
     match = re.search(r"EPSG:{1,2}(\d+)$", name)
     if match:
@@ -166,6 +195,14 @@ def _geojson_crs(data: Mapping[str, Any], where: str) -> str | None:
     if name.endswith("CRS84"):
         return None
     return name
+
+
+def _shallow(value: Any) -> bool:
+    try:
+        limits.check_depth(value, where="", limit=8)
+    except InputFormatError:
+        return False
+    return True
 
 
 def _kml_table(path: Path, *, member: str | None = None) -> Table:

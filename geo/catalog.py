@@ -160,7 +160,11 @@ def read_snapshot(file: Path, record: dict[str, Any]) -> Snapshot:
     fields = {key: record[col] for col, key in _PROVENANCE_COLUMNS.items()}
     provenance = Provenance.from_dict({**fields, "notes": notes})
     source, layer, date = record["source"], record["layer"], record["date"]
-    return Snapshot(source, layer, date, features, provenance=provenance, hygiene=hygiene)
+    # Checked when ingested; the file is named by its content hash, so re-checking every
+    # read would only slow down series of hundreds of dates.
+    return Snapshot(
+        source, layer, date, features, provenance=provenance, hygiene=hygiene, _checked=True
+    )
 
 
 def origin(snap: Snapshot) -> str:

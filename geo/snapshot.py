@@ -23,7 +23,8 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from geo.geometry import WGS84, HygieneReport, geodesic_area_km2
+from geo.errors import CRSError, InputFormatError
+from geo.geometry import WGS84, HygieneReport, check_polygons, geodesic_area_km2, union_polygons
 from geo.sample import SAMPLE_NOTICE, SAMPLE_SOURCE
 from geo.text import escape_text, one_line
 
@@ -105,6 +106,34 @@ class Snapshot:
     features: gpd.GeoDataFrame
     provenance: Provenance
     hygiene: HygieneReport = dataclasses.field(default_factory=HygieneReport)
+    # The store passes True for files it checked when they were ingested.
+    _checked: dataclasses.InitVar[bool] = False
+
+    def __post_init__(self, _checked: bool) -> None:
+        """Check the features at the door: valid lon/lat polygons only.
+
+        Raises
+        ------
+        InputFormatError
+            A feature is not a polygon or not valid (self-intersecting, parts
+            overlapping); the message names it and the fix.
+        CRSError
+            The features are not in EPSG:4326 lon/lat.
+        """
+        if _checked:
+            return
+        prov = self.provenance
+        origin = f"{prov.path}!{prov.member}" if prov.member else prov.path
+        where = f"{origin}: snapshot {self.source}/{self.layer} {self.date}"
+        geometry = getattr(self.features, "geometry", None)
+        if geometry is None:
+            msg = f"{where}: features need a geometry column; build them with make_features"
+            raise InputFormatError(msg)
+        crs = getattr(self.features, "crs", None)
+        if crs is not None and not crs.equals(WGS84):
+            msg = f"{where}: features are in {crs}, not {WGS84}; pass features.to_crs(4326)"
+            raise CRSError(msg)
+        check_polygons(np.asarray(geometry.values, dtype=object), where=where)
 
     @property
     def key(self) -> tuple[str, str, dt.date]:
@@ -126,14 +155,8 @@ class Snapshot:
     @functools.cached_property
     def geometry(self) -> BaseGeometry:
         """The union of all features (overlaps counted once)."""
-        geoms = np.asarray(self.features.geometry.values, dtype=object)
-        if len(geoms) == 0:
-            return shapely.MultiPolygon()
-        if len(geoms) == 1:
-            only: BaseGeometry = geoms[0]
-            return only  # hygiene made it valid; a union would only re-node it
-        merged: BaseGeometry = shapely.union_all(geoms)
-        return merged if merged.is_valid else shapely.make_valid(merged)
+        # Features were checked valid when the snapshot was built: one feature is its own union.
+        return union_polygons(np.asarray(self.features.geometry.values, dtype=object))
 
     @functools.cached_property
     def area_km2(self) -> float:
@@ -149,9 +172,10 @@ class Snapshot:
         digest = hashlib.sha256()
         digest.update(f"{self.source}|{self.layer}|{self.date.isoformat()}".encode())
         frame = self.features
-        rows = zip(frame.geometry.values, frame["label"], frame["properties"], strict=True)
-        for geom, label, properties in rows:
-            digest.update(shapely.to_wkb(geom, output_dimension=2, include_srid=False))
+        geoms = np.asarray(frame.geometry.values, dtype=object)
+        wkbs = shapely.to_wkb(geoms, output_dimension=2, include_srid=False)
+        for wkb, label, properties in zip(wkbs, frame["label"], frame["properties"], strict=True):
+            digest.update(wkb)
             digest.update(f"\x00{label}\x00{properties}\x00".encode())
         return digest.hexdigest()
 

@@ -30,7 +30,7 @@ else:
     import fcntl
 
 from geo.errors import DuplicateSnapshotError, StoreError
-from geo.fsutil import write_atomic
+from geo.fsutil import os_reason, write_atomic
 from geo.geometry import WGS84, HygieneReport
 from geo.snapshot import FEATURE_COLUMNS, Provenance, Snapshot, make_features
 
@@ -107,7 +107,7 @@ def write_snapshot(target: Path, snap: Snapshot) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(target, lambda f: frame.to_parquet(f, index=False))
     except OSError as err:
-        msg = f"cannot write {target}: {err}; check space and permissions"
+        msg = f"cannot write {target}: {os_reason(err)}; check space and permissions"
         raise StoreError(msg) from err
 
 

@@ -4,7 +4,9 @@ A file is written to a hidden temporary name in the target's folder, flushed
 to disk, then renamed over the target in one step, so a reader never sees a
 half-written file and an interrupted write leaves the old file as it was. The
 temporary file is created with :func:`open`, so the result gets the usual
-umask-based mode (not ``mkstemp``'s 0600).
+umask-based mode (not ``mkstemp``'s 0600). A file that cannot be written is
+an :class:`~geo.errors.OutputError` naming it and the fix, never a bare
+``OSError`` from deep inside.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import secrets
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO
+
+from geo.errors import GeoError, OutputError
 
 
 def write_atomic(target: str | Path, write: Callable[[IO[bytes]], object]) -> Path:
@@ -31,21 +35,57 @@ def write_atomic(target: str | Path, write: Callable[[IO[bytes]], object]) -> Pa
     -------
     Path
         ``target``.
+
+    Raises
+    ------
+    OutputError
+        The folder cannot be created, the file cannot be written or renamed
+        (a folder of that name, no permission, a full disk); the old file, if
+        any, is left as it was.
     """
     path = Path(target)
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         with tmp.open("wb") as handle:
             write(handle)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)  # noqa: PTH105 - tests patch os.replace
+    except GeoError:
+        _remove(tmp)
+        raise
+    except OSError as err:
+        _remove(tmp)
+        raise _output_error(path, err) from err
     except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
+        _remove(tmp)
         raise
     return path
+
+
+def _remove(tmp: Path) -> None:
+    with contextlib.suppress(OSError):
+        tmp.unlink()
+
+
+def _output_error(path: Path, err: OSError) -> OutputError:
+    reason = err.strerror or str(err)
+    if path.is_dir():
+        fix = "it is a folder: pass a file name inside it"
+    elif path.parent.exists() and not path.parent.is_dir():
+        fix = f"{path.parent} is a file, not a folder: pass a path in a real folder"
+    else:
+        fix = "pass a path in a folder you can write to, with free space"
+    msg = f"cannot write {path}: {reason}; {fix}"
+    return OutputError(msg, path=str(path), reason=reason)
+
+
+def os_reason(err: OSError) -> str:
+    """Return what the system said about a failed file operation (``"Permission denied"``)."""
+    if isinstance(err, OutputError) and err.reason:
+        return err.reason
+    return err.strerror or str(err)
 
 
 def write_text_atomic(target: str | Path, text: str) -> Path:

@@ -54,7 +54,7 @@ from geo.catalog import (
     write_snapshot,
 )
 from geo.errors import DuplicateSnapshotError, SnapshotNotFoundError, StoreError
-from geo.fsutil import write_atomic
+from geo.fsutil import os_reason, write_atomic
 from geo.snapshot import Snapshot, map_notice
 from geo.text import escape_text, one_line
 
@@ -136,7 +136,8 @@ def open_store(
                 try:
                     write_atomic(root / MARKER_NAME, lambda f: f.write(json.dumps(marker).encode()))
                 except OSError as err:
-                    msg = f"cannot create a store at {root}: {err}; check permissions"
+                    reason = os_reason(err)
+                    msg = f"cannot create a store at {root}: {reason}; check permissions"
                     raise StoreError(msg) from err
     store = Store(root, lock_timeout_s=lock_timeout_s)
     if not (root / CATALOG_NAME).exists() and not store._files():
@@ -548,8 +549,8 @@ class Store:
             write_atomic(target, lambda f: pq.write_table(table, f))
         except OSError as err:
             msg = (
-                f"cannot write {target}: {err}; the store is unchanged - check free space and "
-                "permissions, then ingest again"
+                f"cannot write {target}: {os_reason(err)}; the store is unchanged - check "
+                "free space and permissions, then ingest again"
             )
             raise StoreError(msg) from err
         self._set_cache(table, stamp=None)

@@ -42,7 +42,14 @@ import platformdirs
 from tqdm import tqdm
 
 from geo import limits
-from geo.errors import FetchError, GeoError, HashMismatchError, InputFormatError, OfflineError
+from geo.errors import (
+    FetchError,
+    GeoError,
+    HashMismatchError,
+    InputFormatError,
+    OfflineError,
+    OutputError,
+)
 from geo.fsutil import write_atomic
 from geo.limits import size_text
 
@@ -427,11 +434,9 @@ class HttpClient:
             part = dest.with_name(f".{dest.name}.{secrets.token_hex(6)}.part")
             sink = part.open("xb")
         except OSError as err:
-            msg = (
-                f"cannot write {dest} ({err.strerror or err}); pass a destination in a folder "
-                "you can write to"
-            )
-            raise FetchError(msg, url=url) from err
+            reason = err.strerror or str(err)
+            msg = f"cannot write {dest}: {reason}; pass a destination in a folder you can write to"
+            raise OutputError(msg, path=str(dest), reason=reason) from err
         try:
             with sink:
                 self._fetch(url, sink)

@@ -17,6 +17,7 @@ import click
 from geo import __version__
 from geo.cli_options import parse_day as _parse_day
 from geo.cli_options import store_option
+from geo.cli_output import echo, echo_json
 from geo.cli_remote import assets, ensure_offline_assets, fetch, gazetteer, regions
 from geo.errors import GeoError, ValidationError
 from geo.io import read_many
@@ -39,11 +40,11 @@ class GeoGroup(click.Group):
                 raise
             problems = exc.problems if isinstance(exc, ValidationError) else []
             if len(problems) == 1:  # one problem: one line, summary and problem together
-                click.echo(f"error: {_first_line(exc)}: {_first_line(problems[0])}", err=True)
+                echo(f"error: {_first_line(exc)}: {_first_line(problems[0])}", err=True)
             else:
-                click.echo(f"error: {_first_line(exc)}", err=True)
+                echo(f"error: {_first_line(exc)}", err=True)
                 for problem in problems:
-                    click.echo(f"  - {problem}", err=True)
+                    echo(f"  - {problem}", err=True)
             ctx.exit(1)
 
 
@@ -100,13 +101,13 @@ def ingest(
             "notes": notes,
             "problems": result.problems,
         }
-        click.echo(json.dumps(payload, ensure_ascii=False, indent=1))
+        echo_json(payload)
     else:
         for note in notes:
-            click.echo(f"note: {note}", err=True)
+            echo(f"note: {note}", err=True)
         for problem in result.problems:
-            click.echo(f"skipped: {problem}", err=True)
-        click.echo(f"{store.path}: {report.summary()} ({result.n_files} files read)")
+            echo(f"skipped: {problem}", err=True)
+        echo(f"{store.path}: {report.summary()} ({result.n_files} files read)")
     if result.problems:
         sys.exit(1)
 
@@ -151,14 +152,14 @@ def list_(store_path: Path | None, layer: str | None, source: str | None, as_jso
         for row in rows.to_dict("records")
     ]
     if as_json:
-        click.echo(json.dumps(records, ensure_ascii=False, indent=1))
+        echo_json(records)
         return
     if not records:
-        click.echo(f"{store.path}: no snapshots (run 'geo ingest FILES...')")
+        echo(f"{store.path}: no snapshots (run 'geo ingest FILES...')")
         return
-    click.echo(f"{'source':<12} {'layer':<28} {'date':<10} {'features':>8} {'area_km2':>12}")
+    echo(f"{'source':<12} {'layer':<28} {'date':<10} {'features':>8} {'area_km2':>12}")
     for rec in records:
-        click.echo(
+        echo(
             f"{rec['source']:<12} {rec['layer']:<28} {rec['date']:<10} "
             f"{rec['n_features']:>8} {rec['area_km2']:>12,.1f}"
         )
@@ -186,7 +187,7 @@ def _load_regions(files: tuple[Path, ...]) -> Any:
         warnings.simplefilter("always")
         regions = load_regions(list(files))
     for warning in caught:
-        click.echo(f"note: {warning.message}", err=True)
+        echo(f"note: {warning.message}", err=True)
     return regions
 
 
@@ -245,9 +246,9 @@ def diff_(
             }
             for row in largest.to_dict("records")
         ]
-        click.echo(json.dumps(payload, ensure_ascii=False, indent=1))
+        echo_json(payload)
         return
-    click.echo(
+    echo(
         f"{result.source} {result.layer}: {result.date_from} -> {result.date_to} "
         f"(dates used)\n"
         f"  area {result.area_from_km2:,.1f} -> {result.area_to_km2:,.1f} km²\n"
@@ -258,17 +259,17 @@ def diff_(
         if not (region.area_from_km2 or region.area_to_km2):
             continue  # regions never held (the JSON lists them all)
         share = region.share_to_pct
-        click.echo(
+        echo(
             f"  {region.region:<16} {region.area_from_km2:>11,.1f} -> {region.area_to_km2:>11,.1f}"
             f" km²  +{region.gained_km2:,.2f} -{region.lost_km2:,.2f}"
             f"  {'' if share is None else f'{share:.2f} % held'}"
         )
     for row in largest.to_dict("records"):
-        click.echo(
+        echo(
             f"  largest {row['change']:<6} {row['area_km2']:>9,.2f} km² at "
             f"{row['lon']:.4f} E {row['lat']:.4f} N ({row['region'] or 'no region'})"
         )
-    click.echo(f"  areas: {result.method}")
+    echo(f"  areas: {result.method}")
 
 
 def gazetteer_option(func: F) -> F:
@@ -335,9 +336,9 @@ def places_(
         oblast=list(oblasts) or None,
     )
     if as_json:
-        click.echo(json.dumps(places_records(frame), ensure_ascii=False, indent=1))
+        echo_json(places_records(frame))
         return
-    click.echo(format_places(frame, limit=limit))
+    echo(format_places(frame, limit=limit))
 
 
 @cli.command()
@@ -377,9 +378,9 @@ def stats(
     )
     text = write_timeseries(frame, output, fmt=fmt)
     if output is None:
-        click.echo(text, nl=False)
+        echo(text, nl=False)
     else:
-        click.echo(f"{output}: {len(frame)} dates")
+        echo(f"{output}: {len(frame)} dates")
 
 
 @cli.command(name="frontline")
@@ -441,13 +442,13 @@ def frontline_(
         write_geojson(lines, output)
         payload["output"] = str(output)
     if as_json:
-        click.echo(json.dumps(payload, ensure_ascii=False, indent=1, default=str))
+        echo_json(payload, default=str)
         return
-    click.echo(f"{line!r}")
+    echo(f"{line!r}")
     if moved is not None:
-        click.echo(f"{moved!r}")
+        echo(f"{moved!r}")
     if output is not None:
-        click.echo(f"wrote {output}")
+        echo(f"wrote {output}")
 
 
 @cli.command(name="map")
@@ -561,7 +562,7 @@ def map_(
 def layers() -> None:
     """Show the canonical layer vocabulary."""
     for name, description in CANONICAL_LAYERS.items():
-        click.echo(f"{name:<28} {description}")
+        echo(f"{name:<28} {description}")
 
 
 @cli.command()

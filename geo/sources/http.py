@@ -52,6 +52,7 @@ from geo.errors import (
 )
 from geo.fsutil import write_atomic
 from geo.limits import size_text
+from geo.text import one_line
 
 logger = logging.getLogger(__name__)
 
@@ -633,7 +634,7 @@ class HttpClient:
         if total is not None and total > self.max_bytes:
             raise self._too_large(url, f"announces {size_text(total)}")
         show = self.progress and total is not None and total >= PROGRESS_MIN_BYTES
-        name = urllib.parse.urlsplit(url).path.rsplit("/", 1)[-1] or url
+        name = one_line(urllib.parse.urlsplit(url).path.rsplit("/", 1)[-1] or url)[:40]
         n_bytes = 0
         with tqdm(total=total, disable=not show, unit="B", unit_scale=True, desc=name) as bar:
             # read1: one socket read per call, so the deadline is checked between reads

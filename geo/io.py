@@ -27,7 +27,6 @@ import gzip
 import json
 import os
 import re
-import stat
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -166,8 +165,7 @@ def read(
     if re.match(r"^[a-z][a-z0-9+.-]*://", str(src)):
         msg = f"{src}: reading URLs is not supported yet; download the file first"
         raise InputFormatError(msg)
-    if not path.is_file():
-        raise _not_a_file(path)
+    limits.check_file_size(path)  # a regular file (a FIFO would block), not too large
     suffix = suffix_of(path)
     if suffix not in SUPPORTED_SUFFIXES:
         raise InputFormatError(
@@ -181,7 +179,6 @@ def read(
             f"--layer {layer!r} is not a canonical layer; use one of: "
             + ", ".join(CANONICAL_LAYERS)
         )
-    limits.check_file_size(path)
     try:
         return _read_file(path, suffix, explicit, source, explicit_date, crs, root)
     except RecursionError:
@@ -196,27 +193,6 @@ def read(
             "use a machine with more memory"
         )
         raise InputFormatError(msg) from None
-
-
-def _not_a_file(path: Path) -> InputFormatError:
-    """Return the error for a path that is no regular file (never opened: a FIFO would block)."""
-    try:
-        mode = path.stat().st_mode
-    except OSError:
-        return InputFormatError(f"{path}: no such file")
-    kind = (
-        "a folder" if stat.S_ISDIR(mode)
-        else "a named pipe (FIFO)" if stat.S_ISFIFO(mode)
-        else "a socket" if stat.S_ISSOCK(mode)
-        else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
-        else "not a regular file"
-    )  # fmt: skip
-    fix = (
-        "pass it to read_many to read its files"
-        if kind == "a folder"
-        else "save the data to a file"
-    )
-    return InputFormatError(f"{path}: is {kind}, not a regular file; {fix}")
 
 
 def _read_file(

@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -120,7 +121,9 @@ def size_text(n_bytes: float) -> str:
 
 
 def check_file_size(path: Path, *, limit: int | None = None) -> int:
-    """Return the size of a regular file, refusing one larger than the limit.
+    """Return the size of a regular file, refusing anything else or one over the limit.
+
+    Nothing is opened: a named pipe (FIFO) would block the reader for ever.
 
     Parameters
     ----------
@@ -132,14 +135,31 @@ def check_file_size(path: Path, *, limit: int | None = None) -> int:
     Raises
     ------
     InputFormatError
-        The file is larger than ``limit``, or cannot be looked at.
+        The path is missing, a folder, a FIFO, a socket or a device, or the
+        file is larger than ``limit``.
     """
     cap = max_file_bytes() if limit is None else limit
     try:
-        size = path.stat().st_size
+        info = path.stat()
+    except FileNotFoundError:
+        msg = f"{path}: no such file"
+        raise InputFormatError(msg) from None
     except OSError as exc:
         msg = f"{path}: cannot read the file ({exc.strerror or exc})"
         raise InputFormatError(msg) from exc
+    if not stat.S_ISREG(info.st_mode):
+        mode = info.st_mode
+        kind = (
+            "a folder" if stat.S_ISDIR(mode)
+            else "a named pipe (FIFO)" if stat.S_ISFIFO(mode)
+            else "a socket" if stat.S_ISSOCK(mode)
+            else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+            else "a special file"
+        )  # fmt: skip
+        fix = "pass the files in it" if kind == "a folder" else "save the data to a file first"
+        msg = f"{path}: is {kind}, not a regular file; {fix}"
+        raise InputFormatError(msg)
+    size = info.st_size
     if size > cap:
         msg = (
             f"{path}: the file is {size_text(size)}, more than the limit of {size_text(cap)}; "

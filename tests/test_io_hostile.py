@@ -247,9 +247,39 @@ def test_fifo_is_named_as_such_and_never_opened(tmp_path: Path) -> None:
     assert len(result.problems) == 1 and "named pipe" in result.problems[0]
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_fifo_as_boundaries_or_gazetteer_is_an_error_not_a_hang(tmp_path: Path) -> None:
+    from geo.errors import RegionError
+    from geo.gazetteer import load_gazetteer
+    from geo.regions import load_regions
+
+    fifo = tmp_path / "UA.txt"
+    os.mkfifo(fifo)
+    outcome: dict[str, BaseException] = {}
+
+    def attempt(name: str, call: Any) -> None:
+        try:
+            call(fifo)
+        except BaseException as exc:  # handed to the test thread
+            outcome[name] = exc
+
+    threads = [
+        threading.Thread(target=attempt, args=(name, call), daemon=True)
+        for name, call in (("regions", load_regions), ("gazetteer", load_gazetteer))
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert not any(t.is_alive() for t in threads), "reading a FIFO blocked"
+    assert isinstance(outcome["regions"], RegionError)
+    assert isinstance(outcome["gazetteer"], InputFormatError)
+    assert all("named pipe (FIFO)" in str(e) for e in outcome.values())
+
+
 def test_folder_and_missing_file(tmp_path: Path) -> None:
     with pytest.raises(
-        InputFormatError, match="is a folder, not a regular file; pass it to read_many"
+        InputFormatError, match="is a folder, not a regular file; pass the files in it"
     ):
         read(tmp_path)
     with pytest.raises(InputFormatError, match="no such file"):

@@ -353,3 +353,30 @@ def test_hostile_json_bodies_are_clear_errors(
     with pytest.raises(FetchError, match=message):
         client(tmp_path).get_json(http_server.url("/j"))
     assert client(tmp_path).get_json(http_server.url("/j")) == {"ok": 1}  # nothing was cached
+
+
+@pytest.mark.parametrize(
+    ("location", "url_path"),
+    [("http://[::1", "/r"), (None, "/a b"), (None, "/a\x00b")],
+)
+def test_malformed_urls_and_redirects_are_clear_errors(
+    http_server: FixtureServer, tmp_path: Path, sleeps: list[float], location: Any, url_path: str
+) -> None:
+    if location:
+        http_server.route(url_path, Reply(status=302, headers={"Location": location}))
+    with pytest.raises(FetchError, match="unusable URL or answer") as info:
+        client(tmp_path).get_bytes(http_server.url(url_path))
+    assert sleeps == [] and info.value.attempts == 1
+
+
+def test_too_many_headers_is_retried_then_clear(
+    http_server: FixtureServer, tmp_path: Path, sleeps: list[float]
+) -> None:
+    headers = {f"X-Junk-{i}": "1" for i in range(150)}
+    http_server.route("/h", [Reply(body=b"{}", headers=headers), Reply(body=b"ok")])
+    assert client(tmp_path).get_bytes(http_server.url("/h")) == b"ok"
+    http_server.route("/h2", Reply(body=b"{}", headers=headers))
+    with pytest.raises(
+        FetchError, match=r"failed after 2 attempts \(last: connection error: got more"
+    ):
+        client(tmp_path, retries=1).get_bytes(http_server.url("/h2"))

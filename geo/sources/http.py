@@ -524,9 +524,9 @@ class HttpClient:
             except _RetryableError as err:
                 last = err
         assert last is not None
-        status = f"HTTP {last.status}" if last.status else last.reason
+        detail = f"HTTP {last.status}: {last.reason}" if last.status else last.reason
         msg = (
-            f"{url}: failed after {attempts} attempts (last: {status}: {last.reason}); "
+            f"{url}: failed after {attempts} attempts (last: {detail}); "
             "the server may be down or rate-limiting: retry later, or use --offline "
             "with a filled cache"
         )
@@ -600,6 +600,9 @@ class HttpClient:
             ) from err
         except GeoError:
             raise
+        except (http.client.InvalidURL, ValueError) as err:  # also from a redirect's Location
+            msg = f"{url}: unusable URL or answer ({one_line(err)}); check the URL"
+            raise FetchError(msg, url=url, attempts=attempt) from None
         except urllib.error.URLError as err:
             if watchdog.expired.is_set():
                 raise self._too_late(url, attempt, "cut off") from None

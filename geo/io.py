@@ -166,6 +166,10 @@ def read(
         msg = f"{src}: reading URLs is not supported yet; download the file first"
         raise InputFormatError(msg)
     limits.check_file_size(path)  # a regular file (a FIFO would block), not too large
+    if not _is_unicode(where):
+        shown = where.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        msg = f"{shown}: the path is not valid UTF-8, so it cannot be stored; rename the file"
+        raise InputFormatError(msg)
     suffix = suffix_of(path)
     if suffix not in SUPPORTED_SUFFIXES:
         raise InputFormatError(
@@ -193,6 +197,14 @@ def read(
             "use a machine with more memory"
         )
         raise InputFormatError(msg) from None
+
+
+def _is_unicode(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _read_file(

@@ -195,7 +195,7 @@ def parse_json(raw: bytes | str, *, where: str) -> Any:
     geo.errors.InputFormatError: x.json: JSON nested too deeply to read ...
     """
     try:
-        return json.loads(raw)
+        data = json.loads(raw)
     except RecursionError:
         msg = (
             f"{where}: JSON nested too deeply to read (more levels than Python allows); "
@@ -221,6 +221,27 @@ def parse_json(raw: bytes | str, *, where: str) -> Any:
             f"{where}: a number in the JSON is longer than Python reads{found}, the limit is "
             f"{sys.get_int_max_str_digits():,} digits; no coordinate or attribute is that long: "
             "check the file's origin"
+        )
+        raise InputFormatError(msg) from None
+    _check_surrogates(raw, data, where)
+    return data
+
+
+_SURROGATE_BYTES = re.compile(rb"\\u[dD][89a-fA-F]")
+_SURROGATE_TEXT = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _check_surrogates(raw: bytes | str, data: Any, where: str) -> None:
+    """Refuse escaped UTF-16 surrogates that pair with nothing: they decode to no character."""
+    found = _SURROGATE_TEXT.search(raw) if isinstance(raw, str) else _SURROGATE_BYTES.search(raw)
+    if found is None:  # the usual case, checked in a few ms
+        return
+    try:  # pairs (emoji, rare CJK) decode to real characters; lone halves cannot be encoded
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        msg = (
+            f"{where}: text with an unpaired UTF-16 surrogate ({exc.object[exc.start : exc.end]!a}), "
+            "which is no character at all: the exporter is broken; fix that text or re-export"
         )
         raise InputFormatError(msg) from None
 

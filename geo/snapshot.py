@@ -134,6 +134,7 @@ class Snapshot:
             msg = f"{where}: features are in {crs}, not {WGS84}; pass features.to_crs(4326)"
             raise CRSError(msg)
         check_polygons(np.asarray(geometry.values, dtype=object), where=where)
+        _check_text(self, where)
 
     @property
     def key(self) -> tuple[str, str, dt.date]:
@@ -264,6 +265,31 @@ class Snapshot:
         return f'<table class="geo-snapshot"><tbody>{body}</tbody></table>'
 
 
+def _check_text(snap: Snapshot, where: str) -> None:
+    """Refuse text that is no valid Unicode (lone surrogates): nothing could store or show it."""
+    prov = snap.provenance
+    fields = {"source": snap.source, "layer": snap.layer, "provenance path": prov.path,
+              "archive member": prov.member or "", "layer in the file": prov.original_layer or "",
+              "notes": "\n".join(prov.notes)}  # fmt: skip
+    columns = {name: snap.features[name] for name in FEATURE_COLUMNS if name in snap.features}
+    for name, column in columns.items():
+        fields[name] = "\x00".join(map(str, column))
+    for name, text in fields.items():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            feature = ""
+            if name in columns:
+                feature = f" of feature {text[: exc.start].count(chr(0))}"
+            bad = one_line(ascii(text[exc.start : exc.end]))
+            msg = (
+                f"{where}: the {name}{feature} holds {bad}, an unpaired UTF-16 surrogate, which "
+                "is no text at all (a broken encoder, or a file name that is not UTF-8); fix "
+                "that text or rename the file"
+            )
+            raise InputFormatError(msg) from None
+
+
 #: Attributes whose value becomes a feature's label, first found wins.
 LABEL_ATTRIBUTES = ("name", "label", "title", "Name", "NAME")
 
@@ -296,14 +322,21 @@ def make_features(geometries: Any, labels: Any = None, properties: Any = None) -
     """
     geoms = np.asarray(geometries, dtype=object)
     n = len(geoms)
-    return gpd.GeoDataFrame(
-        {
-            "label": list(labels) if labels is not None else [""] * n,
-            "properties": list(properties) if properties is not None else ["{}"] * n,
-        },
-        geometry=gpd.GeoSeries(geoms, crs=WGS84),
-        crs=WGS84,
-    )
+    try:
+        return gpd.GeoDataFrame(
+            {
+                "label": list(labels) if labels is not None else [""] * n,
+                "properties": list(properties) if properties is not None else ["{}"] * n,
+            },
+            geometry=gpd.GeoSeries(geoms, crs=WGS84),
+            crs=WGS84,
+        )
+    except UnicodeEncodeError as exc:  # Arrow-backed strings refuse lone surrogates
+        msg = (
+            f"a feature's label or attributes hold {one_line(ascii(exc.object[exc.start : exc.end]))}"
+            ", an unpaired UTF-16 surrogate, which is no text at all; fix that text"
+        )
+        raise InputFormatError(msg) from None
 
 
 def map_notice(sources: Iterable[str], notice: str | None = None) -> str | None:

@@ -418,3 +418,32 @@ def test_zip_with_a_nested_json_member(tmp_path: Path) -> None:
         archive.writestr("russian_control.geojson", b"[" * 50_000 + b"]" * 50_000)
     with pytest.raises(InputFormatError, match=r"russian_control\.geojson: JSON nested too deeply"):
         read(path)
+
+
+def test_lone_surrogate_escapes_are_refused_pairs_are_read(tmp_path: Path) -> None:
+    path = tmp_path / f"s_{DAY}.geojson"
+    text = json.dumps(fc(feat(properties={"name": "NAME"})))
+    path.write_text(text.replace("NAME", "\\udcff"))
+    with pytest.raises(InputFormatError, match=r"unpaired UTF-16 surrogate \('\\udcff'\)"):
+        read(path, layer="russian_control")
+    path.write_text(text.replace("NAME", "\\ud83d\\ude00 Bakhmut"))  # an escaped emoji: fine
+    (snap,) = read(path, layer="russian_control")
+    assert snap.features["label"].tolist() == ["\U0001f600 Bakhmut"]
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="file names of raw bytes")
+def test_file_name_that_is_not_utf8(tmp_path: Path) -> None:
+    name = os.fsdecode(b"\xff\xfe_2024-07-01.geojson")  # surrogate-escaped, as Python lists it
+    (tmp_path / name).write_text(json.dumps(fc(feat())))
+    (bad,) = [p for p in tmp_path.iterdir() if p.suffix == ".geojson"]
+    with pytest.raises(InputFormatError, match=r"\\xff\\xfe_2024-07-01.geojson: the path is not"):
+        read(bad, layer="russian_control")
+    result = read_many([tmp_path], layer="russian_control")
+    assert len(result.problems) == 1 and "rename the file" in result.problems[0]
+
+
+def test_snapshot_refuses_text_that_is_no_unicode() -> None:
+    from conftest import make_snapshot
+
+    with pytest.raises(InputFormatError, match=r"the layer holds '\\ud800', an unpaired"):
+        make_snapshot(layer="x\ud800")

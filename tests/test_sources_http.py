@@ -344,6 +344,7 @@ def test_redirect_loop_is_a_clear_error(
         (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
         (b'{"n": ' + b"9" * 5000 + b"}", r"longer than Python reads \(5000 digits\)"),
         (b'{"a": "\xff"}', "not UTF-8"),
+        (b'{"a": "\\udcff"}', "unpaired UTF-16 surrogate"),
     ],
 )
 def test_hostile_json_bodies_are_clear_errors(

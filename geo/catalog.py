@@ -105,7 +105,7 @@ def write_snapshot(target: Path, snap: Snapshot) -> None:
     frame = make_features(snap.features.geometry.to_numpy(), *columns)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(target, lambda f: frame.to_parquet(f, index=False))
+        write_atomic(target, lambda f: frame.to_parquet(f, index=False), follow_links=False)
     except OSError as err:
         msg = f"cannot write {target}: {os_reason(err)}; check space and permissions"
         raise StoreError(msg) from err

@@ -4,7 +4,9 @@ A file is written to a hidden temporary name in the target's folder, flushed
 to disk, then renamed over the target in one step, so a reader never sees a
 half-written file and an interrupted write leaves the old file as it was. The
 temporary file is created with :func:`open`, so the result gets the usual
-umask-based mode (not ``mkstemp``'s 0600). A file that cannot be written is
+umask-based mode (not ``mkstemp``'s 0600). A link to a file updates that file
+and keeps the link; a device or FIFO (``-o /dev/stdout``) is written in place,
+never replaced. A file that cannot be written is
 an :class:`~geo.errors.OutputError` naming it and the fix, never a bare
 ``OSError`` from deep inside.
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import stat
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO
@@ -21,7 +24,9 @@ from typing import IO
 from geo.errors import GeoError, OutputError
 
 
-def write_atomic(target: str | Path, write: Callable[[IO[bytes]], object]) -> Path:
+def write_atomic(
+    target: str | Path, write: Callable[[IO[bytes]], object], *, follow_links: bool = True
+) -> Path:
     """Write ``target`` through ``write(handle)`` on a temporary file, then rename.
 
     Parameters
@@ -30,6 +35,10 @@ def write_atomic(target: str | Path, write: Callable[[IO[bytes]], object]) -> Pa
         The file to create or replace; its folder is created if missing.
     write
         Called with a binary file handle open on the temporary file.
+    follow_links
+        Treat ``target`` as a user's output path: a link to a file updates that
+        file, a device or FIFO is written in place. ``False`` (the store's own
+        files) never looks through a link: the link itself is replaced.
 
     Returns
     -------
@@ -44,6 +53,15 @@ def write_atomic(target: str | Path, write: Callable[[IO[bytes]], object]) -> Pa
         any, is left as it was.
     """
     path = Path(target)
+    mode: int | None = None
+    if follow_links:
+        with contextlib.suppress(OSError):
+            mode = path.stat().st_mode  # through links
+    if mode is not None and not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
+        # -o /dev/stdout, a FIFO, a device: write into it; a rename would replace it
+        return _write_in_place(path, write)
+    if mode is not None and path.is_symlink():
+        path = path.resolve()  # a link to a file: replace that file, keep the link
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -61,6 +79,17 @@ def write_atomic(target: str | Path, write: Callable[[IO[bytes]], object]) -> Pa
     except BaseException:
         _remove(tmp)
         raise
+    return path
+
+
+def _write_in_place(path: Path, write: Callable[[IO[bytes]], object]) -> Path:
+    try:
+        with path.open("wb") as handle:
+            write(handle)
+    except GeoError:
+        raise
+    except OSError as err:
+        raise _output_error(path, err) from err
     return path
 
 

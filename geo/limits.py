@@ -239,9 +239,10 @@ def _check_surrogates(raw: bytes | str, data: Any, where: str) -> None:
     try:  # pairs (emoji, rare CJK) decode to real characters; lone halves cannot be encoded
         json.dumps(data, ensure_ascii=False).encode("utf-8")
     except UnicodeEncodeError as exc:
+        bad = ascii(exc.object[exc.start : exc.end])
         msg = (
-            f"{where}: text with an unpaired UTF-16 surrogate ({exc.object[exc.start : exc.end]!a}), "
-            "which is no character at all: the exporter is broken; fix that text or re-export"
+            f"{where}: text with an unpaired UTF-16 surrogate ({bad}), which is no character "
+            "at all: the exporter is broken; fix that text or re-export"
         )
         raise InputFormatError(msg) from None
 

@@ -332,9 +332,10 @@ def make_features(geometries: Any, labels: Any = None, properties: Any = None) -
             crs=WGS84,
         )
     except UnicodeEncodeError as exc:  # Arrow-backed strings refuse lone surrogates
+        bad = one_line(ascii(exc.object[exc.start : exc.end]))
         msg = (
-            f"a feature's label or attributes hold {one_line(ascii(exc.object[exc.start : exc.end]))}"
-            ", an unpaired UTF-16 surrogate, which is no text at all; fix that text"
+            f"a feature's label or attributes hold {bad}, an unpaired UTF-16 surrogate, "
+            "which is no text at all; fix that text"
         )
         raise InputFormatError(msg) from None
 

@@ -134,7 +134,11 @@ def open_store(
                 _refuse_foreign(root)
                 marker = {"format": STORE_FORMAT, "version": STORE_VERSION}
                 try:
-                    write_atomic(root / MARKER_NAME, lambda f: f.write(json.dumps(marker).encode()))
+                    write_atomic(
+                        root / MARKER_NAME,
+                        lambda f: f.write(json.dumps(marker).encode()),
+                        follow_links=False,
+                    )
                 except OSError as err:
                     reason = os_reason(err)
                     msg = f"cannot create a store at {root}: {reason}; check permissions"
@@ -546,7 +550,7 @@ class Store:
     def _write_catalog(self, table: pa.Table) -> None:
         target = self.path / CATALOG_NAME
         try:
-            write_atomic(target, lambda f: pq.write_table(table, f))
+            write_atomic(target, lambda f: pq.write_table(table, f), follow_links=False)
         except OSError as err:
             msg = (
                 f"cannot write {target}: {os_reason(err)}; the store is unchanged - check "

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import stat
+import threading
 from pathlib import Path
 
 import pytest
@@ -61,3 +64,26 @@ def test_map_to_an_unwritable_path_is_one_clear_line(tmp_path: Path, store_dir: 
     )
     assert stats.exit_code == 1 and "is a file, not a folder" in stats.output
     assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def test_link_to_a_file_updates_the_file_and_keeps_the_link(tmp_path: Path) -> None:
+    real = tmp_path / "data" / "map.html"
+    real.parent.mkdir()
+    real.write_text("old")
+    link = tmp_path / "latest.html"
+    link.symlink_to(real)
+    write_text_atomic(link, "new")
+    assert link.is_symlink() and real.read_text() == "new"
+    assert sorted(p.name for p in real.parent.iterdir()) == ["map.html"]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_fifo_target_is_written_in_place_not_replaced(tmp_path: Path) -> None:
+    fifo = tmp_path / "out.csv"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    write_text_atomic(fifo, "a,b\n")
+    reader.join(30)
+    assert got == [b"a,b\n"] and stat.S_ISFIFO(fifo.stat().st_mode)  # still a FIFO

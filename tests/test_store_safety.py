@@ -141,3 +141,17 @@ def test_foreign_folder_is_still_refused_untouched(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match=r"non-empty folder without store\.json \(it holds"):
         open_store(mine)
     assert sorted(p.name for p in mine.iterdir()) == ["nested", "old.parquet", "thesis.docx"]
+
+
+def test_linked_catalog_is_replaced_never_written_through(tmp_path: Path) -> None:
+    store = open_store(tmp_path / "store")
+    store.ingest([make_snapshot(box(37, 48, 37.5, 48.5), 0)])
+    outside = tmp_path / "my-copy.parquet"
+    catalog = tmp_path / "store" / "catalog.parquet"
+    outside.write_bytes(catalog.read_bytes())
+    before = outside.read_bytes()
+    catalog.unlink()
+    catalog.symlink_to(outside)
+    store.ingest([make_snapshot(box(37, 48, 37.6, 48.5), 1)])
+    assert outside.read_bytes() == before  # the user's file is untouched
+    assert not catalog.is_symlink() and len(open_store(tmp_path / "store")) == 2

@@ -486,7 +486,11 @@ class HttpClient:
 
     def _store(self, url: str, params: Mapping[str, str] | None, body: bytes) -> None:
         try:
-            write_atomic(self._cache_path(url, params), lambda handle: handle.write(body))
+            write_atomic(
+                self._cache_path(url, params),
+                lambda handle: handle.write(body),
+                follow_links=False,
+            )
         except (OSError, GeoError) as err:  # a cache we cannot write only costs a refetch
             logger.warning("cannot write HTTP cache %s: %s", self.cache_dir, err)
 

@@ -8,6 +8,7 @@ import itertools
 import json
 import math
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -140,6 +141,34 @@ def test_unrelated_geometries_still_go_local() -> None:
         assert d.overlay.startswith("local (")
         assert d.gained_raw_km2 == pytest.approx(km2(b.difference(a)), rel=1e-9)
         assert d.lost_raw_km2 == pytest.approx(km2(a.difference(b)), rel=1e-9)
+
+
+def test_many_small_parts_clip_part_by_part(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hundreds of scattered parts (the 200k-feature case, small): same figures as shapely.
+
+    Every part is clipped through a tree of parts, not the whole geometry per box
+    (that was quadratic: two 200,000-part snapshots never finished).
+    """
+    rng = np.random.default_rng(7)
+    corners = rng.uniform([34.0, 47.0], [36.0, 49.0], size=(600, 2))
+    cells = [box(x, y, x + 0.01, y + 0.01) for x, y in corners]
+    a = shapely.union_all(cells[:400])
+    b = shapely.union_all(cells[200:])
+    assert shapely.get_num_geometries(a) > geooverlay._MANY_PARTS
+    calls: list[int] = []
+    monkeypatch.setattr(geooverlay, "_clip_parts", _counting(geooverlay._clip_parts, calls))
+    d = diff(snap(a, D1), snap(b, D2), min_area_km2=0, min_width_m=0)
+    assert calls and d.overlay.startswith("local (")
+    assert d.gained_raw_km2 == pytest.approx(km2(b.difference(a)), rel=1e-9)
+    assert d.lost_raw_km2 == pytest.approx(km2(a.difference(b)), rel=1e-9)
+
+
+def _counting(func: Any, calls: list[int]) -> Any:
+    def counted(*args: Any) -> Any:
+        calls.append(1)
+        return func(*args)
+
+    return counted
 
 
 def test_patches_sharing_an_edge_are_told_apart() -> None:

@@ -151,7 +151,7 @@ def test_many_small_parts_clip_part_by_part(monkeypatch: pytest.MonkeyPatch) -> 
     assert shapely.get_num_geometries(a) > geooverlay._MANY_PARTS
     calls: list[int] = []
     monkeypatch.setattr(geooverlay, "_clip_parts", _counting(geooverlay._clip_parts, calls))
-    d = diff(snap(a, D1), snap(b, D2), min_area_km2=0, min_width_m=0)
+    d = diff(make_snapshot(a, D1), make_snapshot(b, D2), min_area_km2=0, min_width_m=0)
     assert calls and d.overlay.startswith("local (")
     assert d.gained_raw_km2 == pytest.approx(km2(b.difference(a)), rel=1e-9)
     assert d.lost_raw_km2 == pytest.approx(km2(a.difference(b)), rel=1e-9)

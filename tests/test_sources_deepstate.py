@@ -207,7 +207,7 @@ def test_version_id_out_of_range_is_a_clear_error(
     if isinstance(bad_id, str):
         body = b'[{"id": "' + bad_id.encode() + b'"}]'
     http_server.route("/api/history/public", Reply(body=body))
-    with pytest.raises(DeepStateApiError, match=r"item 0: 'id' 9*.* out of range.*--base-url"):
+    with pytest.raises(DeepStateApiError, match=r"item 0: 'id' 9*.* out of range.*base="):
         list_versions(client(tmp_path), base=http_server.base_url)
 
 

@@ -184,7 +184,7 @@ def _version(item: Any, where: str) -> Version:
     if not 0 <= version_id <= _MAX_ID:
         msg = (
             f"{where}: 'id' {text[:40]}{'...' if len(text) > 40 else ''} is out of range for a "
-            "Unix time in seconds; check --base-url (or $GEO_DEEPSTATE_URL) points at a "
+            f"Unix time in seconds; check that base= (or ${BASE_URL_ENV}) points at a "
             "DeepStateMap API"
         )
         raise DeepStateApiError(msg)

@@ -6,7 +6,9 @@ holding ``ESC [ 2 J`` clears it, a carriage return overwrites the line before.
 Every command prints through :func:`echo` (text, line breaks kept, every
 other control character written as an escape by :func:`geo.text.one_line`)
 or :func:`echo_json` (JSON, with the control characters JSON itself leaves
-raw written as ``\u`` escapes, so the output stays valid JSON).
+raw written as ``\u`` escapes, so the output stays valid JSON). Notes and
+errors go through :mod:`geo.cli_errors` (``note``, ``GeoGroup``), which puts
+the library's words into the CLI's and prints them with :func:`echo`.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import click
 
 from geo.text import one_line
 
-__all__ = ["echo", "echo_json", "note", "safe_json", "safe_text"]
+__all__ = ["echo", "echo_json", "safe_json", "safe_text"]
 
 # json.dumps escapes U+0000-U+001F itself; DEL, the C1 controls (U+009B is a one-byte CSI)
 # and the line/paragraph separators it leaves as they are.
@@ -51,11 +53,6 @@ def safe_json(text: str) -> str:
 def echo(message: object = "", *, err: bool = False, nl: bool = True) -> None:
     """Print like :func:`click.echo`, control characters escaped (line breaks kept)."""
     click.echo(safe_text(message), err=err, nl=nl)
-
-
-def note(message: object) -> None:
-    """Print ``note: message`` on stderr, escaped."""
-    echo(f"note: {message}", err=True)
 
 
 def echo_json(payload: Any, **dumps: Any) -> None:

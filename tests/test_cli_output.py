@@ -87,3 +87,60 @@ def test_helpers() -> None:
     assert json.loads(safe_json(json.dumps({"k": "\x9b\u2028"}, ensure_ascii=False))) == {
         "k": "\x9b\u2028"
     }
+
+
+def test_every_cli_module_prints_through_cli_output() -> None:
+    """No command module prints on its own: click.echo, print and raw stream writes stay out."""
+    import ast
+
+    import geo
+
+    raw_calls = {("click", "echo"), ("click", "secho"), ("stdout", "write"), ("stderr", "write")}
+    found = []
+    for path in sorted(Path(geo.__file__).parent.glob("cli*.py")):
+        if path.name == "cli_output.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            func = node.func
+            if isinstance(func, ast.Name) and func.id == "print":
+                found.append(f"{path.name}:{node.lineno}: print")
+            elif (
+                isinstance(func, ast.Attribute)
+                and isinstance(func.value, ast.Name | ast.Attribute)
+                and (
+                    getattr(func.value, "id", None) or getattr(func.value, "attr", None),
+                    func.attr,
+                )
+                in raw_calls
+            ):
+                found.append(f"{path.name}:{node.lineno}: {ast.unparse(func)}")
+    assert found == []
+
+
+def test_map_and_ledger_commands_escape_what_they_print(tmp_path: Path, store_dir: Path) -> None:
+    """Commands outside geo/cli.py (geo map, geo ledger) escape names too."""
+    from geo.sample import sample_dir
+
+    runner = CliRunner()
+    runner.invoke(cli, ["ingest", str(sample_dir()), "--store", str(store_dir)])
+    out = tmp_path / f"map{TITLE}.html"
+    result = runner.invoke(
+        cli, ["map", "--store", str(store_dir), "--layer", "russian_control", "--tiles", "none",
+              "--date", "2024-08-15", "-o", str(out)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert_clean(result.output)
+    assert "map\\x1b]0;pwned\\x07.html" in result.output and out.is_file()
+    gazetteer = tmp_path / "UA.txt"
+    # a place the sample's Russian control reaches between its first and last date
+    row = ["1", f"Evil{CLEAR}town", "Eviltown", "", "48.13", "37.64", "P", "PPL", "UA", "", "14"]
+    gazetteer.write_text("\t".join([*row, "", "", "", "5000", "", "", "", "2020-01-01"]) + "\n")
+    ledger = runner.invoke(
+        cli, ["ledger", "--store", str(store_dir), "--gazetteer", str(gazetteer),
+              "--layer", "russian_control"],
+    )  # fmt: skip
+    assert ledger.exit_code == 0, ledger.output
+    assert_clean(ledger.output)
+    assert "Evil\\x1b[2Jtown" in ledger.output and "1 changed hands" in ledger.output

@@ -30,7 +30,7 @@ else:
     import fcntl
 
 from geo.errors import DuplicateSnapshotError, StoreError
-from geo.fsutil import write_atomic
+from geo.fsutil import os_reason, write_atomic
 from geo.geometry import WGS84, HygieneReport
 from geo.snapshot import FEATURE_COLUMNS, Provenance, Snapshot, make_features
 
@@ -105,9 +105,9 @@ def write_snapshot(target: Path, snap: Snapshot) -> None:
     frame = make_features(snap.features.geometry.to_numpy(), *columns)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(target, lambda f: frame.to_parquet(f, index=False))
+        write_atomic(target, lambda f: frame.to_parquet(f, index=False), follow_links=False)
     except OSError as err:
-        msg = f"cannot write {target}: {err}; check space and permissions"
+        msg = f"cannot write {target}: {os_reason(err)}; check space and permissions"
         raise StoreError(msg) from err
 
 
@@ -160,7 +160,11 @@ def read_snapshot(file: Path, record: dict[str, Any]) -> Snapshot:
     fields = {key: record[col] for col, key in _PROVENANCE_COLUMNS.items()}
     provenance = Provenance.from_dict({**fields, "notes": notes})
     source, layer, date = record["source"], record["layer"], record["date"]
-    return Snapshot(source, layer, date, features, provenance=provenance, hygiene=hygiene)
+    # Checked when ingested; the file is named by its content hash, so re-checking every
+    # read would only slow down series of hundreds of dates.
+    return Snapshot(
+        source, layer, date, features, provenance=provenance, hygiene=hygiene, _checked=True
+    )
 
 
 def origin(snap: Snapshot) -> str:

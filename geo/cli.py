@@ -28,6 +28,7 @@ from geo.cli_options import (
 )
 from geo.cli_options import load_regions_files as _load_regions
 from geo.cli_options import parse_day as _parse_day
+from geo.cli_output import echo, echo_json
 from geo.cli_remote import assets, fetch, gazetteer, regions
 from geo.io import read_many
 from geo.layers import CANONICAL_LAYERS
@@ -81,13 +82,13 @@ def ingest(
             "notes": notes,
             "problems": result.problems,
         }
-        click.echo(json.dumps(payload, ensure_ascii=False, indent=1))
+        echo_json(payload)
     else:
         for text in notes:
             note(text)
         for problem in result.problems:
-            click.echo(f"skipped: {translate(problem)}", err=True)
-        click.echo(f"{store.path}: {report.summary()} ({result.n_files} files read)")
+            echo(f"skipped: {translate(problem)}", err=True)
+        echo(f"{store.path}: {report.summary()} ({result.n_files} files read)")
     if result.problems:
         sys.exit(1)
 
@@ -145,15 +146,15 @@ def list_(
         for row in rows.to_dict("records")
     ]
     if as_json:
-        click.echo(json.dumps(records, ensure_ascii=False, indent=1))
+        echo_json(records)
         return
     if not records:
-        click.echo(f"{store.path}: no snapshots (run 'geo ingest FILES...')")
+        echo(f"{store.path}: no snapshots (run 'geo ingest FILES...')")
         return
     flags = "  flags" if check else ""
-    click.echo(f"{'source':<12} {'layer':<28} {'date':<10} {'features':>8} {'area_km2':>12}{flags}")
+    echo(f"{'source':<12} {'layer':<28} {'date':<10} {'features':>8} {'area_km2':>12}{flags}")
     for rec in records:
-        click.echo(
+        echo(
             f"{rec['source']:<12} {rec['layer']:<28} {rec['date']:<10} "
             f"{rec['n_features']:>8} {rec['area_km2']:>12,.1f}"
             + (f"  {flag_text(rec)}" if check else "")
@@ -221,9 +222,9 @@ def diff_(
             }
             for row in largest.to_dict("records")
         ]
-        click.echo(json.dumps(payload, ensure_ascii=False, indent=1))
+        echo_json(payload)
         return
-    click.echo(
+    echo(
         f"{result.source} {result.layer}: {result.date_from} -> {result.date_to} "
         f"(dates used)\n"
         f"  area {result.area_from_km2:,.1f} -> {result.area_to_km2:,.1f} km²\n"
@@ -234,19 +235,19 @@ def diff_(
         if not (region.area_from_km2 or region.area_to_km2):
             continue  # regions never held (the JSON lists them all)
         share = region.share_to_pct
-        click.echo(
+        echo(
             f"  {region.region:<16} {region.area_from_km2:>11,.1f} -> {region.area_to_km2:>11,.1f}"
             f" km²  +{region.gained_km2:,.2f} -{region.lost_km2:,.2f}"
             f"  {'' if share is None else f'{share:.2f} % held'}"
         )
     for row in largest.to_dict("records"):
-        click.echo(
+        echo(
             f"  largest {row['change']:<6} {row['area_km2']:>9,.2f} km² at "
             f"{row['lon']:.4f} E {row['lat']:.4f} N ({row['region'] or 'no region'})"
         )
     for text in result.notes:
-        click.echo(f"  note: {text}")
-    click.echo(f"  areas ({result.area_method}): {result.method}")
+        echo(f"  note: {text}")
+    echo(f"  areas ({result.area_method}): {result.method}")
 
 
 @cli.command(name="places")
@@ -302,9 +303,9 @@ def places_(
         oblast=list(oblasts) or None,
     )
     if as_json:
-        click.echo(json.dumps(places_records(frame), ensure_ascii=False, indent=1))
+        echo_json(places_records(frame))
         return
-    click.echo(format_places(frame, limit=limit, more="--json for all"))
+    echo(format_places(frame, limit=limit, more="--json for all"))
 
 
 @cli.command()
@@ -357,9 +358,9 @@ def stats(
     echo_checks(frame)
     text = write_timeseries(frame, output, fmt=fmt)
     if output is None:
-        click.echo(text, nl=False)
+        echo(text, nl=False)
     else:
-        click.echo(f"{output}: {len(frame)} dates")
+        echo(f"{output}: {len(frame)} dates")
 
 
 @cli.command(name="frontline")
@@ -421,20 +422,20 @@ def frontline_(
         write_geojson(lines, output)
         payload["output"] = str(output)
     if as_json:
-        click.echo(json.dumps(payload, ensure_ascii=False, indent=1, default=str))
+        echo_json(payload, default=str)
         return
-    click.echo(f"{line!r}")
+    echo(f"{line!r}")
     if moved is not None:
-        click.echo(f"{moved!r}")
+        echo(f"{moved!r}")
     if output is not None:
-        click.echo(f"wrote {output}")
+        echo(f"wrote {output}")
 
 
 @cli.command()
 def layers() -> None:
     """Show the canonical layer vocabulary."""
     for name, description in CANONICAL_LAYERS.items():
-        click.echo(f"{name:<28} {description}")
+        echo(f"{name:<28} {description}")
 
 
 for _remote in (assets, fetch, gazetteer, regions):  # defined in geo.cli_remote

@@ -7,7 +7,6 @@ registered in :mod:`geo.cli`.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +16,7 @@ import click
 import pandas as pd
 
 from geo.cli_options import parse_day, store_option
+from geo.cli_output import echo, echo_json
 from geo.store import open_store
 from geo.text import one_line
 
@@ -70,14 +70,14 @@ def echo_checks(frame: pd.DataFrame) -> None:
     if not checks or not any(checks["counts"].values()):
         return
     counts = checks["counts"]
-    click.echo(
+    echo(
         f"checks: {counts['repeat']} repeated, {counts['stale']} stale, {counts['jump']} jumps "
         f"({checks['rule']})",
         err=True,
     )
     for item in checks["flagged"]:
         same = f", same as {item['same_as']}" if item["same_as"] else ""
-        click.echo(f"  {item['date']} {item['flags']} (net z {item['net_z']}{same})", err=True)
+        echo(f"  {item['date']} {item['flags']} (net z {item['net_z']}{same})", err=True)
 
 
 # --- geo distance ------------------------------------------------------------------------
@@ -147,16 +147,16 @@ def distance(
 
         distance_chart(result, chart_path)
     if fmt == "text":
-        click.echo(format_distances(result))
+        echo(format_distances(result))
         if output is not None:
             write_distances(result, output, fmt="csv")
     else:
         text = write_distances(result, output, fmt=fmt)
         if output is None:
-            click.echo(text, nl=False)
+            echo(text, nl=False)
     for path in (output, chart_path):
         if path is not None:
-            click.echo(f"wrote {path}", err=True)
+            echo(f"wrote {path}", err=True)
 
 
 def format_distances(result: Any) -> str:
@@ -259,11 +259,11 @@ def ledger(
     if disagreements_path is not None:
         written.append(write_table(result.disagreements(), disagreements_path))
     if as_json:
-        click.echo(json.dumps(records(result.summary), ensure_ascii=False, indent=1))
+        echo_json(records(result.summary))
     else:
-        click.echo(format_ledger(result, limit=limit))
+        echo(format_ledger(result, limit=limit))
     for path in written:
-        click.echo(f"wrote {path}", err=True)
+        echo(f"wrote {path}", err=True)
 
 
 def format_ledger(result: Any, *, limit: int = 20) -> str:

@@ -39,6 +39,7 @@ from typing import Any
 
 import click
 
+from geo.cli_output import echo
 from geo.errors import GeoError, ValidationError
 from geo.text import one_line
 
@@ -174,8 +175,8 @@ def _long_flag(param: click.Option) -> str:
 
 
 def note(message: str) -> None:
-    """Print a note on stderr: ``note: <message>`` on one line, in the CLI's words."""
-    click.echo(f"note: {translate(one_line(message))}", err=True)
+    """Print a note on stderr: ``note: <message>`` on one line, escaped, in the CLI's words."""
+    echo(f"note: {translate(one_line(message))}", err=True)
 
 
 class _NoteHandler(logging.Handler):
@@ -234,10 +235,10 @@ class GeoGroup(click.Group):
             summary = _first_line(exc)
             if len(problems) == 1:  # one problem: one line, summary and problem together
                 summary = f"{summary}: {_first_line(problems[0])}"
-            click.echo(f"error: {translate(summary, ctx)}", err=True)
+            echo(f"error: {translate(summary, ctx)}", err=True)
             if len(problems) > 1:
                 for problem in problems:
-                    click.echo(f"  - {translate(problem, ctx)}", err=True)
+                    echo(f"  - {translate(problem, ctx)}", err=True)
             ctx.exit(1)
 
 

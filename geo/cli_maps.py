@@ -26,6 +26,7 @@ from geo.cli_options import (
     regions_option,
     store_option,
 )
+from geo.cli_output import echo
 from geo.cli_remote import ensure_offline_assets
 from geo.errors import ValidationError
 from geo.render.labels import layer_name
@@ -181,7 +182,7 @@ def map_(
             sources = (source, to_source or source)
             written = _compare(store, layers, (first, second), sources, swipe, out)
     for path in written:
-        click.echo(str(path))
+        echo(str(path))
 
 
 def _kind(
@@ -333,4 +334,4 @@ def demo(output: Path | None, store_path: Path | None, tiles: str, offline: bool
     if offline:
         ensure_offline_assets()
     path = render.write_demo(output, store=store_path, tiles=chosen, offline=offline)
-    click.echo(str(path.resolve()))
+    echo(str(path.resolve()))

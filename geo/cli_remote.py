@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +9,7 @@ import click
 
 from geo.cli_errors import GeoGroup, note
 from geo.cli_options import parse_day, store_option
+from geo.cli_output import echo, echo_json
 from geo.store import open_store
 
 
@@ -98,16 +98,16 @@ def fetch_deepstate_(
             "replaced": len(result.ingest.replaced),
             "area_checks": [check.to_dict() for check in result.area_checks],
         }
-        click.echo(json.dumps(payload, indent=1))
+        echo_json(payload, ensure_ascii=True)
         return
     for check in result.area_checks:
         pct = check.difference_pct
-        click.echo(
+        echo(
             f"{check.date} {check.layer:<26} ours {check.ours_km2:>11,.1f} km²  DeepState "
             f"{check.publisher_km2:>11,.1f} km²  diff {check.difference_km2:+,.1f} km²"
             + ("" if pct is None else f" ({pct:+.3f} %)")
         )
-    click.echo(f"{store.path}: {result.summary()}")
+    echo(f"{store.path}: {result.summary()}")
 
 
 @fetch.command(name="url")
@@ -147,13 +147,13 @@ def fetch_url_(
         keys = [
             {"source": s.source, "layer": s.layer, "date": s.date.isoformat()} for s in snapshots
         ]
-        click.echo(json.dumps({"store": str(store.path), "snapshots": keys}, indent=1))
+        echo_json({"store": str(store.path), "snapshots": keys}, ensure_ascii=True)
         return
     for snap in snapshots:
         for text in snap.provenance.notes:
             note(text)
-        click.echo(f"{snap.source} {snap.layer} {snap.date}: {snap.area_km2:,.1f} km²")
-    click.echo(f"{store.path}: {report.summary()}")
+        echo(f"{snap.source} {snap.layer} {snap.date}: {snap.area_km2:,.1f} km²")
+    echo(f"{store.path}: {report.summary()}")
 
 
 def registry_options(func: Any) -> Any:
@@ -184,12 +184,12 @@ def _download(
     table = reg.load_registry(registry_file, builtin=builtin)
     if list_only:
         for source in table.values():
-            click.echo(source.terms())
+            echo(source.terms())
         return
     chosen = list(names) or ([default] if default and not registry_file else list(table))
     fetch = reg.fetch_gazetteers if builtin == reg.GAZETTEER_TABLE else reg.fetch_boundaries
     for path in fetch(chosen, _client(offline, 0.2), registry=table):
-        click.echo(str(path))
+        echo(str(path))
 
 
 @click.group(cls=GeoGroup)
@@ -246,7 +246,7 @@ def assets_fetch(force: bool, packages: tuple[str, ...]) -> None:
     from geo.render.assets import fetch_assets
 
     path = fetch_assets(packages=list(packages) or None, force=force)
-    click.echo(str(path))
+    echo(str(path))
 
 
 def ensure_offline_assets() -> None:

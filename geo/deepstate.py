@@ -256,7 +256,8 @@ def is_deepstate_raw(data: Mapping[str, Any]) -> bool:
         return True
     if data.get("type") != "FeatureCollection" or not _is_collection(data):
         return False
-    styled = status_word = False
+    styled = False
+    names: list[str] = []
     for feature in data["features"]:
         props = feature.get("properties") if isinstance(feature, Mapping) else None
         if not isinstance(props, Mapping):
@@ -265,11 +266,13 @@ def is_deepstate_raw(data: Mapping[str, Any]) -> bool:
         if isinstance(name, str):
             if "///" in name or "geoJSON.status" in name or "geoJSON.territories" in name:
                 return True
-            text = _clean_text(name).casefold()
-            status_word = status_word or any(p.search(text) for p, _ in _UA_RULES)
+            names.append(name)
         style = props.get("styleUrl")
         styled = styled or (isinstance(style, str) and style.startswith("#poly-"))
-    return styled and status_word
+    # Status words only matter for #poly- styled files: other large files skip the regexes.
+    return styled and any(
+        p.search(_clean_text(name).casefold()) for name in names for p, _ in _UA_RULES
+    )
 
 
 def _from_unix(value: Any) -> dt.datetime | None:

@@ -26,6 +26,7 @@ __all__ = [
     "LayerError",
     "MissingAssetError",
     "OfflineError",
+    "OutputError",
     "PlaceError",
     "RegionError",
     "SnapshotNotFoundError",
@@ -78,6 +79,26 @@ class ValidationError(GeoError, ValueError):
         self.problems = list(problems)
         detail = "; ".join(self.problems)
         super().__init__(f"{message}: {detail}" if detail else message)
+
+
+# Output files -----------------------------------------------------------------
+
+
+class OutputError(GeoError, OSError):
+    """A file cannot be written (no such folder, a folder in the way, no permission, disk full).
+
+    Attributes
+    ----------
+    path
+        The file that could not be written.
+    reason
+        What the system said (``"Permission denied"``, ...).
+    """
+
+    def __init__(self, message: str, *, path: str = "", reason: str = "") -> None:
+        super().__init__(message)
+        self.path = path
+        self.reason = reason
 
 
 # The store --------------------------------------------------------------------

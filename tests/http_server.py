@@ -4,9 +4,12 @@ Routes map a path (with or without its query string) to a :class:`Reply`, a
 list of replies served in turn (the last one repeats), or a callable taking
 ``(path, query)`` and returning a reply. Replies can delay, set any status
 and headers, or cut the body short after ``truncate_to`` bytes while still
-announcing the full ``Content-Length``. Unknown paths answer 404. Every
-request is recorded in :attr:`FixtureServer.log` as ``(path_with_query,
-headers)``.
+announcing the full ``Content-Length``. Hostile replies: ``trickle_s`` sends
+the body (or with ``trickle_headers`` the status line and headers) one byte
+at a time with a pause between bytes; ``endless`` sends ``body`` again and
+again without a ``Content-Length`` until the client hangs up. Unknown paths
+answer 404. Every request is recorded in :attr:`FixtureServer.log` as
+``(path_with_query, headers)``.
 """
 
 from __future__ import annotations
@@ -30,6 +33,9 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     delay_s: float = 0.0
     truncate_to: int | None = None
+    trickle_s: float = 0.0
+    trickle_headers: bool = False
+    endless: bool = False
 
     @classmethod
     def json(cls, data: Any, *, status: int = 200, **kwargs: Any) -> Reply:
@@ -59,6 +65,9 @@ class FixtureServer:
                 if reply.delay_s:
                     time.sleep(reply.delay_s)
                 try:
+                    if reply.trickle_headers or reply.endless:
+                        self._hostile(reply)
+                        return
                     self.send_response(reply.status)
                     for name, value in reply.headers.items():
                         self.send_header(name, value)
@@ -70,10 +79,31 @@ class FixtureServer:
                     if reply.truncate_to is not None:
                         body = body[: reply.truncate_to]
                         self.close_connection = True
-                    self.wfile.write(body)
+                    if reply.trickle_s:
+                        self._trickle(body, reply.trickle_s)
+                    else:
+                        self.wfile.write(body)
                     self.wfile.flush()
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (a timeout test)
+
+            def _trickle(self, data: bytes, pause_s: float) -> None:
+                for i in range(len(data)):
+                    self.wfile.write(data[i : i + 1])
+                    self.wfile.flush()
+                    time.sleep(pause_s)
+
+            def _hostile(self, reply: Reply) -> None:
+                self.close_connection = True
+                if reply.trickle_headers:  # a status line that never ends
+                    self._trickle(b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 10_000, reply.trickle_s)
+                    return
+                head = f"HTTP/1.1 {reply.status} OK\r\nConnection: close\r\n"
+                head += "".join(f"{k}: {v}\r\n" for k, v in reply.headers.items())
+                self.wfile.write(head.encode() + b"\r\n")
+                chunk = reply.body or b"x" * 65536
+                while True:  # until the client hangs up
+                    self.wfile.write(chunk)
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass

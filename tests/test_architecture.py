@@ -22,7 +22,7 @@ PACKAGE = Path(geo.__file__).resolve().parent
 LAYERS: dict[str, tuple[str, ...]] = {
     "basics": (
         "geo.errors", "geo.fsutil", "geo.text", "geo.progress", "geo.publishers", "geo.datenames",
-        "geo.layers", "geo.geometry", "geo.area_methods",
+        "geo.layers", "geo.geometry", "geo.area_methods", "geo.limits",
     ),
     "model": ("geo.snapshot", "geo.areas", "geo.overlay"),
     "formats": (

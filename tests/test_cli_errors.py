@@ -257,6 +257,43 @@ def test_problems_of_a_batch_are_translated(tmp_path: Path, store_dir: Path) -> 
     assert "skipped: " in skipped.output and "pass --date YYYY-MM-DD" in skipped.output
 
 
+def _geojson(ring: list[list[float]], crs: str | None = None) -> str:
+    member = f'"crs": {{"type": "name", "properties": {{"name": "{crs}"}}}}, ' if crs else ""
+    return (
+        f'{{"type": "FeatureCollection", {member}"features": [{{"type": "Feature", '
+        f'"properties": {{}}, "geometry": {{"type": "Polygon", "coordinates": [{ring}]}}}}]}}'
+    )
+
+
+@pytest.mark.parametrize(
+    ("ring", "crs", "python", "command"),
+    [
+        ([[4e6, 6e6], [4.1e6, 6e6], [4.1e6, 6.1e6], [4e6, 6e6]], None,
+         'with crs="EPSG:XXXX"', "with --crs EPSG:XXXX"),
+        ([[37, 48], [37.5, 48], [37.5, 48.5], [37, 48]], "urn:ogc:def:crs:EPSG::3857",
+         "pass crs='EPSG:4326'", "pass --crs EPSG:4326"),
+        ([[37, 48], [37.5, 48], [37.5, 48.5], [37, 48]], "EPSG:999999",
+         "pass crs='EPSG:<code>'", "pass --crs 'EPSG:<code>'"),
+    ],
+)  # fmt: skip
+def test_crs_fixes_in_the_commands_words(
+    tmp_path: Path, store_dir: Path, ring: list[list[float]], crs: str | None, python: str,
+    command: str,
+) -> None:  # fmt: skip
+    """The CRS checks of the hardened readers say crs= in Python and --crs on the command line."""
+    path = tmp_path / "bad\x1b]0;t\x07_2024-07-01.geojson"
+    path.write_text(_geojson(ring, crs))
+    with pytest.raises(GeoError) as err:
+        geo.read(path, layer="russian_control")
+    assert python in str(err.value)
+    result = CliRunner().invoke(
+        cli, ["ingest", str(path), "--store", str(store_dir), "--layer", "russian_control"]
+    )
+    assert result.exit_code == 1
+    assert command in result.output and "crs=" not in result.output
+    assert "\x1b" not in result.output and "\\x1b]0;t\\x07" in result.output  # escaped too
+
+
 # --- log records become notes -----------------------------------------------------------
 
 

@@ -191,3 +191,64 @@ def test_check_lonlat_passes_empty_geometries() -> None:
     check_lonlat(np.array([Polygon(), None], dtype=object), where="f.geojson")
     with pytest.raises(CRSError, match="cannot be longitude/latitude"):
         check_lonlat(np.array([Polygon(), box(3e6, 6e6, 3.1e6, 6.1e6)]), where="f.geojson")
+
+
+_CELLS = st.lists(
+    st.tuples(st.integers(0, 12), st.integers(0, 12), st.integers(1, 3), st.integers(1, 3)),
+    min_size=1,
+    max_size=40,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(cells=_CELLS)
+def test_union_polygons_equals_union_all(cells: list[tuple[int, int, int, int]]) -> None:
+    """Boxes on a grid (touching, overlapping or apart): same area and shape as union_all."""
+    from geo.geometry import union_polygons
+
+    geoms = np.array(
+        [
+            box(30 + x * 0.1, 47 + y * 0.1, 30 + (x + w) * 0.1, 47 + (y + h) * 0.1)
+            for x, y, w, h in cells
+        ],
+        dtype=object,
+    )
+    fast, slow = union_polygons(geoms), shapely.union_all(geoms)
+    assert fast.is_valid and fast.geom_type in {"Polygon", "MultiPolygon"}
+    assert fast.area == pytest.approx(slow.area, rel=1e-12)
+    assert shapely.symmetric_difference(fast, slow).area < 1e-12
+    assert geodesic_area_km2(fast) == pytest.approx(geodesic_area_km2(slow), rel=1e-9)
+
+
+def test_union_polygons_edge_cases() -> None:
+    from geo.geometry import union_polygons
+
+    assert union_polygons([]).is_empty
+    assert union_polygons([None, Polygon()]).is_empty
+    one = box(37, 48, 38, 49)
+    assert union_polygons([one, None]) is one
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    x=st.floats(-170, 170),
+    y=st.floats(-80, 75),
+    size=st.floats(0.01, 4),
+    hole=st.booleans(),
+    flip=st.booleans(),
+)
+def test_geodesic_area_matches_geod_on_oriented_polygons(
+    x: float, y: float, size: float, hole: bool, flip: bool
+) -> None:
+    """Ring by ring equals pyproj.Geod's geometry_area_perimeter on oriented polygons."""
+    from geo.geometry import GEOD
+
+    shell = box(x, y, x + size, y + size)
+    inner = [box(x + size / 4, y + size / 4, x + size / 2, y + size / 2).exterior] if hole else []
+    polygon = Polygon(shell.exterior, inner)
+    other = box(x + 2 * size, y, x + 3 * size, y + size)
+    if flip:
+        polygon = shapely.reverse(polygon)
+    parts = shapely.MultiPolygon([polygon, other])
+    want = abs(GEOD.geometry_area_perimeter(shapely.orient_polygons(parts))[0]) / 1e6
+    assert geodesic_area_km2(parts) == pytest.approx(want, rel=1e-9)

@@ -517,8 +517,8 @@ def test_isw_2023_weekly_ingests_into_canonical_layers(shared_data: Path) -> Non
         if s.date == dt.date(2023, 5, 1) and s.layer == "russian_control"
     )
     expected = independent_area_km2(folder / "20230501.geojson.gz", {"ロシア軍支配エリア"})
-    assert control.area_km2 == pytest.approx(expected, rel=1e-3)
-    assert control.area_km2 == pytest.approx(106_474, rel=1e-3)  # README's figure
+    assert control.area_km2 == pytest.approx(expected, rel=1e-9)  # agrees exactly
+    assert control.area_km2 == pytest.approx(106_474, rel=1e-5)  # README's figure: 7.6e-7
 
 
 @pytest.mark.realdata
@@ -552,7 +552,7 @@ def test_isw_shapefile_zips_load(shared_data: Path) -> None:
     frame = gpd.read_file(f"zip://{folder / 'UkraineCOntrolMapAO13APR2022.zip'}").to_crs(4326)
     merged = shapely.union_all(shapely.make_valid(shapely.force_2d(frame.geometry.values)))
     expected = geod_km2(merged)
-    assert layers["russian_control"].area_km2 == pytest.approx(expected, rel=1e-3)
+    assert layers["russian_control"].area_km2 == pytest.approx(expected, rel=1e-9)  # exact
 
 
 @pytest.mark.realdata

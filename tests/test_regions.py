@@ -446,12 +446,12 @@ def test_real_ocha_and_natural_earth_resolve_targets(
     ne_kursk = load_regions(ne, only=["Kursk"]).geometry.iloc[0]
     ocha_union = shapely.union_all(load_regions(ocha).geometry.values)
     clipped_km2 = geodesic_area_km2(shapely.difference(ne_kursk, ocha_union))
-    assert README_AREAS_KM2["Kursk"] - clipped_km2 == pytest.approx(390.9, abs=5)
+    assert README_AREAS_KM2["Kursk"] - clipped_km2 == pytest.approx(390.9, abs=0.1)  # 0.009
     assert any("Kursk: 39" in n and "Sumy" in n for n in frame.attrs["notes"])
     expected_areas = {**README_AREAS_KM2, "Kursk": clipped_km2}
     for region, expected in expected_areas.items():
         area = geodesic_area_km2(rows.loc[region, "geometry"])
-        assert area == pytest.approx(expected, rel=1e-3), region
+        assert area == pytest.approx(expected, rel=2e-5), region  # agree to 1.3e-6
     assert rows.loc["Luhansk", "code"] == "UA-09"
     assert frame.geometry.is_valid.all()
 

@@ -175,6 +175,22 @@ def test_fetch_network_error_names_package(
         fetch_assets(cache_dir=tmp_path, packages=["nope"])
 
 
+def test_fetch_obeys_the_http_size_limit(
+    fake_assets: None, tmp_path: Path, http_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Assets come through HttpClient, so its body cap ($GEO_MAX_DOWNLOAD_BYTES) applies."""
+    registry = serve_registry(http_server, FAKE_FILES)
+    size = len(tarball(FAKE_FILES))
+    monkeypatch.setenv("GEO_MAX_DOWNLOAD_BYTES", str(size - 1))
+    with pytest.raises(AssetError, match=r"fake@1\.0\.0.*more than the limit") as err:
+        fetch_assets(cache_dir=tmp_path / "cache", registry=registry, progress=False)
+    assert isinstance(err.value.__cause__, FetchError)
+    assert not (tmp_path / "cache" / "fake@1.0.0").exists()
+    monkeypatch.setenv("GEO_MAX_DOWNLOAD_BYTES", str(size))
+    root = fetch_assets(cache_dir=tmp_path / "cache", registry=registry, progress=False)
+    assert (root / "fake@1.0.0" / "dist/fake.css").is_file()
+
+
 def test_fetch_progress_has_the_library_wide_meaning(
     fake_assets: None, tmp_path: Path, http_server: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:

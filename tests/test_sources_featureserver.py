@@ -297,3 +297,52 @@ def test_real_client_downloads_a_file_url(http_server: Any, real_client: Any) ->
         dt.date(2023, 6, 1),
         url,
     )
+
+
+def _endless_layer(server: Any, *, same_page: bool) -> str:
+    """A layer whose server always says more features exist."""
+    from http_server import Reply
+
+    path = "/arcgis/rest/services/Endless/FeatureServer/0"
+
+    def query(_path: str, qs: dict[str, list[str]]) -> Reply:
+        offset = 0 if same_page else int(qs["resultOffset"][0])
+        page = [_feature(offset + i) for i in range(2)]
+        return Reply.json({"features": page, "exceededTransferLimit": True})
+
+    server.route(path, Reply.json({"name": "Endless", "maxRecordCount": 2}))
+    server.route(path + "/query", query)
+    return str(server.url(path))
+
+
+def test_a_layer_that_pages_for_ever_stops_at_max_pages(http_server: Any, real_client: Any) -> None:
+    url = _endless_layer(http_server, same_page=False)
+    with pytest.raises(FeatureServerError, match=r"after 5 pages \(10 features\).*max_pages=5"):
+        fetch_layer(url, client=real_client, max_pages=5)
+    assert http_server.hits("/arcgis/rest/services/Endless/FeatureServer/0/query") == 5
+
+
+def test_max_pages_from_the_environment(
+    http_server: Any, real_client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GEO_MAX_PAGES", "3")
+    with pytest.raises(FeatureServerError, match="GEO_MAX_PAGES"):
+        fetch_url(_endless_layer(http_server, same_page=False), client=real_client)
+    assert http_server.hits("/arcgis/rest/services/Endless/FeatureServer/0/query") == 3
+
+
+def test_a_server_repeating_its_page_is_stopped_at_once(http_server: Any, real_client: Any) -> None:
+    url = _endless_layer(http_server, same_page=True)
+    with pytest.raises(FeatureServerError, match="ignores resultOffset"):
+        fetch_layer(url, client=real_client)
+    assert http_server.hits("/arcgis/rest/services/Endless/FeatureServer/0/query") == 2
+
+
+def test_a_deeply_nested_page_is_a_clear_error(http_server: Any, real_client: Any) -> None:
+    from http_server import Reply
+
+    path = "/arcgis/rest/services/Deep/FeatureServer/0"
+    http_server.route(path, Reply.json({"name": "Deep", "maxRecordCount": 2}))
+    http_server.route(path + "/query", Reply(body=b"[" * 50_000 + b"]" * 50_000))
+    with pytest.raises(FeatureServerError, match="nested too deeply"):
+        fetch_layer(http_server.url(path), client=real_client)

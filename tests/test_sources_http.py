@@ -91,12 +91,27 @@ def test_429_retry_after_seconds_is_honoured(
     assert sleeps == [7.0]
 
 
-def test_429_retry_after_is_capped(
+def test_429_retry_after_beyond_the_cap_ends_the_request(
     http_server: FixtureServer, tmp_path: Path, sleeps: list[float]
 ) -> None:
-    http_server.route("/a", [Reply(status=429, headers={"Retry-After": "9999"}), Reply(body=b"k")])
-    client(tmp_path).get_bytes(http_server.url("/a"))
-    assert sleeps == [http.MAX_RETRY_AFTER_S]
+    # Waiting 99999 s (or 4 x a capped 120 s) is a hang: give up at once and say when to retry.
+    http_server.route("/a", [Reply(status=429, headers={"Retry-After": "99999"}), Reply(body=b"k")])
+    with pytest.raises(FetchError, match=r"wait 99,999 s.*max_retry_after_s=120") as info:
+        client(tmp_path).get_bytes(http_server.url("/a"))
+    assert sleeps == [] and http_server.hits("/a") == 1 and info.value.status == 429
+    assert http.MAX_RETRY_AFTER_S == 120
+    http_server.route("/b", [Reply(status=503, headers={"Retry-After": "30"}), Reply(body=b"k")])
+    with pytest.raises(FetchError, match="max_retry_after_s=10"):
+        client(tmp_path, max_retry_after_s=10).get_bytes(http_server.url("/b"))
+
+
+def test_retry_after_past_the_deadline_ends_the_request(
+    http_server: FixtureServer, tmp_path: Path, sleeps: list[float]
+) -> None:
+    http_server.route("/a", [Reply(status=503, headers={"Retry-After": "60"}), Reply(body=b"k")])
+    with pytest.raises(FetchError, match=r"deadline of 30 s.*deadline_s"):
+        client(tmp_path, deadline_s=30).get_bytes(http_server.url("/a"))
+    assert sleeps == [] and http_server.hits("/a") == 1
 
 
 def test_retry_after_http_date() -> None:
@@ -229,3 +244,140 @@ def test_truncated_large_body_is_refused(
     with pytest.raises(FetchError, match="truncated"):
         client(tmp_path, retries=1).download(http_server.url("/big.zip"), tmp_path / "b.zip")
     assert not (tmp_path / "b.zip").exists()
+
+
+# --- hostile servers: every one ends in a clear error, quickly --------------------------
+
+
+def test_trickling_body_hits_the_overall_deadline(
+    http_server: FixtureServer, tmp_path: Path
+) -> None:
+    # One byte every 50 ms: each socket read is quick, the whole body would take 50 s.
+    http_server.route("/slow", Reply(body=b"x" * 1000, trickle_s=0.05))
+    started = time.monotonic()
+    with pytest.raises(FetchError, match=r"deadline of 0.5 s.*GEO_HTTP_DEADLINE_S"):
+        client(tmp_path, deadline_s=0.5, timeout_s=0.3).get_bytes(http_server.url("/slow"))
+    assert time.monotonic() - started < 10  # not the 50 s the server asks for
+    assert not any((tmp_path / "cache").rglob("*"))
+
+
+def test_trickling_headers_hit_the_overall_deadline(
+    http_server: FixtureServer, tmp_path: Path
+) -> None:
+    http_server.route("/slow", Reply(trickle_s=0.05, trickle_headers=True))
+    started = time.monotonic()
+    with pytest.raises(FetchError, match=r"deadline of 0\.5 s"):
+        client(tmp_path, deadline_s=0.5, timeout_s=0.3).get_bytes(http_server.url("/slow"))
+    assert time.monotonic() - started < 10
+
+
+def test_endless_body_is_cut_at_the_size_cap(http_server: FixtureServer, tmp_path: Path) -> None:
+    http_server.route("/endless", Reply(endless=True))
+    with pytest.raises(FetchError, match=r"more than the limit of 1.0 MiB.*max_bytes"):
+        client(tmp_path, max_bytes=1 << 20).get_json(http_server.url("/endless"))
+    assert not any((tmp_path / "cache").rglob("*"))
+    dest = tmp_path / "out" / "f.zip"
+    with pytest.raises(FetchError, match="GEO_MAX_DOWNLOAD_BYTES"):
+        client(tmp_path, max_bytes=1 << 20).download(http_server.url("/endless"), dest)
+    assert list(dest.parent.iterdir()) == []  # the streamed part file is gone
+
+
+def test_announced_size_over_the_cap_is_refused_before_reading(
+    http_server: FixtureServer, tmp_path: Path
+) -> None:
+    http_server.route("/big", Reply(body=b"x" * 5000))
+    with pytest.raises(FetchError, match=r"announces 4.9 KiB, more than the limit of 1.0 KiB"):
+        client(tmp_path, max_bytes=1024).get_bytes(http_server.url("/big"))
+
+
+def test_size_cap_from_the_environment(
+    http_server: FixtureServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    http_server.route("/big", Reply(body=b"x" * 5000))
+    monkeypatch.setenv("GEO_MAX_DOWNLOAD_BYTES", "2048")
+    with pytest.raises(FetchError, match=r"limit of 2\.0 KiB"):
+        client(tmp_path).get_bytes(http_server.url("/big"))
+    monkeypatch.setenv("GEO_MAX_DOWNLOAD_BYTES", "lots")
+    with pytest.raises(FetchError, match="GEO_MAX_DOWNLOAD_BYTES='lots' is not a positive number"):
+        client(tmp_path)
+
+
+def test_download_streams_to_disk(http_server: FixtureServer, tmp_path: Path) -> None:
+    body = bytes(range(256)) * 4096  # 1 MiB, more than one read
+    http_server.route("/f.bin", Reply(body=body))
+    dest = client(tmp_path).download(http_server.url("/f.bin"), tmp_path / "d" / "f.bin")
+    assert dest.read_bytes() == body and [p.name for p in dest.parent.iterdir()] == ["f.bin"]
+
+
+@pytest.mark.parametrize(
+    "target", ["ftp://127.0.0.1/pub/f.zip", "file:///etc/passwd", "data:,hello"]
+)
+def test_redirect_out_of_http_is_refused(
+    http_server: FixtureServer, tmp_path: Path, sleeps: list[float], target: str
+) -> None:
+    http_server.route("/r", Reply(status=302, headers={"Location": target}))
+    with pytest.raises(FetchError, match="only http and https") as info:
+        client(tmp_path).get_bytes(http_server.url("/r"))
+    assert isinstance(info.value, GeoError) and sleeps == [] and http_server.hits("/r") == 1
+    with pytest.raises(FetchError, match="only http and https"):
+        client(tmp_path).download(http_server.url("/r"), tmp_path / "f.zip")
+    assert not (tmp_path / "f.zip").exists()
+
+
+def test_redirect_within_http_is_followed(http_server: FixtureServer, tmp_path: Path) -> None:
+    http_server.route("/r", Reply(status=301, headers={"Location": "/final"}))
+    http_server.route("/final", Reply(body=b"here"))
+    assert client(tmp_path).get_bytes(http_server.url("/r")) == b"here"
+
+
+def test_redirect_loop_is_a_clear_error(
+    http_server: FixtureServer, tmp_path: Path, sleeps: list[float]
+) -> None:
+    http_server.route("/r", Reply(status=302, headers={"Location": "/r"}))
+    with pytest.raises(FetchError, match="redirect refused"):
+        client(tmp_path).get_bytes(http_server.url("/r"))
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+        (b'{"n": ' + b"9" * 5000 + b"}", r"longer than Python reads \(5000 digits\)"),
+        (b'{"a": "\xff"}', "not UTF-8"),
+        (b'{"a": "\\udcff"}', "unpaired UTF-16 surrogate"),
+    ],
+)
+def test_hostile_json_bodies_are_clear_errors(
+    http_server: FixtureServer, tmp_path: Path, body: bytes, message: str
+) -> None:
+    http_server.route("/j", [Reply(body=body), Reply.json({"ok": 1})])
+    with pytest.raises(FetchError, match=message):
+        client(tmp_path).get_json(http_server.url("/j"))
+    assert client(tmp_path).get_json(http_server.url("/j")) == {"ok": 1}  # nothing was cached
+
+
+@pytest.mark.parametrize(
+    ("location", "url_path"),
+    [("http://[::1", "/r"), (None, "/a b"), (None, "/a\x00b")],
+)
+def test_malformed_urls_and_redirects_are_clear_errors(
+    http_server: FixtureServer, tmp_path: Path, sleeps: list[float], location: Any, url_path: str
+) -> None:
+    if location:
+        http_server.route(url_path, Reply(status=302, headers={"Location": location}))
+    with pytest.raises(FetchError, match="unusable URL or answer") as info:
+        client(tmp_path).get_bytes(http_server.url(url_path))
+    assert sleeps == [] and info.value.attempts == 1
+
+
+def test_too_many_headers_is_retried_then_clear(
+    http_server: FixtureServer, tmp_path: Path, sleeps: list[float]
+) -> None:
+    headers = {f"X-Junk-{i}": "1" for i in range(150)}
+    http_server.route("/h", [Reply(body=b"{}", headers=headers), Reply(body=b"ok")])
+    assert client(tmp_path).get_bytes(http_server.url("/h")) == b"ok"
+    http_server.route("/h2", Reply(body=b"{}", headers=headers))
+    with pytest.raises(
+        FetchError, match=r"failed after 2 attempts \(last: connection error: got more"
+    ):
+        client(tmp_path, retries=1).get_bytes(http_server.url("/h2"))

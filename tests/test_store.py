@@ -17,7 +17,7 @@ import pytest
 import shapely
 from conftest import make_snapshot
 
-from geo.errors import DuplicateSnapshotError, SnapshotNotFoundError, StoreError
+from geo.errors import CRSError, DuplicateSnapshotError, SnapshotNotFoundError, StoreError
 from geo.geometry import HygieneReport
 from geo.snapshot import Provenance, Snapshot
 from geo.store import CATALOG_COLUMNS, IngestReport, Store, default_store_path, open_store
@@ -418,7 +418,11 @@ def test_bad_snapshot_rejected_before_anything_is_written(store_dir: Path) -> No
     store = open_store(store_dir)
     good = box_snapshot()
     bad = box_snapshot(D5)
-    bad = Snapshot(bad.source, bad.layer, bad.date, bad.features.to_crs(3857), bad.provenance)
+    projected = bad.features.to_crs(3857)
+    with pytest.raises(CRSError, match=r"/in/a\.geojson: snapshot .* not EPSG:4326.*to_crs"):
+        Snapshot(bad.source, bad.layer, bad.date, projected, bad.provenance)  # refused at the door
+    # The store checks again, for a snapshot let in unchecked.
+    bad = Snapshot(bad.source, bad.layer, bad.date, projected, bad.provenance, _checked=True)
     with pytest.raises(StoreError, match=r"/in/a\.geojson: russian_advances: .*EPSG:4326"):
         store.ingest([good, bad])
     assert len(store) == 0 and snapshot_files(store_dir) == set()

@@ -80,6 +80,9 @@ PUBLISHER_LAYERS: Mapping[str, tuple[str, ...]] = {
 }
 
 Every = Literal["day", "week", "all"]
+# Version ids are Unix seconds: nothing after 9999-12-31 is a publication time.
+_MAX_ID = 253_402_300_799
+_MAX_ID_DIGITS = 12
 
 
 class Client(Protocol):
@@ -172,8 +175,19 @@ def _version(item: Any, where: str) -> Version:
     if isinstance(raw_id, bool) or not isinstance(raw_id, int | str) or not str(raw_id).isdigit():
         msg = f"{where}: 'id' {raw_id!r} is not a Unix time in seconds"
         raise DeepStateApiError(msg)
-    version_id = int(raw_id)
-    published = dt.datetime.fromtimestamp(version_id, tz=dt.UTC)
+    text = str(raw_id)
+    try:
+        version_id = int(text) if len(text) <= _MAX_ID_DIGITS else -1
+        published = dt.datetime.fromtimestamp(version_id, tz=dt.UTC)
+    except (OverflowError, OSError, ValueError):
+        version_id = -1
+    if not 0 <= version_id <= _MAX_ID:
+        msg = (
+            f"{where}: 'id' {text[:40]}{'...' if len(text) > 40 else ''} is out of range for a "
+            f"Unix time in seconds; check that base= (or ${BASE_URL_ENV}) points at a "
+            "DeepStateMap API"
+        )
+        raise DeepStateApiError(msg)
     text = item.get("descriptionEn") or item.get("description") or ""
     return Version(version_id, published, snapshot_date(published), str(text))
 
@@ -271,6 +285,10 @@ def version_snapshots(
     except GeoError:
         client.forget(url)  # valid JSON but no usable map: never serve it from the cache
         raise
+    except RecursionError:
+        client.forget(url)
+        msg = f"{url}: the answer is nested too deeply to be a DeepStateMap map"
+        raise DeepStateApiError(msg) from None
 
 
 def latest_snapshots(client: Client, *, base: str | None = None) -> list[Snapshot]:

@@ -9,8 +9,12 @@ metadata gives its name, ``maxRecordCount`` and ``editingInfo.lastEditDate``;
 ``query`` is called with ``resultOffset`` / ``resultRecordCount`` and
 ``outSR=4326`` until a page no longer sets ``exceededTransferLimit``. A page
 that fails stops the whole load: nothing is returned, so nothing half-loaded
-can reach the store. The date comes from ``date=``, then a date attribute
-(rules of :mod:`geo.dates`), then the layer's last edit date.
+can reach the store. So does a server that pages for ever: at most
+``max_pages`` pages are asked for (:func:`geo.limits.max_pages`, 500 unless
+``$GEO_MAX_PAGES`` says otherwise), and a page identical to the one before
+(a server ignoring ``resultOffset``) ends the load at once. The date comes
+from ``date=``, then a date attribute (rules of :mod:`geo.dates`), then the
+layer's last edit date.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 
-from geo import esri
+from geo import esri, limits
 from geo.dates import GIVEN, find_date_attribute, parse_date
 from geo.errors import (
     DateError,
@@ -42,8 +46,8 @@ from geo.snapshot import Provenance, Snapshot, feature_label, make_features, pro
 
 #: Records per page when the layer does not say (ArcGIS's usual default).
 DEFAULT_PAGE_SIZE = 1000
-#: Pages fetched at most, so a server that never clears the flag cannot loop forever.
-MAX_PAGES = 10_000
+#: Default of ``max_pages``: a server that never clears the flag cannot loop for ever.
+MAX_PAGES = limits.MAX_PAGES
 DEFAULT_SOURCE = "user"
 _ARCGIS_NULL = dt.date(1899, 12, 30)
 _LAYER_PATH = re.compile(r"^(?P<base>.*/(?:FeatureServer|MapServer)/\d+)(?:/query)?/*$", re.I)
@@ -155,11 +159,18 @@ class _Pages:
 
 
 def query_all(
-    info: LayerInfo, *, client: Client, page_size: int | None = None, cache: bool = False
+    info: LayerInfo,
+    *,
+    client: Client,
+    page_size: int | None = None,
+    cache: bool = False,
+    max_pages: int | None = None,
 ) -> _Pages:
     """Fetch every feature of a layer, page by page (all or nothing).
 
-    Pages are not cached by default: a cached page would hide later edits of the layer.
+    Pages are not cached by default: a cached page would hide later edits of
+    the layer. At most ``max_pages`` pages are fetched (default
+    :func:`geo.limits.max_pages`).
     """
     size = min(page_size or info.max_record_count, info.max_record_count)
     query_url = f"{info.url}/query"
@@ -168,7 +179,9 @@ def query_all(
     attributes: list[dict[str, Any]] = []
     crs: str | None = None
     offset = 0
-    for n_pages in range(1, MAX_PAGES + 1):
+    last_page = ""
+    cap = limits.max_pages() if max_pages is None else max_pages
+    for n_pages in range(1, cap + 1):
         params = {
             "where": "1=1",
             "outFields": "*",
@@ -192,14 +205,26 @@ def query_all(
             msg = f"{where}: the response is not a JSON object; nothing loaded"
             raise FeatureServerError(msg)
         _check_error(page, where)
-        digest.update(json.dumps(page, sort_keys=True, default=str).encode())
-        more = bool(page.get("exceededTransferLimit"))
-        body = {k: v for k, v in page.items() if k != "exceededTransferLimit"}
         try:
+            text = json.dumps(page, sort_keys=True, default=str)
+            more = bool(page.get("exceededTransferLimit"))
+            body = {k: v for k, v in page.items() if k != "exceededTransferLimit"}
             geoms, attrs, page_crs = esri.parse_esri_json(body, where=where)
         except InputFormatError as exc:
             msg = f"{exc}; nothing was loaded"
             raise FeatureServerError(msg) from exc
+        except RecursionError:
+            msg = f"{where}: the page is nested too deeply to read; nothing was loaded"
+            raise FeatureServerError(msg) from None
+        page_hash = hashlib.sha256(text.encode()).hexdigest()
+        if more and page_hash == last_page:
+            msg = (
+                f"{where}: the server sent the same page again, so it ignores resultOffset and "
+                "would page for ever; nothing was loaded. Ask the layer's owner for an export"
+            )
+            raise FeatureServerError(msg)
+        last_page = page_hash
+        digest.update(text.encode())
         if crs is not None and page_crs is not None and page_crs != crs:
             msg = f"{where}: this page is in {page_crs}, earlier pages in {crs}; nothing loaded"
             raise FeatureServerError(msg)
@@ -215,7 +240,11 @@ def query_all(
             )
             raise FeatureServerError(msg)
         offset += len(geoms)
-    msg = f"{query_url}: still more features after {MAX_PAGES} pages; stopped"
+    msg = (
+        f"{query_url}: still more features after {cap} pages ({len(geometries)} features), "
+        f"the limit (max_pages={cap}, $GEO_MAX_PAGES); nothing was loaded. If the layer really "
+        "is that large, pass a larger max_pages; otherwise the server does not page correctly"
+    )
     raise FeatureServerError(msg)
 
 
@@ -228,6 +257,7 @@ def fetch_layer(
     source: str | None = None,
     page_size: int | None = None,
     cache: bool = False,
+    max_pages: int | None = None,
 ) -> list[Snapshot]:
     """Load an ArcGIS FeatureServer / MapServer layer into snapshots.
 
@@ -248,6 +278,9 @@ def fetch_layer(
     cache
         Reuse cached metadata and pages (for offline re-reads); off by
         default because cached pages would hide later edits of the layer.
+    max_pages
+        Pages fetched at most (default :func:`geo.limits.max_pages`: 500, or
+        ``$GEO_MAX_PAGES``); a layer with more is an error, never half-loaded.
 
     Returns
     -------
@@ -263,7 +296,7 @@ def fetch_layer(
     explicit = _explicit_layer(layer)
     explicit_date = parse_date(date, where="date=") if date is not None else None
     info = layer_info(url, client=client, cache=cache)
-    pages = query_all(info, client=client, page_size=page_size, cache=cache)
+    pages = query_all(info, client=client, page_size=page_size, cache=cache, max_pages=max_pages)
     where = info.url
     geoms, kept, hygiene = clean_geometries(pages.geometries, crs=pages.crs, where=where)
     props = [pages.attributes[int(i)] for i in kept]

@@ -126,8 +126,9 @@ def test_retry_after_http_date() -> None:
 def test_timeout_then_success(
     http_server: FixtureServer, tmp_path: Path, sleeps: list[float]
 ) -> None:
-    http_server.route("/a", [Reply(body=b"late", delay_s=0.5), Reply(body=b"ok")])
-    assert client(tmp_path, timeout_s=0.1).get_bytes(http_server.url("/a")) == b"ok"
+    # A generous timeout for the prompt reply: a loaded machine may take 0.1 s to answer.
+    http_server.route("/a", [Reply(body=b"late", delay_s=1.5), Reply(body=b"ok")])
+    assert client(tmp_path, timeout_s=0.5).get_bytes(http_server.url("/a")) == b"ok"
     assert len(sleeps) == 1
 
 

@@ -218,7 +218,7 @@ def test_real_ledger_of_the_deepstate_archive(deepstate_daily_store, shared_path
     store = deepstate_daily_store
     gaz = load_gazetteer(shared_path("places", "geonames-UA.txt.gz"))
     result = ledger(store, gazetteer=gaz)
-    matrix = result.inside[("deepstate", "russian_control")]
+    matrix = result.inside[("deepstate-daily", "russian_control")]
     assert matrix.shape == (769, len(gaz))
     # independent: shapely's scalar contains on a sample of places and dates
     rng = np.random.default_rng(11)
@@ -227,12 +227,12 @@ def test_real_ledger_of_the_deepstate_archive(deepstate_daily_store, shared_path
     rows = rng.choice(769, 25, replace=False)
     places = result.places
     for i in rows:
-        geometry = store.get("russian_control", result.dates["deepstate"][i]).geometry
+        geometry = store.get("russian_control", result.dates["deepstate-daily"][i]).geometry
         for j in columns:
             point = shapely.Point(places.loc[j, "lon"], places.loc[j, "lat"])
             assert matrix[i, j] == geometry.contains(point)
     # the first and last dates agree with geo.places (bisection, another code path)
-    first, last = result.dates["deepstate"][0], result.dates["deepstate"][-1]
+    first, last = result.dates["deepstate-daily"][0], result.dates["deepstate-daily"][-1]
     moved = places_changed(store, "russian_control", first, last, gazetteer=gaz)
     summary = result.summary.set_index("geonames_id")
     ends_differ = summary.index[summary["inside_first"] != summary["inside_last"]]

@@ -107,10 +107,9 @@ def date_range(
             )
             raise SnapshotNotFoundError(msg)
         latest = days[-1]
-        note(
-            f"--last {last.strip()}: {latest - period} to {latest}, the latest stored date of {layer}"
-        )
-        return latest - period, latest
+        back = latest - period
+        note(f"--last {last.strip()}: {back} to {latest}, the latest stored date of {layer}")
+        return back, latest
     start = parse_day(first, flags[0]) if first else None
     end = parse_day(second, flags[1]) if second else None
     if required and (start is None or end is None):

@@ -399,8 +399,11 @@ def _disagreement_columns(
     count = mask.sum(axis=0)
     has = count > 0
     grid_array = np.array(grid, dtype=object)
-    first = np.where(has, mask.argmax(axis=0), 0)
-    last = np.where(has, len(grid) - 1 - mask[::-1].argmax(axis=0), 0)
+    if grid:
+        first = np.where(has, mask.argmax(axis=0), 0)
+        last = np.where(has, len(grid) - 1 - mask[::-1].argmax(axis=0), 0)
+    else:  # no date stored by two sources: nothing to disagree on (argmax of nothing raises)
+        first = last = np.zeros(n, dtype=np.intp)
     return {
         "n_disagreements": pd.array(count, dtype="Int64"),
         "first_disagreement": _pick(grid_array, first, has),

@@ -137,6 +137,18 @@ def test_sources_disagree(store: Store, gaz_file: Path) -> None:
     assert only_b.summary["days_contested"].isna().all()
 
 
+def test_one_date_and_no_common_date(store: Store, gaz_file: Path) -> None:
+    """A source with one stored date, none shared with the other: no change, no dispute."""
+    store.ingest([control(37.6, 1, "b")])  # day 1: stored by b only
+    result = ledger(store, gazetteer=gaz_file)
+    summary = result.summary.set_index(["geonames_id", "source"])
+    assert (summary.xs("b", level="source")["n_changes"] == 0).all()
+    assert summary.loc[(105, "b"), "inside_last"]  # Place5 (37.55) inside b's one map
+    assert (summary["n_disagreements"] == 0).all()
+    assert summary["first_disagreement"].isna().all()
+    assert result.disagreements().empty
+
+
 def test_filters_and_errors(store: Store, gaz_file: Path, store_dir: Path) -> None:
     result = ledger(store, gazetteer=load_gazetteer(gaz_file), min_population=500)
     assert set(result.places["geonames_id"]) == {104, 105, 106, 107, 108, 109}

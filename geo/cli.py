@@ -440,7 +440,8 @@ def frontline_(
         from geo import render
 
         chosen = None if tiles.strip().lower() == "none" else tiles
-        fmap = render.frontline_map(lines, area=snap, regions=regions, tiles=chosen)
+        own = regions[regions["country"].astype("string").str.upper() == country.upper()]
+        fmap = render.frontline_map(lines, area=snap, regions=own, tiles=chosen)
         payload["map"] = str(render.save_html(fmap, map_path))
     if as_json:
         click.echo(json.dumps(payload, ensure_ascii=False, indent=1, default=str))

@@ -89,6 +89,8 @@ def test_frontline_command_writes_the_map(tmp_path: Path, store_dir: Path) -> No
     regions_file.write_text(
         json.dumps({"type": "FeatureCollection", "features": [
             {"type": "Feature", "properties": {"name": "Donetsk"}, "geometry": mapping(COUNTRY)},
+            {"type": "Feature", "properties": {"name": "Kursk"},
+             "geometry": mapping(box(35.0, 51.0, 36.0, 52.0))},
         ]}),
         encoding="utf-8",
     )  # fmt: skip
@@ -109,6 +111,7 @@ def test_frontline_command_writes_the_map(tmp_path: Path, store_dir: Path) -> No
     )
     assert f"Contact line, 1 Aug 2024 ({payload['length_km']:,.0f} km)" in text
     assert "Contact line, 1 Jul 2024" in text  # the --since line
+    assert "Donetsk" in text and "Kursk" not in text  # outlines of the --country only
 
 
 # --- real browser -----------------------------------------------------------------------

@@ -55,15 +55,15 @@ def run(store: Store, gazetteer_path: Path, *, subset: int, target_s: float, spe
     gaz = load_gazetteer(gazetteer_path)
     load_s = time.perf_counter() - start
     x, y = gaz.places["lon"].to_numpy(float), gaz.places["lat"].to_numpy(float)
-    read_series(store, "russian_control", source="deepstate")  # warm the file cache
+    read_series(store, "russian_control", source="deepstate-daily")  # warm the file cache
 
     start = time.perf_counter()
-    result = ledger(store, gazetteer=gaz, sources=["deepstate"])
+    result = ledger(store, gazetteer=gaz, sources=["deepstate-daily"])
     ledger_s = time.perf_counter() - start
     rss_after_ledger = peak_rss_mb()
 
     start = time.perf_counter()
-    snaps = read_series(store, "russian_control", source="deepstate")
+    snaps = read_series(store, "russian_control", source="deepstate-daily")
     read_s = time.perf_counter() - start
     start = time.perf_counter()
     matrix = points_inside(snaps, x, y)
@@ -91,7 +91,7 @@ def run(store: Store, gazetteer_path: Path, *, subset: int, target_s: float, spe
     naive_s = naive_subset_s * len(x) / len(chosen)
 
     same = np.array_equal(matrix, plain) and np.array_equal(matrix[:, chosen], naive)
-    same &= np.array_equal(result.inside[("deepstate", "russian_control")], matrix)
+    same &= np.array_equal(result.inside[("deepstate-daily", "russian_control")], matrix)
     n_dates, n_places = matrix.shape
     summary = result.summary
     print(f"dates x places                {n_dates} x {n_places:,} ({n_dates * n_places:,} tests)")

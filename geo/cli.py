@@ -29,9 +29,12 @@ from geo.cli_options import (
 from geo.cli_options import load_regions_files as _load_regions
 from geo.cli_options import parse_day as _parse_day
 from geo.cli_output import echo, echo_json
+from geo.cli_range import date_range, last_option, one_source
 from geo.cli_remote import assets, fetch, gazetteer, regions
+from geo.cli_text import format_diff, format_summary
 from geo.io import read_many
 from geo.layers import CANONICAL_LAYERS
+from geo.publishers import display_name
 from geo.snapshot import Snapshot
 from geo.store import open_store
 
@@ -116,6 +119,7 @@ def _key_json(key: tuple[str, str, Any]) -> dict[str, str]:
 @click.option("--source", default=None, help="Only this source.")
 @area_method_option
 @click.option("--check", is_flag=True, help="Flag repeated, stale and implausible dates.")
+@click.option("--summary", is_flag=True, help="One row per source and layer: dates, count.")
 @click.option("--json", "as_json", is_flag=True, help="A JSON array of snapshots.")
 def list_(
     store_path: Path | None,
@@ -123,12 +127,16 @@ def list_(
     source: str | None,
     area_method: str,
     check: bool,
+    summary: bool,
     as_json: bool,
 ) -> None:
-    """List the snapshots in the store, one row each."""
+    """List the snapshots in the store, one row each (or per source and layer: --summary)."""
     from geo.stats import catalog_table
 
     store = open_store(store_path)
+    if summary:
+        _list_summary(store.summary(), layer=layer, source=source, as_json=as_json)
+        return
     rows = catalog_table(store, layer=layer, source=source, method=area_method, check=check)
     records = [
         {
@@ -161,11 +169,30 @@ def list_(
         )
 
 
+def _list_summary(frame: Any, *, layer: str | None, source: str | None, as_json: bool) -> None:
+    if layer is not None:
+        frame = frame[frame["layer"] == layer]
+    if source is not None:
+        frame = frame[frame["source"] == source]
+    if as_json:
+        rows = [
+            {**row, "first_date": row["first_date"].isoformat(),
+             "last_date": row["last_date"].isoformat(), "publisher": display_name(row["source"])}
+            for row in frame.to_dict("records")
+        ]  # fmt: skip
+        echo_json(rows)
+    elif frame.empty:
+        echo("no snapshots (run 'geo ingest FILES...')")
+    else:
+        echo(format_summary(frame))
+
+
 @cli.command(name="diff")
 @store_option
 @click.option("--layer", required=True, help="Canonical layer, e.g. russian_control.")
-@click.option("--from", "date_from", required=True, help="First date YYYY-MM-DD.")
-@click.option("--to", "date_to", required=True, help="Second date YYYY-MM-DD.")
+@click.option("--from", "date_from", default=None, help="First date YYYY-MM-DD.")
+@click.option("--to", "date_to", default=None, help="Second date YYYY-MM-DD.")
+@last_option
 @click.option("--source", default=None, help="Source (needed when several hold the layer).")
 @click.option("--to-source", default=None, help="Compare with another source at --to.")
 @regions_option
@@ -179,8 +206,9 @@ def list_(
 def diff_(
     store_path: Path | None,
     layer: str,
-    date_from: str,
-    date_to: str,
+    date_from: str | None,
+    date_to: str | None,
+    last: str | None,
     source: str | None,
     to_source: str | None,
     regions_files: tuple[Path, ...],
@@ -195,12 +223,18 @@ def diff_(
     """Gained, lost and net km² of a layer between two dates, per region.
 
     Uses the nearest stored snapshot on or before each date and says which.
+    Regions are listed by gross change, largest first; --json has every figure
+    unrounded and the full method.
     """
     from geo.diff import diff
 
     store = open_store(store_path)
-    a = store.get(layer, _parse_day(date_from, "--from"), source=source, exact=False)
-    b = store.get(layer, _parse_day(date_to, "--to"), source=to_source or source, exact=False)
+    first, second = date_range(store, layer, date_from, date_to, last=last, source=source)
+    assert first is not None and second is not None
+    if to_source is None:  # both dates from one series
+        source = one_source(store, layer, source, first, second)
+    a = store.get(layer, first, source=source, exact=False)
+    b = store.get(layer, second, source=to_source or source, exact=False)
     options: dict[str, Any] = {"allow_mixed": to_source is not None, "method": area_method}
     if min_area_km2 is not None:
         options["min_area_km2"] = min_area_km2
@@ -224,30 +258,7 @@ def diff_(
         ]
         echo_json(payload)
         return
-    echo(
-        f"{result.source} {result.layer}: {result.date_from} -> {result.date_to} "
-        f"(dates used)\n"
-        f"  area {result.area_from_km2:,.1f} -> {result.area_to_km2:,.1f} km²\n"
-        f"  gained {result.gained_km2:,.2f} km², lost {result.lost_km2:,.2f} km², "
-        f"net {result.net_km2:+,.2f} km²"
-    )
-    for region in result.regions:
-        if not (region.area_from_km2 or region.area_to_km2):
-            continue  # regions never held (the JSON lists them all)
-        share = region.share_to_pct
-        echo(
-            f"  {region.region:<16} {region.area_from_km2:>11,.1f} -> {region.area_to_km2:>11,.1f}"
-            f" km²  +{region.gained_km2:,.2f} -{region.lost_km2:,.2f}"
-            f"  {'' if share is None else f'{share:.2f} % held'}"
-        )
-    for row in largest.to_dict("records"):
-        echo(
-            f"  largest {row['change']:<6} {row['area_km2']:>9,.2f} km² at "
-            f"{row['lon']:.4f} E {row['lat']:.4f} N ({row['region'] or 'no region'})"
-        )
-    for text in result.notes:
-        echo(f"  note: {text}")
-    echo(f"  areas ({result.area_method}): {result.method}")
+    echo(format_diff(result, largest))
 
 
 @cli.command(name="places")
@@ -291,14 +302,16 @@ def places_(
         msg = "pass --gazetteer FILE (a GeoNames extract such as UA.txt)"
         raise click.UsageError(msg)
     store = open_store(store_path, create=False)
+    first, second = date_range(store, layer, date_from, date_to, last=None)
+    assert first is not None and second is not None
     gazetteer = load_gazetteer(list(gazetteer_files), include=include_codes)
     frame = places_changed(
         store,
         layer,
-        _parse_day(date_from, "--from"),
-        _parse_day(date_to, "--to"),
+        first,
+        second,
         gazetteer=gazetteer,
-        source=source,
+        source=one_source(store, layer, source, first, second),
         min_population=min_population,
         oblast=list(oblasts) or None,
     )
@@ -314,6 +327,7 @@ def places_(
 @click.option("--source", default=None, help="Source (needed when several hold the layer).")
 @click.option("--start", default=None, help="First date YYYY-MM-DD (default: all).")
 @click.option("--end", default=None, help="Last date YYYY-MM-DD (default: all).")
+@last_option
 @regions_option
 @area_method_option
 @click.option("--no-check", is_flag=True, help="Leave out the repeat/stale/jump checks.")
@@ -329,6 +343,7 @@ def stats(
     source: str | None,
     start: str | None,
     end: str | None,
+    last: str | None,
     regions_files: tuple[Path, ...],
     area_method: str,
     no_check: bool,
@@ -344,14 +359,18 @@ def stats(
     from geo.stats import timeseries, write_timeseries
 
     store = open_store(store_path)
+    first, second = date_range(
+        store, layer, start, end, last=last, source=source, flags=("--start", "--end"),
+        required=False,
+    )  # fmt: skip
     frame = timeseries(
         store,
         layer,
         source=source,
         regions=_load_regions(regions_files),
         region_names=region_names or None,
-        start=_parse_day(start, "--start") if start else None,
-        end=_parse_day(end, "--end") if end else None,
+        start=first,
+        end=second,
         method=area_method,
         check=not no_check,
     )
@@ -376,6 +395,11 @@ def stats(
     "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
     help="Write the line(s) as GeoJSON.",
 )  # fmt: skip
+@click.option(
+    "--map", "map_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    help="Draw the line(s) on an HTML map.",
+)  # fmt: skip
+@click.option("--tiles", default="OpenStreetMap", show_default=True, help="Basemap, or 'none'.")
 @click.option("--json", "as_json", is_flag=True, help="A JSON object.")
 def frontline_(
     store_path: Path | None,
@@ -387,9 +411,11 @@ def frontline_(
     country: str,
     tolerance_m: float | None,
     output: Path | None,
+    map_path: Path | None,
+    tiles: str,
     as_json: bool,
 ) -> None:
-    """Contact line of a control layer: length in km, and displacement with --since."""
+    """Contact line of a control layer: length in km, displacement with --since, map with --map."""
     from geo.errors import RegionError
     from geo.frontline import country_outline, displacement, frontline, write_geojson
 
@@ -403,7 +429,10 @@ def frontline_(
     outline = country_outline(regions, country=country)
     options: dict[str, Any] = {} if tolerance_m is None else {"tolerance_m": tolerance_m}
     store = open_store(store_path)
-    snap = store.get(layer, _parse_day(date_text, "--date"), source=source, exact=False)
+    day = _parse_day(date_text, "--date")
+    since_day = _parse_day(since, "--since") if since is not None else None
+    source = one_source(store, layer, source, since_day, day)  # both lines from one series
+    snap = store.get(layer, day, source=source, exact=False)
     line = frontline(snap, outline, **options)
     lines = [line]
     payload: dict[str, Any] = {
@@ -412,8 +441,8 @@ def frontline_(
         "dropped_km": round(line.dropped_km, 3), "recipe": line.recipe,
     }  # fmt: skip
     moved = None
-    if since is not None:
-        before_snap = store.get(layer, _parse_day(since, "--since"), source=source, exact=False)
+    if since_day is not None:
+        before_snap = store.get(layer, since_day, source=source, exact=False)
         before = frontline(before_snap, outline, **options)
         moved = displacement(before, line, area_before=before_snap)
         lines.insert(0, before)
@@ -421,14 +450,22 @@ def frontline_(
     if output is not None:
         write_geojson(lines, output)
         payload["output"] = str(output)
+    if map_path is not None:
+        from geo import render
+
+        chosen = None if tiles.strip().lower() == "none" else tiles
+        own = regions[regions["country"].astype("string").str.upper() == country.upper()]
+        fmap = render.frontline_map(lines, area=snap, regions=own, tiles=chosen)
+        payload["map"] = str(render.save_html(fmap, map_path))
     if as_json:
         echo_json(payload, default=str)
         return
     echo(f"{line!r}")
     if moved is not None:
         echo(f"{moved!r}")
-    if output is not None:
-        echo(f"wrote {output}")
+    for path in (output, map_path):
+        if path is not None:
+            echo(f"wrote {path}")
 
 
 @cli.command()

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 import click
 import pandas as pd
 
-from geo.cli_options import parse_day, store_option
+from geo.cli_options import load_regions_files, parse_day, regions_option, store_option
 from geo.cli_output import echo, echo_json
 from geo.store import open_store
 from geo.text import one_line
@@ -216,6 +216,12 @@ def format_distances(result: Any) -> str:
     "--disagreements", "disagreements_path", type=click.Path(dir_okay=False, path_type=Path),
     default=None, help="Place-dates where sources disagree, as .csv or .parquet.",
 )  # fmt: skip
+@click.option(
+    "--map", "map_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    help="HTML map of the places by number of changes (one source).",
+)  # fmt: skip
+@click.option("--tiles", default="OpenStreetMap", show_default=True, help="Basemap, or 'none'.")
+@regions_option
 @click.option("--limit", type=int, default=20, show_default=True, help="Rows in the text table.")
 @click.option("--json", "as_json", is_flag=True, help="The summary as a JSON array.")
 def ledger(
@@ -230,6 +236,9 @@ def ledger(
     output: Path | None,
     intervals_path: Path | None,
     disagreements_path: Path | None,
+    map_path: Path | None,
+    tiles: str,
+    regions_files: tuple[Path, ...],
     limit: int,
     as_json: bool,
 ) -> None:
@@ -258,6 +267,17 @@ def ledger(
         written.append(write_table(result.intervals(), intervals_path))
     if disagreements_path is not None:
         written.append(write_table(result.disagreements(), disagreements_path))
+    if map_path is not None:
+        from geo import render
+
+        fmap = render.ledger_map(
+            result.summary,
+            source=sources[0] if len(sources) == 1 else None,
+            layer=result.layers[0],
+            regions=load_regions_files(regions_files),
+            tiles=None if tiles.strip().lower() == "none" else tiles,
+        )
+        written.append(render.save_html(fmap, map_path))
     if as_json:
         echo_json(records(result.summary))
     else:

@@ -27,6 +27,7 @@ from geo.cli_options import (
     store_option,
 )
 from geo.cli_output import echo
+from geo.cli_range import date_range, last_option, one_source
 from geo.cli_remote import ensure_offline_assets
 from geo.errors import ValidationError
 from geo.render.labels import layer_name
@@ -81,6 +82,7 @@ class _Output:
 @click.option("--timeline", is_flag=True, help="Timeline map over all dates (see --start/--end).")
 @click.option("--start", default=None, help="Timeline: first date.")
 @click.option("--end", default=None, help="Timeline: last date.")
+@last_option
 @click.option("--compare", nargs=2, default=None, help="Compare map of two dates: D1 D2.")
 @click.option("--to-source", default=None, help="Compare: source of the second side.")
 @click.option("--swipe", is_flag=True, help="Compare as a swipe instead of side by side.")
@@ -113,6 +115,7 @@ def map_(
     timeline: bool,
     start: str | None,
     end: str | None,
+    last: str | None,
     compare: tuple[str, str] | None,
     to_source: str | None,
     swipe: bool,
@@ -132,14 +135,19 @@ def map_(
     With --gazetteer, a diff map also marks and lists the places that changed hands.
     With --regions, only the regions that hold or border the layer are drawn
     (or those given with --region); the map is framed on the layer and its change.
+    --last 30d is a diff map of the last 30 days (with --timeline, its range).
     """
+    last_diff = bool(last) and not (timeline or date_text or compare)
     kind = _kind(
-        layers, date_text=date_text, diff=bool(date_from or date_to), timeline=timeline,
-        compare=compare, start=start, end=end, swipe=swipe, to_source=to_source,
-        gazetteer=bool(gazetteer_files),
+        layers, date_text=date_text, diff=bool(date_from or date_to or last_diff),
+        timeline=timeline, compare=compare, start=start, end=end, swipe=swipe,
+        to_source=to_source, gazetteer=bool(gazetteer_files),
     )  # fmt: skip
-    if kind == "diff" and not (date_from and date_to):
-        msg = "a diff map needs both --from and --to"
+    if kind == "diff" and not (date_from and date_to) and not last:
+        msg = "a diff map needs both --from and --to (or --last 30d)"
+        raise click.UsageError(msg)
+    if last and kind not in ("diff", "timeline"):
+        msg = "--last gives the range of a diff map or a timeline: drop --date/--compare"
         raise click.UsageError(msg)
     if output is None and static_path is None:
         msg = "nothing to write"
@@ -153,10 +161,6 @@ def map_(
     if region_names and not regions_files:
         msg = "--region needs --regions FILE (the boundaries to pick it from)"
         raise click.UsageError(msg)
-    first, second = _days(
-        kind, date_text=date_text, date_from=date_from, date_to=date_to, start=start, end=end,
-        compare=compare,
-    )  # fmt: skip
     out = _Output(
         html=output,
         static=static_path,
@@ -169,6 +173,16 @@ def map_(
         lang=lang,
     )
     store = open_store(store_path)
+    if kind in ("diff", "timeline"):  # --last, dates the wrong way round, one source
+        first, second = date_range(
+            store, layers[0], *((date_from, date_to) if kind == "diff" else (start, end)),
+            last=last, source=source, required=kind == "diff",
+            flags=("--from", "--to") if kind == "diff" else ("--start", "--end"),
+        )  # fmt: skip
+        if len(layers) == 1:  # a diff always: both dates (or the range) from one series
+            source = one_source(store, layers[0], source, first, second)
+    else:
+        first, second = _days(kind, date_text=date_text, compare=compare)
     if kind == "timeline":
         written = _timeline(store, layers, (first, second), source, out)
     elif kind == "snapshot":
@@ -221,20 +235,14 @@ def _kind(
 
 
 def _days(
-    kind: str,
-    *,
-    date_text: str | None,
-    date_from: str | None,
-    date_to: str | None,
-    start: str | None,
-    end: str | None,
-    compare: tuple[str, str] | None,
+    kind: str, *, date_text: str | None, compare: tuple[str, str] | None
 ) -> tuple[dt.date | None, dt.date | None]:
-    """Parse the map's dates, naming the flag of a bad one; ``None`` for a date not given."""
+    """Parse a snapshot or compare map's dates, naming the flag of a bad one.
+
+    Diff and timeline dates go through :func:`geo.cli_range.date_range`.
+    """
     given = {
         "snapshot": ((date_text, "--date"), (None, "")),
-        "diff": ((date_from, "--from"), (date_to, "--to")),
-        "timeline": ((start, "--start"), (end, "--end")),
         "compare": tuple((text, "--compare") for text in compare or (None, None)),
     }[kind]
     first, second = (parse_day(text, flag) if text else None for text, flag in given)

@@ -320,8 +320,11 @@ def _summary(
         flips = matrix[1:] != matrix[:-1]
         n_changes = flips.sum(axis=0)
         has = n_changes > 0
-        first = np.where(has, flips.argmax(axis=0) + 1, 0)
-        last = np.where(has, len(days) - 1 - flips[::-1].argmax(axis=0), 0)
+        if len(flips):  # one stored date: no pair, no change (argmax of nothing raises)
+            first = np.where(has, flips.argmax(axis=0) + 1, 0)
+            last = np.where(has, len(days) - 1 - flips[::-1].argmax(axis=0), 0)
+        else:
+            first = last = np.zeros(matrix.shape[1], dtype=np.intp)
         weights = _days(days)
         frame = places[list(PLACE_COLUMNS)].copy()
         frame["source"] = source
@@ -396,8 +399,11 @@ def _disagreement_columns(
     count = mask.sum(axis=0)
     has = count > 0
     grid_array = np.array(grid, dtype=object)
-    first = np.where(has, mask.argmax(axis=0), 0)
-    last = np.where(has, len(grid) - 1 - mask[::-1].argmax(axis=0), 0)
+    if grid:
+        first = np.where(has, mask.argmax(axis=0), 0)
+        last = np.where(has, len(grid) - 1 - mask[::-1].argmax(axis=0), 0)
+    else:  # no date stored by two sources: nothing to disagree on (argmax of nothing raises)
+        first = last = np.zeros(n, dtype=np.intp)
     return {
         "n_disagreements": pd.array(count, dtype="Int64"),
         "first_disagreement": _pick(grid_array, first, has),

@@ -73,7 +73,7 @@ def publishers() -> Mapping[str, Publisher]:
     Examples
     --------
     >>> sorted(publishers())
-    ['deepstate', 'isw', 'sample']
+    ['deepstate', 'deepstate-daily', 'isw', 'sample']
     >>> publishers()["deepstate"].url
     'https://deepstatemap.live'
     """
@@ -130,7 +130,8 @@ def credit_line(sources: Iterable[str], extra: str | None = None) -> str | None:
     Parameters
     ----------
     sources
-        Source of every snapshot shown (repeats are fine; order is kept).
+        Source of every snapshot shown (repeats are fine; order is kept; sources of
+        one publisher, such as ``deepstate`` and ``deepstate-daily``, are credited once).
     extra
         The caller's own attribution, appended after the data credit.
 
@@ -141,14 +142,14 @@ def credit_line(sources: Iterable[str], extra: str | None = None) -> str | None:
 
     Examples
     --------
-    >>> credit_line(["deepstate", "isw", "deepstate"])
+    >>> credit_line(["deepstate", "isw", "deepstate-daily"])  # one publisher, credited once
     'Data: DeepStateMap.Live; Institute for the Study of War (ISW)'
     >>> credit_line(["my-layers"], extra="Basemap: mine")
     'Data: my-layers · Basemap: mine'
     >>> credit_line([]) is None
     True
     """
-    names = [credit(s) for s in dict.fromkeys(sources) if s]
+    names = list(dict.fromkeys(credit(s) for s in sources if s))  # two series, one publisher
     parts = ([f"Data: {'; '.join(names)}"] if names else []) + ([one_line(extra)] if extra else [])
     return " · ".join(parts) or None
 

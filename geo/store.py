@@ -20,6 +20,7 @@ import contextlib
 import dataclasses
 import datetime as dt
 import json
+import logging
 import os
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -68,6 +69,8 @@ __all__ = [
 
 #: Seconds a writer waits for another writer before giving up.
 DEFAULT_LOCK_TIMEOUT_S = 60.0
+
+logger = logging.getLogger(__name__)
 
 
 @dataclasses.dataclass
@@ -296,6 +299,109 @@ class Store:
         """Return the sorted layer names (of one source if given)."""
         return sorted(set(self.snapshots(source=source)["layer"]))
 
+    def summary(self) -> pd.DataFrame:
+        """Return one row per source and layer: first and last date, number of dates.
+
+        Columns ``source``, ``layer``, ``first_date``, ``last_date``, ``n_dates``,
+        sorted by source and layer.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> from geo.io import read_many
+        >>> from geo.sample import sample_dir
+        >>> folder = tempfile.TemporaryDirectory()
+        >>> store = open_store(folder.name)
+        >>> report = store.ingest(read_many([sample_dir()], source="sample").snapshots)
+        >>> store.summary().iloc[2].to_dict()
+        {'source': 'sample', 'layer': 'russian_control', 'first_date': datetime.date(2024, 8, 15), \
+'last_date': datetime.date(2025, 3, 15), 'n_dates': 5}
+        >>> folder.cleanup()
+        """
+        frame = self._load()
+        spans = frame.groupby(["source", "layer"], sort=True)["date"].agg(["min", "max", "nunique"])
+        names = {"min": "first_date", "max": "last_date", "nunique": "n_dates"}
+        table = spans.rename(columns=names).reset_index()
+        return table.astype({"source": str, "layer": str, "n_dates": int})
+
+    def pick_source(self, layer: str, *dates: dt.date | None) -> str:
+        """Return the one source that holds ``layer`` on every date given, and say which.
+
+        A source holds a layer on a date between its first and last stored date
+        of that layer (inclusive: the nearest snapshot on or before the date is
+        then its own). Where one source stores the layer at all it is returned
+        as it is; where several do, the dates decide, and the choice is logged
+        (logger ``geo.store``; the ``geo`` command prints it as a note).
+        ``None`` dates are ignored, so ``pick_source(layer, start, end)`` fits an
+        open date range.
+
+        Raises
+        ------
+        SnapshotNotFoundError
+            No source stores ``layer``, or several do and none holds it on
+            every date given.
+        StoreError
+            Several sources hold it on every date given (the message lists
+            each with its date range).
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> from shapely.geometry import box
+        >>> from geo.snapshot import Provenance, Snapshot, make_features
+        >>> def snap(source, day):
+        ...     features = make_features([box(37.0, 48.0, 37.5, 48.5)])
+        ...     return Snapshot(source, "russian_control", day, features, Provenance("x.geojson"))
+        >>> folder = tempfile.TemporaryDirectory()
+        >>> store = open_store(folder.name)
+        >>> days = [("isw", 2023, 5, 1), ("isw", 2023, 8, 21), ("deepstate", 2024, 7, 8)]
+        >>> report = store.ingest([snap(source, dt.date(*day)) for source, *day in days])
+        >>> store.pick_source("russian_control", dt.date(2023, 6, 1))
+        'isw'
+        >>> store.pick_source("russian_control")
+        Traceback (most recent call last):
+        ...
+        geo.errors.StoreError: several sources hold layer 'russian_control' ...
+        >>> folder.cleanup()
+        """
+        frame = self._load()
+        rows = frame.loc[frame["layer"] == layer]
+        if rows.empty:
+            msg = (
+                f"no snapshots of layer {layer!r} in store {self.path}; layers stored: "
+                f"{', '.join(self.layers()) or 'none'}"
+            )
+            raise SnapshotNotFoundError(msg)
+        spans = rows.groupby("source", sort=True)["date"].agg(["min", "max", "nunique"])
+        if len(spans) == 1:
+            return str(spans.index[0])
+        days = sorted({day for day in map(_as_date, dates) if day is not None})
+        holding = [
+            str(source)
+            for source, first, last in zip(spans.index, spans["min"], spans["max"], strict=True)
+            if all(first <= day <= last for day in days)
+        ]
+        when = f" on {' and '.join(map(str, days))}" if days else ""
+        if len(holding) == 1:
+            logger.info("using source %r (the only one with %s%s)", holding[0], layer, when)
+            return holding[0]
+        listed = "; ".join(
+            f"{source} ({first} to {last}, {count} date{'s' if count != 1 else ''})"
+            for source, (first, last, count) in spans.iterrows()
+            if not holding or source in holding
+        )
+        if holding:
+            msg = (
+                f"several sources hold layer {layer!r}{when} in store {self.path}: {listed}; "
+                "pass source= to pick one"
+            )
+            raise StoreError(msg)
+        msg = (
+            f"no single source holds layer {layer!r}{when} in store {self.path} (stored: "
+            f"{listed}); pass source= to pick one, or dates within one source's range"
+        )
+        raise SnapshotNotFoundError(msg)
+
     def get(
         self, layer: str, date: dt.date, *, source: str | None = None, exact: bool = True
     ) -> Snapshot:
@@ -308,7 +414,8 @@ class Store:
         date
             The date wanted.
         source
-            Source name; needed when several sources hold ``layer``.
+            Source name; by default the one source holding ``layer`` on ``date``
+            (:meth:`pick_source`, which says which).
         exact
             If false, take the nearest snapshot on or before ``date`` (the
             returned :attr:`Snapshot.date` is the date used).
@@ -318,7 +425,8 @@ class Store:
         SnapshotNotFoundError
             Nothing matches; the message lists the nearest dates available.
         StoreError
-            Several sources hold the layer, or the snapshot file is unusable.
+            Several sources hold the layer on ``date``, or the snapshot file is
+            unusable.
 
         Examples
         --------
@@ -350,7 +458,9 @@ class Store:
                 f"{', '.join(self.layers(source=source)) or 'none'}"
             )
             raise SnapshotNotFoundError(msg)
-        self._one_source(rows, layer)
+        if source is None:  # with several sources, the one holding the layer on that date
+            source = self.pick_source(layer, want)
+            rows = rows.loc[rows["source"] == source]
         dates = rows["date"]
         hits = rows.loc[(dates == want) if exact else (dates <= want)]
         if hits.empty:
@@ -388,7 +498,8 @@ class Store:
         SnapshotNotFoundError
             If there is none in the range.
         StoreError
-            If several sources hold the layer and ``source`` is not given.
+            If several sources hold the layer from ``start`` to ``end`` and
+            ``source`` is not given (:meth:`pick_source` picks the one that does).
 
         Examples
         --------
@@ -404,6 +515,8 @@ class Store:
          ('2025-03-15', 62145)]
         >>> folder.cleanup()
         """
+        if source is None and self.snapshots(layer=layer)["source"].nunique() > 1:
+            source = self.pick_source(layer, start, end)  # the one holding it on both ends
         rows = self.snapshots(layer=layer, source=source, start=start, end=end)
         if start is not None and not rows.empty and not (rows["date"] == start).any():
             earlier = self.snapshots(layer=layer, source=source, end=start)

@@ -362,7 +362,9 @@ def test_cli_area_method_on_diff_list_and_stats(store_dir: Path) -> None:
     assert payload["area_method"] == "deepstate"
     assert payload["area_from_km2"] == pytest.approx(a.area_km2_by("deepstate"), abs=1e-6)
     out = runner.invoke(cli, ["diff", *common, "--layer", "russian_control", *dates])
-    assert "areas (deepstate): DeepStateMap /areas" in out.stdout and "overlaps twice" in out.stdout
+    assert (
+        "Method (deepstate): DeepStateMap /areas" in out.stdout and "overlaps twice" in out.stdout
+    )
     out = runner.invoke(cli, ["list", *common, "--json"])
     rows = json.loads(out.stdout)
     assert [r["area_km2"] for r in rows] == pytest.approx(

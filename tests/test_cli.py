@@ -174,7 +174,7 @@ def test_whole_deepstate_daily_archive(shared_data: Path, store_dir: Path) -> No
     assert len(json.loads(result.output)["added"]) == 769
     rows = json.loads(run("list", "--store", str(store_dir), "--json").output)
     assert len(rows) == 769
-    assert {(r["source"], r["layer"]) for r in rows} == {("deepstate", "russian_control")}
+    assert {(r["source"], r["layer"]) for r in rows} == {("deepstate-daily", "russian_control")}
     dates = [dt.date.fromisoformat(r["date"]) for r in rows]
     assert len(set(dates)) == 769
     every_day = {dates[0] + dt.timedelta(days=i) for i in range((dates[-1] - dates[0]).days + 1)}

@@ -93,7 +93,8 @@ def test_unknown_dated_names_are_kept_as_they_are(name: str) -> None:
 
 def test_isw_names_imply_source() -> None:
     assert resolve_layer("VIEW_RussiaCoTinUkraine_V3").source == "isw"
-    assert resolve_layer("deepstatemap_data_20240708").source == "deepstate"
+    # the daily export is its own series, apart from the raw maps (source "deepstate")
+    assert resolve_layer("deepstatemap_data_20240708").source == "deepstate-daily"
     assert resolve_layer("russian_control").source is None
 
 

@@ -137,6 +137,18 @@ def test_sources_disagree(store: Store, gaz_file: Path) -> None:
     assert only_b.summary["days_contested"].isna().all()
 
 
+def test_one_date_and_no_common_date(store: Store, gaz_file: Path) -> None:
+    """A source with one stored date, none shared with the other: no change, no dispute."""
+    store.ingest([control(37.6, 1, "b")])  # day 1: stored by b only
+    result = ledger(store, gazetteer=gaz_file)
+    summary = result.summary.set_index(["geonames_id", "source"])
+    assert (summary.xs("b", level="source")["n_changes"] == 0).all()
+    assert summary.loc[(105, "b"), "inside_last"]  # Place5 (37.55) inside b's one map
+    assert (summary["n_disagreements"] == 0).all()
+    assert summary["first_disagreement"].isna().all()
+    assert result.disagreements().empty
+
+
 def test_filters_and_errors(store: Store, gaz_file: Path, store_dir: Path) -> None:
     result = ledger(store, gazetteer=load_gazetteer(gaz_file), min_population=500)
     assert set(result.places["geonames_id"]) == {104, 105, 106, 107, 108, 109}
@@ -218,7 +230,7 @@ def test_real_ledger_of_the_deepstate_archive(deepstate_daily_store, shared_path
     store = deepstate_daily_store
     gaz = load_gazetteer(shared_path("places", "geonames-UA.txt.gz"))
     result = ledger(store, gazetteer=gaz)
-    matrix = result.inside[("deepstate", "russian_control")]
+    matrix = result.inside[("deepstate-daily", "russian_control")]
     assert matrix.shape == (769, len(gaz))
     # independent: shapely's scalar contains on a sample of places and dates
     rng = np.random.default_rng(11)
@@ -227,12 +239,12 @@ def test_real_ledger_of_the_deepstate_archive(deepstate_daily_store, shared_path
     rows = rng.choice(769, 25, replace=False)
     places = result.places
     for i in rows:
-        geometry = store.get("russian_control", result.dates["deepstate"][i]).geometry
+        geometry = store.get("russian_control", result.dates["deepstate-daily"][i]).geometry
         for j in columns:
             point = shapely.Point(places.loc[j, "lon"], places.loc[j, "lat"])
             assert matrix[i, j] == geometry.contains(point)
     # the first and last dates agree with geo.places (bisection, another code path)
-    first, last = result.dates["deepstate"][0], result.dates["deepstate"][-1]
+    first, last = result.dates["deepstate-daily"][0], result.dates["deepstate-daily"][-1]
     moved = places_changed(store, "russian_control", first, last, gazetteer=gaz)
     summary = result.summary.set_index("geonames_id")
     ends_differ = summary.index[summary["inside_first"] != summary["inside_last"]]

@@ -47,7 +47,7 @@ def table_rows() -> list[dict[str, str]]:
 
 def test_table_is_complete_and_read_as_written() -> None:
     rows = table_rows()
-    assert [r["source"] for r in rows] == ["deepstate", "isw", "sample"]
+    assert [r["source"] for r in rows] == ["deepstate", "deepstate-daily", "isw", "sample"]
     assert set(publishers()) == {r["source"] for r in rows}
     for row in rows:
         known = publisher(row["source"])
@@ -66,6 +66,11 @@ def test_known_sources_use_the_publishers_words() -> None:
         "Data: Institute for the Study of War (ISW); DeepStateMap.Live"
     )
     assert credit_line([SAMPLE_SOURCE]) == f"Data: {SAMPLE_NOTICE}"
+    # DeepState's raw maps and its daily export are two series of one publisher: one credit.
+    assert credit_line(["deepstate-daily"]) == "Data: DeepStateMap.Live"
+    assert credit_line(["deepstate", "isw", "deepstate-daily"]) == (
+        "Data: DeepStateMap.Live; Institute for the Study of War (ISW)"
+    )
     assert display_name("isw") == "Institute for the Study of War (ISW)"
     assert SAMPLE_NOTICE.startswith("SYNTHETIC SAMPLE DATA")
 

@@ -176,7 +176,9 @@ def test_get_nearest_on_or_before_and_not_found(store_dir: Path) -> None:
 def test_several_sources_need_a_source(store_dir: Path) -> None:
     store = open_store(store_dir)
     store.ingest([box_snapshot(), box_snapshot(source="deepstate", width_deg=0.5)])
-    with pytest.raises(StoreError, match="deepstate, isw") as info:
+    with pytest.raises(
+        StoreError, match=r"deepstate \(2024-01-01 to 2024-01-01, 1 date\); isw \("
+    ) as info:
         store.get("russian_advances", D1)
     assert not isinstance(info.value, SnapshotNotFoundError)
     got = store.get("russian_advances", D1, source="deepstate")
@@ -530,6 +532,9 @@ def test_map_errors_name_the_fix(store_dir: Path, monkeypatch: pytest.MonkeyPatc
     store.map("russian_advances", source="deepstate")
     assert [s.source for s in seen["series"]["russian_advances"]] == ["deepstate"]
     with pytest.raises(SnapshotNotFoundError, match="between 2024-01-06 and the last"):
+        store.map("russian_advances", start=dt.date(2024, 1, 6), source="deepstate")
+    # without source=: neither source holds the layer then, and the error says what each holds
+    with pytest.raises(SnapshotNotFoundError, match=r"no single source .* on 2024-01-06 .*isw"):
         store.map("russian_advances", start=dt.date(2024, 1, 6))
 
 

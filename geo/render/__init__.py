@@ -10,6 +10,8 @@ matplotlib figures, or PNG/SVG files when given a ``path``.
 :func:`diff_map`       gained / lost / unchanged ground, per-region table, places
 :func:`timeline_map`   every date of one or more layers on a slider, area chart
 :func:`compare_map`    two dates or two sources, side by side or as a swipe
+:func:`frontline_map`  the contact line of a date (and earlier dates), over the layer
+:func:`ledger_map`     places sized and coloured by how often they changed hands
 :func:`static_map`     PNG/SVG (or a Figure) of snapshots or a diff
 :func:`area_chart`     PNG/SVG (or a Figure) of :func:`geo.stats.timeseries`
 :func:`save_html`      a map as HTML text, or written atomically to a file
@@ -56,6 +58,8 @@ __all__ = [
     "compare_map",
     "diff_map",
     "fetch_assets",
+    "frontline_map",
+    "ledger_map",
     "save_html",
     "snapshot_map",
     "static_map",
@@ -74,6 +78,8 @@ _HOME = {
     "compare_map": "geo.render.compare",
     "diff_map": "geo.render.diffmap",
     "fetch_assets": "geo.render.assets",
+    "frontline_map": "geo.render.frontmap",
+    "ledger_map": "geo.render.ledgermap",
     "save_html": "geo.render.assets",
     "snapshot_map": "geo.render.snapshot",
     "static_map": "geo.render.static",
@@ -86,6 +92,8 @@ if TYPE_CHECKING:
     from geo.render.compare import CompareMode, compare_map
     from geo.render.demo import write_demo
     from geo.render.diffmap import diff_map
+    from geo.render.frontmap import frontline_map
+    from geo.render.ledgermap import ledger_map
     from geo.render.places import add_places
     from geo.render.snapshot import snapshot_map
     from geo.render.static import StaticFormat, area_chart, static_map

@@ -11,7 +11,9 @@ matplotlib figures, or PNG/SVG files when given a ``path``.
 :func:`timeline_map`   every date of one or more layers on a slider, area chart
 :func:`compare_map`    two dates or two sources, side by side or as a swipe
 :func:`static_map`     PNG/SVG (or a Figure) of snapshots or a diff
-:func:`area_chart`     PNG/SVG (or a Figure) of :func:`geo.stats.timeseries`
+:func:`area_chart`     PNG/SVG (or a Figure): area held over time, change per step
+:func:`gains_chart`    PNG/SVG (or a Figure): gross gains and losses per month, and net
+:func:`share_chart`    PNG/SVG (or a Figure): share of each region held over time
 :func:`save_html`      a map as HTML text, or written atomically to a file
 :func:`add_places`     mark places that changed hands on any folium map
 :func:`build_timeline` encode a timeline once, read its size and area error
@@ -56,7 +58,9 @@ __all__ = [
     "compare_map",
     "diff_map",
     "fetch_assets",
+    "gains_chart",
     "save_html",
+    "share_chart",
     "snapshot_map",
     "static_map",
     "timeline_map",
@@ -69,12 +73,14 @@ _HOME = {
     "StaticFormat": "geo.render.static",
     "Timeline": "geo.render.timeline",
     "add_places": "geo.render.places",
-    "area_chart": "geo.render.static",
+    "area_chart": "geo.render.charts",
     "build_timeline": "geo.render.timeline",
     "compare_map": "geo.render.compare",
     "diff_map": "geo.render.diffmap",
     "fetch_assets": "geo.render.assets",
+    "gains_chart": "geo.render.charts",
     "save_html": "geo.render.assets",
+    "share_chart": "geo.render.charts",
     "snapshot_map": "geo.render.snapshot",
     "static_map": "geo.render.static",
     "timeline_map": "geo.render.timeline",
@@ -83,12 +89,13 @@ _HOME = {
 
 if TYPE_CHECKING:
     from geo.render.assets import fetch_assets, save_html
+    from geo.render.charts import area_chart, gains_chart, share_chart
     from geo.render.compare import CompareMode, compare_map
     from geo.render.demo import write_demo
     from geo.render.diffmap import diff_map
     from geo.render.places import add_places
     from geo.render.snapshot import snapshot_map
-    from geo.render.static import StaticFormat, area_chart, static_map
+    from geo.render.static import StaticFormat, static_map
     from geo.render.timeline import Timeline, build_timeline, timeline_map
 else:
 

@@ -26,6 +26,7 @@ __all__ = [
     "Side",
     "change_colours",
     "change_labels",
+    "change_name",
     "format_date",
     "format_date_range",
     "format_km2",
@@ -223,6 +224,25 @@ def change_labels(
         "lost": f"{table[f'change.{lost}'][lang]} ({earlier})",
         "unchanged": f"{table['change.unchanged'][lang]} ({table['change.held_both'][lang]})",
     }
+
+
+def change_name(layer: str, kind: str, lang: Lang = "en") -> str:
+    """Return the short name of ``layer``'s gained or lost ground (``"Russian gains"``).
+
+    Examples
+    --------
+    >>> change_name("russian_control", "lost"), change_name("contested", "gained", "uk")
+    ('Ukrainian gains', 'Збільшилось')
+    """
+    gained, lost = {
+        "russia": ("russia", "ukraine"),
+        "ukraine": ("ukraine", "russia"),
+        "neutral": ("grew", "shrank"),
+    }[layer_side(layer)]
+    if kind not in ("gained", "lost"):
+        msg = "no such change"
+        raise ValidationError(msg, [f"kind={kind!r}: pass 'gained' or 'lost'"])
+    return _table()[f"change.{gained if kind == 'gained' else lost}"][_check(lang)]
 
 
 def map_title(

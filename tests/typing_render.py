@@ -18,6 +18,7 @@ from geo.diff import Diff
 from geo.render import (
     CompareMode,
     StaticFormat,
+    animate,
     area_chart,
     compare_map,
     diff_map,
@@ -49,6 +50,7 @@ def static_results(snap: Snapshot, change: Diff, frame: pd.DataFrame, fmt: Stati
     assert_type(gains_chart(frame, Path("gains.svg"), size=(800, 450)), Path)
     assert_type(share_chart(frame, min_share_pct=1.0), Figure)
     assert_type(share_chart(frame, "share.png"), Path)
+    assert_type(animate([snap], "war.mp4", every="week", jobs=2), Path)
 
 
 def compare_results(left: Snapshot, right: list[Snapshot], mode: CompareMode) -> None:

@@ -14,6 +14,7 @@ matplotlib figures, or PNG/SVG files when given a ``path``.
 :func:`area_chart`     PNG/SVG (or a Figure): area held over time, change per step
 :func:`gains_chart`    PNG/SVG (or a Figure): gross gains and losses per month, and net
 :func:`share_chart`    PNG/SVG (or a Figure): share of each region held over time
+:func:`animate`        MP4, WebM or GIF of a series, one frame per day, week or month
 :func:`save_html`      a map as HTML text, or written atomically to a file
 :func:`add_places`     mark places that changed hands on any folium map
 :func:`build_timeline` encode a timeline once, read its size and area error
@@ -52,7 +53,9 @@ __all__ = [
     "CompareMode",
     "StaticFormat",
     "Timeline",
+    "VideoFormat",
     "add_places",
+    "animate",
     "area_chart",
     "build_timeline",
     "compare_map",
@@ -71,8 +74,10 @@ __all__ = [
 _HOME = {
     "CompareMode": "geo.render.compare",
     "StaticFormat": "geo.render.static",
+    "VideoFormat": "geo.render.animation",
     "Timeline": "geo.render.timeline",
     "add_places": "geo.render.places",
+    "animate": "geo.render.animation",
     "area_chart": "geo.render.charts",
     "build_timeline": "geo.render.timeline",
     "compare_map": "geo.render.compare",
@@ -88,6 +93,7 @@ _HOME = {
 }
 
 if TYPE_CHECKING:
+    from geo.render.animation import VideoFormat, animate
     from geo.render.assets import fetch_assets, save_html
     from geo.render.charts import area_chart, gains_chart, share_chart
     from geo.render.compare import CompareMode, compare_map

@@ -17,6 +17,7 @@ import click
 
 from geo import __version__
 from geo.cli_errors import GeoGroup, install_notes, note, translate
+from geo.cli_export import animate, chart
 from geo.cli_maps import demo, map_
 from geo.cli_options import gazetteer_option, regions_option, store_option
 from geo.cli_options import load_regions_files as _load_regions
@@ -397,6 +398,8 @@ for _remote in (assets, fetch, gazetteer, regions):  # defined in geo.cli_remote
     cli.add_command(_remote)
 for _maps in (map_, demo):  # defined in geo.cli_maps
     cli.add_command(_maps)
+for _export in (animate, chart):  # defined in geo.cli_export
+    cli.add_command(_export)
 
 
 def main() -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import click
 
@@ -20,13 +20,17 @@ import geo
 from geo import render
 from geo.cli_options import (
     gazetteer_option,
+    lang_option,
     load_regions_files,
     parse_day,
+    parse_size,
     regions_option,
+    size_option,
     store_option,
 )
 from geo.cli_remote import ensure_offline_assets
 from geo.errors import ValidationError
+from geo.render.labels import Lang
 from geo.store import Store, open_store
 
 
@@ -39,6 +43,15 @@ class _Output:
     regions: Any
     tiles: str | None
     offline: bool
+    size: tuple[int, int] = (1600, 900)
+    lang: Lang = "en"
+
+    def png(self, what: Any, *, places: Any = None) -> Path:
+        """Write the static news map (``--png``) of snapshots or a diff."""
+        assert self.static is not None
+        return render.static_map(
+            what, self.static, regions=self.regions, places=places, size=self.size, lang=self.lang
+        )
 
     def page(self, fmap: Any) -> list[Path]:
         """Write the interactive map when ``-o`` was given (fetching assets first if offline)."""
@@ -72,8 +85,10 @@ class _Output:
 )  # fmt: skip
 @click.option(
     "--png", "static_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-    help="Static PNG or SVG (snapshot, diff; the area chart for a timeline).",
+    help="Static PNG or SVG news map (snapshot, diff; the area chart for a timeline).",
 )  # fmt: skip
+@size_option("1600x900")
+@lang_option
 def map_(
     store_path: Path | None,
     layers: tuple[str, ...],
@@ -93,10 +108,13 @@ def map_(
     offline: bool,
     output: Path | None,
     static_path: Path | None,
+    size_text: str,
+    lang: str,
 ) -> None:
     """Interactive map: one date, a diff, a timeline or a comparison.
 
-    With --gazetteer, a diff map also marks and lists the places that changed hands.
+    With --gazetteer, a diff map also marks and lists the places that changed hands
+    (and names them on the --png map). --size and --lang shape the --png map.
     """
     kind = _kind(
         layers, date_text=date_text, diff=bool(date_from or date_to), timeline=timeline,
@@ -122,6 +140,8 @@ def map_(
         regions=load_regions_files(regions_files),
         tiles=None if tiles.strip().lower() == "none" else tiles,
         offline=offline,
+        size=parse_size(size_text),
+        lang=cast(Lang, lang),
     )
     store = open_store(store_path)
     if kind == "timeline":
@@ -202,7 +222,7 @@ def _snapshot(
     snaps = [store.get(layer, day, source=source, exact=False) for layer in layers]
     written = out.page(render.snapshot_map(snaps, regions=out.regions, tiles=out.tiles))
     if out.static is not None:
-        written.append(render.static_map(snaps, out.static, regions=out.regions))
+        written.append(out.png(snaps))
     return written
 
 
@@ -217,17 +237,17 @@ def _diff(
     a, b = (store.get(layer, day, source=source, exact=False) for day in days)
     change = geo.diff(a, b, regions=out.regions)
     written = []
+    places = (
+        geo.places_changed(store, layer, a.date, b.date,
+                           gazetteer=geo.load_gazetteer(list(gazetteer_files)), source=source)
+        if gazetteer_files
+        else None
+    )  # fmt: skip
     if out.html is not None:
-        places = (
-            geo.places_changed(store, layer, a.date, b.date,
-                               gazetteer=geo.load_gazetteer(list(gazetteer_files)), source=source)
-            if gazetteer_files
-            else None
-        )  # fmt: skip
         fmap = render.diff_map(change, regions=out.regions, tiles=out.tiles, places=places)
         written = out.page(fmap)
     if out.static is not None:
-        written.append(render.static_map(change, out.static, regions=out.regions))
+        written.append(out.png(change, places=places))
     return written
 
 
@@ -245,7 +265,7 @@ def _timeline(
         written = out.page(render.timeline_map(series, tiles=out.tiles, regions=out.regions))
     if out.static is not None:
         frame = geo.timeseries(store, layers[0], source=source, start=start, end=end)
-        written.append(render.area_chart(frame, out.static))
+        written.append(render.area_chart(frame, out.static, size=out.size, lang=out.lang))
     return written
 
 

@@ -86,6 +86,7 @@ def test_nothing_below_the_views_imports_them_but_the_map_methods() -> None:
     above = {
         "cli.py",
         "cli_maps.py",
+        "cli_export.py",
         "cli_remote.py",
         "cli_options.py",
         "__init__.py",

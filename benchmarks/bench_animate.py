@@ -1,7 +1,8 @@
 """Benchmark: the DeepState daily archive as a 1280 x 720 MP4, naive re-plot vs geo.render.animate.
 
 Run ``python benchmarks/bench_animate.py [--data DIR] [--store DIR] [--jobs 1,2]``.
-It ingests the 769 daily files of ``../shared/data/control/deepstate/daily``
+It ingests the 769 daily files of ``control/deepstate/daily`` under ``--data``
+(``$GEO_SHARED_DATA``, else ``../shared/data``)
 into a temporary store (not timed; or pass ``--store`` holding them), then, each
 in a fresh process so that peak memory is its own:
 
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -35,7 +37,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+DEFAULT_DATA = Path(
+    os.environ.get("GEO_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")
+)
 DAILY = "control/deepstate/daily"
 LAYER = "russian_control"
 SIZE = (1280, 720)

@@ -18,6 +18,7 @@ import click
 from geo import __version__
 from geo.cli_analyst import check_record, distance, echo_checks, flag_text, ledger
 from geo.cli_errors import GeoGroup, install_notes, note, translate
+from geo.cli_export import animate, chart
 from geo.cli_maps import demo, map_
 from geo.cli_options import (
     area_method_option,
@@ -481,6 +482,8 @@ for _maps in (map_, demo):  # defined in geo.cli_maps
     cli.add_command(_maps)
 cli.add_command(distance)  # defined in geo.cli_analyst
 cli.add_command(ledger)
+for _export in (animate, chart):  # defined in geo.cli_export
+    cli.add_command(_export)
 
 
 def main() -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import click
 
@@ -20,17 +20,20 @@ import geo
 from geo import render
 from geo.cli_options import (
     gazetteer_option,
+    lang_option,
     load_regions_files,
     parse_day,
+    parse_size,
     region_option,
     regions_option,
+    size_option,
     store_option,
 )
 from geo.cli_output import echo
 from geo.cli_range import date_range, last_option, one_source
 from geo.cli_remote import ensure_offline_assets
 from geo.errors import ValidationError
-from geo.render.labels import layer_name
+from geo.render.labels import Lang, layer_name
 from geo.render.layout import title_for as render_title
 from geo.snapshot import Snapshot
 from geo.store import Store, open_store
@@ -48,7 +51,8 @@ class _Output:
     offline: bool
     title: str | None
     subtitle: str | None
-    lang: Any  # geo.render.labels.Lang
+    lang: Lang
+    size: tuple[int, int] = (1600, 900)
 
     @property
     def words(self) -> dict[str, Any]:
@@ -62,6 +66,14 @@ class _Output:
         if self.regions is None:
             return None
         return geo.select_regions(self.regions, names=self.region_names, near=near)
+
+    def png(self, what: Any, *, near: list[Snapshot], places: Any = None) -> Path:
+        """Write the static news map (``--png``) of snapshots or a diff."""
+        assert self.static is not None
+        return render.static_map(
+            what, self.static, regions=self.chosen_regions(near), places=places,
+            size=self.size, lang=self.lang, title=self.title, subtitle=self.subtitle,
+        )  # fmt: skip
 
     def page(self, fmap: Any) -> list[Path]:
         """Write the interactive map when ``-o`` was given (fetching assets first if offline)."""
@@ -91,10 +103,6 @@ class _Output:
 @gazetteer_option
 @click.option("--title", default=None, help="Title (default: layer, publisher and dates in words).")
 @click.option("--subtitle", default=None, help="A line under the title.")
-@click.option(
-    "--lang", type=click.Choice(["en", "uk"]), default="en", show_default=True,
-    help="Language of the map's words.",
-)  # fmt: skip
 @click.option("--tiles", default="OpenStreetMap", show_default=True, help="Basemap, or 'none'.")
 @click.option("--offline", is_flag=True, help="Inline all JS/CSS (fetched once from npm).")
 @click.option(
@@ -103,8 +111,10 @@ class _Output:
 )  # fmt: skip
 @click.option(
     "--png", "static_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-    help="Static PNG or SVG (snapshot, diff; the area chart for a timeline).",
+    help="Static PNG or SVG news map (snapshot, diff; the area chart for a timeline).",
 )  # fmt: skip
+@size_option("1600x900")
+@lang_option
 def map_(
     store_path: Path | None,
     layers: tuple[str, ...],
@@ -124,15 +134,17 @@ def map_(
     gazetteer_files: tuple[Path, ...],
     title: str | None,
     subtitle: str | None,
-    lang: str,
     tiles: str,
     offline: bool,
     output: Path | None,
     static_path: Path | None,
+    size_text: str,
+    lang: str,
 ) -> None:
     """Interactive map: one date, a diff, a timeline or a comparison.
 
-    With --gazetteer, a diff map also marks and lists the places that changed hands.
+    With --gazetteer, a diff map also marks and lists the places that changed hands
+    (and names them on the --png map). --size and --lang shape the --png map too.
     With --regions, only the regions that hold or border the layer are drawn
     (or those given with --region); the map is framed on the layer and its change.
     --last 30d is a diff map of the last 30 days (with --timeline, its range).
@@ -170,7 +182,8 @@ def map_(
         offline=offline,
         title=title,
         subtitle=subtitle,
-        lang=lang,
+        lang=cast(Lang, lang),
+        size=parse_size(size_text),
     )
     store = open_store(store_path)
     if kind in ("diff", "timeline"):  # --last, dates the wrong way round, one source
@@ -255,8 +268,7 @@ def _snapshot(
     snaps = [store.get(layer, day, source=source, exact=False) for layer in layers]
     written = out.page(render.snapshot_map(snaps, **out.words)) if out.html else []
     if out.static is not None:
-        written.append(render.static_map(snaps, out.static, regions=out.chosen_regions(snaps),
-                                         title=out.title))  # fmt: skip
+        written.append(out.png(snaps, near=snaps))
     return written
 
 
@@ -271,17 +283,16 @@ def _diff(
     a, b = (store.get(layer, day, source=source, exact=False) for day in days)
     change = geo.diff(a, b, regions=out.regions, region_names=out.region_names)
     written = []
+    places = (
+        geo.places_changed(store, layer, a.date, b.date,
+                           gazetteer=geo.load_gazetteer(list(gazetteer_files)), source=source)
+        if gazetteer_files
+        else None
+    )  # fmt: skip
     if out.html is not None:
-        places = (
-            geo.places_changed(store, layer, a.date, b.date,
-                               gazetteer=geo.load_gazetteer(list(gazetteer_files)), source=source)
-            if gazetteer_files
-            else None
-        )  # fmt: skip
         written = out.page(render.diff_map(change, places=places, **out.words))
     if out.static is not None:
-        written.append(render.static_map(change, out.static, regions=out.chosen_regions([a, b]),
-                                         title=out.title))  # fmt: skip
+        written.append(out.png(change, near=[a, b], places=places))
     return written
 
 
@@ -308,7 +319,7 @@ def _timeline(
         ))  # fmt: skip
     if out.static is not None:
         frame = geo.timeseries(store, layers[0], source=source, start=start, end=end)
-        written.append(render.area_chart(frame, out.static))
+        written.append(render.area_chart(frame, out.static, size=out.size, lang=out.lang))
     return written
 
 

@@ -86,3 +86,44 @@ def area_method_option(func: F) -> F:
         show_default=True,
         help="Measure areas as geo does (ellipsoid) or as DeepStateMap / the Economist do.",
     )(func)
+
+
+def parse_size(text: str, option: str = "--size") -> tuple[int, int]:
+    """Return ``WIDTHxHEIGHT`` (``1600x900``) as two pixel counts; a usage error otherwise.
+
+    Examples
+    --------
+    >>> parse_size("1600x900")
+    (1600, 900)
+    """
+    width, sep, height = text.lower().partition("x")
+    if not (sep and width.strip().isdigit() and height.strip().isdigit()):
+        msg = f"{option} {text!r}: give WIDTHxHEIGHT in pixels, e.g. 1600x900"
+        raise click.BadParameter(msg)
+    return int(width), int(height)
+
+
+def size_option(default: str) -> Callable[[F], F]:
+    """``--size WxH``: pixels of a static map, chart or video."""
+
+    def decorate(func: F) -> F:
+        return click.option(
+            "--size",
+            "size_text",
+            default=default,
+            show_default=True,
+            help="Width x height in pixels, e.g. 1600x900.",
+        )(func)
+
+    return decorate
+
+
+def lang_option(func: F) -> F:
+    """``--lang en|uk``: the language of the words on maps, charts and videos."""
+    return click.option(
+        "--lang",
+        type=click.Choice(["en", "uk"]),
+        default="en",
+        show_default=True,
+        help="Language of titles, legends and labels.",
+    )(func)

@@ -18,6 +18,7 @@ __all__ = [
     "DateError",
     "DeepStateApiError",
     "DuplicateSnapshotError",
+    "EncoderError",
     "FeatureServerError",
     "FetchError",
     "GeoError",
@@ -25,6 +26,7 @@ __all__ = [
     "InputFormatError",
     "LayerError",
     "MissingAssetError",
+    "MissingDependencyError",
     "OfflineError",
     "OutputError",
     "PlaceError",
@@ -180,3 +182,11 @@ class UnknownAssetError(AssetError, LookupError):
 
 class BasemapError(GeoError, ValueError):
     """A basemap name is unknown or needs a key that was not given."""
+
+
+class MissingDependencyError(GeoError, ImportError):
+    """An optional dependency is not installed; the message names what to install."""
+
+
+class EncoderError(GeoError, RuntimeError):
+    """A video encoder failed; the message names the file and what the encoder said."""

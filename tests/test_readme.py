@@ -26,7 +26,8 @@ def test_render_examples_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     code = section_code("Maps from Python: `geo.render`")
     exec(compile(code, f"{README}:geo.render", "exec"), {"__name__": "readme"})
     written = {p.name for p in tmp_path.iterdir()}
-    assert {"snapshot.html", "diff.html", "diff.svg", "timeline.html", "area.png",
-            "swipe.html", "demo-store"} <= written  # fmt: skip
+    assert {"snapshot.html", "diff.html", "diff.svg", "diff-uk.png", "timeline.html", "area.png",
+            "gains.png", "share.svg", "sample.gif", "swipe.html",
+            "demo-store"} <= written  # fmt: skip
     assert "SYNTHETIC SAMPLE DATA" in (tmp_path / "diff.svg").read_text(encoding="utf-8")
     assert "geo-tl-slider" in (tmp_path / "timeline.html").read_text(encoding="utf-8")

@@ -17,7 +17,7 @@ GEO = Path(geo.render.__file__).resolve().parents[1]
 POSITIONAL = {
     "snapshot_map": 1, "diff_map": 1, "timeline_map": 1, "compare_map": 2, "static_map": 2,
     "area_chart": 2, "save_html": 2, "add_places": 2, "build_timeline": 1, "fetch_assets": 0,
-    "write_demo": 1,
+    "write_demo": 1, "gains_chart": 2, "share_chart": 2, "animate": 2,
 }  # fmt: skip
 
 

@@ -18,10 +18,13 @@ from geo.diff import Diff
 from geo.render import (
     CompareMode,
     StaticFormat,
+    animate,
     area_chart,
     compare_map,
     diff_map,
+    gains_chart,
     save_html,
+    share_chart,
     snapshot_map,
     static_map,
     timeline_map,
@@ -43,6 +46,11 @@ def static_results(snap: Snapshot, change: Diff, frame: pd.DataFrame, fmt: Stati
     assert_type(static_map(change, Path("diff"), format=fmt), Path)
     assert_type(area_chart(frame), Figure)
     assert_type(area_chart(frame, "chart.png", title="t"), Path)
+    assert_type(gains_chart(frame, lang="uk"), Figure)
+    assert_type(gains_chart(frame, Path("gains.svg"), size=(800, 450)), Path)
+    assert_type(share_chart(frame, min_share_pct=1.0), Figure)
+    assert_type(share_chart(frame, "share.png"), Path)
+    assert_type(animate([snap], "war.mp4", every="week", jobs=2), Path)
 
 
 def compare_results(left: Snapshot, right: list[Snapshot], mode: CompareMode) -> None:

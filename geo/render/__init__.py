@@ -13,7 +13,10 @@ matplotlib figures, or PNG/SVG files when given a ``path``.
 :func:`frontline_map`  the contact line of a date (and earlier dates), over the layer
 :func:`ledger_map`     places sized and coloured by how often they changed hands
 :func:`static_map`     PNG/SVG (or a Figure) of snapshots or a diff
-:func:`area_chart`     PNG/SVG (or a Figure) of :func:`geo.stats.timeseries`
+:func:`area_chart`     PNG/SVG (or a Figure): area held over time, change per step
+:func:`gains_chart`    PNG/SVG (or a Figure): gross gains and losses per month, and net
+:func:`share_chart`    PNG/SVG (or a Figure): share of each region held over time
+:func:`animate`        MP4, WebM or GIF of a series, one frame per day, week or month
 :func:`save_html`      a map as HTML text, or written atomically to a file
 :func:`add_places`     mark places that changed hands on any folium map
 :func:`build_timeline` encode a timeline once, read its size and area error
@@ -52,15 +55,19 @@ __all__ = [
     "CompareMode",
     "StaticFormat",
     "Timeline",
+    "VideoFormat",
     "add_places",
+    "animate",
     "area_chart",
     "build_timeline",
     "compare_map",
     "diff_map",
     "fetch_assets",
     "frontline_map",
+    "gains_chart",
     "ledger_map",
     "save_html",
+    "share_chart",
     "snapshot_map",
     "static_map",
     "timeline_map",
@@ -71,16 +78,20 @@ __all__ = [
 _HOME = {
     "CompareMode": "geo.render.compare",
     "StaticFormat": "geo.render.static",
+    "VideoFormat": "geo.render.animation",
     "Timeline": "geo.render.timeline",
     "add_places": "geo.render.places",
-    "area_chart": "geo.render.static",
+    "animate": "geo.render.animation",
+    "area_chart": "geo.render.charts",
     "build_timeline": "geo.render.timeline",
     "compare_map": "geo.render.compare",
     "diff_map": "geo.render.diffmap",
     "fetch_assets": "geo.render.assets",
     "frontline_map": "geo.render.frontmap",
     "ledger_map": "geo.render.ledgermap",
+    "gains_chart": "geo.render.charts",
     "save_html": "geo.render.assets",
+    "share_chart": "geo.render.charts",
     "snapshot_map": "geo.render.snapshot",
     "static_map": "geo.render.static",
     "timeline_map": "geo.render.timeline",
@@ -88,7 +99,9 @@ _HOME = {
 }
 
 if TYPE_CHECKING:
+    from geo.render.animation import VideoFormat, animate
     from geo.render.assets import fetch_assets, save_html
+    from geo.render.charts import area_chart, gains_chart, share_chart
     from geo.render.compare import CompareMode, compare_map
     from geo.render.demo import write_demo
     from geo.render.diffmap import diff_map
@@ -96,7 +109,7 @@ if TYPE_CHECKING:
     from geo.render.ledgermap import ledger_map
     from geo.render.places import add_places
     from geo.render.snapshot import snapshot_map
-    from geo.render.static import StaticFormat, area_chart, static_map
+    from geo.render.static import StaticFormat, static_map
     from geo.render.timeline import Timeline, build_timeline, timeline_map
 else:
 

@@ -26,6 +26,7 @@ __all__ = [
     "Side",
     "change_colours",
     "change_labels",
+    "change_name",
     "change_names",
     "format_date",
     "format_date_range",
@@ -258,6 +259,20 @@ def change_names(layer: str, lang: Lang = "en") -> dict[str, str]:
         "lost": table[f"change.{lost}"][lang],
         "unchanged": table["change.unchanged"][lang],
     }
+
+
+def change_name(layer: str, kind: str, lang: Lang = "en") -> str:
+    """Return the short name of ``layer``'s gained or lost ground (``"Russian gains"``).
+
+    Examples
+    --------
+    >>> change_name("russian_control", "lost"), change_name("contested", "gained", "uk")
+    ('Ukrainian gains', 'Збільшилось')
+    """
+    if kind not in ("gained", "lost"):
+        msg = "no such change"
+        raise ValidationError(msg, [f"kind={kind!r}: pass 'gained' or 'lost'"])
+    return change_names(layer, lang)[kind]
 
 
 def map_title(

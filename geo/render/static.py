@@ -1,40 +1,37 @@
-"""Static export for reports: PNG or SVG of a snapshot or diff map, and the area chart.
+"""Static news maps: a PNG or SVG of snapshots or a diff, ready to publish.
 
-Built on matplotlib's object API (a :class:`matplotlib.figure.Figure` on the
-Agg canvas; pyplot's global state is never touched) and needs no network: no
-tiles, fonts bundled with matplotlib. Maps plot lon/lat with the aspect
-``1 / cos(mean latitude)``, so shapes look right near the centre latitude.
-Text from data is drawn with mathtext off, so a ``$`` in a name stays a
-``$``; SVG keeps text as text (searchable, editable) and the title in its
-metadata. A small line under the figure credits the data sources
-(:func:`geo.publishers.credit_line`). Given a ``path``, files are written
-atomically (a temporary file in the same folder, then :func:`os.replace`);
-without one, the :class:`~matplotlib.figure.Figure` is returned. Public
-through :mod:`geo.render`.
+The page (:mod:`geo.render.newsmap`) has a human title and subtitle
+(:func:`geo.render.labels.map_title`, areas rounded to the km²), the map in a
+Lambert azimuthal equal-area projection centred on the data (no lon/lat axes;
+sea and neighbouring countries from Natural Earth for context), a legend in the
+colours that keep their meaning (Russian gains red, Ukrainian gains blue:
+:func:`geo.render.labels.change_colours`), a scale bar, a locator inset, the
+towns that changed hands labelled without collisions, and a source line
+(:func:`geo.publishers.credit_line`); a source's notice (the synthetic
+sample's) is always shown. Words come in English or Ukrainian (``lang=``).
+
+Built on matplotlib's object API on the Agg canvas (pyplot's global state is
+never touched), with no network: no tiles, fonts bundled with matplotlib. SVG
+keeps text as text and the title in its metadata. Given a ``path``, files are
+written atomically; without one, the :class:`~matplotlib.figure.Figure` is
+returned. Public through :mod:`geo.render`.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import math
-import textwrap
 from collections.abc import Sequence
 from pathlib import Path
-from typing import IO, Any, Literal, overload
+from typing import IO, Literal, overload
 
 import geopandas as gpd
 import matplotlib
 import numpy as np
 import pandas as pd
 import shapely
-from matplotlib.axes import Axes
-from matplotlib.backend_bases import RendererBase
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
-from matplotlib.patches import Patch, PathPatch
-from matplotlib.path import Path as MplPath
-from matplotlib.ticker import StrMethodFormatter
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 from matplotlib.transforms import Bbox
 from shapely.geometry.base import BaseGeometry
 
@@ -43,15 +40,51 @@ from geo.errors import ValidationError
 from geo.fsutil import write_atomic
 from geo.geometry import WGS84
 from geo.layers import layer_colour
-from geo.publishers import credit_line, notice_for
-from geo.render.style import DIFF_COLOURS, DIFF_LABELS
+from geo.publishers import notice_for
+from geo.render.context import projection_for
+from geo.render.labels import (
+    Lang,
+    change_colours,
+    change_labels,
+    change_name,
+    format_date,
+    format_km2,
+    layer_name,
+    map_title,
+    word,
+)
+from geo.render.newsmap import (
+    Sheet,
+    add_fill,
+    add_locator,
+    add_regions,
+    add_scale_bar,
+    credit_text,
+    finish,
+    new_sheet,
+    regions_handle,
+    swatch,
+)
+from geo.render.placement import Label
 from geo.snapshot import Snapshot
 
-#: File types :func:`static_map` and :func:`area_chart` write.
+__all__ = [
+    "DEFAULT_SIZE",
+    "FORMATS",
+    "StaticFormat",
+    "check_size",
+    "output_target",
+    "save_figure",
+    "static_map",
+]
+
+#: File types :func:`static_map` and the charts write.
 StaticFormat = Literal["png", "svg"]
 #: The file type of each suffix.
 FORMATS: dict[str, StaticFormat] = {".png": "png", ".svg": "svg"}
-_NOTICE_BOX = {"boxstyle": "round,pad=0.4", "facecolor": "#fff3cd", "edgecolor": "#b58900"}
+#: Width and height (pixels) of a static map unless ``size=`` says otherwise.
+DEFAULT_SIZE = (1600, 900)
+_FILL_ALPHA = {"unchanged": 0.5, "gained": 0.88, "lost": 0.88, "layer": 0.62}
 
 
 @overload
@@ -60,10 +93,15 @@ def static_map(
     path: None = None,
     *,
     regions: gpd.GeoDataFrame | None = ...,
+    places: pd.DataFrame | None = ...,
     title: str | None = ...,
+    subtitle: str | None = ...,
     notice: str | None = ...,
     attribution: str | None = ...,
-    dpi: int = ...,
+    lang: Lang = ...,
+    size: tuple[int, int] = ...,
+    dpi: float | None = ...,
+    max_places: int = ...,
     format: None = ...,
 ) -> Figure: ...
 
@@ -74,10 +112,15 @@ def static_map(
     path: str | Path,
     *,
     regions: gpd.GeoDataFrame | None = ...,
+    places: pd.DataFrame | None = ...,
     title: str | None = ...,
+    subtitle: str | None = ...,
     notice: str | None = ...,
     attribution: str | None = ...,
-    dpi: int = ...,
+    lang: Lang = ...,
+    size: tuple[int, int] = ...,
+    dpi: float | None = ...,
+    max_places: int = ...,
     format: StaticFormat | None = ...,
 ) -> Path: ...
 
@@ -87,35 +130,52 @@ def static_map(
     path: str | Path | None = None,
     *,
     regions: gpd.GeoDataFrame | None = None,
+    places: pd.DataFrame | None = None,
     title: str | None = None,
+    subtitle: str | None = None,
     notice: str | None = None,
     attribution: str | None = None,
-    dpi: int = 150,
+    lang: Lang = "en",
+    size: tuple[int, int] = DEFAULT_SIZE,
+    dpi: float | None = None,
+    max_places: int = 40,
     format: StaticFormat | None = None,
 ) -> Figure | Path:
-    """Draw snapshots or a diff as a static map: a PNG or SVG file, or a matplotlib figure.
+    """Draw snapshots or a diff as a news map: a PNG or SVG file, or a matplotlib figure.
 
     Parameters
     ----------
     what
         A snapshot, several (one colour per layer, from the palette of
-        :mod:`geo.layers`), or a :class:`geo.diff.Diff` (gained red, lost
-        blue, unchanged grey, as in the HTML diff map).
+        :mod:`geo.layers`), or a :class:`geo.diff.Diff`: gains and losses in the
+        colours of :func:`geo.render.labels.change_colours`, unchanged ground grey.
+        A diff map is framed on the change, a snapshot map on the layer.
     path
         Output file, ``.png`` or ``.svg``; ``None`` returns the figure instead.
     regions
         GeoDataFrame of region outlines with a ``region`` or ``name`` column,
-        drawn dashed and labelled.
-    title
-        Heading; default says layer, source and date(s).
+        drawn dashed and named where there is room.
+    places
+        Places that changed hands (:func:`geo.places_changed`): a dot each for
+        the ``max_places`` largest, named where the names do not collide (the
+        smaller town's name is dropped).
+    title, subtitle
+        Header lines; by default the layer, publisher and date(s)
+        (:func:`~geo.render.labels.map_title`), and the areas (gross gains
+        and losses and net for a diff), rounded to the km².
     notice
-        Text shown in a yellow box above the map. A source's own notice (the
-        synthetic sample's, :func:`geo.publishers.notice_for`) always leads it.
+        Banner at the top of the map. A source's own notice (the synthetic
+        sample's, :func:`geo.publishers.notice_for`) always leads it.
     attribution
-        Extra credit after the data credit (:func:`geo.publishers.credit_line`
-        of the sources), which is printed in small type under the figure.
+        Extra credit after the data credit in the source line.
+    lang
+        ``"en"`` or ``"uk"``: the words on the map.
+    size
+        Width and height in pixels (of the PNG; the SVG's size at 96 dpi differs).
     dpi
-        Resolution of PNG output.
+        Pixels per inch; default ``width / 10`` (text sizes are in points).
+    max_places
+        Most places drawn.
     format
         ``"png"`` or ``"svg"``; default from the suffix of ``path``.
 
@@ -127,7 +187,8 @@ def static_map(
     Raises
     ------
     ValidationError
-        If the file type is not PNG or SVG or there is nothing to draw.
+        If the file type is not PNG or SVG, the size is unusable, or there is
+        nothing to draw.
 
     Examples
     --------
@@ -137,296 +198,224 @@ def static_map(
     >>> from geo.snapshot import Provenance, Snapshot, make_features
     >>> snap = Snapshot("isw", "russian_control", datetime.date(2025, 6, 1),
     ...                 make_features([box(37.0, 48.0, 37.5, 48.5)]), Provenance("mine.geojson"))
-    >>> fig = static_map(snap)
-    >>> fig.axes[0].get_title()
-    'isw: 2025-06-01'
+    >>> fig = static_map(snap, size=(800, 450))
+    >>> for text in fig.texts[:2]:
+    ...     print(text.get_gid(), "|", text.get_text())
+    title | Russian-controlled territory, Institute for the Study of War (ISW), 1 Jun 2025
+    subtitle | Area held: 2,064 km²
     """
-    target = None if path is None else _target(path, format)
-    fig = _figure((10, 8), dpi)
-    ax = fig.add_subplot()
+    target = None if path is None else output_target(path, format)
+    width, height = check_size(size)
     if isinstance(what, Diff):
-        drawn, handles, default_title = _draw_diff(ax, what)
-        sources = [what.source_from, what.source_to]
+        content = _diff_content(what, lang)
     else:
-        snaps = [what] if isinstance(what, Snapshot) else list(what)
-        drawn, handles, default_title = _draw_snapshots(ax, snaps)
-        sources = [s.source for s in snaps]
-    frame = None
+        content = _snapshot_content([what] if isinstance(what, Snapshot) else list(what), lang)
+    fills, handles, frame, sources, layer = content
+    regions_ll = None
     if regions is not None and not regions.empty:
-        frame = regions.to_crs(WGS84) if regions.crs is not None else regions
-        _draw_regions(ax, frame)
-        if not drawn:
-            drawn.extend(g for g in frame.geometry if g is not None and not g.is_empty)
-    if not drawn:
+        regions_ll = regions.to_crs(WGS84) if regions.crs is not None else regions
+        if frame is None:
+            frame = shapely.union_all([g for g in regions_ll.geometry if g is not None])
+    if frame is None or frame.is_empty:
         msg = f"cannot draw {target[0] if target else 'a static map'}"
         raise ValidationError(msg, ["nothing to draw: every geometry is empty; pass regions="])
-    _frame_axes(ax, shapely.bounds(shapely.union_all(drawn)))
-    _add_credit(ax, credit_line(sources, attribution))
-    if handles:
-        legend = fig.legend(handles=handles, loc="outside lower center", ncols=2, fontsize=8)
-        for label in legend.get_texts():
-            label.set_parse_math(False)
-    text = title or default_title
-    ax.set_title(text, parse_math=False, fontsize=12)
-    _add_notice(fig, notice_for(sources, notice))
-    return fig if target is None else _save(fig, *target, text)
+    projection = projection_for(frame.bounds)
+    projected = [(projection.forward(g), colour, alpha) for g, colour, alpha in fills]
+    drawn = [g for g, _, _ in projected if not g.is_empty]
+    if regions_ll is not None:
+        handles.append(regions_handle(lang))
+    shown = None
+    if places is not None and not places.empty:
+        shown = places.head(max(max_places, 0))
+        handles.append(_places_handle(len(shown), len(places), lang))
+    heading = title or _default_title(what, lang)
+    framed = projection.forward(frame)
+    sheet = new_sheet(
+        framed,
+        projection=projection,
+        size=(width, height),
+        dpi=dpi or width / 10,
+        lang=lang,
+        title=heading,
+        subtitle=subtitle if subtitle is not None else _default_subtitle(what, lang),
+        notice=notice_for(sources, notice),
+        credit=credit_text(sources, attribution, lang),
+        handles=handles,
+        important=framed,
+        keep_clear=_clear_of(drawn),
+    )
+    for geometry, colour, alpha in projected:
+        add_fill(sheet, geometry, colour, alpha)
+    if regions_ll is not None:
+        add_regions(sheet, regions_ll)
+    if shown is not None:
+        _draw_places(sheet, shown, layer)
+    add_scale_bar(sheet)
+    add_locator(sheet)
+    finish(sheet)
+    return sheet.fig if target is None else save_figure(sheet.fig, *target, heading)
 
 
-@overload
-def area_chart(
-    frame: pd.DataFrame,
-    path: None = None,
-    *,
-    title: str | None = ...,
-    notice: str | None = ...,
-    attribution: str | None = ...,
-    dpi: int = ...,
-    format: None = ...,
-) -> Figure: ...
+_Content = tuple[
+    list[tuple[BaseGeometry, str, float]], list[Patch | Line2D], BaseGeometry | None, list[str], str
+]
 
 
-@overload
-def area_chart(
-    frame: pd.DataFrame,
-    path: str | Path,
-    *,
-    title: str | None = ...,
-    notice: str | None = ...,
-    attribution: str | None = ...,
-    dpi: int = ...,
-    format: StaticFormat | None = ...,
-) -> Path: ...
+def _diff_content(d: Diff, lang: Lang) -> _Content:
+    layer = d.layer_to
+    colours, labels = change_colours(layer), change_labels(layer, d.date_from, d.date_to, lang)
+    fills = [
+        (getattr(d, kind), colours[kind], _FILL_ALPHA[kind])
+        for kind in ("unchanged", "lost", "gained")
+    ]
+    handles: list[Patch | Line2D] = [
+        swatch(colours[kind], _FILL_ALPHA[kind], labels[kind])
+        for kind in ("gained", "lost", "unchanged")
+    ]
+    change = shapely.union_all([d.gained, d.lost])
+    whole = [g for g in (d.geometry_from, d.geometry_to) if not g.is_empty]
+    frame = change if not change.is_empty else (shapely.union_all(whole) if whole else None)
+    return fills, handles, frame, [d.source_from, d.source_to], layer
 
 
-def area_chart(
-    frame: pd.DataFrame,
-    path: str | Path | None = None,
-    *,
-    title: str | None = None,
-    notice: str | None = None,
-    attribution: str | None = None,
-    dpi: int = 150,
-    format: StaticFormat | None = None,
-) -> Figure | Path:
-    """Chart the area held over time, with gains and losses per step: a file or a figure.
-
-    Parameters
-    ----------
-    frame
-        Output of :func:`geo.stats.timeseries`: columns ``date`` and
-        ``area_km2``; ``gained_km2`` and ``lost_km2`` add a lower panel.
-    path
-        Output file, ``.png`` or ``.svg``; ``None`` returns the figure instead.
-    title
-        Heading; default from ``frame.attrs`` (layer, source) and the dates.
-    notice
-        Text shown in a yellow box above the chart. The source's own notice
-        (the synthetic sample's) always leads it.
-    attribution
-        Extra credit after the data credit of ``frame.attrs["source"]``, both
-        printed in small type under the chart.
-    dpi
-        Resolution of PNG output.
-    format
-        ``"png"`` or ``"svg"``; default from the suffix of ``path``.
-
-    Returns
-    -------
-    matplotlib.figure.Figure or Path
-        The figure when ``path`` is ``None``, else the file written.
-
-    Raises
-    ------
-    ValidationError
-        If the frame lacks ``date`` or ``area_km2``, has no rows, or the file
-        type is not PNG or SVG.
-
-    Examples
-    --------
-    >>> import datetime
-    >>> import pandas as pd
-    >>> from geo.render import area_chart
-    >>> frame = pd.DataFrame({"date": [datetime.date(2025, 6, 1), datetime.date(2025, 7, 1)],
-    ...                       "area_km2": [1000.0, 1040.0]})
-    >>> frame.attrs.update(layer="russian_control", source="deepstate")
-    >>> area_chart(frame).axes[0].get_title()
-    'russian_control (deepstate): area held, 2025-06-01 – 2025-07-01'
-    """
-    target = None if path is None else _target(path, format)
-    missing = [c for c in ("date", "area_km2") if c not in frame.columns]
-    if missing or frame.empty:
-        msg = f"cannot chart {target[0] if target else 'the area'}"
-        raise ValidationError(
-            msg,
-            [f"missing column {c!r} (pass geo.stats.timeseries output)" for c in missing]
-            + (["the time series has no rows"] if frame.empty else []),
-        )
-    dates = pd.to_datetime(pd.Series([_as_date(d) for d in frame["date"]])).to_numpy()
-    area = frame["area_km2"].to_numpy(dtype=float)
-    changes = "gained_km2" in frame.columns and "lost_km2" in frame.columns and len(frame) > 1
-    fig = _figure((10, 6 if changes else 4.5), dpi)
-    axes = fig.subplots(2, 1, sharex=True, height_ratios=[2, 1]) if changes else [fig.add_subplot()]
-    top = axes[0]
-    top.plot(dates, area, color=layer_colour(str(frame.attrs.get("layer", ""))), lw=1.5,
-             marker="o" if len(frame) <= 60 else None, ms=3)  # fmt: skip
-    top.set_ylabel("area held (km²)")
-    top.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
-    top.grid(alpha=0.3)
-    if changes:
-        _draw_changes(axes[1], frame, dates)
-    locator = AutoDateLocator()  # type: ignore[no-untyped-call]
-    axes[-1].xaxis.set_major_locator(locator)
-    axes[-1].xaxis.set_major_formatter(ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
-    first, last = _as_date(frame["date"].iloc[0]), _as_date(frame["date"].iloc[-1])
-    layer, source = frame.attrs.get("layer"), frame.attrs.get("source")
-    what = f"{layer} ({source})" if layer and source else str(layer or "area")
-    text = title or f"{what}: area held, {first.isoformat()} – {last.isoformat()}"
-    top.set_title(text, parse_math=False, fontsize=12)
-    method = frame.attrs.get("method")
-    if method:
-        note = textwrap.fill(f"Areas: {method}", 160)
-        axes[-1].set_xlabel(note, fontsize=6, color="#555555", parse_math=False)
-    sources = [str(source)] if source else []
-    _add_notice(fig, notice_for(sources, notice))
-    _add_credit(axes[-1], credit_line(sources, attribution))
-    return fig if target is None else _save(fig, *target, text)
-
-
-# --- drawing ----------------------------------------------------------------------------
-
-
-def _draw_diff(ax: Axes, d: Diff) -> tuple[list[BaseGeometry], list[Patch], str]:
-    parts = {"unchanged": d.unchanged, "lost": d.lost, "gained": d.gained}
-    areas = {"unchanged": d.unchanged_km2, "lost": d.lost_km2, "gained": d.gained_km2}
-    handles = []
-    for kind, geometry in parts.items():
-        alpha = 0.45 if kind == "unchanged" else 0.85
-        _draw(ax, geometry, facecolor=DIFF_COLOURS[kind], alpha=alpha, zorder=2)
-        label = f"{DIFF_LABELS[kind]}: {areas[kind]:,.2f} km²"
-        handles.append(Patch(facecolor=DIFF_COLOURS[kind], alpha=alpha, label=label))
-    drawn = [g for g in (d.geometry_from, d.geometry_to) if not g.is_empty]
-    span = f"{d.date_from.isoformat()} → {d.date_to.isoformat()}"
-    return drawn, handles, f"{d.layer} ({d.source}): {span}, net {d.net_km2:+,.2f} km²"
-
-
-def _draw_snapshots(ax: Axes, snaps: list[Snapshot]) -> tuple[list[BaseGeometry], list[Patch], str]:
+def _snapshot_content(snaps: list[Snapshot], lang: Lang) -> _Content:
     if not snaps:
         msg = "cannot draw a static map"
         raise ValidationError(msg, ["no snapshots given"])
     several_dates = len({s.date for s in snaps}) > 1
-    drawn, handles = [], []
+    fills: list[tuple[BaseGeometry, str, float]] = []
+    handles: list[Patch | Line2D] = []
+    drawn: list[BaseGeometry] = []
     for snap in snaps:
         colour = layer_colour(snap.layer)
-        _draw(ax, snap.geometry, facecolor=colour, alpha=0.6, zorder=2)
-        when = f" {snap.date.isoformat()}" if several_dates else ""
-        label = f"{snap.layer}{when} ({snap.source}): {snap.area_km2:,.1f} km²"
-        handles.append(Patch(facecolor=colour, alpha=0.6, label=label))
+        fills.append((snap.geometry, colour, _FILL_ALPHA["layer"]))
+        label = layer_name(snap.layer, lang)
+        if several_dates:
+            label = f"{label}, {word('on', lang).format(date=format_date(snap.date, lang))}"
+        handles.append(swatch(colour, _FILL_ALPHA["layer"], label))
         if not snap.geometry.is_empty:
             drawn.append(snap.geometry)
-    sources = ", ".join(dict.fromkeys(s.source for s in snaps))
-    dates = ", ".join(sorted({s.date.isoformat() for s in snaps}))
-    return drawn, handles, f"{sources}: {dates}"
+    frame = shapely.union_all(drawn) if drawn else None
+    return fills, handles, frame, [s.source for s in snaps], snaps[0].layer
 
 
-def _draw(ax: Axes, geometry: BaseGeometry, **style: Any) -> None:
-    """Fill the polygons of ``geometry`` as one compound path (holes stay holes)."""
-    polygons = shapely.get_parts(shapely.orient_polygons(geometry))
-    polygons = polygons[shapely.get_type_id(polygons) == 3]
-    if len(polygons) == 0:
-        return
-    rings = shapely.get_rings(polygons)
-    coords, ring_of = shapely.get_coordinates(rings, return_index=True)
-    codes = np.full(len(coords), MplPath.LINETO, dtype=np.uint8)
-    starts = np.flatnonzero(np.r_[True, ring_of[1:] != ring_of[:-1]])
-    codes[starts] = MplPath.MOVETO
-    codes[np.r_[starts[1:] - 1, len(coords) - 1]] = MplPath.CLOSEPOLY
-    ax.add_patch(PathPatch(MplPath(coords, codes), edgecolor="none", **style))
+def _default_title(what: Snapshot | Sequence[Snapshot] | Diff, lang: Lang) -> str:
+    if isinstance(what, Diff):
+        return map_title(
+            what.layer_to, [what.source_from, what.source_to], what.date_from, what.date_to, lang
+        )
+    snaps = [what] if isinstance(what, Snapshot) else list(what)
+    layers = list(dict.fromkeys(s.layer for s in snaps))
+    days = sorted({s.date for s in snaps})
+    title = map_title(layers[0], [s.source for s in snaps], days[0], days[-1], lang)
+    if len(layers) > 1:  # the layers are named in the legend and the subtitle
+        title = title.replace(layer_name(layers[0], lang), word("control_map", lang), 1)
+    return title
 
 
-def _draw_regions(ax: Axes, frame: gpd.GeoDataFrame) -> None:
-    column = "region" if "region" in frame.columns else "name"
-    names = [str(n) for n in frame[column]] if column in frame.columns else [""] * len(frame)
-    for name, geometry in zip(names, frame.geometry, strict=True):
-        if geometry is None or geometry.is_empty:
-            continue
-        for ring in shapely.get_parts(shapely.boundary(geometry)):
-            xy = shapely.get_coordinates(ring)
-            ax.plot(xy[:, 0], xy[:, 1], color="#333333", lw=0.8, ls="--", zorder=3)
-        if name:
-            point = geometry.representative_point()
-            ax.text(point.x, point.y, name, fontsize=8, ha="center", va="center", zorder=4,
-                    color="#222222", parse_math=False, clip_on=True)  # fmt: skip
+def _default_subtitle(what: Snapshot | Sequence[Snapshot] | Diff, lang: Lang) -> str:
+    if isinstance(what, Diff):
+        layer = what.layer_to
+        return " · ".join(
+            [
+                f"{change_name(layer, 'gained', lang)}: {format_km2(what.gained_km2, lang)}",
+                f"{change_name(layer, 'lost', lang)}: {format_km2(what.lost_km2, lang)}",
+                f"{word('net', lang)}: {format_km2(what.net_km2, lang, signed=True)}",
+            ]
+        )
+    snaps = [what] if isinstance(what, Snapshot) else list(what)
+    if len(snaps) == 1:
+        return f"{word('area_held', lang)}: {format_km2(snaps[0].area_km2, lang)}"
+    return " · ".join(f"{layer_name(s.layer, lang)}: {format_km2(s.area_km2, lang)}" for s in snaps)
 
 
-def _frame_axes(ax: Axes, box: Any) -> None:
-    xmin, ymin, xmax, ymax = (float(v) for v in box)
-    pad_x, pad_y = max((xmax - xmin) * 0.05, 0.01), max((ymax - ymin) * 0.05, 0.01)
-    ax.set_xlim(xmin - pad_x, xmax + pad_x)
-    ax.set_ylim(ymin - pad_y, ymax + pad_y)
-    mean_lat = (ymin + ymax) / 2
-    ax.set_aspect(1 / max(math.cos(math.radians(mean_lat)), 0.01))
-    ax.set_xlabel("longitude (°E)")
-    ax.set_ylabel("latitude (°N)")
-    ax.grid(alpha=0.2)
+def _clear_of(drawn: list[BaseGeometry]) -> BaseGeometry | None:
+    """Return the data, simplified (country names only need to stay off it roughly)."""
+    if not drawn:
+        return None
+    return shapely.union_all([shapely.make_valid(shapely.simplify(g, 2000.0)) for g in drawn])
 
 
-def _draw_changes(ax: Axes, frame: pd.DataFrame, dates: Any) -> None:
-    days = (
-        frame["days_since_previous"].astype("Float64").fillna(1.0).to_numpy(dtype=float)
-        if "days_since_previous" in frame.columns
-        else np.ones(len(frame))
+def _places_handle(n_shown: int, n_places: int, lang: Lang) -> Line2D:
+    label = word("places_changed", lang)
+    if n_places > n_shown:
+        label = f"{label} ({word('largest_shown', lang).format(n=n_shown)})"
+    return Line2D(
+        [],
+        [],
+        marker="o",
+        linestyle="none",
+        markersize=5,
+        markerfacecolor="#8a8a8a",
+        markeredgecolor="#1a1a1a",
+        markeredgewidth=0.7,
+        label=label,
     )
-    gained = frame["gained_km2"].astype(float).fillna(0.0).to_numpy()
-    lost = frame["lost_km2"].astype(float).fillna(0.0).to_numpy()
-    # Each bar spans the step it measures: from the previous stored date to this one.
-    width = -0.9 * days
-    ax.bar(dates, gained, width=width, align="edge", color=DIFF_COLOURS["gained"], label="gained")
-    ax.bar(dates, -lost, width=width, align="edge", color=DIFF_COLOURS["lost"], label="lost")
-    ax.axhline(0, color="#333333", lw=0.6)
-    ax.set_ylabel("change (km²)")
-    ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
-    ax.legend(loc="upper left", fontsize=8)
-    ax.grid(alpha=0.3)
 
 
-def _add_notice(fig: Figure, notice: str | None) -> None:
-    # suptitle, unlike fig.text, gets room from the constrained layout; the top stays free.
-    if notice:
-        fig.suptitle(notice, fontsize=11, fontweight="bold", bbox=_NOTICE_BOX, parse_math=False)
-
-
-def _add_credit(ax: Axes, credit: str | None) -> None:
-    """Print the data credit in small type under the x axis (its labels included), flush right.
-
-    Placed relative to the axis, so the constrained layout makes room for it
-    (and puts an outside legend below it).
-    """
-    if not credit:
-        return
-
-    def below(renderer: RendererBase) -> Bbox:
-        box = ax.xaxis.get_tightbbox(renderer)
-        return box if box is not None else ax.get_window_extent(renderer)
-
-    ax.annotate(
-        textwrap.fill(credit, 180),
-        xy=(1, 0),
-        xycoords=("axes fraction", below),
-        xytext=(0, -3),
-        textcoords="offset points",
-        ha="right",
-        va="top",
-        fontsize=7,
-        color="#555555",
-        annotation_clip=False,
-        parse_math=False,
+def _draw_places(sheet: Sheet, shown: pd.DataFrame, layer: str) -> None:
+    """Draw a dot per place, coloured by its change; :func:`finish` names them, largest first."""
+    colours = change_colours(layer)
+    x, y = sheet.projection.forward_xy(shown["lon"].to_numpy(float), shown["lat"].to_numpy(float))
+    fill = [colours["gained"] if c == "gained" else colours["lost"] for c in shown["change"]]
+    size_pt = 5.0
+    dots = sheet.ax.scatter(
+        x, y, s=size_pt**2, c=fill, edgecolors="#1a1a1a", linewidths=0.7, zorder=5, gid="places"
     )
+    sheet.overlay.append(dots)
+    radius = size_pt / 2 * sheet.points + 1
+    names = _place_names(shown, sheet.lang)
+    population = shown["population"] if "population" in shown.columns else None
+    for i, (px, py) in enumerate(sheet.ax.transData.transform(np.column_stack([x, y]))):
+        sheet.avoid_boxes.append(
+            Bbox.from_extents(px - radius, py - radius, px + radius, py + radius)
+        )
+        pop = population.iloc[i] if population is not None else None
+        weight = math.log10(float(pop) + 1) if pop is not None and not pd.isna(pop) else 0.0
+        sheet.labels.append(
+            Label(
+                float(x[i]),
+                float(y[i]),
+                names[i],
+                1.0 + weight,
+                style={"fontsize": 8, "color": "#1a1a1a"},
+            )
+        )
+
+
+def _place_names(places: pd.DataFrame, lang: Lang) -> list[str]:
+    names = [str(n) for n in places["name"]]
+    if lang == "uk" and "name_uk" in places.columns:
+        return [
+            str(uk) if isinstance(uk, str) and uk else en
+            for uk, en in zip(places["name_uk"], names, strict=True)
+        ]
+    return names
 
 
 # --- files ------------------------------------------------------------------------------
 
 
-def _target(path: str | Path, fmt: StaticFormat | None) -> tuple[Path, StaticFormat]:
+def check_size(size: tuple[int, int]) -> tuple[int, int]:
+    """Return ``size`` as two pixel counts; a clear error for anything unusable.
+
+    Examples
+    --------
+    >>> check_size((1600, 900))
+    (1600, 900)
+    """
+    try:
+        width, height = (int(v) for v in size)
+    except (TypeError, ValueError):
+        width = height = 0
+    if not (100 <= width <= 8000 and 100 <= height <= 8000):
+        msg = "unusable size"
+        raise ValidationError(msg, [f"size={size!r}: pass (width, height) in pixels, 100-8000"])
+    return width, height
+
+
+def output_target(path: str | Path, fmt: StaticFormat | None) -> tuple[Path, StaticFormat]:
+    """Return the file to write and its type (PNG or SVG); a clear error for any other."""
     target = Path(path)
     chosen = fmt or FORMATS.get(target.suffix.lower())
     if chosen is None or chosen not in FORMATS.values():
@@ -440,24 +429,12 @@ def _target(path: str | Path, fmt: StaticFormat | None) -> tuple[Path, StaticFor
     return target, chosen
 
 
-def _figure(size_in: tuple[float, float], dpi: int) -> Figure:
-    fig = Figure(figsize=size_in, dpi=dpi, layout="constrained")
-    FigureCanvasAgg(fig)
-    return fig
+def save_figure(fig: Figure, target: Path, fmt: str, title: str) -> Path:
+    """Write ``fig`` atomically as PNG or SVG (text kept as text, ``title`` in the metadata)."""
 
-
-def _save(fig: Figure, target: Path, fmt: str, title: str) -> Path:
     def draw(handle: IO[bytes]) -> None:
         # svg.fonttype "none" keeps text as <text> rather than glyph outlines.
         with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "geo"}):
             fig.savefig(handle, format=fmt, metadata={"Title": title})
 
     return write_atomic(target, draw)
-
-
-def _as_date(value: Any) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    return pd.Timestamp(value).date()

@@ -1,0 +1,736 @@
+"""Videos of a series: one frame per stored day, week or month, as MP4, WebM or GIF.
+
+Frames are rendered from the data, not recorded from a screen. The page is a
+news map (:mod:`geo.render.newsmap`: title, legend, scale bar, locator, source
+line, the sample's notice) drawn once with matplotlib, as two images: what
+lies under the data (sea, land) and what lies over it (borders, names, legend,
+inset, text). Each frame rasterises only the layer at its date with Agg into a
+coverage mask, and composites: ground held at the first date and still held in
+the layer's colour, ground gained since the first date and ground lost since
+then in the colours of their meaning (:func:`geo.render.labels.change_colours`:
+Russian gains red, Ukrainian gains blue). The date, the area held and the net
+change since the first date are drawn into a box at the upper left.
+
+Speed: geometries are projected and simplified to the pixel per frame, only
+the window the layer can reach is composited, and ``jobs=`` renders chunks of
+frames in worker processes while the encoder (ffmpeg, itself multi-threaded)
+takes them in order. ``benchmarks/bench_animate.py`` measures the whole
+DeepState daily archive against a naive re-plot of every frame.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import functools
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from pathlib import Path
+from typing import Any, Literal
+
+import geopandas as gpd
+import numpy as np
+import numpy.typing as npt
+import shapely
+from matplotlib import font_manager
+from matplotlib.artist import Artist
+from matplotlib.backends.backend_agg import RendererAgg
+from matplotlib.font_manager import FontProperties
+from matplotlib.patches import FancyBboxPatch
+from matplotlib.transforms import Affine2D, Bbox, IdentityTransform
+from PIL import Image, ImageDraw, ImageFont
+
+from geo.errors import ValidationError
+from geo.geometry import WGS84
+from geo.layers import layer_colour
+from geo.progress import Progress, progress_meter
+from geo.publishers import notice_for
+from geo.render.context import Projection, projection_for
+from geo.render.labels import (
+    Lang,
+    change_colours,
+    change_name,
+    format_date,
+    format_km2,
+    layer_name,
+    map_title,
+    word,
+)
+from geo.render.newsmap import (
+    HEADER_IN,
+    HEADER_NO_SUBTITLE_IN,
+    Sheet,
+    add_locator,
+    add_regions,
+    add_scale_bar,
+    credit_text,
+    finish,
+    geometry_path,
+    new_sheet,
+    regions_handle,
+    swatch,
+)
+from geo.render.static import check_size
+from geo.render.video import VideoFormat, ffmpeg_exe, gif_palette, video_target, write_video
+from geo.snapshot import Snapshot
+from geo.store import Store
+
+__all__ = [
+    "DEFAULT_FPS",
+    "DEFAULT_VIDEO_SIZE",
+    "Every",
+    "VideoFormat",
+    "animate",
+    "pick_frames",
+    "read_series",
+]
+
+#: How often a frame is taken.
+Every = Literal["day", "week", "month"]
+#: Frames per second unless ``fps=`` says otherwise: a daily video runs about a minute a year.
+DEFAULT_FPS: dict[str, float] = {"day": 12.0, "week": 4.0, "month": 2.0}
+#: Width and height (pixels) of a video unless ``size=`` says otherwise.
+DEFAULT_VIDEO_SIZE = (1280, 720)
+#: Opacity of held ground and of change, as on the static maps.
+_ALPHA = {"held": 0.62, "gained": 0.88, "lost": 0.88}
+#: Frames per task sent to a worker process.
+_CHUNK = 8
+#: Vertices drawn as they are; a layer with more is simplified to a third of a pixel first.
+_MAX_VERTICES = 200_000
+
+RGB = npt.NDArray[np.uint8]
+Floats = npt.NDArray[np.float32]
+
+
+def pick_frames(dates: Sequence[dt.date], every: Every) -> list[int]:
+    """Return the positions of the dates a video shows: the first, then the last of each period.
+
+    Examples
+    --------
+    >>> days = [dt.date(2025, 1, d) for d in (1, 2, 8, 30)] + [dt.date(2025, 2, 3)]
+    >>> pick_frames(days, "day"), pick_frames(days, "week"), pick_frames(days, "month")
+    ([0, 1, 2, 3, 4], [0, 1, 2, 3, 4], [0, 3, 4])
+    """
+    keys: dict[str, Callable[[dt.date], object]] = {
+        "day": lambda d: d,
+        "week": lambda d: tuple(d.isocalendar())[:2],
+        "month": lambda d: (d.year, d.month),
+    }
+    if every not in keys:
+        msg = "unknown frame step"
+        raise ValidationError(msg, [f"every={every!r}: pass 'day', 'week' or 'month'"])
+    last: dict[object, int] = {}
+    for position, day in enumerate(dates):
+        last[keys[every](day)] = position
+    return sorted({0, *last.values()}) if dates else []
+
+
+def read_series(
+    store: Store,
+    layer: str,
+    *,
+    source: str | None = None,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    progress: Progress = None,
+) -> list[Snapshot]:
+    """Return the snapshots of ``layer`` a video shows, read through the store's public API.
+
+    One function, so the video switches to a batch read of the store in one place.
+    Each snapshot's area comes from the store's catalog (the geodesic area
+    computed on ingest), not computed again.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from geo.io import read_many
+    >>> from geo.sample import sample_dir
+    >>> from geo.store import open_store
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> store = open_store(folder.name)
+    >>> report = store.ingest(read_many([sample_dir()], source="sample").snapshots)
+    >>> [s.date.isoformat() for s in read_series(store, "russian_control")][:2]
+    ['2024-08-15', '2024-09-15']
+    >>> folder.cleanup()
+    """
+    series = store.series(layer, source=source, start=start, end=end, progress=progress)
+    rows = store.snapshots(layer=layer, source=series[0].source)
+    area = dict(zip(rows["date"], rows["area_km2"].astype(float), strict=True))
+    for snap in series:
+        if snap.date in area and "area_km2" not in vars(snap):
+            vars(snap)["area_km2"] = area[snap.date]  # the cached property, primed
+    return series
+
+
+def animate(
+    series: Sequence[Snapshot],
+    path: str | Path,
+    *,
+    every: Every = "day",
+    fps: float | None = None,
+    size: tuple[int, int] = DEFAULT_VIDEO_SIZE,
+    lang: Lang = "en",
+    title: str | None = None,
+    subtitle: str | None = None,
+    regions: gpd.GeoDataFrame | None = None,
+    notice: str | None = None,
+    attribution: str | None = None,
+    hold_s: float = 2.0,
+    jobs: int | None = None,
+    progress: Progress = None,
+    format: VideoFormat | None = None,
+) -> Path:
+    """Write a video of a layer's series: MP4, WebM (``pip install 'geo[video]'``) or GIF.
+
+    Parameters
+    ----------
+    series
+        Snapshots of one layer and one source (:func:`read_series`,
+        :meth:`geo.store.Store.series`), in any order.
+    path
+        Output file, ``.mp4``, ``.webm`` or ``.gif``.
+    every
+        ``"day"`` (every stored date), ``"week"`` or ``"month"``: the first
+        date, then the last stored date of each period.
+    fps
+        Frames per second; default 12 a day, 4 a week, 2 a month.
+    size
+        Width and height in pixels (even for MP4 and WebM).
+    lang
+        ``"en"`` or ``"uk"``: the words in the video.
+    title, subtitle
+        Header lines; by default the layer, publisher and date range, and the
+        area held at the first and last date.
+    regions
+        Region outlines to draw (a ``region`` or ``name`` column).
+    notice
+        Banner over the map. A source's own notice (the synthetic sample's)
+        always leads it.
+    attribution
+        Extra credit after the data credit in the source line.
+    hold_s
+        Seconds the last frame stays on screen.
+    jobs
+        ``None`` or 1: render in this process; ``N``: in N worker processes;
+        ``0``: one per core.
+    progress
+        A bar on stderr while frames are encoded: ``None`` (when stderr is a
+        terminal), ``True`` or ``False``.
+    format
+        ``"mp4"``, ``"webm"`` or ``"gif"``; default from the suffix of ``path``.
+
+    Returns
+    -------
+    Path
+        The file written (atomically: a failure leaves ``path`` as it was).
+
+    Raises
+    ------
+    ValidationError
+        If the series is empty or mixes layers or sources, or an option is unusable.
+    MissingDependencyError
+        If MP4 or WebM is asked for without ``imageio-ffmpeg``.
+    EncoderError
+        If the encoder fails.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from shapely.geometry import box
+    >>> from PIL import Image
+    >>> from geo.snapshot import Provenance, make_features
+    >>> series = [Snapshot("isw", "russian_control", dt.date(2025, 6, day),
+    ...                    make_features([box(37.0, 48.0, 37.2 + day / 50, 48.5)]),
+    ...                    Provenance("mine.geojson")) for day in (1, 2, 3)]
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> out = animate(series, Path(folder.name, "war.gif"), size=(480, 270), hold_s=0)
+    >>> Image.open(out).n_frames
+    3
+    >>> folder.cleanup()
+    """
+    target, fmt = video_target(path, format)
+    if fmt != "gif":
+        ffmpeg_exe(target)  # before any work: MP4 and WebM need the extra
+    width, height = check_size(size)
+    if fmt != "gif" and (width % 2 or height % 2):
+        msg = f"cannot write {target}"
+        raise ValidationError(msg, [f"size=({width}, {height}): MP4 and WebM need even sizes"])
+    frames = _frames_of(series, target)
+    chosen = [frames[i] for i in pick_frames([s.date for s in frames], every)]
+    rate = float(fps) if fps is not None else DEFAULT_FPS[every]
+    if not (0 < rate <= 120):
+        msg = f"cannot write {target}"
+        raise ValidationError(msg, [f"fps={fps!r}: pass a rate above 0 and up to 120"])
+    workers = _workers(jobs)
+    plan = _plan(
+        chosen,
+        (width, height),
+        lang=lang,
+        title=title,
+        subtitle=subtitle,
+        regions=regions,
+        notice=notice,
+        attribution=attribution,
+    )
+    extra = max(round(hold_s * rate), 0)
+    total = len(chosen) + extra
+    tasks = [
+        (shapely.to_wkb(s.geometry), lines) for s, lines in zip(chosen, plan.lines, strict=True)
+    ]
+    with progress_meter(progress=progress, desc="video", unit="frame", total=total) as bar:
+
+        def counted(images: Iterable[RGB]) -> Iterator[RGB]:
+            last = None
+            for image in images:
+                last = image
+                bar.update(1)
+                yield image
+            for _ in range(extra if last is not None else 0):
+                bar.update(1)
+                yield last  # type: ignore[misc]
+
+        palette = None
+        if fmt == "gif":  # one palette for all frames, from the first and the last
+            ends = [_render(plan, tasks[0]), _render(plan, tasks[-1])]  # first and last
+            palette = gif_palette(ends)
+        with _rendered(plan, tasks, workers) as images:
+            return write_video(
+                target, fmt, counted(images), size=(width, height), fps=rate, palette=palette
+            )
+
+
+def _frames_of(series: Sequence[Snapshot], target: Path) -> list[Snapshot]:
+    frames = sorted(series, key=lambda s: s.date)
+    problems = []
+    if not frames:
+        problems.append("the series is empty: pass geo.render.animation.read_series(store, layer)")
+    layers = sorted({s.layer for s in frames})
+    sources = sorted({s.source for s in frames})
+    if len(layers) > 1:
+        problems.append(f"the series mixes layers {layers}: pass one layer's snapshots")
+    if len(sources) > 1:
+        problems.append(f"the series mixes sources {sources}: pass source= to read one")
+    if problems:
+        msg = f"cannot write {target}"
+        raise ValidationError(msg, problems)
+    return frames
+
+
+def _workers(jobs: int | None) -> int:
+    if jobs is None:
+        return 1
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 0:
+        msg = "invalid jobs"
+        raise ValidationError(msg, [f"jobs={jobs!r} must be None, 0 (every core) or a count >= 1"])
+    if jobs == 0:
+        try:
+            return max(len(os.sched_getaffinity(0)), 1)
+        except AttributeError:  # not on Linux
+            return max(os.cpu_count() or 1, 1)
+    return jobs
+
+
+# --- the plan: everything a frame needs, drawn once ---------------------------------------
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class _Plan:
+    """What every frame shares (pickled once to each worker)."""
+
+    size: tuple[int, int]
+    base: RGB  # the page without data; then, once planned, with the first frame's layer
+    window: tuple[int, int, int, int]  # rows r0:r1, columns c0:c1 where data can show
+    under: Floats  # background in the window, 0-1
+    keep: Floats  # 1 - overlay alpha in the window
+    add: Floats  # overlay colour x alpha in the window
+    start: Floats  # coverage of the first frame in the window
+    matrix: npt.NDArray[np.float64]  # projected metres -> pixels of the window
+    clip: tuple[float, float, float, float]  # the map, in pixels of the window
+    dpi: float
+    projection: Projection
+    colours: dict[str, tuple[Floats, float]]  # held / gained / lost: RGB 0-1, opacity
+    lines: list[tuple[str, str, str]]  # per frame: date, area, net change
+    text_box: tuple[int, int, int, int]  # left, top, width, height of the text (image pixels)
+    fonts: tuple[tuple[str, float], ...]  # per line: font file, size in pixels
+    line_gap: float
+
+
+def _plan(
+    frames: list[Snapshot],
+    size: tuple[int, int],
+    *,
+    lang: Lang,
+    title: str | None,
+    subtitle: str | None,
+    regions: gpd.GeoDataFrame | None,
+    notice: str | None,
+    attribution: str | None,
+) -> _Plan:
+    first, last = frames[0], frames[-1]
+    layer, source = first.layer, first.source
+    bounds = np.array([g.bounds for g in (s.geometry for s in frames) if not g.is_empty])
+    if len(bounds) == 0:
+        msg = "cannot draw a video"
+        raise ValidationError(msg, ["every snapshot of the series is empty"])
+    lonlat = (bounds[:, 0].min(), bounds[:, 1].min(), bounds[:, 2].max(), bounds[:, 3].max())
+    projection = projection_for(lonlat)
+    lines = _lines(frames, lang)
+    dpi = size[0] / 10
+    fonts = (
+        (_font_file("bold"), 20 * dpi / 72),
+        (_font_file("normal"), 9.5 * dpi / 72),
+        (_font_file("normal"), 9.5 * dpi / 72),
+    )
+    subtitle_text = (
+        subtitle
+        if subtitle is not None
+        else (
+            f"{word('area_held', lang)}: {format_km2(first.area_km2, lang)} → "
+            f"{format_km2(last.area_km2, lang)}"
+        )
+    )
+    header_in = HEADER_IN if subtitle_text else HEADER_NO_SUBTITLE_IN
+    badge = _badge_box(lines, fonts, size, header_in * dpi)
+    colours = change_colours(layer)
+    since = word("since", lang).format(date=format_date(first.date, lang))
+    held = word("held_since", lang).format(date=format_date(first.date, lang))
+    gained, lost = (f"{change_name(layer, kind, lang)} {since}" for kind in ("gained", "lost"))
+    handles: list[Artist] = [
+        swatch(layer_colour(layer), _ALPHA["held"], f"{layer_name(layer, lang)} ({held})"),
+        swatch(colours["gained"], _ALPHA["gained"], gained),
+        swatch(colours["lost"], _ALPHA["lost"], lost),
+    ]
+    regions_ll = None
+    if regions is not None and not regions.empty:
+        regions_ll = regions.to_crs(WGS84) if regions.crs is not None else regions
+        handles.append(regions_handle(lang))
+    ends = shapely.union_all(
+        [shapely.make_valid(projection.forward(s.geometry)) for s in (first, last)]
+    )
+    sheet = new_sheet(
+        shapely.box(*projection.forward(shapely.box(*lonlat)).bounds),
+        projection=projection,
+        size=size,
+        dpi=dpi,
+        lang=lang,
+        title=title or map_title(layer, source, first.date, last.date, lang),
+        subtitle=subtitle_text,
+        notice=notice_for([source], notice),
+        credit=credit_text([source], attribution, lang),
+        handles=handles,
+        important=ends,
+        keep_clear=shapely.make_valid(shapely.simplify(ends, 2000.0)),
+        reserve=[badge],
+    )
+    if regions_ll is not None:
+        add_regions(sheet, regions_ll)
+    add_scale_bar(sheet)
+    add_locator(sheet)
+    sheet.fig.add_artist(_badge_patch(badge))
+    sheet.overlay.append(sheet.fig.artists[-1])
+    finish(sheet)
+    return _layers(sheet, frames, projection, lines, fonts, badge, layer)
+
+
+def _lines(frames: list[Snapshot], lang: Lang) -> list[tuple[str, str, str]]:
+    first = frames[0]
+    net = word("net_since", lang).format(date=format_date(first.date, lang))
+    return [
+        (
+            format_date(s.date, lang),
+            f"{word('area_held', lang)}: {format_km2(s.area_km2, lang)}",
+            f"{net}: {format_km2(s.area_km2 - first.area_km2, lang, signed=True)}",
+        )
+        for s in frames
+    ]
+
+
+@functools.cache
+def _font_file(weight: str) -> str:
+    return str(font_manager.findfont(FontProperties(family="DejaVu Sans", weight=weight)))
+
+
+@functools.cache
+def _font(file: str, size_px: float) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(file, round(size_px))
+
+
+_PAD = 10.0
+
+
+def _badge_box(
+    lines: list[tuple[str, str, str]],
+    fonts: tuple[tuple[str, float], ...],
+    size: tuple[int, int],
+    header_px: float,
+) -> Bbox:
+    """Return the box of the date and figures at the upper left of the map (display pixels)."""
+    widths = [
+        max(_font(*fonts[i]).getlength(frame[i]) for frame in lines) for i in range(len(fonts))
+    ]
+    heights = [size_px * 1.25 for _, size_px in fonts]
+    width, height = max(widths) + 2 * _PAD, sum(heights) + 1.5 * _PAD
+    top = size[1] - header_px - 10  # 10 px under the map's top
+    left = 10.0
+    return Bbox.from_extents(left, top - height, left + width, top)
+
+
+def _badge_patch(box: Bbox) -> FancyBboxPatch:
+    return FancyBboxPatch(
+        (box.x0, box.y0),
+        box.width,
+        box.height,
+        boxstyle="round,pad=0,rounding_size=4",
+        transform=IdentityTransform(),
+        facecolor="white",
+        alpha=0.9,
+        edgecolor="#bdbdbd",
+        linewidth=0.8,
+        zorder=12,
+        gid="date-box",
+    )
+
+
+def _layers(
+    sheet: Sheet,
+    frames: list[Snapshot],
+    projection: Projection,
+    lines: list[tuple[str, str, str]],
+    fonts: tuple[tuple[str, float], ...],
+    badge: Bbox,
+    layer: str,
+) -> _Plan:
+    """Draw the page twice (under and over the data) and cut out the window data can reach."""
+    fig, ax = sheet.fig, sheet.ax
+    width, height = (int(v) for v in fig.canvas.get_width_height())
+    for artist in sheet.overlay:
+        artist.set_visible(False)
+    fig.canvas.draw()
+    under = np.array(fig.canvas.buffer_rgba())[..., :3]  # type: ignore[attr-defined]
+    for artist in sheet.background:
+        artist.set_visible(False)
+    for artist in sheet.overlay:
+        artist.set_visible(True)
+    fig.patch.set_alpha(0.0)
+    ax.patch.set_visible(False)
+    fig.canvas.draw()
+    over = np.array(fig.canvas.buffer_rgba()).astype(np.float32) / 255.0  # type: ignore[attr-defined]
+    alpha = over[..., 3:4]
+    base = (under.astype(np.float32) / 255.0 * (1 - alpha) + over[..., :3] * alpha) * 255.0
+    matrix = ax.transData.get_matrix().copy()
+    clip = ax.bbox.frozen()
+    # The window: where any frame's layer can fall (pixels; image rows count from the top).
+    bounds = np.array(
+        [projection.forward(shapely.box(*s.geometry.bounds)).bounds for s in frames
+         if not s.geometry.is_empty]
+    )  # fmt: skip
+    corners = Affine2D(matrix).transform(
+        [[bounds[:, 0].min(), bounds[:, 1].min()], [bounds[:, 2].max(), bounds[:, 3].max()]]
+    )
+    c0 = int(max(np.floor(max(corners[0, 0], clip.x0)) - 2, 0))
+    c1 = int(min(np.ceil(min(corners[1, 0], clip.x1)) + 2, width))
+    r0 = int(max(height - np.ceil(min(corners[1, 1], clip.y1)) - 2, 0))
+    r1 = int(min(height - np.floor(max(corners[0, 1], clip.y0)) + 2, height))
+    if c1 <= c0 or r1 <= r0:
+        c0, c1, r0, r1 = 0, 1, 0, 1  # nothing reaches the map: a one-pixel window
+    # Draw into a canvas the size of the window: shift display pixels by its lower left.
+    shift = Affine2D().translate(-c0, -(height - r1))
+    window_matrix = (Affine2D(matrix) + shift).get_matrix().copy()
+    clip_box = shift.transform([[clip.x0, clip.y0], [clip.x1, clip.y1]]).ravel()
+    colours = change_colours(layer)
+
+    def rgb(hex_colour: str) -> Floats:
+        return np.array([int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)], np.float32)
+
+    heights = [size_px * 1.25 for _, size_px in fonts]
+    text_w = int(badge.width - _PAD)
+    plan = _Plan(
+        size=(width, height),
+        base=np.clip(base + 0.5, 0, 255).astype(np.uint8),
+        window=(r0, r1, c0, c1),
+        under=np.ascontiguousarray(under[r0:r1, c0:c1].astype(np.float32) / 255.0),
+        keep=np.ascontiguousarray(1 - alpha[r0:r1, c0:c1]),
+        add=np.ascontiguousarray(over[r0:r1, c0:c1, :3] * alpha[r0:r1, c0:c1]),
+        start=np.zeros((r1 - r0, c1 - c0), np.float32),
+        matrix=window_matrix,
+        clip=(float(clip_box[0]), float(clip_box[1]), float(clip_box[2]), float(clip_box[3])),
+        dpi=float(fig.dpi),
+        projection=projection,
+        colours={
+            "held": (rgb(layer_colour(layer)), _ALPHA["held"]),
+            "gained": (rgb(colours["gained"]), _ALPHA["gained"]),
+            "lost": (rgb(colours["lost"]), _ALPHA["lost"]),
+        },
+        lines=lines,
+        text_box=(
+            round(badge.x0 + _PAD),
+            round(height - badge.y1 + _PAD * 0.6),
+            text_w,
+            int(sum(heights)) + 2,
+        ),
+        fonts=fonts,
+        line_gap=1.25,
+    )
+    start = _coverage(plan, plan.projection.forward(frames[0].geometry))
+    first = plan.base.copy()
+    everywhere = np.nonzero(np.ones(start.shape, dtype=bool))
+    first[r0:r1, c0:c1] = _composite(plan, start, start, everywhere).reshape(r1 - r0, c1 - c0, 3)
+    return dataclasses.replace(plan, start=start, base=first)
+
+
+# --- frames -------------------------------------------------------------------------------
+
+
+def _projected(plan: _Plan, wkb: bytes) -> Any:
+    geometry = plan.projection.forward(shapely.from_wkb(wkb))
+    if shapely.get_num_coordinates(geometry) > _MAX_VERTICES:  # more than the pixels can show
+        geometry = shapely.simplify(geometry, 0.3 / abs(plan.matrix[0, 0]), preserve_topology=False)
+    return geometry
+
+
+@functools.cache
+def _canvas(width: int, height: int, dpi: float) -> RendererAgg:
+    return RendererAgg(width, height, dpi)  # type: ignore[no-untyped-call]
+
+
+def _coverage(plan: _Plan, projected: Any) -> Floats:
+    """Return the antialiased coverage (0-1) of a projected geometry in the plan's window."""
+    r0, r1, c0, c1 = plan.window
+    path = geometry_path(projected)
+    if path is None:
+        return np.zeros((r1 - r0, c1 - c0), np.float32)
+    renderer = _canvas(c1 - c0, r1 - r0, plan.dpi)
+    renderer.clear()  # type: ignore[no-untyped-call]
+    gc = renderer.new_gc()
+    gc.set_clip_rectangle(Bbox.from_extents(*plan.clip))
+    gc.set_linewidth(0.0)
+    gc.set_antialiased(True)
+    renderer.draw_path(gc, path, Affine2D(plan.matrix), (0.0, 0.0, 0.0, 1.0))  # type: ignore[no-untyped-call]
+    gc.restore()
+    buffer = np.asarray(renderer.buffer_rgba())  # type: ignore[no-untyped-call]
+    return buffer[..., 3].astype(np.float32) * np.float32(1 / 255)
+
+
+def _composite(plan: _Plan, now: Floats, start: Floats, where: Any) -> RGB:
+    """Return the colours of the window pixels ``where`` selects, for coverages now and at first.
+
+    Ground held at both is painted in the layer's colour, ground only held now
+    in the colour of gains, ground only held at first in the colour of losses;
+    the page's overlay goes on top.
+    """
+    now, start = now[where], start[where]
+    held = np.minimum(now, start)
+    cover = np.zeros_like(now)
+    paint = np.zeros((*now.shape, 3), np.float32)
+    for kind, amount in (("held", held), ("gained", now - held), ("lost", start - held)):
+        colour, opacity = plan.colours[kind]
+        weight = amount * np.float32(opacity)
+        cover += weight
+        paint += weight[..., None] * colour
+    pixels = (plan.under[where] * (1 - cover)[..., None] + paint) * plan.keep[where]
+    colours: RGB = ((pixels + plan.add[where]) * 255 + 0.5).astype(np.uint8)
+    return colours
+
+
+Delta = tuple[npt.NDArray[np.int16], npt.NDArray[np.int16], RGB]
+
+
+def _delta(plan: _Plan, wkb: bytes) -> Delta:
+    """Return the window pixels where a frame differs from the first: rows, columns, colours."""
+    now = _coverage(plan, _projected(plan, wkb))
+    rows, cols = np.nonzero(now != plan.start)
+    colours = _composite(plan, now, plan.start, (rows, cols))
+    return rows.astype(np.int16), cols.astype(np.int16), colours
+
+
+def _assemble(plan: _Plan, delta: Delta, lines: tuple[str, str, str]) -> RGB:
+    """Return a whole frame: the first frame's picture, repainted where it differs, and its text."""
+    rows, cols, colours = delta
+    frame = plan.base.copy()
+    r0, _, c0, _ = plan.window
+    frame[rows.astype(np.intp) + r0, cols.astype(np.intp) + c0] = colours
+    _write_lines(plan, frame, lines)
+    return frame
+
+
+def _render(plan: _Plan, task: tuple[bytes, tuple[str, str, str]]) -> RGB:
+    """Return one frame, rendered in this process."""
+    wkb, lines = task
+    return _assemble(plan, _delta(plan, wkb), lines)
+
+
+def _write_lines(plan: _Plan, frame: RGB, lines: tuple[str, str, str]) -> None:
+    x, y, width, height = plan.text_box
+    crop = Image.fromarray(frame[y : y + height, x : x + width])
+    draw = ImageDraw.Draw(crop)
+    offset = 0.0
+    for (file, size_px), text, colour in zip(
+        plan.fonts, lines, ("#1a1a1a", "#333333", "#333333"), strict=True
+    ):
+        draw.text((0, offset), text, font=_font(file, size_px), fill=colour)
+        offset += size_px * plan.line_gap
+    frame[y : y + height, x : x + width] = np.asarray(crop)
+
+
+# --- running: here or in worker processes ---------------------------------------------------
+
+_PLAN: _Plan | None = None
+
+
+def _init_worker(plan: _Plan) -> None:
+    global _PLAN
+    _PLAN = plan
+
+
+def _delta_chunk(wkbs: list[bytes]) -> list[Delta]:
+    assert _PLAN is not None
+    return [_delta(_PLAN, wkb) for wkb in wkbs]
+
+
+class _rendered:  # noqa: N801 - used as a context manager, like open()
+    """Frames in order: rendered here, or by worker processes a bounded number of chunks ahead.
+
+    Workers send back only the pixels that differ from the first frame (a few
+    thousand, not a whole frame), and this process puts each frame together.
+    """
+
+    def __init__(
+        self, plan: _Plan, tasks: list[tuple[bytes, tuple[str, str, str]]], workers: int
+    ) -> None:
+        self.plan, self.tasks, self.workers = plan, tasks, workers
+        self.pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> Iterator[RGB]:
+        if self.workers <= 1 or len(self.tasks) <= _CHUNK:
+            return (_render(self.plan, task) for task in self.tasks)
+        # forkserver: a forked copy of a process running threads (Arrow, tqdm) may deadlock.
+        methods = multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+        self.pool = ProcessPoolExecutor(
+            self.workers, mp_context=context, initializer=_init_worker, initargs=(self.plan,)
+        )
+        return self._stream(self.pool)
+
+    def _stream(self, pool: ProcessPoolExecutor) -> Iterator[RGB]:
+        chunks = [self.tasks[i : i + _CHUNK] for i in range(0, len(self.tasks), _CHUNK)]
+        pending: deque[tuple[Future[list[Delta]], list[Any]]] = deque()
+        ahead = 2 * self.workers
+
+        def done() -> Iterator[RGB]:
+            future, chunk = pending.popleft()
+            for delta, (_, lines) in zip(future.result(), chunk, strict=True):
+                yield _assemble(self.plan, delta, lines)
+
+        for chunk in chunks:
+            pending.append((pool.submit(_delta_chunk, [wkb for wkb, _ in chunk]), chunk))
+            if len(pending) >= ahead:
+                yield from done()
+        while pending:
+            yield from done()
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)

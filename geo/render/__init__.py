@@ -19,6 +19,10 @@ matplotlib figures, or PNG/SVG files when given a ``path``.
 :func:`write_demo`     the bundled synthetic sample, ingested and mapped
 =====================  ==============================================================
 
+:func:`add_distance_rings` draws each place's distance to the front (a
+:func:`geo.distance.distances` result) as rings on any folium map;
+:func:`diff_map` draws them with ``rings=``.
+
 Every map credits its data sources (:func:`geo.publishers.credit_line`) and
 shows a source's required notice (the synthetic sample's, via
 :func:`geo.publishers.notice_for`) whatever the caller passes. Text from data
@@ -50,6 +54,7 @@ __all__ = [
     "CompareMode",
     "StaticFormat",
     "Timeline",
+    "add_distance_rings",
     "add_places",
     "area_chart",
     "build_timeline",
@@ -68,6 +73,7 @@ _HOME = {
     "CompareMode": "geo.render.compare",
     "StaticFormat": "geo.render.static",
     "Timeline": "geo.render.timeline",
+    "add_distance_rings": "geo.render.distance_map",
     "add_places": "geo.render.places",
     "area_chart": "geo.render.static",
     "build_timeline": "geo.render.timeline",
@@ -86,6 +92,7 @@ if TYPE_CHECKING:
     from geo.render.compare import CompareMode, compare_map
     from geo.render.demo import write_demo
     from geo.render.diffmap import diff_map
+    from geo.render.distance_map import add_distance_rings
     from geo.render.places import add_places
     from geo.render.snapshot import snapshot_map
     from geo.render.static import StaticFormat, area_chart, static_map

@@ -103,6 +103,10 @@ def echo_checks(frame: pd.DataFrame) -> None:
     "--png", "chart_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
     help="Chart of the distances over time (.png or .svg).",
 )  # fmt: skip
+@click.option(
+    "--map", "map_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    help="Diff map (HTML) from the first to the last date, each place's distance as rings.",
+)  # fmt: skip
 def distance(
     store_path: Path | None,
     targets: tuple[str, ...],
@@ -114,12 +118,14 @@ def distance(
     as_json: bool,
     output: Path | None,
     chart_path: Path | None,
+    map_path: Path | None,
 ) -> None:
     """Distance from places to the nearest ground of a layer, for every stored date.
 
     Also the rate of approach over 30 and 90 days (km/month) and a naive date at which
     the distance would reach zero at that rate (a straight-line extrapolation, not a
-    forecast).
+    forecast). --map draws the change between the first and last dates with each place's
+    distance as a ring (solid at the last date, dashed at the first).
     """
     from geo.distance import distances, write_distances
     from geo.gazetteer import load_gazetteer
@@ -133,8 +139,9 @@ def distance(
         msg = "name at least one place: --to PLACE (a GeoNames id or a name)"
         raise click.UsageError(msg)
     fmt = "json" if as_json else fmt
+    store = open_store(store_path, create=False)
     result = distances(
-        open_store(store_path, create=False),
+        store,
         places,
         gazetteer=load_gazetteer(list(gazetteer_files)),
         layer=layer,
@@ -146,6 +153,8 @@ def distance(
         from geo.render.distance_chart import distance_chart
 
         distance_chart(result, chart_path)
+    if map_path is not None:
+        write_distance_map(store, result, map_path)
     if fmt == "text":
         echo(format_distances(result))
         if output is not None:
@@ -154,9 +163,21 @@ def distance(
         text = write_distances(result, output, fmt=fmt)
         if output is None:
             echo(text, nl=False)
-    for path in (output, chart_path):
+    for path in (output, chart_path, map_path):
         if path is not None:
             echo(f"wrote {path}", err=True)
+
+
+def write_distance_map(store: Any, result: Any, path: Path) -> Path:
+    """Write the diff map between the result's first and last dates, with its rings."""
+    from geo.diff import diff
+    from geo.render import diff_map, save_html
+
+    days = sorted(set(result.frame["date"]))
+    first, last = (
+        store.get(result.layer, day, source=result.source) for day in (days[0], days[-1])
+    )
+    return save_html(diff_map(diff(first, last), rings=result), path)
 
 
 def format_distances(result: Any) -> str:

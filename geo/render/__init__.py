@@ -24,6 +24,10 @@ matplotlib figures, or PNG/SVG files when given a ``path``.
 :func:`write_demo`     the bundled synthetic sample, ingested and mapped
 =====================  ==============================================================
 
+:func:`add_distance_rings` draws each place's distance to the front (a
+:func:`geo.distance.distances` result) as rings on any folium map;
+:func:`diff_map` draws them with ``rings=``.
+
 Every map credits its data sources (:func:`geo.publishers.credit_line`) and
 shows a source's required notice (the synthetic sample's, via
 :func:`geo.publishers.notice_for`) whatever the caller passes. Text from data
@@ -56,6 +60,7 @@ __all__ = [
     "StaticFormat",
     "Timeline",
     "VideoFormat",
+    "add_distance_rings",
     "add_places",
     "animate",
     "area_chart",
@@ -80,6 +85,7 @@ _HOME = {
     "StaticFormat": "geo.render.static",
     "VideoFormat": "geo.render.animation",
     "Timeline": "geo.render.timeline",
+    "add_distance_rings": "geo.render.distance_map",
     "add_places": "geo.render.places",
     "animate": "geo.render.animation",
     "area_chart": "geo.render.charts",
@@ -105,6 +111,7 @@ if TYPE_CHECKING:
     from geo.render.compare import CompareMode, compare_map
     from geo.render.demo import write_demo
     from geo.render.diffmap import diff_map
+    from geo.render.distance_map import add_distance_rings
     from geo.render.frontmap import frontline_map
     from geo.render.ledgermap import ledger_map
     from geo.render.places import add_places

@@ -17,7 +17,10 @@ small inline script).
 
 With ``places`` (a :func:`geo.places.places_changed` frame) the map also
 marks the places that changed hands and lists them at the foot of the panel
-(:mod:`geo.render.places`).
+(:mod:`geo.render.places`). With ``rings`` (a :func:`geo.distance.distances`
+result) it draws each place's distance to the layer as a ring, at the later
+date solid and the earlier dashed, frames the map on them and lists the
+distances in the panel (:mod:`geo.render.distance_map`).
 
 Every string from data (region names, sources, layers, notes) is escaped with
 :func:`geo.text.escape_text`; values placed inside ``<script>`` go through
@@ -41,6 +44,7 @@ from geo.geometry import WGS84
 from geo.publishers import credit_line, notice_for
 from geo.region_select import select_regions
 from geo.render.credits import attribution_script
+from geo.render.distance_map import diff_rings
 from geo.render.labels import (
     Lang,
     change_colours,
@@ -67,6 +71,8 @@ from geo.text import escape_text, script_json
 if TYPE_CHECKING:
     import pandas as pd
 
+    from geo.distance import DistanceResult
+
 _ZERO_KM2 = 5e-7  # below the 1 m² that Diff.to_dict rounds to
 _MAX_ZOOM = 13  # zooming to a tiny patch any closer only shows tiles
 _FRAME_MAX_ZOOM = 12  # the first view of a small change
@@ -88,6 +94,7 @@ def diff_map(
     places: pd.DataFrame | None = None,
     attribution: str | None = None,
     lang: Lang = "en",
+    rings: DistanceResult | None = None,
 ) -> folium.Map:
     """Make a folium map of a diff: gained, lost and unchanged ground and a table.
 
@@ -127,6 +134,13 @@ def diff_map(
         of the diff's sources) in the map's attribution control.
     lang
         Language of every word on the map: ``"en"`` or ``"uk"``.
+    rings
+        Distances from places to the layer (:func:`geo.distance.distances`):
+        each place's ring at the diff's later date (solid) and earlier date
+        (dashed, when the distances reach back that far), a marker, a line to
+        the nearest point and a label (:func:`geo.render.add_distance_rings`);
+        the map is framed on the rings and the panel lists the distances
+        (class ``geo-distance-panel``). ``None`` for none.
 
     Returns
     -------
@@ -204,6 +218,9 @@ def diff_map(
                 focus = _leaflet_bounds(frame.total_bounds)
     if places is not None:  # before the layer control, which must find the places' layer
         add_places(fmap, places, colours=colours, names=names, lang=lang)
+    rings_html = ""
+    if rings is not None:  # before the layer control too; the rings are the map's subject
+        focus, rings_html = diff_rings(fmap, rings, d.date_from, d.date_to, lang=lang)
     folium.LayerControl(collapsed=False, position="bottomright").add_to(fmap)
     panel_id = f"geo-diff-panel-{fmap.get_name()}"
     largest = _largest(d, top_n)
@@ -211,7 +228,7 @@ def diff_map(
         "" if places is None
         else places_table_html(places, colours=colours, names=names, lang=lang)
     )  # fmt: skip
-    page.html.add_child(Element(_panel_html(d, panel_id, largest, listed, lang)))
+    page.html.add_child(Element(_panel_html(d, panel_id, largest, listed, lang, rings_html)))
     page.html.add_child(Element(_panel_script(fmap.get_name(), panel_id, largest, lang)))
     labels = change_labels(d.layer, d.date_from, d.date_to, lang)
     add_legend(fmap, word("change", lang), [
@@ -362,7 +379,12 @@ def _days(count: int, lang: Lang) -> str:
 
 
 def _panel_html(
-    d: Diff, panel_id: str, largest: list[Largest], places_html: str, lang: Lang
+    d: Diff,
+    panel_id: str,
+    largest: list[Largest],
+    places_html: str,
+    lang: Lang,
+    rings_html: str = "",
 ) -> str:
     colours, names = change_colours(d.layer), change_names(d.layer, lang)
     region_rows, steady, empty = _region_rows(d, lang)
@@ -431,7 +453,7 @@ def _panel_html(
         f'<div class="geo-panel-body"><div class="geo-held">{held}</div>'
         f"<table class='geo-regions'><caption>{escape_text(word('areas_in_km2', lang))}</caption>"
         f"{head}{region_rows}{total}</table>"
-        f"{nothing}{changes}{notes}{places}"
+        f"{rings_html}{nothing}{changes}{notes}{places}"
         f'<div class="geo-method">{escape_text(word("areas", lang))}: {escape_text(d.method)}. '
         f"{escape_text(word('slivers', lang))}: {escape_text(d.sliver_filter.description)}."
         "</div></div></div>"

@@ -39,8 +39,9 @@ import datetime as dt
 import functools
 import html
 from collections.abc import Iterable
+from concurrent.futures import Executor
 from itertools import pairwise
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import geopandas as gpd
 import numpy as np
@@ -49,21 +50,14 @@ import pyproj
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from geo.areas import Regions, area_km2, part_regions, prepare_regions, project, region_areas
+from geo.areas import Regions, prepare_regions, project
+from geo.changes import Chained, iter_changes
 from geo.errors import ValidationError
 from geo.geometry import ALBERS_UA, WGS84
-from geo.overlay import (
-    BoolArray,
-    FloatArray,
-    ObjArray,
-    Overlay,
-    Prepared,
-    overlay,
-    overlay_op,
-    prepare,
-    prepare_many,
-    run_starts,
-)
+from geo.overlay import BoolArray, FloatArray, ObjArray, overlay, overlay_op, polygonal, prepare
+from geo.parallel import Jobs
+from geo.progress import Progress
+from geo.series import SnapshotSeries
 from geo.snapshot import Snapshot, map_notice
 from geo.text import escape_text, one_line
 
@@ -462,12 +456,15 @@ def diff(
 
 
 def diff_series(
-    snapshots: Iterable[Snapshot],
+    snapshots: Iterable[Snapshot] | SnapshotSeries,
     *,
     regions: gpd.GeoDataFrame | None = None,
     min_area_km2: float = DEFAULT_MIN_AREA_KM2,
     min_width_m: float = DEFAULT_MIN_WIDTH_M,
     allow_mixed: bool = False,
+    jobs: Jobs = None,
+    executor: Executor | None = None,
+    progress: Progress = None,
 ) -> list[Diff]:
     """Diff each snapshot with the next one, in the order given.
 
@@ -475,87 +472,96 @@ def diff_series(
     are computed for the first snapshot; after a local overlay the next ones
     are the previous ones plus gained minus lost (agreeing with direct overlays
     to ~1e-9, pinned by tests), after a whole overlay they are computed again.
-    Parameters and errors as in :func:`diff`.
+    The pairs run in chunks of consecutive pairs (:mod:`geo.changes`), on
+    ``jobs`` local processes or an ``executor`` if given (see
+    :mod:`geo.parallel`), with identical results.
+    Other parameters and errors as in :func:`diff`.
+
+    Parameters
+    ----------
+    snapshots
+        Snapshots, or a :class:`~geo.series.SnapshotSeries` read from a store
+        (no GeoDataFrame is built for it).
+    regions, min_area_km2, min_width_m, allow_mixed
+        As in :func:`diff`.
+    jobs
+        ``None``/1: in this thread; ``N``: N local processes; ``0``: one per core.
+    executor
+        Any :class:`concurrent.futures.Executor` (threads, processes, a Dask
+        client's ``get_executor()``); takes precedence over ``jobs``.
+    progress
+        A progress bar on stderr (``None``: when stderr is a terminal).
     """
-    snaps = list(snapshots)
-    notes = [_check_pair(a, b, allow_mixed=allow_mixed) for a, b in pairwise(snaps)]
+    if isinstance(snapshots, SnapshotSeries):
+        series = snapshots
+        geoms = list(series.geometries)
+        metas = [
+            _Meta(series.source, series.layer, d, series.where(i))
+            for i, d in enumerate(series.dates)
+        ]
+    else:
+        snaps = list(snapshots)
+        geoms = [s.geometry for s in snaps]
+        metas = [_Meta(s.source, s.layer, s.date, _name(s)) for s in snaps]
+    notes = [_check_pair(a, b, allow_mixed=allow_mixed) for a, b in pairwise(metas)]
     sliver = SliverFilter(min_area_km2, min_width_m)
     regs = None if regions is None else prepare_regions(regions)
-    if len(snaps) < 2:
+    if len(metas) < 2:
         return []
-    # Vectorized over all snapshots and all pairs at once: per-call overheads dominate
-    # when consecutive snapshots differ by a few small patches.
-    preps = prepare_many([s.geometry for s in snaps], where=[_name(s) for s in snaps], check=False)
-    overlays = [overlay(pa, pb) for pa, pb in pairwise(preps)]
-    projected = np.split(
-        project(np.concatenate([ov.parts for ov in overlays])),
-        np.cumsum([len(ov.parts) for ov in overlays])[:-1],
-    )
-    area = area_km2(preps[0].geometry)
-    region_from = None if regs is None else region_areas(preps[0].geometry, regs)
-    out = []
-    for i, ((a, b), pair_notes) in enumerate(zip(pairwise(snaps), notes, strict=True)):
-        result = _build(
-            a, b, preps[i], preps[i + 1], overlays[i], projected[i],
-            area, region_from, regs, sliver, pair_notes,
-        )  # fmt: skip
-        out.append(result)
-        area = result.area_to_km2
-        region_from = np.array([r.area_to_km2 for r in result.regions]) if regs else None
-    return out
+    names = [m.name for m in metas]
+    shapes = [polygonal(g, where=name, check=False) for g, name in zip(geoms, names, strict=True)]
+    changes = iter_changes(
+        shapes, names, regions=regs, sliver=sliver, keep_patches=True,
+        jobs=jobs, executor=executor, progress=progress,
+    )  # fmt: skip
+    return [
+        _build(metas[c.index], metas[c.index + 1], c, shapes, regs, sliver, notes[c.index])
+        for c in changes
+    ]
+
+
+class _Meta(NamedTuple):
+    """What a diff needs to know of a snapshot besides its geometry."""
+
+    source: str
+    layer: str
+    date: dt.date
+    name: str
 
 
 def _build(
-    a: Snapshot,
-    b: Snapshot,
-    pa: Prepared,
-    pb: Prepared,
-    ov: Overlay,
-    projected: ObjArray,
-    area_from: float,
-    region_from: FloatArray | None,
+    a: _Meta,
+    b: _Meta,
+    c: Chained,
+    shapes: list[BaseGeometry],
     regs: Regions | None,
     sliver: SliverFilter,
     notes: tuple[str, ...],
 ) -> Diff:
-    area = np.nan_to_num(shapely.area(projected)) / 1e6
-    order = np.lexsort((-area, ~ov.gained))
-    parts, is_gained, area = ov.parts[order], ov.gained[order], area[order]
-    kept = sliver.keep(projected[order], area)
-    gained_raw, lost_raw = float(area[is_gained].sum()), float(area[~is_gained].sum())
-    # After a local overlay the rest is equal, so the new areas follow from the change.
-    area_to = area_from + gained_raw - lost_raw if ov.local else area_km2(pb.geometry)
-    area_to = area_to if pb.area_deg2 else 0.0
-    region_of = np.full(len(parts), None, dtype=object)
+    ch = c.change
+    assert ch.parts is not None and ch.gained is not None and ch.area_km2 is not None
+    assert ch.kept is not None and ch.region is not None
     rows: tuple[RegionChange, ...] = ()
-    if regs is not None and region_from is not None:
-        pi, rj, overlap = part_regions(parts, area, regs)
-        masks = (is_gained, ~is_gained, kept & is_gained, kept & ~is_gained)
-        sums = [np.bincount(rj, overlap * m[pi], minlength=len(regs.names)) for m in masks]
-        if ov.local:
-            region_to = np.maximum(region_from + sums[0] - sums[1], 0.0)
-        else:
-            region_to = region_areas(pb.geometry, regs)
-        best = np.lexsort((-overlap, pi))  # the region holding most of each patch
-        first = best[run_starts(pi[best][1:] != pi[best][:-1])] if len(best) else best
-        region_of[pi[first]] = np.asarray(regs.names, dtype=object)[rj[first]]
-        columns = (regs.area_km2, region_from, region_to, sums[2], sums[3])
+    if regs is not None and ch.region_sums is not None:
+        sums = ch.region_sums
+        columns = (regs.area_km2, c.region_from_km2, c.region_to_km2, sums[2], sums[3])
         rows = tuple(
-            RegionChange(name, *(float(x[j]) for x in columns)) for j, name in enumerate(regs.names)
+            RegionChange(name, *(float(x[j]) for x in columns))  # type: ignore[index]
+            for j, name in enumerate(regs.names)
         )
     return Diff(
         source_from=a.source, source_to=b.source, layer_from=a.layer, layer_to=b.layer,
-        date_from=a.date, date_to=b.date, area_from_km2=area_from, area_to_km2=area_to,
-        gained_km2=float(area[kept & is_gained].sum()),
-        lost_km2=float(area[kept & ~is_gained].sum()),
-        gained_raw_km2=gained_raw, lost_raw_km2=lost_raw,
-        sliver_filter=sliver, regions=rows, overlay=ov.mode, method=AREA_METHOD, notes=notes,
-        patches=Patches(parts, is_gained, area, kept, region_of),
-        geometry_from=pa.geometry, geometry_to=pb.geometry,
+        date_from=a.date, date_to=b.date,
+        area_from_km2=c.area_from_km2, area_to_km2=c.area_to_km2,
+        gained_km2=ch.gained_km2, lost_km2=ch.lost_km2,
+        gained_raw_km2=ch.gained_raw_km2, lost_raw_km2=ch.lost_raw_km2,
+        sliver_filter=sliver, regions=rows, overlay=ch.mode, method=AREA_METHOD, notes=notes,
+        patches=Patches(ch.parts, ch.gained, ch.area_km2, ch.kept, ch.region),
+        geometry_from=shapes[c.index], geometry_to=shapes[c.index + 1],
     )  # fmt: skip
 
 
-def _check_pair(a: Snapshot, b: Snapshot, *, allow_mixed: bool) -> tuple[str, ...]:
+def _check_pair(a: _Meta, b: _Meta, *, allow_mixed: bool) -> tuple[str, ...]:
     problems = []
     if a.layer != b.layer:
         problems.append(f"layers differ ({a.layer!r} vs {b.layer!r})")
@@ -566,7 +572,7 @@ def _check_pair(a: Snapshot, b: Snapshot, *, allow_mixed: bool) -> tuple[str, ..
         )
     if problems and not allow_mixed:
         msg = (
-            f"cannot diff {_name(a)} with {_name(b)}: pick one source and layer (or two "
+            f"cannot diff {a.name} with {b.name}: pick one source and layer (or two "
             "sources on one date), or pass allow_mixed=True"
         )
         raise ValidationError(

@@ -290,8 +290,22 @@ def _geodesic_one(geometry: BaseGeometry | None) -> float:
         return 0.0
     # Geod sums signed ring areas: orient first, or a MultiPolygon whose parts wind
     # opposite ways (valid, and common in real files) cancels itself out.
-    area_m2, _ = GEOD.geometry_area_perimeter(shapely.orient_polygons(geometry))
-    return abs(float(area_m2)) / 1e6
+    oriented = shapely.orient_polygons(geometry)
+    if oriented.geom_type not in _POLYGONAL:
+        area_m2, _ = GEOD.geometry_area_perimeter(oriented)
+        return abs(float(area_m2)) / 1e6
+    # What Geod.geometry_area_perimeter sums, in its order (exterior plus holes per
+    # polygon, then polygons), on NumPy coordinates: its ring.xy copies cost twice the sum.
+    total = 0.0
+    for part in shapely.get_parts(oriented):
+        rings = [shapely.get_coordinates(ring) for ring in shapely.get_rings(part)]
+        if not rings or not len(rings[0]):
+            continue  # an empty part adds nothing
+        area = GEOD.polygon_area_perimeter(rings[0][:, 0], rings[0][:, 1])[0]
+        for hole in rings[1:]:
+            area += GEOD.polygon_area_perimeter(hole[:, 0], hole[:, 1])[0]
+        total += area
+    return abs(float(total)) / 1e6
 
 
 def densify(geometries: Any, max_segment: float) -> Any:

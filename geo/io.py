@@ -264,6 +264,22 @@ class ReadResult:
             raise ValidationError(msg, self.problems)
 
 
+def list_inputs(paths: Iterable[str | Path]) -> list[tuple[Path, Path | None]]:
+    """Return the files :func:`read_many` reads, each with the folder the user named (or ``None``).
+
+    Raises
+    ------
+    InputFormatError
+        If a path does not exist.
+    """
+    inputs: list[tuple[Path, Path | None]] = []
+    for raw in paths:
+        base = Path(raw)
+        root = base if base.is_dir() else None
+        inputs.extend((path, root) for path in iter_input_files([base]))
+    return inputs
+
+
 def read_many(
     paths: Iterable[str | Path],
     *,
@@ -294,11 +310,7 @@ def read_many(
         hold no polygon at all (they are never skipped silently); nothing is
         raised for bad files so that the caller can report them all at once.
     """
-    inputs: list[tuple[Path, Path | None]] = []
-    for raw in paths:
-        base = Path(raw)
-        root = base if base.is_dir() else None
-        inputs.extend((path, root) for path in iter_input_files([base]))
+    inputs = list_inputs(paths)
     iterator: Iterable[tuple[Path, Path | None]] = inputs
     if progress:
         from tqdm import tqdm

@@ -263,8 +263,8 @@ def _no_cyclic_gc() -> Iterator[None]:
     Parsing a GeoJSON file builds hundreds of thousands of acyclic lists and
     dicts; every few hundred of them set off a collection that scans what the
     process holds, for nothing: reference counting frees them once the file is
-    read, before the collector runs again (a quarter of the CPU time of
-    reading the DeepState archive in a process that has imported geo).
+    read, before the collector runs again (15 % of the CPU time of reading
+    the DeepState archive in a process that has imported geo: 3.3 s -> 2.75 s).
     """
     enabled = gc.isenabled()
     gc.disable()

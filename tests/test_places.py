@@ -297,3 +297,18 @@ def test_progress_over_bisection_steps(
     store = growing_store(store_dir)
     places_changed(store, "russian_control", day(0), day(11), gazetteer=gaz_file, progress=True)
     assert "bisecting" in capsys.readouterr().err
+
+
+def test_cli_places_jobs_gives_the_same_list(store_dir: Path, gaz_file: Path) -> None:
+    from click.testing import CliRunner
+
+    from geo.cli import cli
+
+    growing_store(store_dir)
+    dates = ["--from", str(day(0)), "--to", str(day(11))]
+    base = ["places", "--store", str(store_dir), "--layer", "russian_control", *dates,
+            "--gazetteer", str(gaz_file), "--json"]  # fmt: skip
+    one = CliRunner().invoke(cli, base)
+    two = CliRunner().invoke(cli, [*base, "-j", "2"])
+    assert one.exit_code == 0 and two.exit_code == 0, one.output + two.output
+    assert json.loads(one.output) == json.loads(two.output) and len(json.loads(one.output)) == 11

@@ -276,3 +276,18 @@ def test_dask_cluster_gives_identical_results(long_store) -> None:  # type: igno
     pd.testing.assert_frame_equal(remote_places, places, check_exact=True)
     assert remote_places.attrs == places.attrs
     assert [d.to_dict() for d in remote_diffs] == [d.to_dict() for d in diffs]
+
+
+def test_cli_stats_jobs_gives_the_same_table(long_store) -> None:  # type: ignore[no-untyped-def]
+    from click.testing import CliRunner
+
+    from geo.cli import cli
+
+    runner = CliRunner()
+    base = ["stats", "--store", str(long_store.path), "--layer", "russian_control"]
+    one = runner.invoke(cli, base)
+    two = runner.invoke(cli, [*base, "--jobs", "2"])
+    assert one.exit_code == 0 and two.exit_code == 0, one.output + two.output
+    assert one.output == two.output and one.output.count("\n") == 21
+    bad = runner.invoke(cli, [*base, "--jobs", "-1"])
+    assert bad.exit_code == 2 and "--jobs" in bad.output

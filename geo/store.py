@@ -363,8 +363,8 @@ class Store:
         """Area, gross change and regional shares of ``layer`` for every stored date.
 
         Keyword arguments (``source``, ``regions``, ``start``, ``end``, ``min_area_km2``,
-        ``min_width_m``, ``progress``), result and errors are those of
-        :func:`geo.stats.timeseries`.
+        ``min_width_m``, ``progress``, ``jobs``, ``executor``), result and errors are those
+        of :func:`geo.stats.timeseries`.
         """
         from geo.stats import timeseries
 

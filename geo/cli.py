@@ -19,13 +19,17 @@ from geo import __version__
 from geo.cli_analyst import check_record, distance, echo_checks, flag_text, ledger
 from geo.cli_errors import GeoGroup, install_notes, note, translate
 from geo.cli_maps import demo, map_
-from geo.cli_options import area_method_option, gazetteer_option, regions_option, store_option
+from geo.cli_options import (
+    area_method_option,
+    gazetteer_option,
+    jobs_option,
+    regions_option,
+    store_option,
+)
 from geo.cli_options import load_regions_files as _load_regions
 from geo.cli_options import parse_day as _parse_day
 from geo.cli_remote import assets, fetch, gazetteer, regions
-from geo.io import read_many
 from geo.layers import CANONICAL_LAYERS
-from geo.snapshot import Snapshot
 from geo.store import open_store
 
 
@@ -47,6 +51,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
 @click.option("--crs", default=None, help="CRS of files that declare none, e.g. EPSG:3857.")
 @click.option("--replace", is_flag=True, help="Overwrite stored snapshots whose content changed.")
 @click.option("--skip-bad", is_flag=True, help="Ingest what can be read; report the rest.")
+@click.option("--reread", is_flag=True, help="Read files unchanged since the last ingest too.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def ingest(
     sources: tuple[Path, ...],
@@ -57,15 +62,23 @@ def ingest(
     crs: str | None,
     replace: bool,
     skip_bad: bool,
+    reread: bool,
     as_json: bool,
 ) -> None:
-    """Read files and folders (recursively) into the store."""
-    result = read_many(sources, layer=layer, source=source, date=date_text, crs=crs)
-    if not skip_bad:
-        result.raise_for_problems()
+    """Read files and folders (recursively) into the store.
+
+    Files unchanged since they were last ingested (same size, time and SHA-256,
+    same options) are not read again; --reread reads them all.
+    """
+    from geo.ingest import ingest_files
+
     store = open_store(store_path)
-    report = store.ingest(result.snapshots, replace=replace)
-    notes = _grouped_notes(result.snapshots)
+    result = ingest_files(
+        store, sources, layer=layer, source=source, date=date_text, crs=crs,
+        replace=replace, skip_bad=skip_bad, reread=reread, progress=None,
+    )  # fmt: skip
+    report = result.report
+    notes = _grouped_notes(result.notes)
     if as_json:
         payload = {
             "store": str(store.path),
@@ -81,17 +94,16 @@ def ingest(
             note(text)
         for problem in result.problems:
             click.echo(f"skipped: {translate(problem)}", err=True)
-        click.echo(f"{store.path}: {report.summary()} ({result.n_files} files read)")
+        click.echo(f"{store.path}: {result.summary()}")
     if result.problems:
         sys.exit(1)
 
 
-def _grouped_notes(snapshots: list[Snapshot]) -> list[str]:
+def _grouped_notes(notes: list[tuple[str, str, str]]) -> list[str]:
     """One line per distinct note, with how many snapshots carry it."""
     seen: dict[tuple[str, str], list[str]] = {}
-    for snap in snapshots:
-        for text in snap.provenance.notes:
-            seen.setdefault((snap.layer, text), []).append(snap.provenance.path)
+    for layer, text, path in notes:
+        seen.setdefault((layer, text), []).append(path)
     lines = []
     for (layer, text), paths in sorted(seen.items()):
         where = paths[0] if len(paths) == 1 else f"{len(paths)} snapshots, first {paths[0]}"
@@ -254,6 +266,7 @@ def diff_(
 )  # fmt: skip
 @click.option("--limit", type=int, default=50, show_default=True, help="Rows in the text table.")
 @click.option("--json", "as_json", is_flag=True, help="A JSON array of places.")
+@jobs_option
 def places_(
     store_path: Path | None,
     layer: str,
@@ -266,6 +279,7 @@ def places_(
     include_codes: tuple[str, ...],
     limit: int,
     as_json: bool,
+    jobs: int,
 ) -> None:
     """Places inside a layer at one date and outside at the other, with when they changed.
 
@@ -290,6 +304,7 @@ def places_(
         source=source,
         min_population=min_population,
         oblast=list(oblasts) or None,
+        jobs=jobs,
     )
     if as_json:
         click.echo(json.dumps(places_records(frame), ensure_ascii=False, indent=1))
@@ -311,6 +326,7 @@ def places_(
     "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
     help="File to write (default: standard output).",
 )  # fmt: skip
+@jobs_option
 def stats(
     store_path: Path | None,
     layer: str,
@@ -322,6 +338,7 @@ def stats(
     no_check: bool,
     fmt: str,
     output: Path | None,
+    jobs: int,
 ) -> None:
     """Time series of a layer: area, gross gains and losses, 7/30-day change, regions.
 
@@ -340,6 +357,8 @@ def stats(
         end=_parse_day(end, "--end") if end else None,
         method=area_method,
         check=not no_check,
+        progress=None,
+        jobs=jobs,
     )
     echo_checks(frame)
     text = write_timeseries(frame, output, fmt=fmt)

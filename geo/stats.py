@@ -1,4 +1,4 @@
-"""Time series over a store's dates, built on :func:`geo.diff.diff_series`.
+"""Time series over a store's dates, built on the diff engine (:mod:`geo.changes`).
 
 For one source and layer, :func:`timeseries` gives one row per stored date:
 the area held, gross gains and losses since the previous stored date, the net
@@ -13,17 +13,22 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from concurrent.futures import Executor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from geo.area_methods import check_area_method, describe_method
-from geo.diff import DEFAULT_MIN_AREA_KM2, DEFAULT_MIN_WIDTH_M, diff_series
+from geo.area_methods import check_area_method, describe_method, features_area_km2
+from geo.areas import Regions, area_km2, prepare_regions
+from geo.changes import Chained, iter_changes, regions_for
+from geo.diff import AREA_METHOD, DEFAULT_MIN_AREA_KM2, DEFAULT_MIN_WIDTH_M, SliverFilter
 from geo.fsutil import write_text_atomic
+from geo.overlay import polygonal
+from geo.parallel import Jobs
 from geo.progress import Progress
-from geo.sanity import JUMP_Z, check_catalog, check_timeseries, geometry_digest
+from geo.sanity import JUMP_Z, check_catalog, check_timeseries, features_digest
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -54,8 +59,16 @@ def timeseries(
     method: str = "ellipsoid",
     check: bool = True,
     jump_z: float = JUMP_Z,
+    jobs: Jobs = None,
+    executor: Executor | None = None,
 ) -> pd.DataFrame:
     """Area, gross change and regional shares for every stored date of a layer.
+
+    The snapshots are read from the store a chunk of consecutive dates at a
+    time (:meth:`geo.store.Store.read_series`), diffed and reduced to figures,
+    so that memory stays bounded however long the archive; the chunks run in
+    this thread, on ``jobs`` local processes or on ``executor``, with identical
+    results (see :mod:`geo.parallel`).
 
     Parameters
     ----------
@@ -73,8 +86,8 @@ def timeseries(
     min_area_km2, min_width_m
         Sliver filter for gross gains and losses (see :mod:`geo.diff`).
     progress
-        A bar on stderr while snapshots are read: ``None`` (default) when stderr is a
-        terminal, ``True`` always, ``False`` never.
+        A bar on stderr while snapshots are read and diffed: ``None`` (default)
+        when stderr is a terminal, ``True`` always, ``False`` never.
     method
         Area method (:mod:`geo.area_methods`): ``"ellipsoid"`` (default),
         ``"deepstate"`` or ``"economist"`` to reproduce a publisher's figures.
@@ -83,6 +96,11 @@ def timeseries(
         stale and implausible dates).
     jump_z
         Robust z-score beyond which a step is flagged as a jump.
+    jobs
+        ``None``/1: in this thread; ``N``: N local processes; ``0``: one per core.
+    executor
+        Any :class:`concurrent.futures.Executor`, e.g. a Dask client's
+        ``get_executor()``; takes precedence over ``jobs``.
 
     Returns
     -------
@@ -120,28 +138,38 @@ def timeseries(
     >>> folder.cleanup()
     """
     method = check_area_method(method)
-    snapshots = store.series(layer, source=source, start=start, end=end, progress=progress)
-    dates = [s.date for s in snapshots]
-    diffs = diff_series(
-        snapshots, regions=regions, min_area_km2=min_area_km2, min_width_m=min_width_m,
-        method=method,
+    series = store.read_series(layer, source=source, start=start, end=end, progress=False)
+    sliver = SliverFilter(min_area_km2, min_width_m)
+    regs = None if regions is None else regions_for(prepare_regions(regions), method)
+    names = [series.where(i) for i in range(len(series))]
+    stream = iter_changes(
+        series, names, regions=regs, sliver=sliver, keep_patches=False,
+        jobs=jobs, executor=executor, progress=progress, method=method, digests=check,
+        desc="reading and diffing",
     )  # fmt: skip
-    frame = _frame(dates, diffs, snapshots, method)
-    description = diffs[0].method if diffs else describe_method(method)
+    changes = list(stream)
+    if changes:
+        area = [changes[0].area_from_km2, *(c.area_to_km2 for c in changes)]
+        digests = [changes[0].digest_from, *(c.digest_to for c in changes)]
+    else:  # one date: nothing to diff, the area of its geometry
+        if method == "ellipsoid":
+            area = [area_km2(polygonal(series.geometry(0), where=names[0], check=False))]
+        else:
+            area = [features_area_km2(series.features(0), method)]
+        digests = [features_digest(series.features(0))] if check else []
+    frame = _frame(series.dates, area, changes, regs)
+    description = AREA_METHOD if method == "ellipsoid" else describe_method(method)
     frame.attrs.update(
-        {"source": snapshots[0].source, "layer": layer, "method": description,
-         "area_method": method}
-    )  # fmt: skip
+        {"source": series.source, "layer": layer, "method": description, "area_method": method}
+    )
     if check:
-        frame = check_timeseries(frame, [geometry_digest(s) for s in snapshots], z=jump_z)
+        frame = check_timeseries(frame, digests, z=jump_z)
     return frame
 
 
 def _frame(
-    dates: list[dt.date], diffs: list[Any], snapshots: list[Any], method: str
+    dates: list[dt.date], area: list[float], changes: list[Chained], regs: Regions | None
 ) -> pd.DataFrame:
-    area = [diffs[0].area_from_km2 if diffs else snapshots[0].area_km2_by(method)]
-    area.extend(d.area_to_km2 for d in diffs)
     frame = pd.DataFrame({"date": dates, "area_km2": area})
     previous = [None, *dates[:-1]]
     frame["days_since_previous"] = pd.array(
@@ -151,23 +179,29 @@ def _frame(
         ],
         dtype="Int64",
     )
-    frame["gained_km2"] = [np.nan, *(d.gained_km2 for d in diffs)]
-    frame["lost_km2"] = [np.nan, *(d.lost_km2 for d in diffs)]
+    frame["gained_km2"] = [np.nan, *(c.change.gained_km2 for c in changes)]
+    frame["lost_km2"] = [np.nan, *(c.change.lost_km2 for c in changes)]
     frame["net_km2"] = frame["gained_km2"] - frame["lost_km2"]
     for window in WINDOWS_DAYS:
         frame[f"change_{window}d_km2"] = _trailing_change(dates, area, window)
-    if diffs and diffs[0].regions:
-        for position, change in enumerate(diffs[0].regions):
-            name = change.region
-            values = [change.area_from_km2, *(d.regions[position].area_to_km2 for d in diffs)]
+    if changes and regs is not None:
+        first = changes[0].region_from_km2
+        assert first is not None
+        for j, name in enumerate(regs.names):
+            values = [float(first[j]), *(_region_to(c, j) for c in changes)]
             frame[region_column(name, "area_km2")] = values
-            total = change.region_area_km2
+            total = float(regs.area_km2[j])
             frame[region_column(name, "share_pct")] = [
                 100.0 * v / total if total else np.nan for v in values
             ]
     columns = ["date", "days_since_previous", "area_km2", "gained_km2", "lost_km2", "net_km2"]
     rest = [c for c in frame.columns if c not in columns]
     return frame[columns + rest]
+
+
+def _region_to(change: Chained, j: int) -> float:
+    assert change.region_to_km2 is not None
+    return float(change.region_to_km2[j])
 
 
 def _trailing_change(dates: list[dt.date], area: list[float], window: int) -> list[float]:

@@ -20,6 +20,7 @@ import contextlib
 import dataclasses
 import datetime as dt
 import json
+import logging
 import os
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -35,6 +36,7 @@ from geo.catalog import (
     CATALOG_COLUMNS,
     CATALOG_NAME,
     CATALOG_SCHEMA,
+    INPUTS_NAME,
     LOCK_NAME,
     MARKER_NAME,
     SNAPSHOT_DIR,
@@ -45,15 +47,18 @@ from geo.catalog import (
     dedupe,
     key_text,
     origin,
+    read_inputs,
     read_snapshot,
     snapshot_file,
     to_record,
     try_lock,
+    write_inputs,
     write_snapshot,
 )
 from geo.errors import DuplicateSnapshotError, SnapshotNotFoundError, StoreError
-from geo.fsutil import write_atomic
+from geo.fsutil import sync_files, write_atomic
 from geo.progress import Progress, progress_bar
+from geo.series import SnapshotSeries
 from geo.snapshot import Snapshot
 from geo.text import escape_text, one_line
 
@@ -61,10 +66,13 @@ if TYPE_CHECKING:
     import folium
 
 __all__ = [
-    "CATALOG_COLUMNS", "CATALOG_NAME", "CATALOG_SCHEMA", "DEFAULT_LOCK_TIMEOUT_S", "LOCK_NAME",
+    "CATALOG_COLUMNS", "CATALOG_NAME", "CATALOG_SCHEMA", "DEFAULT_LOCK_TIMEOUT_S", "INPUTS_NAME",
+    "LOCK_NAME",
     "MARKER_NAME", "SNAPSHOT_DIR", "STORE_FORMAT", "STORE_VERSION", "IngestReport", "Key", "Store",
     "default_store_path", "open_store",
 ]  # fmt: skip
+
+logger = logging.getLogger(__name__)
 
 #: Seconds a writer waits for another writer before giving up.
 DEFAULT_LOCK_TIMEOUT_S = 60.0
@@ -213,7 +221,19 @@ class Store:
         [('sample', '2024-11-15', 3), ('sample', '2025-01-15', 3), ('sample', '2025-03-15', 3)]
         >>> folder.cleanup()
         """
-        frame = self.catalog()
+        rows = self._select(layer=layer, source=source, start=start, end=end)
+        return rows.sort_values(["source", "layer", "date"], kind="stable").reset_index(drop=True)
+
+    def _select(
+        self,
+        *,
+        layer: str | None = None,
+        source: str | None = None,
+        start: dt.date | None = None,
+        end: dt.date | None = None,
+    ) -> pd.DataFrame:
+        """Catalog rows matching the filters, unsorted, indexed by their place in the cache."""
+        frame = self._load()
         start, end = _as_date(start), _as_date(end)
         if start is not None and end is not None and start > end:
             msg = f"start {start} is after end {end}; swap them"
@@ -227,7 +247,7 @@ class Store:
             mask &= frame["date"] >= start
         if end is not None:
             mask &= frame["date"] <= end
-        return frame.loc[mask].reset_index(drop=True)
+        return frame.loc[mask]
 
     def dates(self, layer: str, *, source: str | None = None) -> list[dt.date]:
         """Return the sorted dates of ``layer`` (of every source unless given)."""
@@ -326,7 +346,8 @@ class Store:
         before it, as diffs do (the first snapshot's ``date`` says which), as long
         as the range holds any snapshot. ``progress``: a bar on stderr while they
         are read (``None``, the default, when stderr is a terminal; ``True`` always,
-        ``False`` never).
+        ``False`` never). :meth:`read_series` reads the same snapshots as arrays,
+        without building a GeoDataFrame for each.
 
         Raises
         ------
@@ -349,9 +370,42 @@ class Store:
          ('2025-03-15', 62145)]
         >>> folder.cleanup()
         """
-        rows = self.snapshots(layer=layer, source=source, start=start, end=end)
+        found = self.read_series(layer, source=source, start=start, end=end, progress=progress)
+        return found.to_snapshots()
+
+    def read_series(
+        self,
+        layer: str,
+        *,
+        source: str | None = None,
+        start: dt.date | None = None,
+        end: dt.date | None = None,
+        progress: Progress = None,
+    ) -> SnapshotSeries:
+        """Read the snapshots of :meth:`series` as columns: one read, no GeoDataFrames.
+
+        Dates, areas and content hashes come from the catalog at once; the
+        features of every snapshot are read from their files on first use, in
+        one pass (see :class:`geo.series.SnapshotSeries`, whose ``chunks`` walk
+        a long archive piece by piece). Parameters and errors as in :meth:`series`;
+        ``progress`` draws its bar when the whole series is read (:meth:`SnapshotSeries.load`).
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> from geo.io import read_many
+        >>> from geo.sample import sample_control_files
+        >>> store = open_store(tempfile.mkdtemp())
+        >>> _ = store.ingest(read_many(sample_control_files()).snapshots)
+        >>> series = store.read_series("russian_control", end=dt.date(2024, 12, 1))
+        >>> [d.isoformat() for d in series.dates]
+        ['2024-08-15', '2024-09-15', '2024-11-15']
+        >>> bool(series.geometry(0).equals(store.get("russian_control", series.dates[0]).geometry))
+        True
+        """
+        rows = self._select(layer=layer, source=source, start=start, end=end)
         if start is not None and not rows.empty and not (rows["date"] == start).any():
-            earlier = self.snapshots(layer=layer, source=source, end=start)
+            earlier = self._select(layer=layer, source=source, end=start)
             if not earlier.empty:  # the state on `start` is the latest one before it
                 rows = pd.concat([earlier[earlier["date"] == earlier["date"].max()], rows])
         if rows.empty:
@@ -362,9 +416,10 @@ class Store:
             )
             raise SnapshotNotFoundError(msg)
         one = self._one_source(rows, layer)
-        days = sorted(rows["date"])
-        bar = progress_bar(days, progress=progress, desc="reading", unit="snapshot")
-        return [self.get(layer, day, source=one) for day in bar]
+        positions = rows.sort_values("date", kind="stable").index
+        records = [self._records[int(i)] for i in positions]
+        files = [self._abs(r["file"]) for r in records]
+        return SnapshotSeries(one, layer, records, files, progress=progress)
 
     def _one_source(self, rows: pd.DataFrame, layer: str) -> str:
         """Return the one source of catalog rows of ``layer``; several need ``source=``."""
@@ -420,7 +475,12 @@ class Store:
         return read_snapshot(self._abs(record["file"]), record)
 
     def ingest(
-        self, snapshots: Iterable[Snapshot], *, replace: bool = False, progress: Progress = None
+        self,
+        snapshots: Iterable[Snapshot],
+        *,
+        replace: bool = False,
+        progress: Progress = None,
+        inputs: Sequence[dict[str, Any]] = (),
     ) -> IngestReport:
         """Store snapshots; identical content already stored is a no-op.
 
@@ -433,6 +493,11 @@ class Store:
         progress
             A bar on stderr: ``None`` (default) when stderr is a terminal,
             ``True`` always, ``False`` never.
+        inputs
+            Rows of :data:`geo.catalog.INPUTS_SCHEMA` for the files the
+            snapshots were read from, recorded (replacing rows of the same
+            path) once the snapshots are stored, so that
+            :func:`geo.ingest.ingest_files` can skip them while they are unchanged.
 
         Raises
         ------
@@ -491,8 +556,11 @@ class Store:
             old_files: list[str] = []
             now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
             bar = progress_bar(todo, progress=progress, desc="storing", unit="snapshot")
-            for snap, index in bar:
-                record = self._write_snapshot(snap, ingested_at=now)
+            written: list[dict[str, Any]] = []
+            for snap, _ in bar:
+                written.append(self._write_snapshot(snap, ingested_at=now))
+            self._sync([r["file"] for r in written])  # all at once, before the catalog names them
+            for (snap, index), record in zip(todo, written, strict=True):
                 if index is None:
                     report.added.append(snap.key)
                     records.append(record)
@@ -508,7 +576,21 @@ class Store:
             for rel in set(old_files) - {r["file"] for r in records}:
                 with contextlib.suppress(OSError):  # vacuum retries
                     self._abs(rel).unlink()
+            if inputs:
+                self._record_inputs(inputs)
         return report
+
+    def inputs(self) -> dict[str, dict[str, Any]]:
+        """Return the input files past ingests read, by resolved path (:data:`INPUTS_NAME`)."""
+        return read_inputs(self.path)
+
+    def _record_inputs(self, rows: Sequence[dict[str, Any]]) -> None:
+        known = read_inputs(self.path)
+        known.update({row["path"]: row for row in rows})
+        try:
+            write_inputs(self.path, known.values())
+        except OSError as err:  # only a later ingest's speed depends on it
+            logger.warning("cannot record the input files in %s: %s", self.path, err)
 
     def vacuum(self) -> int:
         """Remove files the catalog does not name; return how many."""
@@ -519,7 +601,10 @@ class Store:
 
     def _vacuum_locked(self, records: list[dict[str, Any]]) -> int:
         keep = {r["file"] for r in records}
-        strays = list(self.path.glob(f".{CATALOG_NAME}.*.tmp"))  # left by a hard kill
+        strays = [  # left by a hard kill
+            *self.path.glob(f".{CATALOG_NAME}.*.tmp"),
+            *self.path.glob(f".{INPUTS_NAME}.*.tmp"),
+        ]
         count = 0
         for file in self._files() + strays:
             if file.relative_to(self.path).as_posix() not in keep:
@@ -539,8 +624,15 @@ class Store:
 
     def _write_snapshot(self, snap: Snapshot, *, ingested_at: str) -> dict[str, Any]:
         rel = snapshot_file(snap)
-        write_snapshot(self._abs(rel), snap)
+        write_snapshot(self._abs(rel), snap, sync=False)
         return to_record(snap, file=rel, ingested_at=ingested_at)
+
+    def _sync(self, files: list[str]) -> None:
+        try:
+            sync_files([self._abs(rel) for rel in files])
+        except OSError as err:
+            msg = f"cannot flush new snapshot files of {self.path} to disk: {err}; check space"
+            raise StoreError(msg) from err
 
     def _write_catalog(self, table: pa.Table) -> None:
         target = self.path / CATALOG_NAME

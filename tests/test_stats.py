@@ -8,13 +8,16 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
+import shapely.affinity
 from conftest import make_snapshot
 from shapely.geometry import box
 
-from geo.diff import diff
+from geo.diff import diff, diff_series
 from geo.geometry import equal_area_km2
+from geo.snapshot import Provenance, Snapshot, make_features
 from geo.stats import region_column, timeseries, write_timeseries
 from geo.store import open_store
 
@@ -164,3 +167,142 @@ def test_series_by_a_publishers_area_method(store) -> None:  # type: ignore[no-u
     rows = list(csv.DictReader(io.StringIO(text)))
     assert all(r["area_method"].startswith("deepstate: DeepStateMap /areas") for r in rows)
     assert json.loads(write_timeseries(frame, None, fmt="json"))["area_method"] == "deepstate"
+
+
+# --- chunks, executors, bounded memory ---------------------------------------------------
+
+REGIONS = gpd.GeoDataFrame(
+    {"region": ["West", "East", "North"]},
+    geometry=[
+        box(36.0, 47.0, 37.3, 49.0),
+        box(37.3, 47.0, 39.0, 48.3),
+        box(37.3, 48.3, 39.0, 49.0),
+    ],
+    crs=4326,
+)
+
+
+@pytest.fixture
+def long_store(store_dir: Path):  # type: ignore[no-untyped-def]
+    """Twenty dates of a growing, shrinking and re-drawn shape, with gaps and an empty date."""
+    st = open_store(store_dir)
+    snaps = []
+    for i in range(20):
+        shape = shapely.union_all(
+            [box(37.0, 48.0, 37.5 + 0.02 * (i % 7), 48.5), box(37.6, 48.1 + 0.01 * i, 37.8, 48.6)]
+        )
+        if i % 6 == 5:
+            shape = shapely.affinity.rotate(shape, 10 * i)  # nothing shared: whole overlays
+        geom = None if i == 11 else shape
+        snaps.append(
+            Snapshot("s", "russian_control", D0 + dt.timedelta(days=i + i // 3),
+                     make_features([] if geom is None else [geom]), Provenance(f"{i}.geojson"))
+        )  # fmt: skip
+    st.ingest(snaps)
+    return st
+
+
+def test_chunks_threads_and_processes_give_identical_series(
+    long_store, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    from concurrent.futures import ThreadPoolExecutor
+
+    import geo.changes as changes
+
+    serial = timeseries(long_store, "russian_control", regions=REGIONS)
+    assert len(serial) == 20 and serial["area_km2"].iloc[11] == 0.0
+    for chunk_pairs in (1, 3, 7):
+        monkeypatch.setattr(changes, "CHUNK_PAIRS", chunk_pairs)
+        chunked = timeseries(long_store, "russian_control", regions=REGIONS)
+        pd.testing.assert_frame_equal(chunked, serial, check_exact=True)
+    with ThreadPoolExecutor(3) as pool:
+        threads = timeseries(long_store, "russian_control", regions=REGIONS, executor=pool)
+    pd.testing.assert_frame_equal(threads, serial, check_exact=True)
+    processes = timeseries(long_store, "russian_control", regions=REGIONS, jobs=2)
+    pd.testing.assert_frame_equal(processes, serial, check_exact=True)
+    # And the figures are the diff engine's, pair by pair.
+    diffs = diff_series(long_store.series("russian_control"), regions=REGIONS)
+    assert serial["gained_km2"].tolist()[1:] == [d.gained_km2 for d in diffs]
+    assert serial["area_km2"].tolist()[1:] == [d.area_to_km2 for d in diffs]
+
+
+def test_reads_one_chunk_at_a_time(long_store, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    import geo.changes as changes
+    from geo.series import SnapshotSeries
+
+    loads: list[int] = []
+    real_load = SnapshotSeries.load
+
+    def counting_load(self: SnapshotSeries) -> SnapshotSeries:
+        if not self.loaded:
+            loads.append(len(self))
+        return real_load(self)
+
+    monkeypatch.setattr(SnapshotSeries, "load", counting_load)
+    monkeypatch.setattr(changes, "CHUNK_PAIRS", 4)
+    timeseries(long_store, "russian_control", regions=REGIONS)
+    assert loads and max(loads) <= 5  # never the whole archive at once
+    assert sum(loads) == 20 + len(loads) - 1  # each date once, chunk ends twice
+
+
+def test_progress_bar(long_store, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
+    timeseries(long_store, "russian_control", progress=True)
+    assert "diffing" in capsys.readouterr().err
+    timeseries(long_store, "russian_control", progress=None)  # stderr is no terminal here
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.dask
+def test_dask_cluster_gives_identical_results(long_store) -> None:  # type: ignore[no-untyped-def]
+    """A real local Dask scheduler and worker processes, through client.get_executor()."""
+    distributed = pytest.importorskip("distributed", reason="pip install 'geo[dask]'")
+    from geo.places import places_changed
+
+    gaz = long_store.path.parent / "places.txt"
+
+    def row(i: int) -> str:
+        fields = [str(100 + i), f"Place {i}", f"Place {i}", "", str(48.05 + 0.02 * i),
+                  str(37.45 + 0.02 * i), "P", "PPL", "UA", "", "14", "", "", "",
+                  str(1000 * i), "", "", "Europe/Kyiv", "2024-01-01"]  # fmt: skip
+        return "\t".join(fields)
+
+    rows = [row(i) for i in range(20)]
+    gaz.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    serial = timeseries(long_store, "russian_control", regions=REGIONS)
+    dates = long_store.dates("russian_control")
+    places = places_changed(long_store, "russian_control", dates[0], dates[-1], gazetteer=gaz)
+    assert len(places) > 0 and places.attrs["lookups"] > 2  # bisection ran
+    snaps = long_store.series("russian_control")
+    diffs = diff_series(snaps, regions=REGIONS)
+    with (
+        distributed.LocalCluster(
+            n_workers=1, threads_per_worker=2, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        executor = client.get_executor()
+        remote = timeseries(long_store, "russian_control", regions=REGIONS, executor=executor)
+        remote_places = places_changed(
+            long_store, "russian_control", dates[0], dates[-1], gazetteer=gaz, executor=executor
+        )
+        remote_diffs = diff_series(snaps, regions=REGIONS, executor=executor)
+    pd.testing.assert_frame_equal(remote, serial, check_exact=True)
+    pd.testing.assert_frame_equal(remote_places, places, check_exact=True)
+    assert remote_places.attrs == places.attrs
+    assert [d.to_dict() for d in remote_diffs] == [d.to_dict() for d in diffs]
+
+
+def test_cli_stats_jobs_gives_the_same_table(long_store) -> None:  # type: ignore[no-untyped-def]
+    from click.testing import CliRunner
+
+    from geo.cli import cli
+
+    runner = CliRunner()
+    base = ["stats", "--store", str(long_store.path), "--layer", "russian_control"]
+    one = runner.invoke(cli, base)
+    two = runner.invoke(cli, [*base, "--jobs", "2"])
+    assert one.exit_code == 0 and two.exit_code == 0, one.output + two.output
+    # the table on stdout (header + 20 dates); the checks' summary goes to stderr
+    assert one.output == two.output and one.stdout.count("\n") == 21
+    bad = runner.invoke(cli, [*base, "--jobs", "-1"])
+    assert bad.exit_code == 2 and "--jobs" in bad.output

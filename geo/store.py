@@ -11,19 +11,16 @@ Snapshot files are GeoParquet (``label``, ``properties``, ``geometry`` in
 EPSG:4326) named by content. Every file is written to a temporary name and
 renamed into place, the catalog last: an interrupted ingest leaves the store
 as it was, and files the catalog does not name are removed by the next ingest
-(:meth:`Store.vacuum`). :mod:`geo.catalog` holds the format of these files.
+(:meth:`Store.vacuum`). :mod:`geo.catalog` holds the format of these files;
+:mod:`geo.store_writer` the write side (ingest, vacuum, the writer lock).
 """
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
 import datetime as dt
 import json
-import logging
 import os
-import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +29,7 @@ import platformdirs
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from geo import store_writer
 from geo.catalog import (
     CATALOG_COLUMNS,
     CATALOG_NAME,
@@ -44,22 +42,15 @@ from geo.catalog import (
     STORE_VERSION,
     Key,
     check_marker,
-    dedupe,
-    key_text,
-    origin,
     read_inputs,
     read_snapshot,
-    snapshot_file,
-    to_record,
-    try_lock,
-    write_inputs,
-    write_snapshot,
 )
-from geo.errors import DuplicateSnapshotError, SnapshotNotFoundError, StoreError
-from geo.fsutil import sync_files, write_atomic
-from geo.progress import Progress, progress_bar
+from geo.errors import SnapshotNotFoundError, StoreError
+from geo.fsutil import write_atomic
+from geo.progress import Progress
 from geo.series import SnapshotSeries
 from geo.snapshot import Snapshot
+from geo.store_writer import IngestReport
 from geo.text import escape_text, one_line
 
 if TYPE_CHECKING:
@@ -72,24 +63,8 @@ __all__ = [
     "default_store_path", "open_store",
 ]  # fmt: skip
 
-logger = logging.getLogger(__name__)
-
 #: Seconds a writer waits for another writer before giving up.
 DEFAULT_LOCK_TIMEOUT_S = 60.0
-
-
-@dataclasses.dataclass
-class IngestReport:
-    """What :meth:`Store.ingest` did, as ``(source, layer, date)`` keys."""
-
-    added: list[Key] = dataclasses.field(default_factory=list)
-    unchanged: list[Key] = dataclasses.field(default_factory=list)
-    replaced: list[Key] = dataclasses.field(default_factory=list)
-
-    def summary(self) -> str:
-        """One line, e.g. ``"added 3, unchanged 2, replaced 0"``."""
-        counts = len(self.added), len(self.unchanged), len(self.replaced)
-        return "added {}, unchanged {}, replaced {}".format(*counts)
 
 
 def default_store_path() -> Path:
@@ -157,9 +132,9 @@ def open_store(
             raise StoreError(msg) from err
     store = Store(root, lock_timeout_s=lock_timeout_s)
     if not (root / CATALOG_NAME).exists() and not store._files():
-        with store._locked():  # an empty catalog from the start: a missing one is a lost one
+        with store_writer.locked(store):  # an empty catalog from the start: a missing one is lost
             if not (root / CATALOG_NAME).exists():
-                store._write_catalog(CATALOG_SCHEMA.empty_table())
+                store_writer.write_catalog(store, CATALOG_SCHEMA.empty_table())
     return store
 
 
@@ -521,130 +496,21 @@ class Store:
         'added 0, unchanged 4, replaced 0'
         >>> folder.cleanup()
         """
-        batch = dedupe(snapshots)
-        report = IngestReport()
-        with self._locked():
-            self._stamp = None  # another process may have written since
-            self._load()
-            records = [dict(r) for r in self._records]
-            stored = {(r["source"], r["layer"], r["date"]): i for i, r in enumerate(records)}
-            conflicts = []
-            todo: list[tuple[Snapshot, int | None]] = []
-            for snap in batch:
-                index = stored.get(snap.key)
-                if index is None:
-                    todo.append((snap, None))
-                elif records[index]["content_hash"] == snap.content_hash:
-                    report.unchanged.append(snap.key)
-                    if not self._abs(records[index]["file"]).is_file():
-                        todo.append((snap, index))  # repair a lost file
-                elif replace:
-                    todo.append((snap, index))
-                else:
-                    conflicts.append(
-                        f"{key_text(snap.key)}: stored from {records[index]['source_path']}, "
-                        f"new from {origin(snap)}"
-                    )
-            if conflicts:
-                msg = (
-                    f"{len(conflicts)} snapshot(s) differ from the stored ones "
-                    f"({'; '.join(conflicts[:5])}{'; ...' if len(conflicts) > 5 else ''}); "
-                    "pass replace=True to overwrite"
-                )
-                raise DuplicateSnapshotError(msg)
-            self._vacuum_locked(records)
-            old_files: list[str] = []
-            now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-            bar = progress_bar(todo, progress=progress, desc="storing", unit="snapshot")
-            written: list[dict[str, Any]] = []
-            for snap, _ in bar:
-                written.append(self._write_snapshot(snap, ingested_at=now))
-            self._sync([r["file"] for r in written])  # all at once, before the catalog names them
-            for (snap, index), record in zip(todo, written, strict=True):
-                if index is None:
-                    report.added.append(snap.key)
-                    records.append(record)
-                elif records[index]["content_hash"] == snap.content_hash:
-                    records[index] = {**records[index], "file": record["file"]}
-                else:
-                    report.replaced.append(snap.key)
-                    old_files.append(records[index]["file"])
-                    records[index] = record
-            if todo:
-                records.sort(key=lambda r: (r["source"], r["layer"], r["date"]))
-                self._write_catalog(pa.Table.from_pylist(records, schema=CATALOG_SCHEMA))
-            for rel in set(old_files) - {r["file"] for r in records}:
-                with contextlib.suppress(OSError):  # vacuum retries
-                    self._abs(rel).unlink()
-            if inputs:
-                self._record_inputs(inputs)
-        return report
+        return store_writer.ingest(
+            self, snapshots, replace=replace, progress=progress, inputs=inputs
+        )
 
     def inputs(self) -> dict[str, dict[str, Any]]:
         """Return the input files past ingests read, by resolved path (:data:`INPUTS_NAME`)."""
         return read_inputs(self.path)
 
-    def _record_inputs(self, rows: Sequence[dict[str, Any]]) -> None:
-        known = read_inputs(self.path)
-        known.update({row["path"]: row for row in rows})
-        try:
-            write_inputs(self.path, known.values())
-        except OSError as err:  # only a later ingest's speed depends on it
-            logger.warning("cannot record the input files in %s: %s", self.path, err)
-
     def vacuum(self) -> int:
         """Remove files the catalog does not name; return how many."""
-        with self._locked():
-            self._stamp = None
-            self._load()
-            return self._vacuum_locked(self._records)
-
-    def _vacuum_locked(self, records: list[dict[str, Any]]) -> int:
-        keep = {r["file"] for r in records}
-        strays = [  # left by a hard kill
-            *self.path.glob(f".{CATALOG_NAME}.*.tmp"),
-            *self.path.glob(f".{INPUTS_NAME}.*.tmp"),
-        ]
-        count = 0
-        for file in self._files() + strays:
-            if file.relative_to(self.path).as_posix() not in keep:
-                with contextlib.suppress(OSError):
-                    file.unlink()
-                    count += 1
-        top = self.path / SNAPSHOT_DIR
-        for folder, _, _ in os.walk(top, topdown=False):
-            if Path(folder) != top:
-                with contextlib.suppress(OSError):  # only empty folders go
-                    Path(folder).rmdir()
-        return count
+        return store_writer.vacuum(self)
 
     def _files(self) -> list[Path]:
         """Every file under ``snapshots/``."""
         return [Path(d, f) for d, _, fs in os.walk(self.path / SNAPSHOT_DIR) for f in fs]
-
-    def _write_snapshot(self, snap: Snapshot, *, ingested_at: str) -> dict[str, Any]:
-        rel = snapshot_file(snap)
-        write_snapshot(self._abs(rel), snap, sync=False)
-        return to_record(snap, file=rel, ingested_at=ingested_at)
-
-    def _sync(self, files: list[str]) -> None:
-        try:
-            sync_files([self._abs(rel) for rel in files])
-        except OSError as err:
-            msg = f"cannot flush new snapshot files of {self.path} to disk: {err}; check space"
-            raise StoreError(msg) from err
-
-    def _write_catalog(self, table: pa.Table) -> None:
-        target = self.path / CATALOG_NAME
-        try:
-            write_atomic(target, lambda f: pq.write_table(table, f))
-        except OSError as err:
-            msg = (
-                f"cannot write {target}: {err}; the store is unchanged - check free space and "
-                "permissions, then ingest again"
-            )
-            raise StoreError(msg) from err
-        self._set_cache(table, stamp=None)
 
     def _load(self) -> pd.DataFrame:
         """Return the cached catalog frame (unsorted), reloading if the file changed."""
@@ -683,26 +549,6 @@ class Store:
             msg = f"corrupt catalog: {rel!r} points outside store {self.path}"
             raise StoreError(msg)
         return target
-
-    @contextlib.contextmanager
-    def _locked(self) -> Iterator[None]:
-        lock_path = self.path / LOCK_NAME
-        deadline = time.monotonic() + self.lock_timeout_s
-        try:
-            handle = lock_path.open("a+b")
-        except OSError as err:
-            msg = f"cannot open {lock_path}: {err}; check permissions"
-            raise StoreError(msg) from err
-        with handle:
-            while not try_lock(handle):
-                if time.monotonic() >= deadline:
-                    msg = (
-                        f"store {self.path} is busy: another geo process has been writing for "
-                        f"{self.lock_timeout_s:g} s (lock {lock_path}); retry when it finishes"
-                    )
-                    raise StoreError(msg)
-                time.sleep(0.05)
-            yield
 
     def __len__(self) -> int:
         return len(self._load())

@@ -30,7 +30,8 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "geo.io", "geo.sample", "geo.geojson",
     ),
     "data": (
-        "geo.catalog", "geo.store", "geo.regions", "geo.gazetteer", "geo.series", "geo.ingest",
+        "geo.catalog", "geo.store", "geo.store_writer", "geo.regions", "geo.gazetteer",
+        "geo.series", "geo.ingest",
     ),
     "remote": ("geo.sources",),
     "analysis": (

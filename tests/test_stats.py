@@ -306,3 +306,78 @@ def test_cli_stats_jobs_gives_the_same_table(long_store) -> None:  # type: ignor
     assert one.output == two.output and one.stdout.count("\n") == 21
     bad = runner.invoke(cli, [*base, "--jobs", "-1"])
     assert bad.exit_code == 2 and "--jobs" in bad.output
+
+
+# --- publishers' area methods and sanity checks in the chunked engine --------------------
+
+
+@pytest.fixture
+def overlapping_store(store_dir: Path):  # type: ignore[no-untyped-def]
+    """Twelve dates of two overlapping features (publishers count the overlap twice),
+    with a repeated date (5 = 4), a stale one (9 = 2) and an empty one (7)."""
+    st = open_store(store_dir)
+    snaps = []
+    for i in range(12):
+        k = {5: 4, 9: 2}.get(i, i)
+        feats = [
+            box(37.0, 48.0, 37.5 + 0.03 * k, 48.5),
+            box(37.4, 48.2, 37.7 + 0.02 * (k % 5), 48.4 + 0.01 * (k % 4)),
+        ]
+        if k % 4 == 3:
+            feats[1] = shapely.affinity.rotate(feats[1], 15 * k)  # a whole overlay
+        snaps.append(make_snapshot([] if i == 7 else feats, D0 + dt.timedelta(days=i + i // 4)))
+    st.ingest(snaps)
+    return st
+
+
+@pytest.mark.parametrize("method", ["deepstate", "economist"])
+def test_publishers_method_and_checks_identical_however_split(
+    overlapping_store, method: str, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    from concurrent.futures import ThreadPoolExecutor
+
+    import geo.changes as changes
+    from geo.sanity import check_timeseries, geometry_digest
+
+    serial = timeseries(overlapping_store, "russian_control", regions=REGIONS, method=method)
+    snaps = overlapping_store.series("russian_control")
+    # Totals are the publisher's sums over each snapshot's features, not a chained union.
+    assert serial["area_km2"].tolist() == [s.area_km2_by(method) for s in snaps]
+    assert serial["area_km2"].iloc[7] == 0.0
+    assert serial["area_km2"].iloc[0] > diff(snaps[0], snaps[1]).area_from_km2  # overlap twice
+    # The figures are the diff engine's with the same method, pair by pair.
+    diffs = diff_series(snaps, regions=REGIONS, method=method)
+    assert serial["gained_km2"].tolist()[1:] == [d.gained_km2 for d in diffs]
+    assert serial["lost_km2"].tolist()[1:] == [d.lost_km2 for d in diffs]
+    share = region_column("East", "share_pct")
+    assert serial[share].tolist()[1:] == [d.regions[1].share_to_pct for d in diffs]
+    assert any("overlaps twice" in note for d in diffs for note in d.notes)
+    # The checks read each date's digest from the series, as from GeoDataFrames.
+    assert serial["flags"].iloc[5] == "repeat" and serial["flags"].iloc[9] == "stale"
+    reference = check_timeseries(serial.drop(columns=list(serial.columns[-5:])),
+                                 [geometry_digest(s) for s in snaps])  # fmt: skip
+    pd.testing.assert_frame_equal(serial, reference, check_exact=True)
+    for chunk_pairs in (1, 4):
+        monkeypatch.setattr(changes, "CHUNK_PAIRS", chunk_pairs)
+        chunked = timeseries(overlapping_store, "russian_control", regions=REGIONS, method=method)
+        pd.testing.assert_frame_equal(chunked, serial, check_exact=True)
+        assert chunked.attrs == serial.attrs
+    with ThreadPoolExecutor(3) as pool:
+        threads = timeseries(
+            overlapping_store, "russian_control", regions=REGIONS, method=method, executor=pool
+        )
+        pool_diffs = diff_series(snaps, regions=REGIONS, method=method, executor=pool)
+    pd.testing.assert_frame_equal(threads, serial, check_exact=True)
+    assert [d.to_dict() for d in pool_diffs] == [d.to_dict() for d in diffs]
+    processes = timeseries(
+        overlapping_store, "russian_control", regions=REGIONS, method=method, jobs=2
+    )
+    pd.testing.assert_frame_equal(processes, serial, check_exact=True)
+    assert processes.attrs == serial.attrs
+
+
+def test_one_date_by_a_publishers_method(overlapping_store) -> None:  # type: ignore[no-untyped-def]
+    frame = timeseries(overlapping_store, "russian_control", end=D0, method="deepstate")
+    snap = overlapping_store.get("russian_control", D0)
+    assert frame["area_km2"].tolist() == [snap.area_km2_by("deepstate")]
+    assert frame["flags"].tolist() == [""]

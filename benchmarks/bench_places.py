@@ -1,68 +1,126 @@
-"""Places that changed hands over the whole DeepState daily archive (first -> last date).
+"""Places that changed hands over the whole DeepState daily archive, against geo stats.
 
-Target (issue 7): the full Ukrainian GeoNames gazetteer against the whole
-archive in a few seconds. Usage::
+Targets: issue 7, the full Ukrainian GeoNames gazetteer against the whole
+archive (first -> last date) in a few seconds; issue 11, at most 2x the time
+of ``geo stats`` over the same archive. Usage::
 
-    python benchmarks/bench_places.py [--data ../shared/data] [--store DIR]
+    python benchmarks/bench_places.py [--data DIR] [--store DIR] [--repeat N]
 
 Without ``--store`` the daily archive is ingested into a temporary store first
-(not timed as part of the query). Prints the gazetteer load time, the query
-time, places tested and changed, and the snapshots read (``lookups``) against
-the number of stored dates.
+(not timed). Steps, each in a fresh process (best of ``--repeat``, round by
+round; peak memory of each; the gazetteer is loaded before the clock starts
+and its load timed apart):
+
+* places: :func:`geo.places.places_changed` first -> last date, one thread;
+* places --jobs 2: the same on two local worker processes (pool start-up
+  included), and on two threads;
+* stats: :func:`geo.stats.timeseries` of the same archive, without regions
+  (the stricter comparison: with regions it takes longer).
+
+Prints places tested and changed and the snapshots read (``lookups``) against
+the number of stored dates. A missed target exits 1.
 """
 
 from __future__ import annotations
 
-import argparse
 import sys
-import tempfile
-import time
-from pathlib import Path
+from typing import Any
 
-from geo.gazetteer import load_gazetteer
-from geo.io import read_many
-from geo.places import places_changed
-from geo.store import Store, open_store
+import _bench
 
-HERE = Path(__file__).resolve().parent
+SCRIPT = __file__
+GAZETTEER = ("places", "geonames-UA.txt.gz")
 
 
-def run(store: Store, gazetteer_path: Path) -> None:
-    start = time.perf_counter()
-    gaz = load_gazetteer(gazetteer_path)
-    load_s = time.perf_counter() - start
-    dates = store.dates("russian_control")
-    start = time.perf_counter()
-    frame = places_changed(store, "russian_control", dates[0], dates[-1], gazetteer=gaz)
-    query_s = time.perf_counter() - start
+def step_places(p: dict[str, Any]) -> dict[str, Any]:
+    from concurrent.futures import ThreadPoolExecutor
+    from pathlib import Path
+
+    from geo.gazetteer import load_gazetteer
+    from geo.places import places_changed
+    from geo.store import open_store
+
+    store = open_store(p["store"], create=False)
+    load_s, gaz = _bench.timed(lambda: load_gazetteer(Path(p["gazetteer"])))
+    dates = store.dates(_bench.LAYER)
+
+    def run() -> Any:
+        kw: dict[str, Any] = {"gazetteer": gaz, "progress": False}
+        if p.get("threads"):
+            with ThreadPoolExecutor(p["threads"]) as pool:
+                return places_changed(store, _bench.LAYER, dates[0], dates[-1], executor=pool, **kw)
+        return places_changed(store, _bench.LAYER, dates[0], dates[-1], jobs=p.get("jobs"), **kw)
+
+    seconds, frame = _bench.timed(run)
     counts = frame["change"].value_counts()
-    print(f"gazetteer load                {load_s:8.2f} s  ({len(gaz)} places)")
-    print(f"places_changed first->last    {query_s:8.2f} s  ({dates[0]} -> {dates[-1]})")
-    print(f"places tested                 {frame.attrs['n_tested']:8d}")
-    print(f"gained / lost                 {counts.get('gained', 0):8d} / {counts.get('lost', 0)}")
-    print(f"snapshots read (lookups)      {frame.attrs['lookups']:8d}  of {len(dates)} dates")
+    return {
+        "seconds": seconds, "load_s": load_s, "n_places": len(gaz),
+        "tested": frame.attrs["n_tested"], "gained": int(counts.get("gained", 0)),
+        "lost": int(counts.get("lost", 0)), "lookups": frame.attrs["lookups"],
+        "dates": len(dates), "first": str(dates[0]), "last": str(dates[-1]),
+        "ids": sorted(int(i) for i in frame["geonames_id"]),
+    }  # fmt: skip
+
+
+def step_stats(p: dict[str, Any]) -> dict[str, Any]:
+    from geo.stats import timeseries
+    from geo.store import open_store
+
+    store = open_store(p["store"], create=False)
+    seconds, frame = _bench.timed(lambda: timeseries(store, _bench.LAYER, progress=False))
+    return {"seconds": seconds, "dates": len(frame)}
+
+
+STEPS = {"places": step_places, "stats": step_stats}
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=HERE.parent.parent / "shared" / "data")
-    parser.add_argument("--store", type=Path, default=None, help="reuse an ingested store")
-    args = parser.parse_args()
-    gazetteer_path = args.data / "places" / "geonames-UA.txt.gz"
-    if args.store is not None:
-        run(open_store(args.store, create=False), gazetteer_path)
-        return 0
-    daily = sorted((args.data / "control" / "deepstate" / "daily").glob("*.geojson.gz"))
-    if not daily:
-        print(f"no DeepState daily files under {args.data}", file=sys.stderr)
-        return 2
-    with tempfile.TemporaryDirectory() as tmp:
-        store = open_store(Path(tmp) / "store")
-        start = time.perf_counter()
-        store.ingest(read_many(daily).snapshots)
-        print(f"ingest (not part of the query){time.perf_counter() - start:8.2f} s")
-        run(store, gazetteer_path)
-    return 0
+    args = _bench.parser(__doc__ or "").parse_args()
+    if args.child:
+        return _bench.child_main(STEPS, args.child, args.params)
+    print(_bench.machine())
+    gazetteer = args.data.joinpath(*GAZETTEER)
+    tmp = None
+    if args.store is None:
+        files = _bench.daily_files(args.data)[: args.limit]
+        if not files:
+            print(f"no DeepState daily files under {args.data}", file=sys.stderr)
+            return 2
+        tmp = _bench.temp_dir("bench-places-")
+        args.store = _bench.build_store(tmp / "store", files)
+    try:
+        common = {"store": str(args.store), "gazetteer": str(gazetteer)}
+        steps = {
+            "places": ("places", common),
+            "jobs2": ("places", {**common, "jobs": 2}),
+            "threads2": ("places", {**common, "threads": 2}),
+            "stats": ("stats", common),
+        }
+        got = _bench.run_steps(SCRIPT, steps, args.repeat)
+    finally:
+        if tmp is not None:
+            _bench.cleanup(tmp)
+    places, stats = got["places"], got["stats"]
+    ratio = places["seconds"] / stats["seconds"]
+    print(f"gazetteer load {places['load_s']:.2f} s ({places['n_places']} places); "
+          f"{places['first']} -> {places['last']}")  # fmt: skip
+    _bench.line("places_changed first -> last (one thread)", places,
+                f"{ratio:.2f}x geo stats")  # fmt: skip
+    for key, label in (("jobs2", "places --jobs 2 (processes)"),
+                       ("threads2", "places on 2 threads (executor=)")):  # fmt: skip
+        step = got[key]
+        same = step["ids"] == places["ids"]
+        _bench.line(label, step, f"{places['seconds'] / step['seconds']:.2f}x one thread; "
+                    f"identical places: {same}")  # fmt: skip
+    _bench.line("geo stats, same archive (no regions)", stats)
+    print(f"places tested {places['tested']}, gained {places['gained']} / lost {places['lost']}; "
+          f"snapshots read (lookups) {places['lookups']} of {places['dates']} dates")  # fmt: skip
+    seconds = places["seconds"]
+    checks = [
+        (f"places {seconds:.2f} s, {ratio:.2f}x geo stats (target <= 2x)", ratio <= 2.0),
+        (f"places within a few seconds ({seconds:.2f} s; target < 5 s)", seconds < 5.0),
+    ]
+    return _bench.verdict(checks)
 
 
 if __name__ == "__main__":

@@ -42,12 +42,14 @@ from geo.errors import (
 from geo.frontline import Displacement, Frontline, country_outline, displacement, frontline
 from geo.gazetteer import Gazetteer, load_gazetteer, normalize_name
 from geo.geometry import HygieneReport, equal_area_km2, geodesic_area_km2
+from geo.ingest import FilesIngest, ingest_files
 from geo.io import ReadResult, read, read_many
 from geo.layers import CANONICAL_LAYERS, resolve_layer
 from geo.ledger import Ledger, ledger
 from geo.places import places_changed
 from geo.region_select import select_regions
 from geo.regions import TARGET_REGIONS, load_regions, resolve_region
+from geo.series import SnapshotSeries
 from geo.snapshot import Provenance, Snapshot
 from geo.sources.deepstate_api import fetch_deepstate
 from geo.sources.featureserver import fetch_url
@@ -75,6 +77,7 @@ __all__ = [
     "EncoderError",
     "FeatureServerError",
     "FetchError",
+    "FilesIngest",
     "Frontline",
     "Gazetteer",
     "GeoError",
@@ -96,6 +99,7 @@ __all__ = [
     "RegionError",
     "Snapshot",
     "SnapshotNotFoundError",
+    "SnapshotSeries",
     "Store",
     "StoreError",
     "TermsNotAcceptedError",
@@ -113,6 +117,7 @@ __all__ = [
     "fetch_url",
     "frontline",
     "geodesic_area_km2",
+    "ingest_files",
     "ledger",
     "load_gazetteer",
     "load_regions",

@@ -35,6 +35,26 @@ class Regions:
     area_km2: FloatArray
     tree: shapely.STRtree
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled as plain geometries (to process and Dask workers); prepared again there.
+        return (_regions_from, (self.names, self.geoms, self.area_km2))
+
+
+def _regions_from(names: tuple[str, ...], geoms: ObjArray, areas_km2: FloatArray) -> Regions:
+    out = np.asarray(geoms, dtype=object)
+    shapely.prepare(out)
+    return Regions(tuple(names), out, np.asarray(areas_km2, dtype=float), shapely.STRtree(out))
+
+
+def rebuild_regions(regs: Regions) -> Regions:
+    """Return a private copy of prepared regions, for a task running beside others in threads.
+
+    GEOS builds the indexes of a prepared geometry lazily, on first use, and not
+    thread-safely: threads must not share one.
+    """
+    copies = np.asarray(shapely.from_wkb(shapely.to_wkb(regs.geoms)), dtype=object)
+    return _regions_from(regs.names, copies, regs.area_km2)
+
 
 def prepare_regions(frame: gpd.GeoDataFrame) -> Regions:
     """Check a regions frame, repair invalid rows and merge rows of the same name.

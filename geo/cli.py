@@ -23,6 +23,7 @@ from geo.cli_maps import demo, map_
 from geo.cli_options import (
     area_method_option,
     gazetteer_option,
+    jobs_option,
     region_option,
     regions_option,
     store_option,
@@ -33,10 +34,8 @@ from geo.cli_output import echo, echo_json
 from geo.cli_range import date_range, last_option, one_source
 from geo.cli_remote import assets, fetch, gazetteer, regions
 from geo.cli_text import format_diff, format_summary
-from geo.io import read_many
 from geo.layers import CANONICAL_LAYERS
 from geo.publishers import display_name
-from geo.snapshot import Snapshot
 from geo.store import open_store
 
 
@@ -58,6 +57,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
 @click.option("--crs", default=None, help="CRS of files that declare none, e.g. EPSG:3857.")
 @click.option("--replace", is_flag=True, help="Overwrite stored snapshots whose content changed.")
 @click.option("--skip-bad", is_flag=True, help="Ingest what can be read; report the rest.")
+@click.option("--reread", is_flag=True, help="Read files unchanged since the last ingest too.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def ingest(
     sources: tuple[Path, ...],
@@ -68,15 +68,23 @@ def ingest(
     crs: str | None,
     replace: bool,
     skip_bad: bool,
+    reread: bool,
     as_json: bool,
 ) -> None:
-    """Read files and folders (recursively) into the store."""
-    result = read_many(sources, layer=layer, source=source, date=date_text, crs=crs)
-    if not skip_bad:
-        result.raise_for_problems()
+    """Read files and folders (recursively) into the store.
+
+    Files unchanged since they were last ingested (same size, time and SHA-256,
+    same options) are not read again; --reread reads them all.
+    """
+    from geo.ingest import ingest_files
+
     store = open_store(store_path)
-    report = store.ingest(result.snapshots, replace=replace)
-    notes = _grouped_notes(result.snapshots)
+    result = ingest_files(
+        store, sources, layer=layer, source=source, date=date_text, crs=crs,
+        replace=replace, skip_bad=skip_bad, reread=reread, progress=None,
+    )  # fmt: skip
+    report = result.report
+    notes = _grouped_notes(result.notes)
     if as_json:
         payload = {
             "store": str(store.path),
@@ -92,17 +100,16 @@ def ingest(
             note(text)
         for problem in result.problems:
             echo(f"skipped: {translate(problem)}", err=True)
-        echo(f"{store.path}: {report.summary()} ({result.n_files} files read)")
+        echo(f"{store.path}: {result.summary()}")
     if result.problems:
         sys.exit(1)
 
 
-def _grouped_notes(snapshots: list[Snapshot]) -> list[str]:
+def _grouped_notes(notes: list[tuple[str, str, str]]) -> list[str]:
     """One line per distinct note, with how many snapshots carry it."""
     seen: dict[tuple[str, str], list[str]] = {}
-    for snap in snapshots:
-        for text in snap.provenance.notes:
-            seen.setdefault((snap.layer, text), []).append(snap.provenance.path)
+    for layer, text, path in notes:
+        seen.setdefault((layer, text), []).append(path)
     lines = []
     for (layer, text), paths in sorted(seen.items()):
         where = paths[0] if len(paths) == 1 else f"{len(paths)} snapshots, first {paths[0]}"
@@ -277,6 +284,7 @@ def diff_(
 )  # fmt: skip
 @click.option("--limit", type=int, default=50, show_default=True, help="Rows in the text table.")
 @click.option("--json", "as_json", is_flag=True, help="A JSON array of places.")
+@jobs_option
 def places_(
     store_path: Path | None,
     layer: str,
@@ -289,6 +297,7 @@ def places_(
     include_codes: tuple[str, ...],
     limit: int,
     as_json: bool,
+    jobs: int,
 ) -> None:
     """Places inside a layer at one date and outside at the other, with when they changed.
 
@@ -315,6 +324,7 @@ def places_(
         source=one_source(store, layer, source, first, second),
         min_population=min_population,
         oblast=list(oblasts) or None,
+        jobs=jobs,
     )
     if as_json:
         echo_json(places_records(frame))
@@ -338,6 +348,7 @@ def places_(
     "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
     help="File to write (default: standard output).",
 )  # fmt: skip
+@jobs_option
 def stats(
     store_path: Path | None,
     layer: str,
@@ -351,6 +362,7 @@ def stats(
     region_names: tuple[str, ...],
     fmt: str,
     output: Path | None,
+    jobs: int,
 ) -> None:
     """Time series of a layer: area, gross gains and losses, 7/30-day change, regions.
 
@@ -374,6 +386,8 @@ def stats(
         end=second,
         method=area_method,
         check=not no_check,
+        progress=None,
+        jobs=jobs,
     )
     echo_checks(frame)
     text = write_timeseries(frame, output, fmt=fmt)

@@ -23,6 +23,18 @@ def store_option(func: F) -> F:
     )(func)
 
 
+def jobs_option(func: F) -> F:
+    """``--jobs N``: local worker processes for the whole-archive loops (0: one per core)."""
+    return click.option(
+        "--jobs",
+        "-j",
+        type=click.IntRange(min=0),
+        default=1,
+        show_default=True,
+        help="Worker processes (0: one per core); results are the same for any N.",
+    )(func)
+
+
 def parse_day(text: str, option: str) -> dt.date:
     """Return a ``YYYY-MM-DD`` option value as a date; a clear :class:`DateError` otherwise."""
     from geo.dates import parse_date

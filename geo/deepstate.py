@@ -62,10 +62,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import shapely
-from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from geo.errors import DateError, InputFormatError
+from geo.geojson import geometry_from_geojson
 from geo.geometry import clean_geometries, geodesic_area_km2
 from geo.snapshot import Provenance, Snapshot, make_features
 
@@ -378,7 +378,7 @@ class _FileInfo:
 
 def _geometry(raw: Mapping[str, Any], where: str, index: int, name: str) -> BaseGeometry:
     try:
-        return shape(dict(raw))
+        return geometry_from_geojson(dict(raw))
     except Exception as exc:  # shapely raises several types for bad GeoJSON
         msg = (
             f"{where}: feature {index} ({name!r}): unreadable {raw.get('type')} geometry "

@@ -39,8 +39,9 @@ import datetime as dt
 import functools
 import html
 from collections.abc import Iterable
+from concurrent.futures import Executor
 from itertools import pairwise
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import geopandas as gpd
 import numpy as np
@@ -49,32 +50,16 @@ import pyproj
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from geo.area_methods import check_area_method, describe_method, parts_area_km2
-from geo.areas import (
-    Measure,
-    Regions,
-    area_km2,
-    check_regions,
-    part_regions,
-    prepare_regions,
-    project,
-    region_areas,
-)
+from geo.area_methods import check_area_method, describe_method, features_area_km2
+from geo.areas import Regions, check_regions, prepare_regions, project
+from geo.changes import Chained, iter_changes, regions_for
 from geo.errors import ValidationError
 from geo.geometry import ALBERS_UA, WGS84
-from geo.overlay import (
-    BoolArray,
-    FloatArray,
-    ObjArray,
-    Overlay,
-    Prepared,
-    overlay,
-    overlay_op,
-    prepare,
-    prepare_many,
-    run_starts,
-)
+from geo.overlay import BoolArray, FloatArray, ObjArray, overlay, overlay_op, polygonal, prepare
+from geo.parallel import Jobs
+from geo.progress import Progress
 from geo.region_select import select_regions
+from geo.series import SnapshotSeries
 from geo.snapshot import Snapshot
 from geo.text import escape_text, one_line
 
@@ -511,7 +496,7 @@ def diff(
 
 
 def diff_series(
-    snapshots: Iterable[Snapshot],
+    snapshots: Iterable[Snapshot] | SnapshotSeries,
     *,
     regions: gpd.GeoDataFrame | None = None,
     region_names: str | Iterable[str] | None = None,
@@ -519,6 +504,9 @@ def diff_series(
     min_width_m: float = DEFAULT_MIN_WIDTH_M,
     allow_mixed: bool = False,
     method: str = "ellipsoid",
+    jobs: Jobs = None,
+    executor: Executor | None = None,
+    progress: Progress = None,
 ) -> list[Diff]:
     """Diff each snapshot with the next one, in the order given.
 
@@ -526,9 +514,26 @@ def diff_series(
     are computed for the first snapshot; after a local overlay the next ones
     are the previous ones plus gained minus lost (agreeing with direct overlays
     to ~1e-9, pinned by tests), after a whole overlay they are computed again.
-    Parameters and errors as in :func:`diff`; by default the regions kept are
-    those that hold or border the ground at any date of the series, the same
-    for every diff.
+    The pairs run in chunks of consecutive pairs (:mod:`geo.changes`), on
+    ``jobs`` local processes or an ``executor`` if given (see
+    :mod:`geo.parallel`), with identical results. By default the regions kept
+    are those that hold or border the ground at any date of the series, the
+    same for every diff. Other parameters and errors as in :func:`diff`.
+
+    Parameters
+    ----------
+    snapshots
+        Snapshots, or a :class:`~geo.series.SnapshotSeries` read from a store
+        (no GeoDataFrame is built for it).
+    regions, region_names, min_area_km2, min_width_m, allow_mixed, method
+        As in :func:`diff`.
+    jobs
+        ``None``/1: in this thread; ``N``: N local processes; ``0``: one per core.
+    executor
+        Any :class:`concurrent.futures.Executor` (threads, processes, a Dask
+        client's ``get_executor()``); takes precedence over ``jobs``.
+    progress
+        A progress bar on stderr (``None``: when stderr is a terminal).
 
     Examples
     --------
@@ -543,145 +548,94 @@ def diff_series(
     2025-01-15 gained 0 km², lost 614 km²
     2025-03-15 gained 0 km², lost 312 km²
     """
-    snaps = list(snapshots)
     method = check_area_method(method)
-    notes = [_check_pair(a, b, allow_mixed=allow_mixed) for a, b in pairwise(snaps)]
+    if isinstance(snapshots, SnapshotSeries):
+        series = snapshots
+        geoms = list(series.geometries)
+        metas = [
+            _Meta(series.source, series.layer, d, series.where(i))
+            for i, d in enumerate(series.dates)
+        ]
+        totals = None
+        if method != "ellipsoid":  # the publisher's sums over each snapshot's features
+            totals = [features_area_km2(series.features(i), method) for i in range(len(series))]
+    else:
+        snaps = list(snapshots)
+        geoms = [s.geometry for s in snaps]
+        metas = [_Meta(s.source, s.layer, s.date, _name(s)) for s in snaps]
+        totals = None if method == "ellipsoid" else [s.area_km2_by(method) for s in snaps]
+    notes = [_check_pair(a, b, allow_mixed=allow_mixed) for a, b in pairwise(metas)]
     sliver = SliverFilter(min_area_km2, min_width_m)
     regs = None
     if regions is not None:
-        chosen = select_regions(check_regions(regions), names=region_names, near=snaps)
-        regs = prepare_regions(chosen)
+        chosen = select_regions(check_regions(regions), names=region_names, near=geoms)
+        regs = regions_for(prepare_regions(chosen), method)
     elif region_names is not None:
         msg = "cannot pick regions by name"
         raise ValidationError(msg, ["region_names= needs regions=load_regions(FILE)"])
-    measure = _measure(method)
-    if regs is not None and method != "ellipsoid":
-        regs = dataclasses.replace(regs, area_km2=measure(regs.geoms))
-    if len(snaps) < 2:
+    if len(metas) < 2:
         return []
-    # Vectorized over all snapshots and all pairs at once: per-call overheads dominate
-    # when consecutive snapshots differ by a few small patches.
-    preps = prepare_many([s.geometry for s in snaps], where=[_name(s) for s in snaps], check=False)
-    overlays = [overlay(pa, pb) for pa, pb in pairwise(preps)]
-    projected = np.split(
-        project(np.concatenate([ov.parts for ov in overlays])),
-        np.cumsum([len(ov.parts) for ov in overlays])[:-1],
-    )
-    area = area_km2(preps[0].geometry) if method == "ellipsoid" else snaps[0].area_km2_by(method)
-    before = _Before(
-        area, None if regs is None else region_areas(preps[0].geometry, regs, measure=measure)
-    )
-    out = []
-    for i, ((a, b), pair_notes) in enumerate(zip(pairwise(snaps), notes, strict=True)):
-        pair = _Pair(a, b, preps[i], preps[i + 1], overlays[i], projected[i])
-        result = _build(
-            pair, before=before, regions=regs, sliver=sliver, notes=pair_notes, method=method
-        )
-        out.append(result)
-        before = _Before(
-            result.area_to_km2,
-            np.array([r.area_to_km2 for r in result.regions]) if regs else None,
-        )
-    return out
+    names = [m.name for m in metas]
+    shapes = [polygonal(g, where=name, check=False) for g, name in zip(geoms, names, strict=True)]
+    changes = iter_changes(
+        shapes, names, regions=regs, sliver=sliver, keep_patches=True,
+        jobs=jobs, executor=executor, progress=progress, method=method, totals=totals,
+    )  # fmt: skip
+    return [
+        _build(metas[c.index], metas[c.index + 1], c, shapes, regs, sliver, notes[c.index], method)
+        for c in changes
+    ]
 
 
-@dataclasses.dataclass(frozen=True, eq=False)
-class _Pair:
-    """Two consecutive snapshots of a series, prepared and overlaid."""
+class _Meta(NamedTuple):
+    """What a diff needs to know of a snapshot besides its geometry."""
 
-    a: Snapshot
-    b: Snapshot
-    pa: Prepared
-    pb: Prepared
-    ov: Overlay
-    projected: ObjArray  # the overlay's parts in Albers metres
-
-
-@dataclasses.dataclass(frozen=True, eq=False)
-class _Before:
-    """Areas held at the first date of a pair: whole, and per region (``None`` without)."""
-
-    area_km2: float
-    region_km2: FloatArray | None
+    source: str
+    layer: str
+    date: dt.date
+    name: str
 
 
 def _build(
-    pair: _Pair,
-    *,
-    before: _Before,
-    regions: Regions | None,
+    a: _Meta,
+    b: _Meta,
+    c: Chained,
+    shapes: list[BaseGeometry],
+    regs: Regions | None,
     sliver: SliverFilter,
     notes: tuple[str, ...],
     method: str,
 ) -> Diff:
-    """Return the diff of one pair, from its overlay and the areas held at its first date."""
-    patches = _patches(pair.ov, pair.projected, sliver, method)
-    gained_raw = float(patches.area_km2[patches.gained].sum())
-    lost_raw = float(patches.area_km2[~patches.gained].sum())
+    ch = c.change
+    assert ch.parts is not None and ch.gained is not None and ch.area_km2 is not None
+    assert ch.kept is not None and ch.region is not None
     if method != "ellipsoid":  # the publisher's total sums the features: not a union's change
-        area_to = pair.b.area_km2_by(method)
-        notes = notes + _overlap_note(area_to - before.area_km2, gained_raw - lost_raw, area_to)
-    # After a local overlay the rest is equal, so the new areas follow from the change.
-    elif pair.ov.local:
-        area_to = before.area_km2 + gained_raw - lost_raw
-    else:
-        area_to = area_km2(pair.pb.geometry)
-    area_to = area_to if pair.pb.area_deg2 else 0.0
+        union_change = ch.gained_raw_km2 - ch.lost_raw_km2
+        total_change = c.area_to_km2 - c.area_from_km2
+        notes = notes + _overlap_note(total_change, union_change, c.area_to_km2)
     rows: tuple[RegionChange, ...] = ()
-    if regions is not None and before.region_km2 is not None:
-        rows, region_of = _region_changes(pair, patches, regions, before.region_km2, method)
-        patches = dataclasses.replace(patches, region=region_of)
-    kept_gained, kept_lost = patches.kept & patches.gained, patches.kept & ~patches.gained
-    a, b = pair.a, pair.b
+    if regs is not None and ch.region_sums is not None:
+        sums = ch.region_sums
+        columns = (regs.area_km2, c.region_from_km2, c.region_to_km2, sums[2], sums[3])
+        rows = tuple(
+            RegionChange(name, *(float(x[j]) for x in columns))  # type: ignore[index]
+            for j, name in enumerate(regs.names)
+        )
     return Diff(
         source_from=a.source, source_to=b.source, layer_from=a.layer, layer_to=b.layer,
-        date_from=a.date, date_to=b.date, area_from_km2=before.area_km2, area_to_km2=area_to,
-        gained_km2=float(patches.area_km2[kept_gained].sum()),
-        lost_km2=float(patches.area_km2[kept_lost].sum()),
-        gained_raw_km2=gained_raw, lost_raw_km2=lost_raw,
-        sliver_filter=sliver, regions=rows, overlay=pair.ov.mode, notes=notes,
+        date_from=a.date, date_to=b.date,
+        area_from_km2=c.area_from_km2, area_to_km2=c.area_to_km2,
+        gained_km2=ch.gained_km2, lost_km2=ch.lost_km2,
+        gained_raw_km2=ch.gained_raw_km2, lost_raw_km2=ch.lost_raw_km2,
+        sliver_filter=sliver, regions=rows, overlay=ch.mode, notes=notes,
         method=AREA_METHOD if method == "ellipsoid" else describe_method(method),
-        patches=patches, geometry_from=pair.pa.geometry, geometry_to=pair.pb.geometry,
+        patches=Patches(ch.parts, ch.gained, ch.area_km2, ch.kept, ch.region),
+        geometry_from=shapes[c.index], geometry_to=shapes[c.index + 1],
         area_method=method,
     )  # fmt: skip
 
 
-def _patches(ov: Overlay, projected: ObjArray, sliver: SliverFilter, method: str) -> Patches:
-    """Return the overlay's parts as patches: gained, then lost, largest first; no regions."""
-    albers = np.nan_to_num(shapely.area(projected)) / 1e6
-    order = np.lexsort((-albers, ~ov.gained))
-    parts = ov.parts[order]
-    kept = sliver.keep(projected[order], albers[order])  # slivers alike whatever the method
-    area = albers[order] if method == "ellipsoid" else parts_area_km2(parts, method)
-    region = np.full(len(order), None, dtype=object)
-    return Patches(parts, ov.gained[order], area, kept, region)
-
-
-def _region_changes(
-    pair: _Pair, patches: Patches, regions: Regions, region_from: FloatArray, method: str
-) -> tuple[tuple[RegionChange, ...], ObjArray]:
-    """Return each region's change, and the region holding most of each patch."""
-    is_gained, kept = patches.gained, patches.kept
-    measure = _measure(method)
-    pi, rj, overlap = part_regions(patches.geoms, patches.area_km2, regions, measure=measure)
-    masks = (is_gained, ~is_gained, kept & is_gained, kept & ~is_gained)
-    sums = [np.bincount(rj, overlap * m[pi], minlength=len(regions.names)) for m in masks]
-    if pair.ov.local:
-        region_to = np.maximum(region_from + sums[0] - sums[1], 0.0)
-    else:
-        region_to = region_areas(pair.pb.geometry, regions, measure=measure)
-    best = np.lexsort((-overlap, pi))  # the region holding most of each patch
-    first = best[run_starts(pi[best][1:] != pi[best][:-1])] if len(best) else best
-    region_of = np.full(len(patches.geoms), None, dtype=object)
-    region_of[pi[first]] = np.asarray(regions.names, dtype=object)[rj[first]]
-    columns = (regions.area_km2, region_from, region_to, sums[2], sums[3])
-    rows = tuple(
-        RegionChange(name, *(float(x[j]) for x in columns)) for j, name in enumerate(regions.names)
-    )
-    return rows, region_of
-
-
-def _check_pair(a: Snapshot, b: Snapshot, *, allow_mixed: bool) -> tuple[str, ...]:
+def _check_pair(a: _Meta, b: _Meta, *, allow_mixed: bool) -> tuple[str, ...]:
     problems = []
     if a.layer != b.layer:
         problems.append(f"layers differ ({a.layer!r} vs {b.layer!r})")
@@ -692,7 +646,7 @@ def _check_pair(a: Snapshot, b: Snapshot, *, allow_mixed: bool) -> tuple[str, ..
         )
     if problems and not allow_mixed:
         msg = (
-            f"cannot diff {_name(a)} with {_name(b)}: pick one source and layer (or two "
+            f"cannot diff {a.name} with {b.name}: pick one source and layer (or two "
             "sources on one date), or pass allow_mixed=True"
         )
         raise ValidationError(
@@ -705,13 +659,6 @@ def _check_pair(a: Snapshot, b: Snapshot, *, allow_mixed: bool) -> tuple[str, ..
 
 
 # --- small helpers ----------------------------------------------------------------------
-
-
-def _measure(method: str) -> Measure:
-    """Km² of lon/lat geometries: Albers for the ellipsoid, else the publisher's way."""
-    if method == "ellipsoid":
-        return area_km2
-    return functools.partial(parts_area_km2, method=method)
 
 
 def _overlap_note(total_change: float, union_change: float, total: float) -> tuple[str, ...]:

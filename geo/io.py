@@ -307,6 +307,22 @@ class ReadResult:
             raise ValidationError(msg, self.problems)
 
 
+def list_inputs(paths: Iterable[str | Path]) -> list[tuple[Path, Path | None]]:
+    """Return the files :func:`read_many` reads, each with the folder the user named (or ``None``).
+
+    Raises
+    ------
+    InputFormatError
+        If a path does not exist.
+    """
+    inputs: list[tuple[Path, Path | None]] = []
+    for raw in paths:
+        base = Path(raw)
+        root = base if base.is_dir() else None
+        inputs.extend((path, root) for path in iter_input_files([base]))
+    return inputs
+
+
 def read_many(
     paths: Iterable[str | Path],
     *,
@@ -345,11 +361,7 @@ def read_many(
     >>> result.n_files, len(result.snapshots), result.problems
     (5, 20, [])
     """
-    inputs: list[tuple[Path, Path | None]] = []
-    for raw in paths:
-        base = Path(raw)
-        root = base if base.is_dir() else None
-        inputs.extend((path, root) for path in iter_input_files([base]))
+    inputs = list_inputs(paths)
     iterator = progress_bar(inputs, progress=progress, desc="reading", unit="file")
     snapshots: list[Snapshot] = []
     problems: list[str] = []

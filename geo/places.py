@@ -13,9 +13,12 @@ where it is on the new side while the stored date before it is on the old
 side, in log2(n) steps. Control can flip back and forth (a village taken,
 lost and taken again): bisection then finds *a* transition, not necessarily the
 earliest or the latest one; only a scan of every date would find all of them.
-Places with the same interval share its midpoint, whose snapshot is read once
-for all of them (and cached by date), so the whole DeepState daily archive
-costs at most one read per stored date and usually far fewer.
+Every place starts on the interval of all dates, so the intervals form one
+binary tree and each stored date is the midpoint of at most one of them: its
+snapshot is read once, in one step, for every place whose interval it halves,
+then dropped. The whole DeepState daily archive costs at most one read per
+stored date and usually far fewer, and memory holds one step's work at most.
+The snapshots of a step can be tested in parallel (``jobs=``, ``executor=``).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Sequence
+from concurrent.futures import Executor
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +38,10 @@ from shapely.geometry.base import BaseGeometry
 
 from geo.errors import DateError
 from geo.gazetteer import ATTRIBUTION, Gazetteer, load_gazetteer, sort_places
+from geo.parallel import Jobs, executor_for, map_ordered
+from geo.progress import Progress, progress_bar
 from geo.regions import resolve_region
+from geo.series import SnapshotSeries
 from geo.store import Store
 
 #: Columns of the :func:`places_changed` frame, in order.
@@ -60,6 +67,9 @@ def places_changed(
     source: str | None = None,
     min_population: int | None = None,
     oblast: str | Sequence[str] | None = None,
+    jobs: Jobs = None,
+    executor: Executor | None = None,
+    progress: Progress = None,
 ) -> pd.DataFrame:
     r"""Every place inside ``layer`` at one date and outside at the other.
 
@@ -83,6 +93,13 @@ def places_changed(
     oblast
         Keep places of these regions only (any name or code
         :func:`geo.regions.resolve_region` knows).
+    jobs, executor
+        Test the snapshots of each bisection step on ``jobs`` local processes
+        or on any :class:`concurrent.futures.Executor` (see :mod:`geo.parallel`);
+        the result is the same.
+    progress
+        A progress bar over the bisection steps on stderr (``None``: when
+        stderr is a terminal).
 
     Returns
     -------
@@ -138,18 +155,18 @@ def places_changed(
     places = _select(gaz.places, min_population=min_population, oblast=oblast)
     first = store.get(layer, start, source=source, exact=False)
     last = store.get(layer, end, source=first.source, exact=False)
-    dates = [d for d in store.dates(layer, source=first.source) if first.date <= d <= last.date]
-    geoms = _Geometries(store, layer, first.source, dates)
-    geoms.put(0, first.geometry)
-    geoms.put(len(dates) - 1, last.geometry)
+    series = store.read_series(layer, source=first.source, start=first.date, end=last.date)
+    dates = series.dates
 
     x, y = places["lon"].to_numpy(float), places["lat"].to_numpy(float)
-    before = geoms.contains(0, x, y)
-    after = geoms.contains(len(dates) - 1, x, y)
+    before = _inside(first.geometry, x, y)
+    after = _inside(last.geometry, x, y)
     changed = np.flatnonzero(before != after)
     hits = places.iloc[changed].copy()
     now_inside = after[changed]
-    steps = _bisect(geoms, x[changed], y[changed], now_inside)
+    with executor_for(jobs, executor) as pool:
+        bisection = _Bisection(series, x[changed], y[changed], now_inside, executor=pool)
+        steps = bisection.run(progress=progress)
     hits.insert(0, "change", np.where(now_inside, "gained", "lost"))
     hits["first_seen"] = [dates[i] for i in steps]
     frame = sort_places(hits)[list(PLACES_COLUMNS)]
@@ -160,7 +177,7 @@ def places_changed(
         "date_to": last.date,
         "n_dates": len(dates),
         "n_tested": len(places),
-        "lookups": geoms.reads,
+        "lookups": (1 if len(dates) == 1 else 2) + bisection.reads,
         "attribution": ATTRIBUTION,
     }
     return frame
@@ -227,48 +244,72 @@ def format_places(
     return "\n".join(lines)
 
 
-class _Geometries:
-    """Snapshot geometries by date index, read once each and prepared."""
+def _inside(geom: BaseGeometry, x: FloatArray, y: FloatArray) -> BoolArray:
+    """Which points lie inside ``geom`` (on the boundary counts as outside)."""
+    inside = np.zeros(len(x), dtype=bool)
+    if len(x) and not geom.is_empty:
+        shapely.prepare(geom)
+        xmin, ymin, xmax, ymax = geom.bounds
+        box = (x >= xmin) & (x <= xmax) & (y >= ymin) & (y <= ymax)
+        inside[box] = shapely.contains_xy(geom, x[box], y[box])
+    return inside
 
-    def __init__(self, store: Store, layer: str, source: str, dates: list[dt.date]) -> None:
-        self.store, self.layer, self.source, self.dates = store, layer, source, dates
-        self._cache: dict[int, BaseGeometry] = {}
+
+def _inside_task(task: tuple[SnapshotSeries, FloatArray, FloatArray]) -> BoolArray:
+    """Which points lie inside the one snapshot of a stored series (a task for executors)."""
+    piece, x, y = task
+    return _inside(piece.geometry(0), x, y)
+
+
+class _Bisection:
+    """Where each place is first on its new side: bisection over the stored dates.
+
+    Every place starts on the interval of all dates and halves it at its
+    midpoint, so the intervals of one step are nodes of one binary tree and
+    each date is the midpoint of at most one node: a snapshot is read at most
+    once, in one step, tested against every place whose interval it halves,
+    and dropped.
+    """
+
+    def __init__(
+        self,
+        series: SnapshotSeries,
+        x: FloatArray,
+        y: FloatArray,
+        new_side: BoolArray,
+        *,
+        executor: Executor | None,
+    ) -> None:
+        self.series, self.x, self.y, self.new_side = series, x, y, new_side
+        self.executor = executor
         self.reads = 0
 
-    def put(self, index: int, geometry: BaseGeometry) -> None:
-        if index not in self._cache:
-            self.reads += 1
-            shapely.prepare(geometry)
-            self._cache[index] = geometry
+    def run(self, *, progress: Progress) -> IntArray:
+        """Return the date index where each place is first on its new side."""
+        lo = np.zeros(len(self.x), dtype=np.int64)
+        hi = np.full(len(self.x), len(self.series) - 1, dtype=np.int64)
+        steps = range(math.ceil(math.log2(max(len(self.series), 2))) + 1)
+        for _ in progress_bar(steps, progress=progress, desc="bisecting", unit="step"):
+            pending = hi - lo > 1
+            if not pending.any():
+                break
+            mid = (lo + hi) // 2
+            mids = np.unique(mid[pending])
+            groups = [np.flatnonzero(pending & (mid == m)) for m in mids]
+            tasks = (self._task(int(m), sel) for m, sel in zip(mids, groups, strict=True))
+            results = map_ordered(_inside_task, tasks, executor=self.executor)
+            for m, sel, inside in zip(mids, groups, results, strict=True):
+                on_new = inside == self.new_side[sel]
+                hi[sel[on_new]] = m
+                lo[sel[~on_new]] = m
+            self.reads += len(mids)
+        return hi
 
-    def contains(self, index: int, x: FloatArray, y: FloatArray) -> BoolArray:
-        if index not in self._cache:
-            snap = self.store.get(self.layer, self.dates[index], source=self.source)
-            self.put(index, snap.geometry)
-        geom = self._cache[index]
-        inside = np.zeros(len(x), dtype=bool)
-        if len(x) and not geom.is_empty:
-            xmin, ymin, xmax, ymax = geom.bounds
-            box = (x >= xmin) & (x <= xmax) & (y >= ymin) & (y <= ymax)
-            inside[box] = shapely.contains_xy(geom, x[box], y[box])
-        return inside
-
-
-def _bisect(geoms: _Geometries, x: FloatArray, y: FloatArray, new_side: BoolArray) -> IntArray:
-    """Date index where each place is first on its new side (old side the date before)."""
-    lo = np.zeros(len(x), dtype=np.int64)
-    hi = np.full(len(x), len(geoms.dates) - 1, dtype=np.int64)
-    for _ in range(math.ceil(math.log2(max(len(geoms.dates), 2))) + 1):
-        pending = hi - lo > 1
-        if not pending.any():
-            break
-        mid = (lo + hi) // 2
-        for m in np.unique(mid[pending]):
-            sel = np.flatnonzero(pending & (mid == m))
-            on_new = geoms.contains(int(m), x[sel], y[sel]) == new_side[sel]
-            hi[sel[on_new]] = m
-            lo[sel[~on_new]] = m
-    return hi
+    def _task(self, index: int, sel: IntArray) -> tuple[SnapshotSeries, FloatArray, FloatArray]:
+        piece = self.series[index : index + 1]
+        if self.executor is not None:  # workers get the WKB, not the store's path
+            piece.load()
+        return piece, self.x[sel], self.y[sel]
 
 
 def _select(

@@ -21,10 +21,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import shapely
-from shapely.geometry import shape
 
 from geo import archives, esri, kml, limits
 from geo.errors import InputFormatError
+from geo.geojson import geometry_from_geojson
 from geo.text import one_line
 
 #: File endings read by :func:`geo.io.read` (``.gz`` only after ``.geojson``/``.json``).
@@ -165,7 +165,7 @@ def json_table(data: Mapping[str, Any], where: str) -> Table:
 
 def _shape(geometry: Any, number: int, where: str) -> Any:
     try:
-        return shape(geometry) if geometry else None
+        return geometry_from_geojson(geometry) if geometry else None
     except Exception as exc:  # shapely raises several types for bad coordinates
         msg = f"{where}: feature {number}: unreadable geometry ({exc}); fix or remove it"
         raise InputFormatError(msg) from exc
@@ -176,8 +176,9 @@ def _simple_polygons(geometries: list[Any]) -> list[Any] | None:
 
     ``shape()`` costs about 20 µs a feature: most of a file of 200,000 small
     polygons. Anything but a Polygon of ``[x, y]`` rings of 4+ positions
-    (nulls, Z values, multi-parts, malformed input) goes back to ``shape()``,
-    which names the feature that fails.
+    (nulls, Z values, multi-parts, malformed input) goes feature by feature to
+    :func:`geo.geojson.geometry_from_geojson` (fast for big multipolygons, else
+    ``shape()``), which names the feature that fails.
     """
     if len(geometries) < 1000:
         return None

@@ -31,7 +31,7 @@ from geo.geometry import WGS84
 from geo.regions import resolve_region
 from geo.snapshot import Snapshot
 
-__all__ = ["DEFAULT_BORDER_KM", "region_column", "select_regions"]
+__all__ = ["DEFAULT_BORDER_KM", "near_mask", "region_column", "select_regions"]
 
 #: Regions this close to the ground border it: absorbs the 1-2 km by which boundary
 #: sets of different makers disagree (Natural Earth 1:50m against OCHA), no more.
@@ -113,7 +113,7 @@ def select_regions(
         return regions.copy()
     grounds = _grounds(near)
     frame = regions.to_crs(WGS84) if regions.crs is not None else regions
-    keep = _near_mask(np.asarray(frame.geometry.values, dtype=object), grounds, border_km)
+    keep = near_mask(np.asarray(frame.geometry.values, dtype=object), grounds, border_km=border_km)
     out = regions.loc[keep].copy()
     out.attrs = dict(regions.attrs)
     return out
@@ -199,12 +199,29 @@ def _grounds(near: Near) -> list[BaseGeometry]:
     return out
 
 
-def _near_mask(geoms: Any, grounds: list[BaseGeometry], border_km: float) -> Any:
-    """Which of ``geoms`` lie within ``border_km`` of any of ``grounds``."""
+def near_mask(
+    geoms: Any, grounds: Iterable[BaseGeometry], *, border_km: float = DEFAULT_BORDER_KM
+) -> Any:
+    """Return which of the lon/lat ``geoms`` lie within ``border_km`` of any of ``grounds``.
+
+    The test :func:`select_regions` keeps rows by (``geoms``: the region rows in
+    EPSG:4326); empty grounds border nothing. Masks over several groups of grounds
+    combine with ``|``, which is how :func:`geo.changes.iter_changes` finds the
+    regions of a long series while it diffs it, a chunk of dates at a time.
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> rows = np.array([box(37, 47, 38, 48), box(38.01, 47, 39, 48), box(40, 47, 41, 48)])
+    >>> near_mask(rows, [box(37.5, 47.5, 37.99, 47.6)]).tolist()
+    [True, True, False]
+    """
     keep = np.zeros(len(geoms), dtype=bool)
     usable = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     boxes = shapely.bounds(np.where(usable, geoms, None))
     for ground in grounds:
+        if ground is None or ground.is_empty:
+            continue
         xmin, ymin, xmax, ymax = ground.bounds
         open_ = usable & ~keep
         open_ &= (boxes[:, 0] <= xmax + _MARGIN_DEGREES) & (boxes[:, 2] >= xmin - _MARGIN_DEGREES)

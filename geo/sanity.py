@@ -100,9 +100,25 @@ def geometry_digest(snapshot: Snapshot) -> str:
     Unlike :attr:`Snapshot.content_hash` it leaves out the date, labels and
     attributes, so the same map stored under two dates has one digest.
     """
+    return features_digest(snapshot.features.geometry.values)
+
+
+def features_digest(geometries: Any) -> str:
+    """:func:`geometry_digest` of a snapshot given as its feature geometries, in stored order.
+
+    For series read without GeoDataFrames (:meth:`geo.series.SnapshotSeries.features`).
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> a, b = box(30, 48, 31, 49), box(31, 48, 32, 49)
+    >>> features_digest([a, b]) == features_digest([a, b]) != features_digest([b, a])
+    True
+    """
     digest = hashlib.sha256()
-    for geom in snapshot.features.geometry.values:
-        digest.update(shapely.to_wkb(geom, output_dimension=2, include_srid=False))
+    blobs = shapely.to_wkb(np.asarray(geometries, dtype=object), output_dimension=2)
+    for blob in np.atleast_1d(blobs):
+        digest.update(blob)
         digest.update(b"\x00")
     return digest.hexdigest()
 

@@ -1,4 +1,4 @@
-"""Time series over a store's dates, built on :func:`geo.diff.diff_series`.
+"""Time series over a store's dates, built on the diff engine (:mod:`geo.changes`).
 
 For one source and layer, :func:`timeseries` gives one row per stored date:
 the area held, gross gains and losses since the previous stored date, the net
@@ -14,17 +14,24 @@ import datetime as dt
 import json
 import re
 from collections.abc import Iterable
+from concurrent.futures import Executor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from geo.area_methods import check_area_method, describe_method
-from geo.diff import DEFAULT_MIN_AREA_KM2, DEFAULT_MIN_WIDTH_M, diff_series
+from geo.area_methods import check_area_method, describe_method, features_area_km2
+from geo.areas import Regions, area_km2, check_regions, prepare_regions
+from geo.changes import Chained, NearProbe, iter_changes, regions_for
+from geo.diff import AREA_METHOD, DEFAULT_MIN_AREA_KM2, DEFAULT_MIN_WIDTH_M, SliverFilter
+from geo.errors import ValidationError
 from geo.fsutil import write_text_atomic
+from geo.overlay import polygonal
+from geo.parallel import Jobs
 from geo.progress import Progress
-from geo.sanity import JUMP_Z, check_catalog, check_timeseries, geometry_digest
+from geo.region_select import select_regions
+from geo.sanity import JUMP_Z, check_catalog, check_timeseries, features_digest
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -56,8 +63,16 @@ def timeseries(
     method: str = "ellipsoid",
     check: bool = True,
     jump_z: float = JUMP_Z,
+    jobs: Jobs = None,
+    executor: Executor | None = None,
 ) -> pd.DataFrame:
     """Area, gross change and regional shares for every stored date of a layer.
+
+    The snapshots are read from the store a chunk of consecutive dates at a
+    time (:meth:`geo.store.Store.read_series`), diffed and reduced to figures,
+    so that memory stays bounded however long the archive; the chunks run in
+    this thread, on ``jobs`` local processes or on ``executor``, with identical
+    results (see :mod:`geo.parallel`).
 
     Parameters
     ----------
@@ -81,8 +96,8 @@ def timeseries(
     min_area_km2, min_width_m
         Sliver filter for gross gains and losses (see :mod:`geo.diff`).
     progress
-        A bar on stderr while snapshots are read: ``None`` (default) when stderr is a
-        terminal, ``True`` always, ``False`` never.
+        A bar on stderr while snapshots are read and diffed: ``None`` (default)
+        when stderr is a terminal, ``True`` always, ``False`` never.
     method
         Area method (:mod:`geo.area_methods`): ``"ellipsoid"`` (default),
         ``"deepstate"`` or ``"economist"`` to reproduce a publisher's figures.
@@ -91,6 +106,11 @@ def timeseries(
         stale and implausible dates).
     jump_z
         Robust z-score beyond which a step is flagged as a jump.
+    jobs
+        ``None``/1: in this thread; ``N``: N local processes; ``0``: one per core.
+    executor
+        Any :class:`concurrent.futures.Executor`, e.g. a Dask client's
+        ``get_executor()``; takes precedence over ``jobs``.
 
     Returns
     -------
@@ -128,28 +148,58 @@ def timeseries(
     >>> folder.cleanup()
     """
     method = check_area_method(method)
-    snapshots = store.series(layer, source=source, start=start, end=end, progress=progress)
-    dates = [s.date for s in snapshots]
-    diffs = diff_series(
-        snapshots, regions=regions, region_names=region_names, min_area_km2=min_area_km2,
-        min_width_m=min_width_m, method=method,
-    )  # fmt: skip
-    frame = _frame(dates, diffs, snapshots, method)
-    description = diffs[0].method if diffs else describe_method(method)
+    series = store.read_series(layer, source=source, start=start, end=end, progress=False)
+    sliver = SliverFilter(min_area_km2, min_width_m)
+    names = [series.where(i) for i in range(len(series))]
+
+    def run(regs: Regions | None, near: NearProbe | None = None) -> list[Chained]:
+        stream = iter_changes(
+            series, names, regions=regs, sliver=sliver, keep_patches=False,
+            jobs=jobs, executor=executor, progress=progress, method=method, digests=check,
+            near=near, desc="reading and diffing",
+        )  # fmt: skip
+        return list(stream)
+
+    rows, regs = _regions(regions, region_names, method)
+    columns = None if regs is None else list(range(len(regs.names)))
+    if rows is None:
+        changes = run(regs)
+    else:  # every region first; those holding or bordering a date are found on the way
+        assert regs is not None
+        probe = NearProbe(np.asarray(rows.geometry.values, dtype=object))
+        changes = run(regs, probe)
+        chosen = rows.loc[probe.mask]
+        columns = _columns(rows, chosen, regs)
+        if columns is None:  # a region only partly near: measure the near part alone, as diff
+            regs = regions_for(prepare_regions(chosen), method)
+            columns = list(range(len(regs.names)))
+            changes = run(regs)
+    if changes:
+        area = [changes[0].area_from_km2, *(c.area_to_km2 for c in changes)]
+        digests = [changes[0].digest_from, *(c.digest_to for c in changes)]
+    else:  # one date: nothing to diff, the area of its geometry
+        if method == "ellipsoid":
+            area = [area_km2(polygonal(series.geometry(0), where=names[0], check=False))]
+        else:
+            area = [features_area_km2(series.features(0), method)]
+        digests = [features_digest(series.features(0))] if check else []
+    frame = _frame(series.dates, area, changes, regs, columns or [])
+    description = AREA_METHOD if method == "ellipsoid" else describe_method(method)
     frame.attrs.update(
-        {"source": snapshots[0].source, "layer": layer, "method": description,
-         "area_method": method}
-    )  # fmt: skip
+        {"source": series.source, "layer": layer, "method": description, "area_method": method}
+    )
     if check:
-        frame = check_timeseries(frame, [geometry_digest(s) for s in snapshots], z=jump_z)
+        frame = check_timeseries(frame, digests, z=jump_z)
     return frame
 
 
 def _frame(
-    dates: list[dt.date], diffs: list[Any], snapshots: list[Any], method: str
+    dates: list[dt.date],
+    area: list[float],
+    changes: list[Chained],
+    regs: Regions | None,
+    keep: list[int],
 ) -> pd.DataFrame:
-    area = [diffs[0].area_from_km2 if diffs else snapshots[0].area_km2_by(method)]
-    area.extend(d.area_to_km2 for d in diffs)
     frame = pd.DataFrame({"date": dates, "area_km2": area})
     previous = [None, *dates[:-1]]
     frame["days_since_previous"] = pd.array(
@@ -159,18 +209,20 @@ def _frame(
         ],
         dtype="Int64",
     )
-    frame["gained_km2"] = [np.nan, *(d.gained_km2 for d in diffs)]
-    frame["lost_km2"] = [np.nan, *(d.lost_km2 for d in diffs)]
+    frame["gained_km2"] = [np.nan, *(c.change.gained_km2 for c in changes)]
+    frame["lost_km2"] = [np.nan, *(c.change.lost_km2 for c in changes)]
     frame["net_km2"] = frame["gained_km2"] - frame["lost_km2"]
     for window in WINDOWS_DAYS:
         frame[f"change_{window}d_km2"] = _trailing_change(dates, area, window)
-    if diffs and diffs[0].regions:
+    if changes and regs is not None:
+        first = changes[0].region_from_km2
+        assert first is not None
         per_region: dict[str, list[float]] = {}  # built whole: one insert per column fragments
-        for position, change in enumerate(diffs[0].regions):
-            name = change.region
-            values = [change.area_from_km2, *(d.regions[position].area_to_km2 for d in diffs)]
+        for j in keep:  # positions in regs of the regions with columns
+            name = regs.names[j]
+            values = [float(first[j]), *(_region_to(c, j) for c in changes)]
             per_region[region_column(name, "area_km2")] = values
-            total = change.region_area_km2
+            total = float(regs.area_km2[j])
             per_region[region_column(name, "share_pct")] = [
                 100.0 * v / total if total else np.nan for v in values
             ]
@@ -178,6 +230,47 @@ def _frame(
     columns = ["date", "days_since_previous", "area_km2", "gained_km2", "lost_km2", "net_km2"]
     rest = [c for c in frame.columns if c not in columns]
     return frame[columns + rest]
+
+
+def _regions(
+    regions: gpd.GeoDataFrame | None, names: str | Iterable[str] | None, method: str
+) -> tuple[gpd.GeoDataFrame | None, Regions | None]:
+    """Return the regions to measure, and the rows to choose among while diffing (or ``None``).
+
+    Named regions are chosen at once. Otherwise the choice of
+    :func:`geo.region_select.select_regions` (regions holding or bordering the
+    layer at any date) needs every date, which a long series never holds at
+    once: every region is measured, and :class:`geo.changes.NearProbe` finds
+    which to keep while the engine goes through the dates.
+    """
+    if regions is None:
+        if names is not None:
+            msg = "cannot pick regions by name"
+            raise ValidationError(msg, ["region_names= needs regions=load_regions(FILE)"])
+        return None, None
+    rows = check_regions(regions)
+    if names is not None:
+        return None, regions_for(prepare_regions(select_regions(rows, names=names)), method)
+    return rows, regions_for(prepare_regions(rows), method)
+
+
+def _columns(rows: gpd.GeoDataFrame, chosen: gpd.GeoDataFrame, regs: Regions) -> list[int] | None:
+    """Positions in ``regs`` (all rows) of the regions of ``chosen`` rows, in their order.
+
+    ``None`` when a region is only partly chosen (a row of its name is near,
+    another is not): it must then be measured as the near rows alone.
+    """
+    kept = list(dict.fromkeys(str(name) for name in chosen["region"]))
+    every = [str(name) for name in rows["region"]]
+    if sum(name in kept for name in every) != len(chosen):
+        return None
+    position = {name: j for j, name in enumerate(regs.names)}
+    return [position[name] for name in kept]
+
+
+def _region_to(change: Chained, j: int) -> float:
+    assert change.region_to_km2 is not None
+    return float(change.region_to_km2[j])
 
 
 def _trailing_change(dates: list[dt.date], area: list[float], window: int) -> list[float]:

@@ -11,19 +11,18 @@ Snapshot files are GeoParquet (``label``, ``properties``, ``geometry`` in
 EPSG:4326) named by content. Every file is written to a temporary name and
 renamed into place, the catalog last: an interrupted ingest leaves the store
 as it was, and files the catalog does not name are removed by the next ingest
-(:meth:`Store.vacuum`). :mod:`geo.catalog` holds the format of these files.
+(:meth:`Store.vacuum`). :mod:`geo.catalog` holds the format of these files;
+:mod:`geo.store_writer` the write side (creation, ingest, vacuum, the writer
+lock); :mod:`geo.store_sources` which sources hold which layers. Nothing here
+follows a link out of the store.
 """
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
 import datetime as dt
-import json
 import logging
 import os
-import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
@@ -32,10 +31,12 @@ import platformdirs
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from geo import store_sources, store_writer
 from geo.catalog import (
     CATALOG_COLUMNS,
     CATALOG_NAME,
     CATALOG_SCHEMA,
+    INPUTS_NAME,
     LOCK_NAME,
     MARKER_NAME,
     SNAPSHOT_DIR,
@@ -43,26 +44,22 @@ from geo.catalog import (
     STORE_VERSION,
     Key,
     check_marker,
-    dedupe,
-    key_text,
-    origin,
+    read_inputs,
     read_snapshot,
-    snapshot_file,
-    to_record,
-    try_lock,
-    write_snapshot,
 )
-from geo.errors import DuplicateSnapshotError, SnapshotNotFoundError, StoreError
-from geo.fsutil import os_reason, write_atomic
-from geo.progress import Progress, progress_bar
+from geo.errors import SnapshotNotFoundError, StoreError
+from geo.progress import Progress
+from geo.series import SnapshotSeries
 from geo.snapshot import Snapshot
+from geo.store_writer import IngestReport
 from geo.text import escape_text, one_line
 
 if TYPE_CHECKING:
     import folium
 
 __all__ = [
-    "CATALOG_COLUMNS", "CATALOG_NAME", "CATALOG_SCHEMA", "DEFAULT_LOCK_TIMEOUT_S", "LOCK_NAME",
+    "CATALOG_COLUMNS", "CATALOG_NAME", "CATALOG_SCHEMA", "DEFAULT_LOCK_TIMEOUT_S", "INPUTS_NAME",
+    "LOCK_NAME",
     "MARKER_NAME", "SNAPSHOT_DIR", "STORE_FORMAT", "STORE_VERSION", "IngestReport", "Key", "Store",
     "default_store_path", "open_store",
 ]  # fmt: skip
@@ -71,20 +68,6 @@ __all__ = [
 DEFAULT_LOCK_TIMEOUT_S = 60.0
 
 logger = logging.getLogger(__name__)
-
-
-@dataclasses.dataclass
-class IngestReport:
-    """What :meth:`Store.ingest` did, as ``(source, layer, date)`` keys."""
-
-    added: list[Key] = dataclasses.field(default_factory=list)
-    unchanged: list[Key] = dataclasses.field(default_factory=list)
-    replaced: list[Key] = dataclasses.field(default_factory=list)
-
-    def summary(self) -> str:
-        """One line, e.g. ``"added 3, unchanged 2, replaced 0"``."""
-        counts = len(self.added), len(self.unchanged), len(self.replaced)
-        return "added {}, unchanged {}, replaced {}".format(*counts)
 
 
 def default_store_path() -> Path:
@@ -134,83 +117,17 @@ def open_store(
         msg = f"store path {root} is a file, not a folder; pass open_store another folder"
         raise StoreError(msg)
     if not (root / MARKER_NAME).exists():
-        _refuse_foreign(root)  # before anything is written into a user's folder
+        store_writer.refuse_foreign(root)  # before anything is written into a user's folder
         if not create:
             msg = f"no store at {root}; open it with create=True to make one"
             raise StoreError(msg)
-        try:
-            root.mkdir(parents=True, exist_ok=True)  # snapshots/ comes with the first file
-        except OSError as err:
-            msg = f"cannot create a store at {root}: {err}; check permissions"
-            raise StoreError(msg) from err
-        # Several processes may create one store at once: the first writes the marker.
-        with _lock(root / LOCK_NAME, lock_timeout_s, root):
-            if not (root / MARKER_NAME).exists():
-                _refuse_foreign(root)
-                marker = {"format": STORE_FORMAT, "version": STORE_VERSION}
-                try:
-                    write_atomic(
-                        root / MARKER_NAME,
-                        lambda f: f.write(json.dumps(marker).encode()),
-                        follow_links=False,
-                    )
-                except OSError as err:
-                    reason = os_reason(err)
-                    msg = f"cannot create a store at {root}: {reason}; check permissions"
-                    raise StoreError(msg) from err
+        store_writer.create_store(root, lock_timeout_s)  # under the lock: others may race
     store = Store(root, lock_timeout_s=lock_timeout_s)
     if not (root / CATALOG_NAME).exists() and not store._files():
-        with store._locked():  # an empty catalog from the start: a missing one is a lost one
+        with store_writer.locked(store):  # an empty catalog from the start: a missing one is lost
             if not (root / CATALOG_NAME).exists():
-                store._write_catalog(CATALOG_SCHEMA.empty_table())
+                store_writer.write_catalog(store, CATALOG_SCHEMA.empty_table())
     return store
-
-
-def _refuse_foreign(root: Path) -> None:
-    """Refuse a folder holding anything but what a store being created holds."""
-    try:
-        names = {entry.name for entry in root.iterdir()} if root.is_dir() else set()
-    except OSError as err:
-        msg = f"cannot look into {root}: {err}; check permissions"
-        raise StoreError(msg) from err
-    if MARKER_NAME in names:
-        return  # another process has just made it a store
-    ours = {LOCK_NAME}  # and the marker's temporary file, written atomically
-    foreign = sorted(n for n in names if n not in ours and not _is_marker_tmp(n))
-    if foreign:
-        msg = (
-            f"{root} is a non-empty folder without {MARKER_NAME} (it holds "
-            f"{one_line(', '.join(foreign[:3]))}{', ...' if len(foreign) > 3 else ''}), so it "
-            "is not a geo store; pass open_store an empty or new folder (or set GEO_STORE)"
-        )
-        raise StoreError(msg)
-
-
-def _is_marker_tmp(name: str) -> bool:
-    return name.startswith(f".{MARKER_NAME}.") and name.endswith(".tmp")
-
-
-@contextlib.contextmanager
-def _lock(lock_path: Path, timeout_s: float, store: Path) -> Iterator[None]:
-    """Hold the store's writer lock (``.lock``), waiting up to ``timeout_s``."""
-    deadline = time.monotonic() + timeout_s
-    try:
-        # O_NOFOLLOW: a .lock planted as a link never makes geo create a file elsewhere.
-        flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
-        handle = os.fdopen(os.open(lock_path, flags, 0o644), "a+b")
-    except OSError as err:
-        msg = f"cannot open {lock_path}: {err}; check permissions (it must be a plain file)"
-        raise StoreError(msg) from err
-    with handle:
-        while not try_lock(handle):
-            if time.monotonic() >= deadline:
-                msg = (
-                    f"store {store} is busy: another geo process has been writing for "
-                    f"{timeout_s:g} s (lock {lock_path}); retry when it finishes"
-                )
-                raise StoreError(msg)
-            time.sleep(0.05)
-        yield
 
 
 class Store:
@@ -271,7 +188,19 @@ class Store:
         [('sample', '2024-11-15', 3), ('sample', '2025-01-15', 3), ('sample', '2025-03-15', 3)]
         >>> folder.cleanup()
         """
-        frame = self.catalog()
+        rows = self._select(layer=layer, source=source, start=start, end=end)
+        return rows.sort_values(["source", "layer", "date"], kind="stable").reset_index(drop=True)
+
+    def _select(
+        self,
+        *,
+        layer: str | None = None,
+        source: str | None = None,
+        start: dt.date | None = None,
+        end: dt.date | None = None,
+    ) -> pd.DataFrame:
+        """Catalog rows matching the filters, unsorted, indexed by their place in the cache."""
+        frame = self._load()
         start, end = _as_date(start), _as_date(end)
         if start is not None and end is not None and start > end:
             msg = f"start {start} is after end {end}; swap them"
@@ -285,7 +214,7 @@ class Store:
             mask &= frame["date"] >= start
         if end is not None:
             mask &= frame["date"] <= end
-        return frame.loc[mask].reset_index(drop=True)
+        return frame.loc[mask]
 
     def dates(self, layer: str, *, source: str | None = None) -> list[dt.date]:
         """Return the sorted dates of ``layer`` (of every source unless given)."""
@@ -303,26 +232,20 @@ class Store:
         """Return one row per source and layer: first and last date, number of dates.
 
         Columns ``source``, ``layer``, ``first_date``, ``last_date``, ``n_dates``,
-        sorted by source and layer.
+        sorted by source and layer (:func:`geo.store_sources.summary`).
 
         Examples
         --------
         >>> import tempfile
         >>> from geo.io import read_many
         >>> from geo.sample import sample_dir
-        >>> folder = tempfile.TemporaryDirectory()
-        >>> store = open_store(folder.name)
+        >>> store = open_store(tempfile.mkdtemp())
         >>> report = store.ingest(read_many([sample_dir()], source="sample").snapshots)
         >>> store.summary().iloc[2].to_dict()
         {'source': 'sample', 'layer': 'russian_control', 'first_date': datetime.date(2024, 8, 15), \
 'last_date': datetime.date(2025, 3, 15), 'n_dates': 5}
-        >>> folder.cleanup()
         """
-        frame = self._load()
-        spans = frame.groupby(["source", "layer"], sort=True)["date"].agg(["min", "max", "nunique"])
-        names = {"min": "first_date", "max": "last_date", "nunique": "n_dates"}
-        table = spans.rename(columns=names).reset_index()
-        return table.astype({"source": str, "layer": str, "n_dates": int})
+        return store_sources.summary(self._load())
 
     def pick_source(self, layer: str, *dates: dt.date | None) -> str:
         """Return the one source that holds ``layer`` on every date given, and say which.
@@ -333,7 +256,7 @@ class Store:
         as it is; where several do, the dates decide, and the choice is logged
         (logger ``geo.store``; the ``geo`` command prints it as a note).
         ``None`` dates are ignored, so ``pick_source(layer, start, end)`` fits an
-        open date range.
+        open date range. Examples in :func:`geo.store_sources.pick_source`.
 
         Raises
         ------
@@ -343,64 +266,11 @@ class Store:
         StoreError
             Several sources hold it on every date given (the message lists
             each with its date range).
-
-        Examples
-        --------
-        >>> import tempfile
-        >>> from shapely.geometry import box
-        >>> from geo.snapshot import Provenance, Snapshot, make_features
-        >>> def snap(source, day):
-        ...     features = make_features([box(37.0, 48.0, 37.5, 48.5)])
-        ...     return Snapshot(source, "russian_control", day, features, Provenance("x.geojson"))
-        >>> folder = tempfile.TemporaryDirectory()
-        >>> store = open_store(folder.name)
-        >>> days = [("isw", 2023, 5, 1), ("isw", 2023, 8, 21), ("deepstate", 2024, 7, 8)]
-        >>> report = store.ingest([snap(source, dt.date(*day)) for source, *day in days])
-        >>> store.pick_source("russian_control", dt.date(2023, 6, 1))
-        'isw'
-        >>> store.pick_source("russian_control")
-        Traceback (most recent call last):
-        ...
-        geo.errors.StoreError: several sources hold layer 'russian_control' ...
-        >>> folder.cleanup()
         """
-        frame = self._load()
-        rows = frame.loc[frame["layer"] == layer]
-        if rows.empty:
-            msg = (
-                f"no snapshots of layer {layer!r} in store {self.path}; layers stored: "
-                f"{', '.join(self.layers()) or 'none'}"
-            )
-            raise SnapshotNotFoundError(msg)
-        spans = rows.groupby("source", sort=True)["date"].agg(["min", "max", "nunique"])
-        if len(spans) == 1:
-            return str(spans.index[0])
-        days = sorted({day for day in map(_as_date, dates) if day is not None})
-        holding = [
-            str(source)
-            for source, first, last in zip(spans.index, spans["min"], spans["max"], strict=True)
-            if all(first <= day <= last for day in days)
-        ]
-        when = f" on {' and '.join(map(str, days))}" if days else ""
-        if len(holding) == 1:
-            logger.info("using source %r (the only one with %s%s)", holding[0], layer, when)
-            return holding[0]
-        listed = "; ".join(
-            f"{source} ({first} to {last}, {count} date{'s' if count != 1 else ''})"
-            for source, (first, last, count) in spans.iterrows()
-            if not holding or source in holding
-        )
-        if holding:
-            msg = (
-                f"several sources hold layer {layer!r}{when} in store {self.path}: {listed}; "
-                "pass source= to pick one"
-            )
-            raise StoreError(msg)
-        msg = (
-            f"no single source holds layer {layer!r}{when} in store {self.path} (stored: "
-            f"{listed}); pass source= to pick one, or dates within one source's range"
-        )
-        raise SnapshotNotFoundError(msg)
+        source, note = store_sources.pick_source(self._load(), layer, dates, store=self.path)
+        if note is not None:
+            logger.info("%s", note)
+        return source
 
     def get(
         self, layer: str, date: dt.date, *, source: str | None = None, exact: bool = True
@@ -491,7 +361,8 @@ class Store:
         before it, as diffs do (the first snapshot's ``date`` says which), as long
         as the range holds any snapshot. ``progress``: a bar on stderr while they
         are read (``None``, the default, when stderr is a terminal; ``True`` always,
-        ``False`` never).
+        ``False`` never). :meth:`read_series` reads the same snapshots as arrays,
+        without building a GeoDataFrame for each.
 
         Raises
         ------
@@ -515,11 +386,44 @@ class Store:
          ('2025-03-15', 62145)]
         >>> folder.cleanup()
         """
-        if source is None and self.snapshots(layer=layer)["source"].nunique() > 1:
+        found = self.read_series(layer, source=source, start=start, end=end, progress=progress)
+        return found.to_snapshots()
+
+    def read_series(
+        self,
+        layer: str,
+        *,
+        source: str | None = None,
+        start: dt.date | None = None,
+        end: dt.date | None = None,
+        progress: Progress = None,
+    ) -> SnapshotSeries:
+        """Read the snapshots of :meth:`series` as columns: one read, no GeoDataFrames.
+
+        Dates, areas and content hashes come from the catalog at once; the
+        features of every snapshot are read from their files on first use, in
+        one pass (see :class:`geo.series.SnapshotSeries`, whose ``chunks`` walk
+        a long archive piece by piece). Parameters and errors as in :meth:`series`;
+        ``progress`` draws its bar when the whole series is read (:meth:`SnapshotSeries.load`).
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> from geo.io import read_many
+        >>> from geo.sample import sample_control_files
+        >>> store = open_store(tempfile.mkdtemp())
+        >>> _ = store.ingest(read_many(sample_control_files()).snapshots)
+        >>> series = store.read_series("russian_control", end=dt.date(2024, 12, 1))
+        >>> [d.isoformat() for d in series.dates]
+        ['2024-08-15', '2024-09-15', '2024-11-15']
+        >>> bool(series.geometry(0).equals(store.get("russian_control", series.dates[0]).geometry))
+        True
+        """
+        if source is None and self._select(layer=layer)["source"].nunique() > 1:
             source = self.pick_source(layer, start, end)  # the one holding it on both ends
-        rows = self.snapshots(layer=layer, source=source, start=start, end=end)
+        rows = self._select(layer=layer, source=source, start=start, end=end)
         if start is not None and not rows.empty and not (rows["date"] == start).any():
-            earlier = self.snapshots(layer=layer, source=source, end=start)
+            earlier = self._select(layer=layer, source=source, end=start)
             if not earlier.empty:  # the state on `start` is the latest one before it
                 rows = pd.concat([earlier[earlier["date"] == earlier["date"].max()], rows])
         if rows.empty:
@@ -529,21 +433,11 @@ class Store:
                 f"{self.path}; see Store.snapshots()"
             )
             raise SnapshotNotFoundError(msg)
-        one = self._one_source(rows, layer)
-        days = sorted(rows["date"])
-        bar = progress_bar(days, progress=progress, desc="reading", unit="snapshot")
-        return [self.get(layer, day, source=one) for day in bar]
-
-    def _one_source(self, rows: pd.DataFrame, layer: str) -> str:
-        """Return the one source of catalog rows of ``layer``; several need ``source=``."""
-        sources = sorted(set(rows["source"]))
-        if len(sources) > 1:
-            msg = (
-                f"several sources hold layer {layer!r} in store {self.path}: "
-                f"{', '.join(sources)}; pass source= to pick one"
-            )
-            raise StoreError(msg)
-        return str(sources[0])
+        one = source if source is not None else str(rows["source"].iloc[0])
+        positions = rows.sort_values("date", kind="stable").index
+        records = [self._records[int(i)] for i in positions]
+        files = [self._abs(r["file"]) for r in records]
+        return SnapshotSeries(one, layer, records, files, progress=progress)
 
     def map(
         self,
@@ -588,7 +482,12 @@ class Store:
         return read_snapshot(self._abs(record["file"]), record)
 
     def ingest(
-        self, snapshots: Iterable[Snapshot], *, replace: bool = False, progress: Progress = None
+        self,
+        snapshots: Iterable[Snapshot],
+        *,
+        replace: bool = False,
+        progress: Progress = None,
+        inputs: Sequence[dict[str, Any]] = (),
     ) -> IngestReport:
         """Store snapshots; identical content already stored is a no-op.
 
@@ -601,6 +500,11 @@ class Store:
         progress
             A bar on stderr: ``None`` (default) when stderr is a terminal,
             ``True`` always, ``False`` never.
+        inputs
+            Rows of :data:`geo.catalog.INPUTS_SCHEMA` for the files the
+            snapshots were read from, recorded (replacing rows of the same
+            path) once the snapshots are stored, so that
+            :func:`geo.ingest.ingest_files` can skip them while they are unchanged.
 
         Raises
         ------
@@ -624,85 +528,17 @@ class Store:
         'added 0, unchanged 4, replaced 0'
         >>> folder.cleanup()
         """
-        batch = dedupe(snapshots)
-        report = IngestReport()
-        with self._locked():
-            self._stamp = None  # another process may have written since
-            self._load()
-            self._files()  # refuses a linked snapshots/ before anything is written or removed
-            records = [dict(r) for r in self._records]
-            stored = {(r["source"], r["layer"], r["date"]): i for i, r in enumerate(records)}
-            conflicts = []
-            todo: list[tuple[Snapshot, int | None]] = []
-            for snap in batch:
-                index = stored.get(snap.key)
-                if index is None:
-                    todo.append((snap, None))
-                elif records[index]["content_hash"] == snap.content_hash:
-                    report.unchanged.append(snap.key)
-                    if not self._abs(records[index]["file"]).is_file():
-                        todo.append((snap, index))  # repair a lost file
-                elif replace:
-                    todo.append((snap, index))
-                else:
-                    conflicts.append(
-                        f"{key_text(snap.key)}: stored from {records[index]['source_path']}, "
-                        f"new from {origin(snap)}"
-                    )
-            if conflicts:
-                msg = (
-                    f"{len(conflicts)} snapshot(s) differ from the stored ones "
-                    f"({'; '.join(conflicts[:5])}{'; ...' if len(conflicts) > 5 else ''}); "
-                    "pass replace=True to overwrite"
-                )
-                raise DuplicateSnapshotError(msg)
-            self._vacuum_locked(records)
-            old_files: list[str] = []
-            now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-            bar = progress_bar(todo, progress=progress, desc="storing", unit="snapshot")
-            for snap, index in bar:
-                record = self._write_snapshot(snap, ingested_at=now)
-                if index is None:
-                    report.added.append(snap.key)
-                    records.append(record)
-                elif records[index]["content_hash"] == snap.content_hash:
-                    records[index] = {**records[index], "file": record["file"]}
-                else:
-                    report.replaced.append(snap.key)
-                    old_files.append(records[index]["file"])
-                    records[index] = record
-            if todo:
-                records.sort(key=lambda r: (r["source"], r["layer"], r["date"]))
-                self._write_catalog(pa.Table.from_pylist(records, schema=CATALOG_SCHEMA))
-            for rel in set(old_files) - {r["file"] for r in records}:
-                with contextlib.suppress(OSError):  # vacuum retries
-                    self._abs(rel).unlink()
-        return report
+        return store_writer.ingest(
+            self, snapshots, replace=replace, progress=progress, inputs=inputs
+        )
+
+    def inputs(self) -> dict[str, dict[str, Any]]:
+        """Return the input files past ingests read, by resolved path (:data:`INPUTS_NAME`)."""
+        return read_inputs(self.path)
 
     def vacuum(self) -> int:
         """Remove files the catalog does not name; return how many."""
-        with self._locked():
-            self._stamp = None
-            self._load()
-            return self._vacuum_locked(self._records)
-
-    def _vacuum_locked(self, records: list[dict[str, Any]]) -> int:
-        keep = {r["file"] for r in records}
-        strays = [  # left by a hard kill
-            p for p in self.path.glob(f".{CATALOG_NAME}.*.tmp") if not p.is_symlink()
-        ]
-        count = 0
-        for file in self._files() + strays:
-            if file.relative_to(self.path).as_posix() not in keep:
-                with contextlib.suppress(OSError):
-                    file.unlink()
-                    count += 1
-        top = self.path / SNAPSHOT_DIR
-        for folder, _, _ in os.walk(top, topdown=False):
-            if Path(folder) != top:
-                with contextlib.suppress(OSError):  # only empty folders go
-                    Path(folder).rmdir()
-        return count
+        return store_writer.vacuum(self)
 
     def _files(self) -> list[Path]:
         """Every file under ``snapshots/``, never following a link out of the store.
@@ -723,23 +559,6 @@ class Store:
             raise StoreError(msg)
         # os.walk does not descend into linked folders; linked files are left alone too.
         return [Path(d, f) for d, _, fs in os.walk(top) for f in fs if not Path(d, f).is_symlink()]
-
-    def _write_snapshot(self, snap: Snapshot, *, ingested_at: str) -> dict[str, Any]:
-        rel = snapshot_file(snap)
-        write_snapshot(self._abs(rel), snap)
-        return to_record(snap, file=rel, ingested_at=ingested_at)
-
-    def _write_catalog(self, table: pa.Table) -> None:
-        target = self.path / CATALOG_NAME
-        try:
-            write_atomic(target, lambda f: pq.write_table(table, f), follow_links=False)
-        except OSError as err:
-            msg = (
-                f"cannot write {target}: {os_reason(err)}; the store is unchanged - check "
-                "free space and permissions, then ingest again"
-            )
-            raise StoreError(msg) from err
-        self._set_cache(table, stamp=None)
 
     def _load(self) -> pd.DataFrame:
         """Return the cached catalog frame (unsorted), reloading if the file changed."""
@@ -783,11 +602,6 @@ class Store:
             raise StoreError(msg)
         return target
 
-    @contextlib.contextmanager
-    def _locked(self) -> Iterator[None]:
-        with _lock(self.path / LOCK_NAME, self.lock_timeout_s, self.path):
-            yield
-
     def __len__(self) -> int:
         return len(self._load())
 
@@ -800,23 +614,11 @@ class Store:
         return one_line(f"<Store {self.path}: {len(frame)} snapshots, {kinds}>")
 
     def _repr_html_(self) -> str:
-        def esc(value: object) -> str:  # names come from files: escape markup and controls
-            return escape_text(value)
-
         try:
-            frame = self.catalog()
+            frame = self._load()
         except StoreError as err:
-            return f"<p>{esc(str(err))}</p>"
-        head = f"<p><b>geo store</b> {esc(self.path)}: {len(frame)} snapshots</p>"
-        if frame.empty:
-            return head
-        rows = []
-        for (source, layer), group in frame.groupby(["source", "layer"], sort=True):
-            cells = (source, layer, min(group["date"]), max(group["date"]), len(group))
-            rows.append("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in cells) + "</tr>")
-        header = "".join(f"<th>{h}</th>" for h in ("source", "layer", "first", "last", "count"))
-        body = "".join(rows)
-        return f"{head}<table><thead><tr>{header}</tr></thead><tbody>{body}</tbody></table>"
+            return f"<p>{escape_text(str(err))}</p>"
+        return store_sources.summary_html(self.path, frame)
 
 
 def _as_date(value: dt.date | None) -> dt.date | None:

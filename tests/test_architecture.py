@@ -22,18 +22,21 @@ PACKAGE = Path(geo.__file__).resolve().parent
 LAYERS: dict[str, tuple[str, ...]] = {
     "basics": (
         "geo.errors", "geo.fsutil", "geo.text", "geo.progress", "geo.publishers", "geo.datenames",
-        "geo.layers", "geo.geometry", "geo.area_methods", "geo.limits",
+        "geo.layers", "geo.geometry", "geo.area_methods", "geo.limits", "geo.parallel",
     ),
     "model": ("geo.snapshot", "geo.areas", "geo.overlay"),
     "formats": (
         "geo.archives", "geo.esri", "geo.kml", "geo.readers", "geo.dates", "geo.deepstate",
-        "geo.io", "geo.sample",
+        "geo.io", "geo.sample", "geo.geojson",
     ),
-    "data": ("geo.catalog", "geo.store", "geo.regions", "geo.region_select", "geo.gazetteer"),
+    "data": (
+        "geo.catalog", "geo.store", "geo.store_writer", "geo.store_sources", "geo.regions",
+        "geo.region_select", "geo.gazetteer", "geo.series", "geo.ingest",
+    ),
     "remote": ("geo.sources",),
     "analysis": (
         "geo.diff", "geo.stats", "geo.frontline", "geo.places", "geo.sanity", "geo.distance",
-        "geo.ledger",
+        "geo.ledger", "geo.changes",
     ),
     "views": ("geo.render",),
     "top": ("geo.cli", "geo"),

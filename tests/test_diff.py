@@ -557,3 +557,90 @@ def test_bundled_sample_diffs_match_plain_geodesic_overlays() -> None:
             )
             checked += 1
     assert checked >= 8
+
+
+# --- chunks and executors: identical to one serial pass --------------------------------
+
+
+def diff_fingerprint(diffs: list) -> list:
+    """Everything a diff says, exactly: figures, regions, overlay and the patches (as WKB)."""
+    return [
+        (
+            d.to_dict(),
+            d.patches.gained.tolist(), d.patches.kept.tolist(), d.patches.area_km2.tolist(),
+            d.patches.region.tolist(), [shapely.to_wkb(g) for g in d.patches.geoms],
+            shapely.to_wkb(d.geometry_from), shapely.to_wkb(d.geometry_to),
+        )
+        for d in diffs
+    ]  # fmt: skip
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(st.lists(cell, max_size=4), min_size=2, max_size=9),
+    st.integers(1, 4),
+)
+def test_chunked_series_equals_one_serial_pass(steps: list, chunk_pairs: int) -> None:
+    # A walk of edits (some empty snapshots, some unrelated ones: whole overlays) diffed
+    # in chunks of a few pairs must give exactly what one pass over all pairs gives,
+    # areas chained across chunk boundaries included.
+    geoms = [cells(items) if items else None for items in steps]
+    snaps = [make_snapshot(g, D1 + dt.timedelta(days=i)) for i, g in enumerate(geoms)]
+    one = diff_series(snaps, regions=QUADRANTS)
+    import geo.changes as changes
+
+    original = changes.CHUNK_PAIRS
+    try:
+        changes.CHUNK_PAIRS = chunk_pairs
+        chunked = diff_series(snaps, regions=QUADRANTS)
+    finally:
+        changes.CHUNK_PAIRS = original
+    assert diff_fingerprint(chunked) == diff_fingerprint(one)
+
+
+def test_threads_and_processes_give_identical_diffs(monkeypatch: pytest.MonkeyPatch) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    import geo.changes as changes
+
+    base = wiggly()
+    snaps = [
+        make_snapshot(
+            shapely.difference(base, Point(35 + 0.1 * i, 48.5).buffer(0.05 + 0.01 * i)),
+            D1 + dt.timedelta(days=i),
+        )
+        for i in range(9)
+    ]
+    snaps.append(make_snapshot(translate(base, 0.3), D1 + dt.timedelta(days=9)))  # a whole overlay
+    regions = regions_frame(("W", box(33, 46, 35, 50)), ("E", box(35, 46, 37, 50)))
+    serial = diff_fingerprint(diff_series(snaps, regions=regions))
+    monkeypatch.setattr(changes, "CHUNK_PAIRS", 2)
+    with ThreadPoolExecutor(3) as pool:
+        threads = diff_fingerprint(diff_series(snaps, regions=regions, executor=pool))
+    processes = diff_fingerprint(diff_series(snaps, regions=regions, jobs=2))
+    assert threads == serial
+    assert processes == serial
+
+
+def test_diff_series_of_a_stored_series(store_dir: Path) -> None:
+    from geo.store import open_store
+
+    store = open_store(store_dir)
+    snaps = [
+        make_snapshot(cells([(0, 0, 3, 3), (i, 5, 2, 1)]), D1 + dt.timedelta(days=i))
+        for i in range(5)
+    ]
+    store.ingest(snaps)
+    from_store = diff_series(store.read_series("russian_control"), regions=QUADRANTS)
+    in_memory = diff_series(store.series("russian_control"), regions=QUADRANTS)
+    assert diff_fingerprint(from_store) == diff_fingerprint(in_memory)
+    assert [d.date_to for d in from_store] == [s.date for s in snaps[1:]]
+
+
+def test_progress_bar_counts_pairs(capsys: pytest.CaptureFixture[str]) -> None:
+    snaps = [
+        make_snapshot(box(30, 48, 31 + i / 10, 49), D1 + dt.timedelta(days=i)) for i in range(4)
+    ]
+    diff_series(snaps, progress=True)
+    err = capsys.readouterr().err
+    assert "diffing" in err and "/3 " in err and "pair" in err

@@ -252,3 +252,26 @@ def test_geodesic_area_matches_geod_on_oriented_polygons(
     parts = shapely.MultiPolygon([polygon, other])
     want = abs(GEOD.geometry_area_perimeter(shapely.orient_polygons(parts))[0]) / 1e6
     assert geodesic_area_km2(parts) == pytest.approx(want, rel=1e-9)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.floats(-170, 170), st.floats(-80, 80), st.floats(0.01, 5), st.booleans()),
+        min_size=1,
+        max_size=5,
+    )
+)
+def test_geodesic_area_sums_like_pyproj(parts: list) -> None:
+    # Ring by ring on NumPy coordinates, in pyproj's order: the very same float.
+    from geo.geometry import GEOD
+
+    polys = []
+    for x, y, size, holed in parts:
+        outer = shapely.box(x, y, x + size, y + size / 2)
+        hole = [shapely.box(x + size / 4, y + size / 8, x + size / 2, y + size / 4).exterior.coords]
+        poly = shapely.Polygon(outer.exterior.coords, hole if holed else None)
+        polys.append(poly if len(polys) % 2 else poly.reverse())
+    geom = shapely.MultiPolygon(polys) if len(polys) > 1 else polys[0]
+    area_m2, _ = GEOD.geometry_area_perimeter(shapely.orient_polygons(geom))
+    assert geodesic_area_km2(geom) == abs(float(area_m2)) / 1e6

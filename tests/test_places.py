@@ -233,3 +233,77 @@ def test_markers_and_panel_table_escape_names(store_dir: Path, tmp_path: Path) -
     assert "<script>x" not in table
     capped = add_places(folium.Map(), frame, limit=0)
     assert capped.layer_name == "Places that changed hands (the 0 largest of 1)"
+
+
+def test_each_date_is_read_at_most_once(
+    store_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The bisection intervals form one binary tree: no date is the midpoint of two of them.
+    from geo.series import SnapshotSeries
+
+    store = growing_store(store_dir, n=40)
+    many = tmp_path / "many.txt"
+    many.write_text(
+        "\n".join(tsv_row(i, f"P{i}", 37.0 + 0.0975 * i + 0.01) for i in range(40)) + "\n",
+        encoding="utf-8",
+    )
+    read: list[dt.date] = []
+    real = SnapshotSeries.load
+
+    def recording(self: SnapshotSeries) -> SnapshotSeries:
+        if not self.loaded:
+            read.extend(self.dates)
+        return real(self)
+
+    monkeypatch.setattr(SnapshotSeries, "load", recording)
+    frame = places_changed(store, "russian_control", day(0), day(39), gazetteer=many)
+    assert len(frame) > 30
+    assert len(read) == len(set(read)) == frame.attrs["lookups"] - 2
+
+
+def test_jobs_and_executors_give_identical_places(store_dir: Path, gaz_file: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    store = open_store(store_dir)
+    inside = [0, 1, 1, 0, 0, 1, 1, 1, 0, 1, 1, 1, 0, 1]
+    store.ingest(
+        [
+            make_snapshot([lons(37.0, 37.3 + 0.05 * i), *([lons(37.5, 37.6)] if v else [])], day(i))
+            for i, v in enumerate(inside)
+        ]
+    )
+    serial = places_changed(store, "russian_control", day(0), day(13), gazetteer=gaz_file)
+    assert len(serial) >= 5
+    with ThreadPoolExecutor(3) as pool:
+        threads = places_changed(
+            store, "russian_control", day(0), day(13), gazetteer=gaz_file, executor=pool
+        )
+    processes = places_changed(
+        store, "russian_control", day(0), day(13), gazetteer=gaz_file, jobs=2
+    )
+    for other in (threads, processes):
+        pd.testing.assert_frame_equal(other, serial, check_exact=True)
+        assert other.attrs == serial.attrs
+
+
+def test_progress_over_bisection_steps(
+    store_dir: Path, gaz_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = growing_store(store_dir)
+    places_changed(store, "russian_control", day(0), day(11), gazetteer=gaz_file, progress=True)
+    assert "bisecting" in capsys.readouterr().err
+
+
+def test_cli_places_jobs_gives_the_same_list(store_dir: Path, gaz_file: Path) -> None:
+    from click.testing import CliRunner
+
+    from geo.cli import cli
+
+    growing_store(store_dir)
+    dates = ["--from", str(day(0)), "--to", str(day(11))]
+    base = ["places", "--store", str(store_dir), "--layer", "russian_control", *dates,
+            "--gazetteer", str(gaz_file), "--json"]  # fmt: skip
+    one = CliRunner().invoke(cli, base)
+    two = CliRunner().invoke(cli, [*base, "-j", "2"])
+    assert one.exit_code == 0 and two.exit_code == 0, one.output + two.output
+    assert json.loads(one.output) == json.loads(two.output) and len(json.loads(one.output)) == 11

@@ -220,3 +220,15 @@ def test_real_deepstate_archive_has_repeats_but_no_stale_day(deepstate_daily_sto
     found = set(frame.loc[frame["flags"].str.contains("jump"), "date"])
     assert found == expected
     assert found == {dt.date(2025, 5, 25), dt.date(2025, 7, 4), dt.date(2026, 8, 13)}
+
+
+def test_features_digest_is_the_snapshots_geometry_digest(tmp_path: Path) -> None:
+    from geo.sanity import features_digest
+
+    snap = make_snapshot([box(30, 48, 31, 49), box(30.5, 48.5, 32, 50)])
+    assert features_digest(snap.features.geometry.values) == geometry_digest(snap)
+    store = open_store(tmp_path / "s")
+    store.ingest([snap])
+    series = store.read_series("russian_control", progress=False)
+    assert features_digest(series.features(0)) == geometry_digest(store.get(snap.layer, snap.date))
+    assert features_digest([]) == geometry_digest(make_snapshot(None))

@@ -369,16 +369,16 @@ def test_killed_run_leaves_whole_versions_and_resumes(
     real_write = catalog.write_snapshot
     calls = {"n": 0}
 
-    def dying_write(target: Path, snap: Any) -> None:
+    def dying_write(target: Path, snap: Any, **kw: Any) -> None:
         calls["n"] += 1
         if snap.date == DAYS[2] and calls["n"] > 1:
             raise KeyboardInterrupt  # the machine went down mid-write
-        real_write(target, snap)
+        real_write(target, snap, **kw)
 
-    monkeypatch.setattr("geo.store.write_snapshot", dying_write)
+    monkeypatch.setattr("geo.store_writer.write_snapshot", dying_write)
     with pytest.raises(KeyboardInterrupt):
         run(http_server, tmp_path)
-    monkeypatch.setattr("geo.store.write_snapshot", real_write)
+    monkeypatch.setattr("geo.store_writer.write_snapshot", real_write)
     store = open_store(tmp_path / "store")
     assert store.dates("russian_control") == DAYS[:2]
     assert set(store.snapshots()["date"]) == set(DAYS[:2])  # no layer of the killed version

@@ -103,3 +103,33 @@ def test_store_reads_skip_the_check_ingest_does_not_need_it(
     monkeypatch.setattr(geo.snapshot, "check_polygons", refuse)
     snap = store.get("russian_control", dt.date(2024, 7, 1))
     assert snap.area_km2 == pytest.approx(TRUTH_KM2, rel=1e-9)
+
+
+def test_hygiene_valid_polygons_are_not_checked_twice(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reading a file checks each feature once: the Snapshot trusts what hygiene found valid.
+
+    By identity only (shapely geometries are immutable): an equal object that
+    hygiene never saw, or a repaired one, is asked GEOS again.
+    """
+    import shapely
+
+    import geo.geometry
+
+    cleaned, _, report = clean_geometries([BOX, MultiPolygon([BOX, BOX]), Point(37, 48)])
+    assert report.n_invalid_repaired == 1 and len(cleaned) == 2
+    asked: list[int] = []
+    real = shapely.is_valid
+
+    def counting(geoms: object) -> object:
+        asked.append(len(np.atleast_1d(np.asarray(geoms, dtype=object))))
+        return real(geoms)
+
+    monkeypatch.setattr(geo.geometry.shapely, "is_valid", counting)
+    make_snapshot(list(cleaned))
+    assert asked == [1]  # the repaired MultiPolygon only
+    asked.clear()
+    make_snapshot([cleaned[0], box(37.0, 48.0, 37.5, 48.5)])  # an equal box hygiene never saw
+    assert asked == [1]
+    bowtie = Polygon([(37, 48), (38, 49), (38, 48), (37, 49)])
+    with pytest.raises(InputFormatError, match="not a valid polygon"):
+        make_snapshot([cleaned[0], bowtie])

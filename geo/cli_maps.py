@@ -27,6 +27,8 @@ from geo.cli_options import (
 )
 from geo.cli_remote import ensure_offline_assets
 from geo.errors import ValidationError
+from geo.render.labels import Lang
+from geo.snapshot import Snapshot
 from geo.store import Store, open_store
 
 
@@ -59,6 +61,20 @@ class _Output:
 @click.option("--timeline", is_flag=True, help="Timeline map over all dates (see --start/--end).")
 @click.option("--start", default=None, help="Timeline: first date.")
 @click.option("--end", default=None, help="Timeline: last date.")
+@click.option(
+    "--trail", "trail_days", type=click.IntRange(min=0), default=0, show_default=True,
+    help="Timeline: also show the changes of this many days before the date shown (fainter).",
+)  # fmt: skip
+@click.option(
+    "--jobs", type=click.IntRange(min=0), default=None,
+    help="Timeline: encode on N local processes (0: one per core).",
+)  # fmt: skip
+@click.option("--title", default=None, help="Title (default: layer, publisher, dates).")
+@click.option("--subtitle", default=None, help="A line under the title.")
+@click.option(
+    "--lang", type=click.Choice(["en", "uk"]), default="en", show_default=True,
+    help="Language of the map's words and dates.",
+)  # fmt: skip
 @click.option("--compare", nargs=2, default=None, help="Compare map of two dates: D1 D2.")
 @click.option("--to-source", default=None, help="Compare: source of the second side.")
 @click.option("--swipe", is_flag=True, help="Compare as a swipe instead of side by side.")
@@ -84,6 +100,11 @@ def map_(
     timeline: bool,
     start: str | None,
     end: str | None,
+    trail_days: int,
+    jobs: int | None,
+    title: str | None,
+    subtitle: str | None,
+    lang: str,
     compare: tuple[str, str] | None,
     to_source: str | None,
     swipe: bool,
@@ -101,7 +122,7 @@ def map_(
     kind = _kind(
         layers, date_text=date_text, diff=bool(date_from or date_to), timeline=timeline,
         compare=compare, start=start, end=end, swipe=swipe, to_source=to_source,
-        gazetteer=bool(gazetteer_files),
+        gazetteer=bool(gazetteer_files), trail=trail_days, jobs=jobs,
     )  # fmt: skip
     if kind == "diff" and not (date_from and date_to):
         msg = "a diff map needs both --from and --to"
@@ -125,7 +146,8 @@ def map_(
     )
     store = open_store(store_path)
     if kind == "timeline":
-        written = _timeline(store, layers, (first, second), source, out)
+        looks = _Looks(title=title, subtitle=subtitle, lang=lang, trail_days=trail_days, jobs=jobs)
+        written = _timeline(store, layers, (first, second), source, out, looks)
     elif kind == "snapshot":
         assert first is not None
         written = _snapshot(store, layers, first, source, out)
@@ -152,6 +174,8 @@ def _kind(
     swipe: bool,
     to_source: str | None,
     gazetteer: bool,
+    trail: int = 0,
+    jobs: int | None = None,
 ) -> str:
     """Which map the options ask for; a usage error for none, several, or a stray option."""
     chosen = [
@@ -169,6 +193,8 @@ def _kind(
         (swipe and not compare, "--swipe needs --compare D1 D2: add it or drop --swipe"),
         (to_source and not compare, "--to-source needs --compare D1 D2 (for a diff: geo diff)"),
         (gazetteer and not diff, "--gazetteer needs a diff map: add --from/--to or drop it"),
+        (trail and not timeline, "--trail needs --timeline: add it or drop --trail"),
+        (jobs is not None and not timeline, "--jobs needs --timeline: add it or drop --jobs"),
     ) if wrong]  # fmt: skip
     if misplaced:
         raise click.UsageError(misplaced[0])
@@ -231,18 +257,43 @@ def _diff(
     return written
 
 
+@dataclasses.dataclass(frozen=True)
+class _Looks:
+    """The timeline's words and options: title, subtitle, language, trail, jobs."""
+
+    title: str | None
+    subtitle: str | None
+    lang: str
+    trail_days: int
+    jobs: int | None
+
+
+def _series(
+    store: Store, layer: str, source: str | None, span: tuple[dt.date | None, dt.date | None]
+) -> list[Snapshot]:
+    """Read one layer's snapshots of a date range (the one place the timeline reads the store)."""
+    start, end = span
+    return store.series(layer, source=source, start=start, end=end)
+
+
 def _timeline(
     store: Store,
     layers: tuple[str, ...],
     span: tuple[dt.date | None, dt.date | None],
     source: str | None,
     out: _Output,
+    looks: _Looks,
 ) -> list[Path]:
     start, end = span
-    series = {layer: store.series(layer, source=source, start=start, end=end) for layer in layers}
+    series = {layer: _series(store, layer, source, span) for layer in layers}
     written = []
     if out.html is not None:
-        written = out.page(render.timeline_map(series, tiles=out.tiles, regions=out.regions))
+        lang: Lang = "uk" if looks.lang == "uk" else "en"
+        fmap = render.timeline_map(
+            series, tiles=out.tiles, regions=out.regions, title=looks.title,
+            subtitle=looks.subtitle, lang=lang, trail_days=looks.trail_days, jobs=looks.jobs,
+        )  # fmt: skip
+        written = out.page(fmap)
     if out.static is not None:
         frame = geo.timeseries(store, layers[0], source=source, start=start, end=end)
         written.append(render.area_chart(frame, out.static))

@@ -328,7 +328,7 @@ def test_map_command_every_kind(tmp_path: Path, store_dir: Path) -> None:
     assert (tmp_path / "snapshot.png").stat().st_size > 10_000
     timeline = (tmp_path / "timeline.html").read_text(encoding="utf-8")
     # --start without a snapshot of its own begins at the state before it (Store.series)
-    assert "2024-09-15" in timeline and "2024-08-15" not in timeline
+    assert "15 Sep 2024" in timeline and "15 Aug 2024" not in timeline
     chart = (tmp_path / "chart.svg").read_text(encoding="utf-8")
     assert "SYNTHETIC SAMPLE DATA" in chart and "Data: SYNTHETIC SAMPLE DATA" in chart
     both = CliRunner().invoke(cli, [*base, "--date", "2025-03-15", "--timeline", "-o", "x.html"])

@@ -484,9 +484,11 @@ def test_map_is_a_timeline_of_the_range(store_dir: Path) -> None:
     fmap = store.map("russian_advances", start=D5, tiles=None)
     assert isinstance(fmap, folium.Map)
     page = fmap.get_root().render()
-    assert "russian_advances (isw)" in page and "SYNTHETIC SAMPLE DATA" not in page
+    # a human title: layer, publisher, date range (D5 to D10), never "layer (source)"
+    assert "russian_advances, Institute for the Study of War (ISW), " in page
+    assert "russian_advances (isw)" not in page and "SYNTHETIC SAMPLE DATA" not in page
     both = store.map(["russian_advances", "contested"], tiles=None, title="Mine").get_root()
-    assert "Mine" in both.render() and "russian_advances (isw)" not in both.render()
+    assert "Mine" in both.render() and "Institute for the Study of War (ISW), " not in both.render()
 
 
 def test_map_passes_the_range_and_options(store_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -498,7 +500,7 @@ def test_map_passes_the_range_and_options(store_dir: Path, monkeypatch: pytest.M
     assert [s.date for s in seen["series"]["russian_advances"]] == [D5, D10]
     assert seen["series"]["russian_advances"][0].area_km2 == pytest.approx(CELL_KM2 / 2, rel=1e-3)
     assert (seen["tiles"], seen["tolerance_m"], seen["notice"]) == (None, 0, None)
-    assert seen["title"] == "russian_advances (isw)"
+    assert "title" not in seen, "timeline_map writes the human default title"
     store.map(["russian_advances", "contested"], end=D5, title="Mine", notice="Draft")
     assert list(seen["series"]) == ["russian_advances", "contested"]
     assert [s.date for s in seen["series"]["russian_advances"]] == [D1, D5]

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
 import itertools
 import json
 import multiprocessing
@@ -69,6 +70,7 @@ ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 _CODE = np.full(128, -1, dtype=np.int64)
 _CODE[np.frombuffer(ALPHABET.encode(), dtype=np.uint8)] = np.arange(64)
 _ALPHABET_BYTES = np.frombuffer(ALPHABET.encode(), dtype=np.uint8)
+_CONTINUED = frozenset(ALPHABET[32:])  # characters that say "more of this value follows"
 
 # Tokens of a date's list: chunk id c is stored as c + 2.
 POLYGON_BREAK = 0
@@ -190,9 +192,10 @@ def _clean_ring(xy: IntArray) -> IntArray:
     return xy
 
 
-def _ring_sections(xy: IntArray) -> list[IntArray]:
+def _ring_sections(xy: IntArray, hashes: npt.NDArray[np.uint64] | None = None) -> list[IntArray]:
     """Cut a ring (no closing vertex) at its section vertices; each section holds both ends."""
-    cuts = np.flatnonzero(_vertex_hash(xy) % np.uint64(SECTION_VERTICES) == 0)
+    h = _vertex_hash(xy) if hashes is None else hashes
+    cuts = np.flatnonzero(h % np.uint64(SECTION_VERTICES) == 0)
     if cuts.size == 0:
         return [np.concatenate([xy, xy[:1]])]
     closed = np.concatenate([np.roll(xy, -int(cuts[0]), axis=0), xy[cuts[:1]]])
@@ -215,7 +218,11 @@ def _douglas_peucker(sections: list[IntArray], tolerance: float) -> list[IntArra
 
 
 def simplify_ring(
-    xy: IntArray, tolerance: float, *, cache: dict[bytes, IntArray] | None = None
+    xy: IntArray,
+    tolerance: float,
+    *,
+    cache: dict[bytes, IntArray] | None = None,
+    hashes: npt.NDArray[np.uint64] | None = None,
 ) -> IntArray:
     """Simplify one quantized ring (no closing vertex) section by section.
 
@@ -234,6 +241,8 @@ def simplify_ring(
         In the units of ``xy``.
     cache
         Results of sections already simplified, filled in here.
+    hashes
+        The vertices' hashes, if already computed.
 
     Returns
     -------
@@ -242,7 +251,7 @@ def simplify_ring(
     """
     if len(xy) < 4:
         return xy
-    sections = _ring_sections(xy)
+    sections = _ring_sections(xy, hashes)
     keys = [section.tobytes() for section in sections]
     known = cache if cache is not None else {}
     todo = {k: sec for k, sec in zip(keys, sections, strict=True) if k not in known}
@@ -320,8 +329,9 @@ class PreparedDate:
     n_vertices_in: int
     n_rings_dropped: int
 
+    @functools.cached_property
     def chunk_keys(self) -> list[bytes]:
-        """Return the bytes of each chunk (equal chunks give equal keys)."""
+        """The bytes of each chunk (equal chunks give equal keys)."""
         raw = np.ascontiguousarray(self.coords).tobytes()
         width = 2 * self.coords.itemsize
         ends = self.chunk_ends.tolist()
@@ -441,8 +451,16 @@ def _prepare_rings(
     q, counts = _clean(q[keep], counts - (counts > 0))
     if tolerance > 0:
         starts = np.cumsum(counts) - counts
-        rings = [q[a : a + n] for a, n in zip(starts.tolist(), counts.tolist(), strict=True)]
-        simple = [simplify_ring(r, tolerance, cache=cache) for r in rings]
+        h = _vertex_hash(q)
+        simple = []
+        for a, n in zip(starts.tolist(), counts.tolist(), strict=True):
+            key = b"ring" + q[a : a + n].tobytes()  # a ring unchanged since an earlier date
+            ring = cache.get(key)
+            if ring is None:
+                ring = cache[key] = simplify_ring(
+                    q[a : a + n], tolerance, cache=cache, hashes=h[a : a + n]
+                )
+            simple.append(ring)
         q = np.concatenate(simple) if simple else q
         q, counts = _clean(q, np.asarray([len(r) for r in simple], dtype=np.int64))
     starts = np.cumsum(counts) - counts
@@ -574,7 +592,7 @@ class EncodedSeries:
         return len(self.to_json().encode())
 
 
-def _common_ends(previous: list[int], current: list[int]) -> tuple[int, int]:
+def _common_ends(previous: Sequence[int], current: Sequence[int]) -> tuple[int, int]:
     """Lengths of the common prefix and (after it) the common suffix of two token lists."""
     n = min(len(previous), len(current))
     a = np.asarray(previous[:n], dtype=np.int64)
@@ -589,8 +607,11 @@ def _common_ends(previous: list[int], current: list[int]) -> tuple[int, int]:
     return prefix, suffix
 
 
-def _date_ops(previous: list[int], current: list[int]) -> list[int]:
-    """Edit operations turning ``previous`` into ``current``: (keep, skip, n, tokens...).
+Opcode = tuple[str, int, int, int, int]
+
+
+def token_opcodes(previous: Sequence[int], current: Sequence[int]) -> list[Opcode]:
+    """Return :meth:`difflib.SequenceMatcher.get_opcodes` of two token lists.
 
     The common prefix and suffix are kept as they are; only the middle goes
     through :class:`difflib.SequenceMatcher` (a day changes a few stretches).
@@ -607,6 +628,15 @@ def _date_ops(previous: list[int], current: list[int]) -> list[int]:
     if suffix:
         opcodes.append(("equal", len(previous) - suffix, len(previous),
                         len(current) - suffix, len(current)))  # fmt: skip
+    return opcodes
+
+
+def _date_ops(
+    previous: list[int], current: list[int], opcodes: list[Opcode] | None = None
+) -> list[int]:
+    """Edit operations turning ``previous`` into ``current``: (keep, skip, n, tokens...)."""
+    if opcodes is None:
+        opcodes = token_opcodes(previous, current)
     ops: list[int] = []
     keep = skip = 0
     inserted: list[int] = []
@@ -634,7 +664,7 @@ def _date_ops(previous: list[int], current: list[int]) -> list[int]:
     return ops
 
 
-def _apply_ops(previous: list[int], ops: IntArray) -> list[int]:
+def _apply_ops(previous: list[int], ops: Sequence[int] | IntArray) -> list[int]:
     out: list[int] = []
     pos = 0
     i = 0
@@ -710,18 +740,21 @@ class SeriesEncoder:
         self._dates: list[str] = []
         self._previous: list[int] = []
         self._n_in = self._n_drawn = self._n_dropped = self._n_refs = 0
+        #: The last date's :func:`token_opcodes` against the date before it.
+        self.opcodes: list[Opcode] = []
 
     def add(self, prepared: PreparedDate) -> list[int]:
         """Append the next date; return its token list (chunk id + 2, or a break)."""
         ids = []
-        for key in prepared.chunk_keys():
+        for key in prepared.chunk_keys:
             cid = self._ids.get(key)
             if cid is None:
                 cid = self._ids[key] = len(self._chunks)
                 self._chunks.append(np.frombuffer(key, dtype=np.int64).reshape(-1, 2))
             ids.append(cid + 2)
         tokens = _with_breaks(prepared, ids)
-        self._dates.append(encode_ints(_date_ops(self._previous, tokens)))
+        self.opcodes = token_opcodes(self._previous, tokens)
+        self._dates.append(encode_ints(_date_ops(self._previous, tokens, self.opcodes)))
         self._previous = tokens
         self._n_in += prepared.n_vertices_in
         self._n_drawn += len(prepared.coords)
@@ -806,9 +839,10 @@ def blocks(n: int, *, jobs: int | None, executor: Executor | None) -> list[range
     return [range(a, min(a + size, n)) for a in range(0, n, size)]
 
 
-def _prepare_many(
+def prepare_block(
     task: tuple[Sequence[BaseGeometry | None], int, float, int],
 ) -> list[PreparedDate]:
+    """Run :func:`prepare_dates` on ``(geometries, precision, tolerance_deg, mean_vertices)``."""
     geometries, precision, tolerance_deg, mean_vertices = task
     return prepare_dates(geometries, precision=precision, tolerance_deg=tolerance_deg,
                          chunk_mean_vertices=mean_vertices)  # fmt: skip
@@ -878,7 +912,7 @@ def encode_series(
     ]
     bar = progress_meter(progress=progress, desc="encoding", unit="date", total=len(geometries))
     with bar:
-        for prepared in map_ordered(_prepare_many, tasks, jobs=jobs, executor=executor):
+        for prepared in map_ordered(prepare_block, tasks, jobs=jobs, executor=executor):
             for date in prepared:
                 encoder.add(date)
             bar.update(len(prepared))
@@ -952,14 +986,22 @@ def decode_tokens(data: Mapping[str, Any]) -> list[list[int]]:
     """Return the token list of every date (chunk id + 2, or a break)."""
     if data.get("format") != FORMAT_VERSION:
         msg = (
-            f"encoded timeline format {data.get('format')!r} is not {FORMAT_VERSION}; "
-            "rebuild the page with this version of geo"
+            f"encoded timeline data is corrupt or format {data.get('format')!r} is not "
+            f"{FORMAT_VERSION}; rebuild the page with this version of geo"
         )
         raise GeoError(msg)
+    texts = list(data["dates"])
+    for text in texts:  # each date must end on a whole value
+        if text and text[-1] in _CONTINUED:
+            decode_ints(text)  # raises the corrupt-data error
+    values = decode_ints("".join(texts)).tolist()  # one call for all dates
+    counts = [sum(1 for ch in text if ch not in _CONTINUED) for text in texts]
     lists: list[list[int]] = []
     previous: list[int] = []
-    for text in data["dates"]:
-        previous = _apply_ops(previous, decode_ints(text))
+    pos = 0
+    for n in counts:
+        previous = _apply_ops(previous, values[pos : pos + n])
+        pos += n
         lists.append(previous)
     return lists
 

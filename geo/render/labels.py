@@ -26,6 +26,7 @@ __all__ = [
     "Side",
     "change_colours",
     "change_labels",
+    "change_names",
     "format_date",
     "format_date_range",
     "format_km2",
@@ -196,6 +197,23 @@ def change_colours(layer: str) -> dict[str, str]:
         "lost": CHANGE_COLOURS[lost],
         "unchanged": CHANGE_COLOURS["unchanged"],
     }
+
+
+def change_names(layer: str, lang: Lang = "en") -> dict[str, str]:
+    """Return what the gained and lost ground of ``layer`` is, in short.
+
+    Examples
+    --------
+    >>> change_names("russian_control")
+    {'gained': 'Russian gains', 'lost': 'Ukrainian gains'}
+    """
+    table, lang = _table(), _check(lang)
+    gained, lost = {
+        "russia": ("russia", "ukraine"),
+        "ukraine": ("ukraine", "russia"),
+        "neutral": ("grew", "shrank"),
+    }[layer_side(layer)]
+    return {"gained": table[f"change.{gained}"][lang], "lost": table[f"change.{lost}"][lang]}
 
 
 def change_labels(

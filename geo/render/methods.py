@@ -69,8 +69,8 @@ def store_method(
     notice
         The caller's banner (a source's own notice leads it).
     **kw
-        Passed to :func:`geo.render.timeline_map`; the default title names the
-        layers and their sources.
+        Passed to :func:`geo.render.timeline_map` (whose default title names the
+        layers, their publishers and the date range).
 
     Returns
     -------
@@ -78,7 +78,5 @@ def store_method(
     """
     names = [layer] if isinstance(layer, str) else list(layer)
     series = {name: store.series(name, source=source, start=start, end=end) for name in names}
-    shown = sorted({s.source for snaps in series.values() for s in snaps})
-    kw.setdefault("title", f"{', '.join(names)} ({', '.join(shown)})")
     # Looked up on the module at call time, so a test can stand in for the renderer.
     return _timeline.timeline_map(series, notice=notice, **kw)

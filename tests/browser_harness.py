@@ -114,7 +114,14 @@ class Harness:
         self._root: Path | None = None
         self._offline = False
 
-    def open(self, path: str | Path, *, wait_until: str = "load", offline: bool = False) -> Any:
+    def open(
+        self,
+        path: str | Path,
+        *,
+        wait_until: str = "load",
+        offline: bool = False,
+        fragment: str = "",
+    ) -> Any:
         """Open an HTML file in a new page and return the Playwright page.
 
         Parameters
@@ -125,13 +132,16 @@ class Harness:
             Playwright's navigation event to wait for.
         offline
             Abort (and record) every request except the page's own files.
+        fragment
+            A URL hash to open the page with (``"date=2025-03-18"``), as a shared link does.
         """
         file = Path(path).resolve()
         self._root, self._offline = file.parent, offline
         page = self.context.new_page()
         page.on("console", self._on_console)
         page.on("pageerror", lambda exc: self.console_errors.append(f"pageerror: {exc}"))
-        page.goto(f"{ORIGIN}/{urllib.parse.quote(file.name)}", wait_until=wait_until)
+        hash_part = f"#{fragment}" if fragment else ""
+        page.goto(f"{ORIGIN}/{urllib.parse.quote(file.name)}{hash_part}", wait_until=wait_until)
         self.page = page
         return page
 

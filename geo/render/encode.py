@@ -387,27 +387,32 @@ def prepare_dates(
     parts = [polygonal_part(g) for g in geometries]
     present = np.array([p for p in parts if p is not None], dtype=object)
     xy, ring_ends, ring_polygon, geometry_rings = _ragged(present)
-    cache: dict[bytes, IntArray] = {}
-    out, k, r = [], 0, 0
+    cache: dict[bytes, IntArray] = {}  # rings and sections simplified on an earlier date
+    out, k = [], 0
     for geometry, part in zip(geometries, parts, strict=True):
         if part is None:
             out.append(PreparedDate(np.zeros((0, 2), np.int64), _EMPTY, _EMPTY, _EMPTY, 0, 0))
             continue
-        ring_end = geometry_rings[k + 1]
-        a = int(ring_ends[r - 1]) if r else 0
-        date = _prepare_rings(
-            xy[a : ring_ends[ring_end - 1]] if ring_end > r else xy[:0],
-            ring_ends[r:ring_end] - a,
-            ring_polygon[r:ring_end] - (ring_polygon[r] if ring_end > r else 0),
+        # one date at a time: its arrays stay in the processor's cache
+        first, last = int(geometry_rings[k]), int(geometry_rings[k + 1])
+        a = int(ring_ends[first - 1]) if first else 0
+        b = int(ring_ends[last - 1]) if last > first else a
+        coords, chunk_ends, kept_ends, kept = _prepare_rings(
+            xy[a:b], ring_ends[first:last] - a, ring_polygon[first:last],
             precision=precision, mean_vertices=chunk_mean_vertices,
             tolerance=tolerance_deg * 10.0**precision, cache=cache,
         )  # fmt: skip
-        n_rings_in = int(geometry_rings[k + 1] - geometry_rings[k])
-        out.append(dataclasses.replace(
-            date, n_vertices_in=int(shapely.get_num_coordinates(geometry)),
-            n_rings_dropped=n_rings_in - len(date.ring_ends),
+        polygons = ring_polygon[first:last][kept]
+        starts = np.flatnonzero(np.r_[True, polygons[1:] != polygons[:-1]]) if len(kept) else _EMPTY
+        out.append(PreparedDate(
+            coords=coords,
+            ring_ends=kept_ends,
+            polygon_rings=np.diff(np.r_[starts, len(kept)]).astype(np.int64),
+            chunk_ends=chunk_ends,
+            n_vertices_in=int(shapely.get_num_coordinates(geometry)),
+            n_rings_dropped=(last - first) - len(kept),
         ))  # fmt: skip
-        k, r = k + 1, ring_end
+        k += 1
     return out
 
 
@@ -441,8 +446,12 @@ def _prepare_rings(
     mean_vertices: int,
     tolerance: float,
     cache: dict[bytes, IntArray],
-) -> PreparedDate:
-    """Quantize, clean, simplify and chunk one date's rings (closed, as GEOS gives them)."""
+) -> tuple[IntArray, IntArray, IntArray, IntArray]:
+    """Quantize, clean, simplify and chunk rings (closed, as GEOS gives them).
+
+    Returns the kept rings' vertices one after another, the chunk ends, the
+    kept rings' ends, and which of the input rings were kept.
+    """
     q = np.rint(xy * 10.0**precision).astype(np.int64)
     n_ring = len(ring_ends)
     counts = np.diff(ring_ends, prepend=0)
@@ -472,15 +481,7 @@ def _prepare_rings(
     coords, chunk_ends, ring_ends_out = _chunked(
         q, starts[kept], counts[kept], mean_vertices=mean_vertices
     )
-    polygon_rings = np.bincount(ring_polygon[kept], minlength=len(dead))
-    return PreparedDate(
-        coords=coords,
-        ring_ends=ring_ends_out,
-        polygon_rings=polygon_rings[polygon_rings > 0].astype(np.int64),
-        chunk_ends=chunk_ends,
-        n_vertices_in=0,
-        n_rings_dropped=0,
-    )
+    return coords, chunk_ends, ring_ends_out, kept
 
 
 def _clean(q: IntArray, counts: IntArray) -> tuple[IntArray, IntArray]:
@@ -520,8 +521,10 @@ def _chunked(
     # rotation: after the cut of least hash, or to the vertex of least hash when no cut
     has_cut = np.bincount(ring, weights=is_cut, minlength=n_ring) > 0
     key = np.where(is_cut | ~has_cut[ring], h, np.iinfo(np.uint64).max)
-    order = np.lexsort((local, key, ring))
-    best = local[order[out_starts]]
+    # per ring, the first vertex of least key (a lexsort by ring, key, position, but linear)
+    is_least = key == np.minimum.reduceat(key, out_starts)[ring]
+    least = np.flatnonzero(is_least)
+    best = local[least[np.searchsorted(ring[least], np.arange(n_ring))]]
     shift = np.where(has_cut, best + 1, best)
     rotated = (local - shift[ring]) % counts[ring]
     coords = np.empty((len(ring), 2), dtype=np.int64)

@@ -35,7 +35,7 @@ from shapely.geometry.base import BaseGeometry
 from geo.errors import GeoError, ValidationError
 from geo.layers import layer_colour
 from geo.progress import Progress, progress_meter
-from geo.publishers import credit_line, notice_for
+from geo.publishers import credit_line, display_name, notice_for
 from geo.render import labels
 from geo.render.credits import attribution_script
 from geo.render.encode import (
@@ -112,8 +112,8 @@ class Timeline:
         """Bytes of encoded geometry over all layers."""
         return sum(layer.encoded.bytes for layer in self.layers)
 
-    def payload(self) -> dict[str, Any]:
-        """Return the JSON-ready data the page script reads."""
+    def payload(self, lang: labels.Lang = "en") -> dict[str, Any]:
+        """Return the JSON-ready data the page script reads (layer names in ``lang``)."""
         days = [(d - _EPOCH).days for d in self.dates]
         index = {d: i for i, d in enumerate(self.dates)}
         layers = []
@@ -121,8 +121,9 @@ class Timeline:
             at = [index[d] for d in layer.dates]
             colours = labels.change_colours(layer.layer)
             layers.append({
-                "name": layer.name,
-                "source": ", ".join(layer.sources),
+                "name": labels.layer_name(layer.layer, lang) if layer.name == layer.layer
+                else layer.name,
+                "source": ", ".join(display_name(s) for s in layer.sources),
                 "colour": layer.colour,
                 "gained_colour": colours["gained"],
                 "lost_colour": colours["lost"],
@@ -334,7 +335,7 @@ class _TimelineElement(MacroElement):
         self.timeline = timeline
         self.element_id = f"geo-timeline-{self._id}"
         self.css = page_css()
-        payload = dict(timeline.payload(), bounds=bounds, trail=trail_days)
+        payload = dict(timeline.payload(lang), bounds=bounds, trail=trail_days)
         self.panel = panel_html(timeline, self.element_id, lang=lang, trail_days=trail_days) + (
             f'<script type="application/json" id="{self.element_id}-data">'
             f"{script_json(payload, compact=True)}</script>"

@@ -310,13 +310,15 @@ def main() -> int:
             functools.partial(_ours, snapshots, args.out / "ours-regions.html", regions=regions)
         )
     timeline: Timeline = runs["ours"]["result"]
-    same = (args.out / "ours.html").read_bytes() == (args.out / "ours-jobs.html").read_bytes()
+    # folium names elements at random, so the pages are compared by what they carry
+    same = timeline.payload() == runs[f"ours, --jobs {args.jobs}"]["result"].payload()
     naive = runs["naive TimestampedGeoJson"]
     print(f"{'build (+ write HTML)':30}{'wall s':>8}{'CPU s':>8}{'peak MB':>9}{'speedup':>9}")
     for name, run in runs.items():
         print(f"{name:30}{run['wall_s']:8.2f}{run['cpu_s']:8.2f}{run['peak_mb']:9.0f}"
               f"{naive['wall_s'] / run['wall_s']:8.2f}x")  # fmt: skip
-    print(f"--jobs {args.jobs} page identical to the serial one: {same}")
+    print(f"--jobs {args.jobs} timeline identical to the serial one: {same}; worker processes' "
+          "memory is not in its peak")  # fmt: skip
     speedup = naive["wall_s"] / runs["ours"]["wall_s"]
 
     naive_b, ours_b = naive_path.stat().st_size, ours_path.stat().st_size
@@ -362,7 +364,7 @@ def main() -> int:
     targets = {
         f"build >= {SPEEDUP_TARGET:.0f}x faster than naive ({speedup:.2f}x)": speedup
         >= SPEEDUP_TARGET,
-        "--jobs page identical": same,
+        "--jobs timeline identical": same,
         "HTML <= 3 MB": ours_b <= 3_000_000,
         "load < 1 s": ours_t["load_ms"] < 1000,
         "every step < 50 ms": max(ours_t["step_ms"]) < 50,

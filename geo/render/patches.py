@@ -32,6 +32,8 @@ from shapely.geometry.base import BaseGeometry
 
 from geo.geometry import GEOD
 from geo.render.encode import (
+    POLYGON_BREAK,
+    RING_BREAK,
     IntArray,
     Opcode,
     PreparedDate,
@@ -88,9 +90,9 @@ def _sequence(date: PreparedDate, ids: dict[bytes, int]) -> list[int]:
 
 def _signed_area2(xy: IntArray) -> float:
     """Twice the planar signed area of a ring (counter-clockwise positive)."""
-    x = (xy[:, 0] - xy[0, 0]).astype(float)
+    x = (xy[:, 0] - xy[0, 0]).astype(float)  # from the first vertex: its wrap terms are 0
     y = (xy[:, 1] - xy[0, 1]).astype(float)
-    return float(np.dot(x, np.roll(y, -1)) - np.dot(np.roll(x, -1), y))
+    return float(x[:-1] @ y[1:] - x[1:] @ y[:-1])
 
 
 def _stretch_loops(
@@ -103,8 +105,9 @@ def _stretch_loops(
     there. It is gained when that loop turns the way its ring does (an
     exterior grew) and lost otherwise (holes the other way round); where the
     two boundaries cross, the loop is cut into faces (:func:`_faces`). ``None``
-    (use the overlay) when rings appear, vanish or are cut at their start, or
-    a patch shares ground with another patch or another ring.
+    (use the overlay) when a ring is cut at its start, a whole polygon with
+    holes appears or vanishes, or a patch shares ground with another patch or
+    another ring. Rings that appear or vanish whole are patches themselves.
     """
     if tokens is None:
         ids: dict[bytes, int] = {}
@@ -113,8 +116,6 @@ def _stretch_loops(
     old, new, opcodes = tokens
     old_arr, new_arr = np.asarray(old), np.asarray(new)
     old_ring = np.searchsorted(before.ring_ends, before.chunk_ends - 1, side="right")
-    if (old_arr < 2).sum() != (new_arr < 2).sum():  # rings appeared or vanished
-        return None
     starts = [np.r_[0, d.chunk_ends[:-1]] for d in (before, after)]
 
     def chunk(d: int, date: PreparedDate, i: int) -> IntArray:
@@ -137,7 +138,15 @@ def _stretch_loops(
             or (old_arr[i1 - 1 : i2 + 1] < 2).any()
             or (new_arr[j1 - 1 : j2 + 1] < 2).any()
         ):
-            return None  # fmt: skip
+            whole = _ring_faces(old_arr, (i1, i2), new_arr, (j1, j2), chunk_of=(
+                lambda i: chunk(0, before, int(old_index[i])),
+                lambda j: chunk(1, after, int(new_index[j])),
+            ))  # fmt: skip
+            if whole is None:
+                return None  # a ring cut at its start, or a polygon with holes: the overlay
+            loops.extend(whole)
+            rings_hit.update(int(old_ring[old_index[i]]) for i in range(i1, i2) if old_arr[i] >= 2)
+            continue
         o = [chunk(0, before, int(old_index[i])) for i in range(i1, i2)]
         n = [chunk(1, after, int(new_index[j])) for j in range(j1, j2)]
         a = chunk(0, before, int(old_index[i1 - 1]))[-1:]
@@ -175,6 +184,59 @@ def _stretch_loops(
     ):
         return None
     return loops
+
+
+def _whole_rings(tokens: IntArray, a: int, b: int) -> list[tuple[int, int, int]] | None:
+    """Return the whole rings in ``tokens[a:b]`` as (start, end, break before), or ``None``.
+
+    ``None`` when the run starts or ends inside a ring.
+    """
+    n = len(tokens)
+    opens = a == 0 or tokens[a - 1] < 2 or (a < b and tokens[a] < 2)
+    closes = b == n or tokens[b] < 2 or (a < b and tokens[b - 1] < 2)
+    if not (opens and closes):
+        return None
+    rings, k = [], a
+    while k < b:
+        if tokens[k] < 2:
+            k += 1
+            continue
+        end = k
+        while end < b and tokens[end] >= 2:
+            end += 1
+        rings.append((k, end, int(tokens[k - 1]) if k else POLYGON_BREAK))
+        k = end
+    return rings
+
+
+def _ring_faces(
+    old: IntArray,
+    old_span: tuple[int, int],
+    new: IntArray,
+    new_span: tuple[int, int],
+    *,
+    chunk_of: tuple[Callable[[int], IntArray], Callable[[int], IntArray]],
+) -> list[tuple[list[IntArray], bool]] | None:
+    """Patches of whole rings that vanished (``old_span``) or appeared (``new_span``).
+
+    An exterior that appears is gained, one that vanishes lost; holes the
+    other way round. ``None`` when a run cuts a ring, or holds a hole with its
+    exterior (a whole polygon with holes: the overlay handles it).
+    """
+    out: list[tuple[list[IntArray], bool]] = []
+    for tokens, (a, b), chunk, appeared in ((old, old_span, chunk_of[0], False),
+                                            (new, new_span, chunk_of[1], True)):  # fmt: skip
+        rings = _whole_rings(tokens, a, b)
+        if rings is None:
+            return None
+        kinds = {opener == RING_BREAK for _, _, opener in rings}
+        if len(kinds) > 1:
+            return None
+        for start, end, opener in rings:
+            ring = np.concatenate([chunk(i) for i in range(start, end)])
+            if len(np.unique(ring, axis=0)) >= 3:
+                out.append(([ring], appeared != (opener == RING_BREAK)))
+    return out
 
 
 def _faces(loop: IntArray) -> list[tuple[list[IntArray], int]]:
@@ -267,8 +329,9 @@ def _changed_boxes(before: PreparedDate, after: PreparedDate) -> list[tuple[int,
         last = np.searchsorted(ring, ring, side="right")[changed] - 1
         before_c = np.where(changed > first, changed - 1, last)
         after_c = np.where(changed < last, changed + 1, first)
-        lo = np.minimum(np.minimum(low[changed], low[before_c]), low[after_c])
-        hi = np.maximum(np.maximum(high[changed], high[before_c]), high[after_c])
+        # one grid step of margin: a box around a straight stretch is never flat
+        lo = np.minimum(np.minimum(low[changed], low[before_c]), low[after_c]) - 1
+        hi = np.maximum(np.maximum(high[changed], high[before_c]), high[after_c]) + 1
         boxes.extend(zip(*lo.T.tolist(), *hi.T.tolist(), strict=True))
     return _merge_boxes(boxes)
 

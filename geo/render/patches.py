@@ -165,25 +165,39 @@ def _stretch_loops(
                     loops.append((face, ((winding > 0) == turn) != hole))
     if not loops:
         return [] if np.array_equal(old_arr, new_arr) else None
-    faces = np.asarray([Polygon(f[0].astype(float), [r.astype(float) for r in f[1:]])
-                        for f, _ in loops], dtype=object)  # fmt: skip
+    # no two patches and no patch and other ring may share ground: else the overlay decides
+    face_boxes = np.array([[*f[0].min(axis=0), *f[0].max(axis=0)] for f, _ in loops])
+    i, j = _boxes_meet(face_boxes, face_boxes, same=True)
+    if len(i):
+        faces = [Polygon(f[0].astype(float), [r.astype(float) for r in f[1:]]) for f, _ in loops]
+        if shapely.relate_pattern([faces[k] for k in i], [faces[k] for k in j], "T********").any():
+            return None
     ends = before.ring_ends
     ring_starts = np.r_[0, ends[:-1]]
-    low = np.minimum.reduceat(before.coords, ring_starts, axis=0)
-    high = np.maximum.reduceat(before.coords, ring_starts, axis=0)
-    face_low = np.min([f[0].min(axis=0) for f, _ in loops], axis=0)
-    face_high = np.max([f[0].max(axis=0) for f, _ in loops], axis=0)
-    near = ((low <= face_high) & (high >= face_low)).all(axis=1)  # boxes meet the patches'
-    others = [
-        shapely.polygons(before.coords[ring_starts[r] : ends[r]].astype(float))
-        for r in np.flatnonzero(near).tolist() if r not in rings_hit
-    ]  # fmt: skip
-    # no two patches and no patch and other ring may share ground: else the overlay decides
-    if _interiors_meet(faces, faces, same=True) or _interiors_meet(
-        faces, np.asarray(others, dtype=object), same=False
-    ):
-        return None
+    ring_boxes = np.hstack([np.minimum.reduceat(before.coords, ring_starts, axis=0),
+                            np.maximum.reduceat(before.coords, ring_starts, axis=0)])  # fmt: skip
+    i, j = _boxes_meet(face_boxes, ring_boxes, same=False)
+    keep = [k for k in range(len(j)) if int(j[k]) not in rings_hit]
+    if keep:
+        faces = [Polygon(loops[int(i[k])][0][0].astype(float)) for k in keep]
+        rings = [Polygon(before.coords[ring_starts[j[k]] : ends[j[k]]].astype(float))
+                 for k in keep]  # fmt: skip
+        if shapely.relate_pattern(faces, rings, "T********").any():
+            return None
     return loops
+
+
+def _boxes_meet(
+    a: npt.NDArray[Any], b: npt.NDArray[Any], *, same: bool
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """Return the pairs of boxes ``(xmin, ymin, xmax, ymax)`` of ``a`` and ``b`` that meet."""
+    if not len(a) or not len(b):
+        return np.zeros(0, np.intp), np.zeros(0, np.intp)
+    hit = ((a[:, None, :2] <= b[None, :, 2:]) & (b[None, :, :2] <= a[:, None, 2:])).all(axis=2)
+    if same:
+        hit = np.triu(hit, k=1)
+    i, j = np.nonzero(hit)
+    return i, j
 
 
 def _whole_rings(tokens: IntArray, a: int, b: int) -> list[tuple[int, int, int]] | None:
@@ -247,7 +261,7 @@ def _faces(loop: IntArray) -> list[tuple[list[IntArray], int]]:
     the grid), each gained or lost by the sign of its winding number.
     """
     ring = shapely.linearrings(loop.astype(float))
-    if shapely.is_simple(ring):
+    if len(loop) == 3 or shapely.is_simple(ring):
         area2 = _signed_area2(loop)
         return [([loop], 1 if area2 > 0 else -1)] if area2 else []
     pieces = shapely.get_parts(shapely.polygonize(shapely.get_parts(shapely.node(ring))))
@@ -287,24 +301,6 @@ def _vertex_loops(old: IntArray, new: IntArray) -> list[IntArray]:
         if len(loop) >= 3:
             loops.append(loop)
     return loops
-
-
-def _interiors_meet(a: npt.NDArray[Any], b: npt.NDArray[Any], *, same: bool) -> bool:
-    """Whether the interior of a polygon of ``a`` meets that of one of ``b`` (not itself)."""
-    if not len(a) or not len(b):
-        return False
-    boxes_a, boxes_b = shapely.bounds(a), shapely.bounds(b)
-    lo_a, hi_a, lo_b, hi_b = (
-        boxes_a[:, None, :2],
-        boxes_a[:, None, 2:],
-        boxes_b[None, :, :2],
-        boxes_b[None, :, 2:],
-    )
-    hit = ((lo_a <= hi_b) & (lo_b <= hi_a)).all(axis=2)
-    if same:
-        hit = np.triu(hit, k=1)
-    i, j = np.nonzero(hit)
-    return bool(len(i) and shapely.relate_pattern(a[i], b[j], "T********").any())
 
 
 def _changed_boxes(before: PreparedDate, after: PreparedDate) -> list[tuple[int, int, int, int]]:

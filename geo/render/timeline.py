@@ -198,7 +198,8 @@ def _encode_layer(
 
     def outline(k: int, date: PreparedDate) -> BaseGeometry:
         if k not in outlines:
-            outlines.clear() if len(outlines) > 2 else None
+            if len(outlines) > 2:  # only the date before is needed again
+                outlines.clear()
             outlines[k] = to_geometry(date, precision=precision)
         return outlines[k]
 

@@ -127,31 +127,32 @@ def _stretch_loops(
     turns: dict[int, bool] = {}
     loops: list[tuple[list[IntArray], bool]] = []
     rings_hit: set[int] = set()
+    old_breaks, new_breaks = np.flatnonzero(old_arr < 2), np.flatnonzero(new_arr < 2)
     for tag, i1, i2, j1, j2 in opcodes:
         if tag == "equal":
             continue
+        around_old = _ring_neighbours(old_arr, old_breaks, i1, i2)
+        around_new = _ring_neighbours(new_arr, new_breaks, j1, j2)
         if (
-            i1 == 0
-            or j1 == 0
-            or i2 >= len(old)
-            or j2 >= len(new)
-            or (old_arr[i1 - 1 : i2 + 1] < 2).any()
-            or (new_arr[j1 - 1 : j2 + 1] < 2).any()
+            around_old is None
+            or around_new is None
+            or (old_arr[list(around_old)] != new_arr[list(around_new)]).any()
         ):
             whole = _ring_faces(old_arr, (i1, i2), new_arr, (j1, j2), chunk_of=(
                 lambda i: chunk(0, before, int(old_index[i])),
                 lambda j: chunk(1, after, int(new_index[j])),
             ))  # fmt: skip
             if whole is None:
-                return None  # a ring cut at its start, or a polygon with holes: the overlay
+                return None  # a ring cut where it changed, or a polygon with holes: the overlay
             loops.extend(whole)
             rings_hit.update(int(old_ring[old_index[i]]) for i in range(i1, i2) if old_arr[i] >= 2)
             continue
+        prev_i, next_i = around_old
         o = [chunk(0, before, int(old_index[i])) for i in range(i1, i2)]
         n = [chunk(1, after, int(new_index[j])) for j in range(j1, j2)]
-        a = chunk(0, before, int(old_index[i1 - 1]))[-1:]
-        b = chunk(0, before, int(old_index[i2]))[:1]
-        ring = int(old_ring[old_index[i1 - 1]])
+        a = chunk(0, before, int(old_index[prev_i]))[-1:]
+        b = chunk(0, before, int(old_index[next_i]))[:1]
+        ring = int(old_ring[old_index[prev_i]])
         rings_hit.add(ring)
         if ring not in turns:
             ring_start = int(before.ring_ends[ring - 1]) if ring else 0
@@ -198,6 +199,21 @@ def _boxes_meet(
         hit = np.triu(hit, k=1)
     i, j = np.nonzero(hit)
     return i, j
+
+
+def _ring_neighbours(tokens: IntArray, breaks: IntArray, a: int, b: int) -> tuple[int, int] | None:
+    """Return the chunks around the run ``tokens[a:b]`` along its ring (cyclically), or ``None``.
+
+    ``None`` when the run holds a break, or leaves no chunk of its ring unchanged.
+    """
+    k = int(np.searchsorted(breaks, a))
+    if k < len(breaks) and breaks[k] < b:
+        return None  # the run crosses a break
+    start = int(breaks[k - 1]) + 1 if k else 0
+    end = int(breaks[k]) if k < len(breaks) else len(tokens)
+    if end - start - (b - a) < 1:
+        return None
+    return (a - 1 if a > start else end - 1), (b if b < end else start)
 
 
 def _whole_rings(tokens: IntArray, a: int, b: int) -> list[tuple[int, int, int]] | None:

@@ -33,8 +33,7 @@ from geo.cli_output import echo
 from geo.cli_range import date_range, last_option, one_source
 from geo.cli_remote import ensure_offline_assets
 from geo.errors import ValidationError
-from geo.render.labels import Lang, layer_name
-from geo.render.layout import title_for as render_title
+from geo.render.labels import Lang
 from geo.snapshot import Snapshot
 from geo.store import Store, open_store
 
@@ -95,6 +94,14 @@ class _Output:
 @click.option("--start", default=None, help="Timeline: first date.")
 @click.option("--end", default=None, help="Timeline: last date.")
 @last_option
+@click.option(
+    "--trail", "trail_days", type=click.IntRange(min=0), default=0, show_default=True,
+    help="Timeline: also show the changes of this many days before the date shown (fainter).",
+)  # fmt: skip
+@click.option(
+    "--jobs", type=click.IntRange(min=0), default=None,
+    help="Timeline: encode on N local processes (0: one per core).",
+)  # fmt: skip
 @click.option("--compare", nargs=2, default=None, help="Compare map of two dates: D1 D2.")
 @click.option("--to-source", default=None, help="Compare: source of the second side.")
 @click.option("--swipe", is_flag=True, help="Compare as a swipe instead of side by side.")
@@ -126,6 +133,8 @@ def map_(
     start: str | None,
     end: str | None,
     last: str | None,
+    trail_days: int,
+    jobs: int | None,
     compare: tuple[str, str] | None,
     to_source: str | None,
     swipe: bool,
@@ -154,6 +163,7 @@ def map_(
         layers, date_text=date_text, diff=bool(date_from or date_to or last_diff),
         timeline=timeline, compare=compare, start=start, end=end, swipe=swipe,
         to_source=to_source, gazetteer=bool(gazetteer_files),
+        trail=trail_days, jobs=jobs,
     )  # fmt: skip
     if kind == "diff" and not (date_from and date_to) and not last:
         msg = "a diff map needs both --from and --to (or --last 30d)"
@@ -167,9 +177,6 @@ def map_(
     if kind == "compare" and static_path is not None:
         msg = "no static compare map"
         raise ValidationError(msg, ["use --png with --date or --from/--to"])
-    if kind == "timeline" and (subtitle or lang != "en"):
-        msg = "--subtitle and --lang are not available for --timeline maps yet: drop them"
-        raise click.UsageError(msg)
     if region_names and not regions_files:
         msg = "--region needs --regions FILE (the boundaries to pick it from)"
         raise click.UsageError(msg)
@@ -197,7 +204,9 @@ def map_(
     else:
         first, second = _days(kind, date_text=date_text, compare=compare)
     if kind == "timeline":
-        written = _timeline(store, layers, (first, second), source, out)
+        written = _timeline(
+            store, layers, (first, second), source, out, trail_days=trail_days, jobs=jobs
+        )
     elif kind == "snapshot":
         assert first is not None
         written = _snapshot(store, layers, first, source, out)
@@ -224,6 +233,8 @@ def _kind(
     swipe: bool,
     to_source: str | None,
     gazetteer: bool,
+    trail: int = 0,
+    jobs: int | None = None,
 ) -> str:
     """Which map the options ask for; a usage error for none, several, or a stray option."""
     chosen = [
@@ -241,6 +252,8 @@ def _kind(
         (swipe and not compare, "--swipe needs --compare D1 D2: add it or drop --swipe"),
         (to_source and not compare, "--to-source needs --compare D1 D2 (for a diff: geo diff)"),
         (gazetteer and not diff, "--gazetteer needs a diff map: add --from/--to or drop it"),
+        (trail and not timeline, "--trail needs --timeline: add it or drop --trail"),
+        (jobs is not None and not timeline, "--jobs needs --timeline: add it or drop --jobs"),
     ) if wrong]  # fmt: skip
     if misplaced:
         raise click.UsageError(misplaced[0])
@@ -296,27 +309,34 @@ def _diff(
     return written
 
 
+def _series(
+    store: Store, layer: str, source: str | None, span: tuple[dt.date | None, dt.date | None]
+) -> list[Snapshot]:
+    """Read one layer's snapshots of a date range (the one place the timeline reads the store)."""
+    start, end = span
+    return store.series(layer, source=source, start=start, end=end)
+
+
 def _timeline(
     store: Store,
     layers: tuple[str, ...],
     span: tuple[dt.date | None, dt.date | None],
     source: str | None,
     out: _Output,
+    *,
+    trail_days: int,
+    jobs: int | None,
 ) -> list[Path]:
     start, end = span
-    # keyed by the names the page shows
-    series = {
-        layer_name(layer): store.series(layer, source=source, start=start, end=end)
-        for layer in layers
-    }
+    series = {layer: _series(store, layer, source, span) for layer in layers}
     written = []
     if out.html is not None:
         every = [snap for snaps in series.values() for snap in snaps]
-        days = sorted({snap.date for snap in every})
-        title = out.title or render_title(layers, {s.source for s in every}, days[0], days[-1])
-        written = out.page(render.timeline_map(
-            series, tiles=out.tiles, regions=out.chosen_regions(every), title=title
-        ))  # fmt: skip
+        fmap = render.timeline_map(
+            series, tiles=out.tiles, regions=out.chosen_regions(every), title=out.title,
+            subtitle=out.subtitle, lang=out.lang, trail_days=trail_days, jobs=jobs,
+        )  # fmt: skip
+        written = out.page(fmap)
     if out.static is not None:
         frame = geo.timeseries(store, layers[0], source=source, start=start, end=end)
         written.append(render.area_chart(frame, out.static, size=out.size, lang=out.lang))

@@ -464,8 +464,9 @@ class Store:
             always shown for the bundled sample.
         **kw
             Passed to :func:`geo.render.timeline_map`: ``title`` (default: the
-            layers and sources), ``tiles``, ``regions``, ``tolerance_m``,
-            ``precision``, ``attribution``.
+            layers, publishers and date range), ``subtitle``, ``lang``,
+            ``trail_days``, ``tiles``, ``regions``, ``tolerance_m``,
+            ``precision``, ``attribution``, ``jobs``, ``executor``.
 
         Raises
         ------

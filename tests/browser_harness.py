@@ -121,6 +121,7 @@ class Harness:
         wait_until: str = "load",
         offline: bool = False,
         viewport: tuple[int, int] | None = None,
+        fragment: str = "",
     ) -> Any:
         """Open an HTML file in a new page and return the Playwright page.
 
@@ -134,6 +135,8 @@ class Harness:
             Abort (and record) every request except the page's own files.
         viewport
             Width and height in px (default the context's 1200 x 800).
+        fragment
+            A URL hash to open the page with (``"date=2025-03-18"``), as a shared link does.
         """
         file = Path(path).resolve()
         self._root, self._offline = file.parent, offline
@@ -142,7 +145,8 @@ class Harness:
             page.set_viewport_size({"width": viewport[0], "height": viewport[1]})
         page.on("console", self._on_console)
         page.on("pageerror", lambda exc: self.console_errors.append(f"pageerror: {exc}"))
-        page.goto(f"{ORIGIN}/{urllib.parse.quote(file.name)}", wait_until=wait_until)
+        hash_part = f"#{fragment}" if fragment else ""
+        page.goto(f"{ORIGIN}/{urllib.parse.quote(file.name)}{hash_part}", wait_until=wait_until)
         self.page = page
         return page
 

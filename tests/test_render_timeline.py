@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from shapely.geometry import MultiPolygon, Polygon, box
 from shapely.geometry.base import BaseGeometry
 
-from geo.errors import BasemapError, GeoError
+from geo.errors import BasemapError, GeoError, ValidationError
 from geo.geometry import geodesic_area_km2
 from geo.render import build_timeline, save_html, timeline_map
 from geo.render.encode import (
@@ -29,10 +29,12 @@ from geo.render.encode import (
     chunk_ring,
     decode_ints,
     decode_series,
+    decoded_areas_km2,
     encode_ints,
     encode_series,
     prepare_geometry,
 )
+from geo.render.labels import format_date
 from geo.snapshot import Snapshot
 
 EVIL = "<img src=x onerror=alert(1)>"
@@ -258,7 +260,7 @@ def test_page_has_controls_label_chart_and_decodable_data(tmp_path: Path) -> Non
     for act in ("first", "prev", "play", "next", "last"):
         assert f'data-act="{act}"' in text
     assert re.search(r'<input type="range" class="geo-tl-slider" min="0" max="6"', text)
-    assert '<span class="geo-tl-date" aria-live="polite">2024-07-08</span>' in text
+    assert '<span class="geo-tl-date" aria-live="polite">8 Jul 2024</span>' in text
     assert text.count("<polyline") == 2, "one area curve per layer"
     assert "Control over time" in text and "Data: test" in text
     assert "tile.openstreetmap" not in text
@@ -317,6 +319,107 @@ def test_untrusted_text_is_escaped() -> None:
     assert names == [EVIL, breakout], "JSON escaping loses nothing"
 
 
+def growing(n: int = 20) -> list[Snapshot]:
+    """A layer that grows a bump day after day, with one day of retreat."""
+    bumps = [0.002 * d if d != 12 else 0.0 for d in range(n)]
+    return [make_snapshot(blob(400, bump=b, at=100 + d), d, source="deepstate")
+            for d, b in enumerate(bumps)]  # fmt: skip
+
+
+def test_jobs_and_executors_give_the_same_timeline() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    series = {
+        "control": growing(),
+        "grey": [
+            make_snapshot(box(38, 47, 38.1 + 0.01 * d, 47.3), d, layer="contested")
+            for d in range(20)
+        ],
+    }
+    serial = build_timeline(series).payload()
+    assert build_timeline(series, jobs=2).payload() == serial, "two local processes"
+    with ThreadPoolExecutor(3) as pool:
+        assert build_timeline(series, executor=pool).payload() == serial, "any executor"
+    with pytest.raises(ValidationError, match="jobs=-1"):
+        build_timeline(series, jobs=-1)
+
+
+def test_change_since_previous_date_in_the_payload() -> None:
+    snaps = growing()
+    timeline = build_timeline(snaps)
+    layer = timeline.layers[0]
+    data = timeline.payload()["layers"][0]
+    assert (data["gained_colour"], data["lost_colour"]) == ("#d7191c", "#2c7bb6")
+    assert layer.gained_km2[0] == layer.lost_km2[0] == 0.0, "nothing before the first date"
+    assert all(g > 0 for g in layer.gained_km2[1:12]), "the bump grows"
+    assert layer.lost_km2[12] > 0 and layer.gained_km2[13] > 0, "one day of retreat, then back"
+    drawn = np.asarray(layer.gained_km2[1:]) - np.asarray(layer.lost_km2[1:])
+    outline = np.diff(decoded_areas_km2(layer.encoded.data))
+    # crossings are rounded to the 1e-5° grid: a few hundred m² at most
+    assert np.allclose(drawn, outline, atol=5e-3), "gained - lost is the drawn outline's change"
+    # ...and that of the originals up to the 50 m simplification of the changed stretch
+    assert np.allclose(drawn, np.diff(layer.encoded.area_km2), atol=0.15)
+    assert data["gained"][0] == "" and data["gained"][5] != "" and data["lost"][12] != ""
+    neutral = build_timeline([make_snapshot(box(38, 47, 38.1 + 0.01 * d, 47.3), d,
+                                            layer="contested") for d in range(3)])  # fmt: skip
+    assert neutral.payload()["layers"][0]["gained_colour"] == "#7b3294", "neutral grows purple"
+
+
+def test_human_title_legend_and_words_in_ukrainian(tmp_path: Path) -> None:
+    text = timeline_map(growing(), tiles=None, lang="uk", subtitle=EVIL, trail_days=7)
+    page = save_html(text, tmp_path / "uk.html").read_text(encoding="utf-8")
+    assert "Територія під контролем Росії, DeepStateMap.Live, 1 липня → 20 липня 2024" in page
+    assert "Відтворити" in page and "за місяць" in page and "останні 7 днів" in page
+    assert "Просування Росії" in page and "Просування України" in page, "legend, in colour"
+    assert "&lt;img src=x" in page and EVIL not in page, "the subtitle is escaped"
+    english = save_html(timeline_map(growing(), tiles=None))
+    assert "Russian-controlled territory, DeepStateMap.Live, 1 Jul → 20 Jul 2024" in english
+    assert "Russian gains" in english and "Ukrainian gains" in english
+    assert "last 7 days" not in english, "no trail unless asked for"
+
+
+@pytest.mark.parametrize(("kwargs", "match"), [({"lang": "fr"}, "lang='fr'"),
+                                               ({"trail_days": -3}, "trail_days=-3")])  # fmt: skip
+def test_bad_words_or_trail_are_validation_errors(kwargs: dict[str, Any], match: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        timeline_map(growing(3), tiles=None, **kwargs)
+    assert match in str(caught.value)
+
+
+def test_cli_timeline_options(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from geo.cli import cli
+    from geo.sample import sample_dir
+
+    store = tmp_path / "store"
+    run = CliRunner().invoke
+    assert (
+        run(
+            cli, ["ingest", str(sample_dir()), "--store", str(store), "--source", "sample"]
+        ).exit_code
+        == 0
+    )
+    out = tmp_path / "tl.html"
+    base = ["map", "--store", str(store), "--layer", "russian_control", "--tiles", "none"]
+    options = ["--trail", "30", "--jobs", "2", "--lang", "uk", "--title", "Мій заголовок"]
+    made = run(cli, [*base, "--timeline", *options, "--subtitle", "Підзаголовок", "-o", str(out)])
+    assert made.exit_code == 0, made.output
+    page = out.read_text(encoding="utf-8")
+    assert "Мій заголовок" in page and "Підзаголовок" in page and "останні 30 днів" in page
+    assert '"trail":30' in page and "Відтворити" in page
+    default = run(cli, [*base, "--timeline", "-o", str(out)])
+    assert (
+        default.exit_code == 0
+        and "Russian-controlled territory, geo synthetic sample, 15 Aug"
+        in out.read_text(encoding="utf-8")
+    )
+    stray = run(cli, [*base, "--date", "2025-03-15", "--trail", "30", "-o", str(out)])
+    assert stray.exit_code == 2 and "--trail needs --timeline" in stray.output
+    stray = run(cli, [*base, "--date", "2025-03-15", "--jobs", "2", "-o", str(out)])
+    assert stray.exit_code == 2 and "--jobs needs --timeline" in stray.output
+
+
 # --- in the browser ----------------------------------------------------------------------------
 
 
@@ -328,32 +431,32 @@ def test_steps_slider_and_play_in_chromium(browser: Any, tmp_path: Path) -> None
     out = save_html(timeline_map(two_layers(), tiles=None, title="t"), tmp_path / "tl.html")
     page = browser.open(out)
     label = page.locator(".geo-tl-date")
-    assert label.inner_text() == "2024-07-08"
-    assert page.locator(".geo-tl-area").first.inner_text().endswith("(as of 2024-07-06)")
+    assert label.inner_text() == "8 Jul 2024"
+    assert "(as of 6 Jul 2024)" in page.locator(".geo-tl-area").first.inner_text()
     last_d = path_d(page)
     assert last_d.count("M") == 1 and last_d.count("L") > 20, "one ring of the blob is drawn"
     grey_d = path_d(page, 1)
     page.click(".geo-tl-prev")
-    assert label.inner_text() == "2024-07-06", "no date of either layer on 07-07"
+    assert label.inner_text() == "6 Jul 2024", "no date of either layer on 07-07"
     assert path_d(page) == last_d, "control of 07-06 was already shown"
     assert path_d(page, 1) not in ("", grey_d), "grey zone of 07-05 shown on 07-06"
-    assert page.locator(".geo-tl-area").nth(1).inner_text().endswith("(as of 2024-07-05)")
+    assert "(as of 5 Jul 2024)" in page.locator(".geo-tl-area").nth(1).inner_text()
     page.click(".geo-tl-prev")
-    assert label.inner_text() == "2024-07-05"
+    assert label.inner_text() == "5 Jul 2024"
     assert path_d(page) != last_d, "the drawn path changed"
     page.click(".geo-tl-first")
-    assert label.inner_text() == "2024-07-01"
+    assert label.inner_text() == "1 Jul 2024"
     assert path_d(page, 1) in ("", "M0 0"), "grey zone has no data before its first date"
     assert "no data yet" in page.locator(".geo-tl-area").nth(1).inner_text()
     page.locator(".geo-tl-slider").fill("3")
-    assert label.inner_text() == "2024-07-04"
+    assert label.inner_text() == "4 Jul 2024"
     page.keyboard.press("Escape")
     page.select_option(".geo-tl-speed", "40")
     page.click(".geo-tl-first")
     page.click(".geo-tl-play")
-    page.wait_for_function("document.querySelector('.geo-tl-date').textContent >= '2024-07-03'")
+    page.wait_for_function("window.geoTimeline.date() >= '2024-07-03'")
     assert page.locator(".geo-tl-play").get_attribute("aria-label") == "Pause"
-    page.wait_for_function("document.querySelector('.geo-tl-date').textContent == '2024-07-08'")
+    page.wait_for_function("window.geoTimeline.date() == '2024-07-08'")
     page.wait_for_function("document.querySelector('.geo-tl-play').ariaLabel == 'Play'")
     shot = browser.screenshot("timeline-map")
     assert shot.stat().st_size > 5_000
@@ -366,7 +469,7 @@ def test_chart_click_jumps_to_date(browser: Any, tmp_path: Path) -> None:
     box_ = chart.bounding_box()
     assert box_ is not None
     page.mouse.click(box_["x"] + 1, box_["y"] + 5)
-    assert page.locator(".geo-tl-date").inner_text() == "2024-07-01"
+    assert page.locator(".geo-tl-date").inner_text() == "1 Jul 2024"
     cursor = page.locator(".geo-tl-cursor").get_attribute("style") or ""
     assert "left: 0%" in cursor
 
@@ -413,11 +516,84 @@ def test_offline_page_runs_with_all_network_blocked(browser: Any, tmp_path: Path
     text = out.read_text(encoding="utf-8")
     assert not re.search(r"<(script|link)\b[^>]*(src|href)=\S*//", text), "no external tags"
     page = browser.open(out, offline=True)
-    assert page.locator(".geo-tl-date").inner_text() == "2024-07-08"
+    assert page.locator(".geo-tl-date").inner_text() == "8 Jul 2024"
     page.click(".geo-tl-first")
-    assert page.locator(".geo-tl-date").inner_text() == "2024-07-01"
+    assert page.locator(".geo-tl-date").inner_text() == "1 Jul 2024"
     assert path_d(page) != ""
     assert not browser.served_assets
+
+
+def test_url_hash_opens_a_date_and_follows_the_slider(browser: Any, tmp_path: Path) -> None:
+    out = save_html(timeline_map(growing(), tiles=None, trail_days=5), tmp_path / "tl.html")
+    page = browser.open(out, fragment="date=2024-07-08")
+    assert page.locator(".geo-tl-date").inner_text() == "8 Jul 2024", "a link opens its date"
+    assert page.evaluate("location.hash") == "#date=2024-07-08"
+    tip = page.locator(".geo-tl-tip")
+    assert tip.inner_text().startswith("8 Jul 2024 · ") and " km² · +" in tip.inner_text()
+    assert "since 7 Jul (gained " in tip.inner_text(), "the tooltip says what changed"
+    page.locator(".geo-tl-slider").fill("14")
+    page.wait_for_function("location.hash === '#date=2024-07-15'")
+    assert tip.inner_text().startswith("15 Jul 2024 · ")
+    tip_box, handle_x = (
+        tip.bounding_box(),
+        page.evaluate(
+            "(() => { const s = document.querySelector('.geo-tl-slider').getBoundingClientRect();"
+            " return s.left + 8 + (s.width - 16) * 14 / 19; })()"
+        ),
+    )
+    assert tip_box is not None
+    assert tip_box["x"] <= handle_x <= tip_box["x"] + tip_box["width"], "over the handle"
+    # a date between stored dates opens the state on that date (the last before it)
+    page.evaluate("location.hash = 'date=2024-07-03&map=9/48.0/37.5'")
+    page.wait_for_function("window.geoTimeline.date() === '2024-07-03'")
+    assert page.evaluate("map => map.getZoom()", page.evaluate_handle(
+        "Object.values(window).find(v => v instanceof L.Map)")) == 9  # fmt: skip
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function("location.hash.startsWith('#date=2024-07-04&map=9/48')")
+
+
+def test_change_layer_trail_and_bar_chart_in_chromium(browser: Any, tmp_path: Path) -> None:
+    out = save_html(timeline_map(growing(), tiles=None, trail_days=5), tmp_path / "tl.html")
+    page = browser.open(out, fragment="date=2024-07-12")
+    gained = page.locator("path.geo-tl-gained")
+    assert gained.get_attribute("d") not in (None, "", "M0 0"), "Russian gains since the day before"
+    assert gained.get_attribute("fill") == "#d7191c"
+    assert page.locator("path.geo-tl-gained-trail").get_attribute("d") not in (None, "", "M0 0")
+    page.locator("input[data-show=trail]").uncheck()
+    assert page.locator("path.geo-tl-gained-trail").get_attribute("d") in ("", "M0 0")
+    page.locator(".geo-tl-next").click()  # 13 Jul: the bump went back, Ukrainian gain
+    lost = page.locator("path.geo-tl-lost")
+    assert (
+        lost.get_attribute("d") not in (None, "", "M0 0")
+        and lost.get_attribute("fill") == "#2c7bb6"
+    )
+    page.select_option(".geo-tl-period", "day")
+    layer = build_timeline(growing()).layers[0]
+    bars = page.locator("rect.geo-tl-bar-gained")
+    assert bars.count() == sum(g > 0 for g in layer.gained_km2) >= 18, "a bar per day of gains"
+    assert page.locator("rect.geo-tl-bar-lost").count() == sum(x > 0 for x in layer.lost_km2) >= 1
+    target = bars.nth(2)
+    wanted = int(target.get_attribute("data-date") or -1)
+    target.click(force=True)
+    assert page.evaluate("window.geoTimeline.index()") == wanted, "a bar jumps to its date"
+    page.wait_for_function(f"location.hash === '#date=2024-07-{wanted + 1:02d}'")
+    page.select_option(".geo-tl-measure", "net")
+    assert page.locator("rect.geo-tl-bar-net").count() == 19
+    page.select_option(".geo-tl-period", "month")
+    assert page.locator("rect.geo-tl-bar-net").count() == 1, "July only"
+    browser.screenshot("timeline-change-bars")
+
+
+def test_ukrainian_page_in_chromium(browser: Any, tmp_path: Path) -> None:
+    regions = gpd.GeoDataFrame({"region": ["Донецька"]}, geometry=[box(35.8, 47.2, 38.5, 48.8)],
+                               crs=4326)  # fmt: skip
+    fmap = timeline_map(growing(), tiles=None, lang="uk", regions=regions, trail_days=30,
+                        subtitle="Щоденні зміни")  # fmt: skip
+    page = browser.open(save_html(fmap, tmp_path / "uk.html"), fragment="date=2024-07-10")
+    assert page.locator(".geo-tl-date").inner_text() == "10 липня 2024"
+    assert "км²" in page.locator(".geo-tl-tip").inner_text()
+    assert page.locator(".geo-tl-play").get_attribute("aria-label") == "Відтворити"
+    browser.screenshot("timeline-uk")
 
 
 # --- real data ----------------------------------------------------------------------------------
@@ -432,7 +608,8 @@ def deepstate_page(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) 
     result.raise_for_problems()
     start = time.perf_counter()
     timeline = build_timeline(result.snapshots)
-    out = save_html(timeline_map(timeline, tiles=None), tmp_path_factory.mktemp("ds") / "ds.html")
+    page = timeline_map(timeline, tiles=None, trail_days=30)
+    out = save_html(page, tmp_path_factory.mktemp("ds") / "ds.html")
     return timeline, out, time.perf_counter() - start
 
 
@@ -451,17 +628,43 @@ def test_deepstate_archive_fits_budget_and_error(deepstate_page: Any) -> None:
 
 
 @pytest.mark.realdata
+def test_deepstate_changes_add_up_and_match_overlays(deepstate_page: Any) -> None:
+    """Gained - lost telescopes to the drawn outline's change; sampled days match full overlays."""
+    timeline, _, _ = deepstate_page
+    layer = timeline.layers[0]
+    gained, lost = np.asarray(layer.gained_km2), np.asarray(layer.lost_km2)
+    drawn = decoded_areas_km2(layer.encoded.data)
+    assert np.allclose((gained - lost)[1:], np.diff(drawn), atol=0.02)
+    assert abs((gained - lost).sum() - (layer.encoded.area_km2[-1] - layer.encoded.area_km2[0])) < 1
+    assert gained.sum() > 5 * lost.sum() > 0, "mostly Russian gains over 2024-2026, some losses"
+    decoded = decode_series(layer.encoded.data)
+    for k in range(1, len(decoded), 64):
+        before, after = decoded[k - 1], decoded[k]
+        full_gain = float(geodesic_area_km2(shapely.difference(after, before, grid_size=1e-5)))
+        full_loss = float(geodesic_area_km2(shapely.difference(before, after, grid_size=1e-5)))
+        assert gained[k] == pytest.approx(full_gain, abs=0.02), timeline.dates[k]
+        assert lost[k] == pytest.approx(full_loss, abs=0.02), timeline.dates[k]
+
+
+@pytest.mark.realdata
 def test_deepstate_page_steps_in_chromium(deepstate_page: Any, browser: Any) -> None:
     # Speed is measured by benchmarks/bench_timeline.py; here: every step draws a new date.
     timeline, out, _ = deepstate_page
     page = browser.open(out)
-    assert page.locator(".geo-tl-date").inner_text() == "2026-08-22"
+    assert page.locator(".geo-tl-date").inner_text() == "22 Aug 2026"
     labels = page.evaluate(
         """() => { const t = window.geoTimeline, out = []; t.show(0);
         for (let i = 0; i < 30; i++) { t.step(1);
           out.push(document.querySelector('.geo-tl-date').textContent); }
         t.show(700); return out; }"""
     )
-    assert labels == [d.isoformat() for d in timeline.dates[1:31]]
-    assert page.locator(".geo-tl-date").inner_text() == timeline.dates[700].isoformat()
+    assert labels == [format_date(d) for d in timeline.dates[1:31]]
+    assert page.locator(".geo-tl-date").inner_text() == format_date(timeline.dates[700])
     browser.screenshot("timeline-deepstate")
+    # a shared link: Pokrovsk on 18 March 2025, with the last 30 days of change
+    page = browser.open(out, fragment="date=2025-03-18&map=10/48.25/37.25")
+    assert page.locator(".geo-tl-date").inner_text() == "18 Mar 2025"
+    assert page.locator("path.geo-tl-gained-trail").get_attribute("d") not in (None, "", "M0 0")
+    page.select_option(".geo-tl-period", "month")
+    assert page.locator("rect.geo-tl-bar-gained").count() >= 20, "a bar per month of 2024-2026"
+    browser.screenshot("timeline-deepstate-link")

@@ -8,7 +8,7 @@ matplotlib figures, or PNG/SVG files when given a ``path``.
 =====================  ==============================================================
 :func:`snapshot_map`   one date, one or more layers, legend, region outlines
 :func:`diff_map`       gained / lost / unchanged ground, per-region table, places
-:func:`timeline_map`   every date of one or more layers on a slider, area chart
+:func:`timeline_map`   every date on a slider, change since the previous date, bars, #date
 :func:`compare_map`    two dates or two sources, side by side or as a swipe
 :func:`frontline_map`  the contact line of a date (and earlier dates), over the layer
 :func:`ledger_map`     places sized and coloured by how often they changed hands

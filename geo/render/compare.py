@@ -265,6 +265,7 @@ def compare_map(
     page.html.add_child(Element(_labels_html(*labels)))
     page.html.add_child(Element(_LABELS_SCRIPT))  # placed under the header before the framing
     add_framing(page, maps, focus)
+    page.html.add_child(Element(hash_state_script([m.get_name() for m in maps], left, right)))
     return root
 
 
@@ -429,4 +430,40 @@ def _swipe_script(map_name: str) -> str:
         "right.style.clip='rect('+[nw.y,se.x,se.y,cx].join('px,')+'px)';}"
         "range.addEventListener('input',update);map.on('move zoom resize',update);update();"
         "});</script>"
+    )
+
+
+# --- the page's state in the URL hash (a link opens the same view) -------------------------------
+
+
+def hash_state_script(
+    map_names: Sequence[str], left: Sequence[Snapshot], right: Sequence[Snapshot]
+) -> str:
+    """Return a script keeping ``#dates=D1,D2&map=zoom/lat/lon&pos=0.42`` in the URL.
+
+    ``dates`` names what the page compares (a link says which comparison it
+    is), ``map`` the view and ``pos`` the swipe divider. A link opens that view
+    and divider; the hash follows the reader with ``history.replaceState``.
+    """
+    dates = [max(s.date for s in side).isoformat() for side in (left, right)]
+    return (
+        "<script>document.addEventListener('DOMContentLoaded',function(){"
+        f"var maps=[{','.join(map_names)}],dates={script_json(','.join(dates))};"
+        "var range=document.querySelector('.geo-swipe-range');"
+        "function read(){var p={};location.hash.replace(/^#/,'').split('&').forEach(function(kv){"
+        "var i=kv.indexOf('=');if(i>0)p[decodeURIComponent(kv.slice(0,i))]="
+        "decodeURIComponent(kv.slice(i+1));});return p;}"
+        "function apply(){var p=read(),v=/^(\\d+)\\/(-?[\\d.]+)\\/(-?[\\d.]+)$/.exec(p.map||'');"
+        "if(v)maps[0].setView([+v[2],+v[3]],+v[1],{animate:false});"
+        "var pos=parseFloat(p.pos);if(range&&pos>=0&&pos<=1){range.value=pos;"
+        "range.dispatchEvent(new Event('input'));}}"
+        "var timer=null;function write(){timer=null;var c=maps[0].getCenter();"
+        "var h='#dates='+dates+'&map='+maps[0].getZoom()+'/'+c.lat.toFixed(4)+'/'+c.lng.toFixed(4)"
+        "+(range?'&pos='+(+range.value).toFixed(3):'');"
+        "if(location.hash!==h)history.replaceState(null,'',h);}"
+        "function later(){if(timer===null)timer=setTimeout(write,150);}"
+        "if(location.hash.length>1)apply();"
+        "maps.forEach(function(m){m.on('moveend',later);});"
+        "if(range)range.addEventListener('input',later);"
+        "window.addEventListener('hashchange',apply);});</script>"
     )

@@ -5,11 +5,12 @@ storing every date's full geometry (what folium's ``TimestampedGeoJson``
 does) repeats the same vertices hundreds of times. The encoding here stores
 each stretch of boundary once:
 
-1. **Simplify** each date with :func:`shapely.simplify` (``preserve_topology``)
-   at ``tolerance_deg``, then **quantize** lon/lat to integers of
-   ``10**-precision`` degrees (1e-5° is about 1.1 m north-south). Consecutive
-   duplicate vertices are merged and the closing vertex is left out; rings
-   left with fewer than 3 vertices are dropped and counted.
+1. **Quantize** lon/lat to integers of ``10**-precision`` degrees (1e-5° is
+   about 1.1 m north-south), merging consecutive duplicate vertices and
+   leaving out the closing vertex, then **simplify** each ring section by
+   section: Douglas-Peucker at ``tolerance_deg`` between content-defined cut
+   vertices (kept), so boundary shared by dates is simplified the same way.
+   Rings left with fewer than 3 vertices are dropped and counted.
 2. **Chunk** every ring by content: cut after each vertex whose hash is
    divisible by ``chunk_mean_vertices``, and rotate the ring to start after
    its cut vertex of least hash. A local change then alters only the chunks it
@@ -22,32 +23,76 @@ each stretch of boundary once:
 Integer streams are zigzag varints written 5 bits to a character in the
 URL-safe base64 alphabet (the idea of Google's encoded polylines, with an
 alphabet that needs no escaping in JSON or HTML). :func:`decode_series` is the
-Python reference decoder; ``timeline.py`` carries the same decoder in
+Python reference decoder; ``timeline.js`` carries the same decoder in
 JavaScript. The area error of the encoding is measured per date against the
-original geometry with :func:`geo.geometry.geodesic_area_km2`.
+original geometry: the decoded area is geodesic, summed over each distinct
+chunk and join once (:func:`decoded_areas_km2`), not over every date's vertices.
+
+Steps 1 and 2 live in :mod:`geo.render.prepare` (re-exported here). Speed:
+:func:`~geo.render.prepare.prepare_date` simplifies, quantizes and cuts a
+whole date with NumPy; dates are prepared in blocks, in this thread or on any
+:class:`concurrent.futures.Executor` (``jobs=``, ``executor=``), and handed in
+date order to :class:`SeriesEncoder`, which alone numbers chunks and writes
+edits, so the encoding is the same byte for byte however the blocks ran.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import difflib
+import itertools
 import json
-from collections.abc import Mapping, Sequence
-from typing import Any
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
-import shapely
 from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
-from geo.errors import GeoError
-from geo.geometry import geodesic_area_km2, polygonal_part
+from geo.errors import GeoError, ValidationError
+from geo.geometry import GEOD, geodesic_area_km2
+from geo.progress import Progress, progress_meter
+from geo.render.prepare import (
+    DEFAULT_CHUNK_VERTICES as DEFAULT_CHUNK_VERTICES,
+)
+from geo.render.prepare import (
+    DEFAULT_TOLERANCE_DEG as DEFAULT_TOLERANCE_DEG,
+)
+from geo.render.prepare import (
+    SECTION_VERTICES as SECTION_VERTICES,
+)
+from geo.render.prepare import (
+    IntArray as IntArray,
+)
+from geo.render.prepare import (
+    PreparedDate as PreparedDate,
+)
+from geo.render.prepare import (
+    chunk_ring as chunk_ring,
+)
+from geo.render.prepare import (
+    n_rings as n_rings,
+)
+from geo.render.prepare import (
+    prepare_block as prepare_block,
+)
+from geo.render.prepare import (
+    prepare_date as prepare_date,
+)
+from geo.render.prepare import (
+    prepare_dates as prepare_dates,
+)
+from geo.render.prepare import (
+    prepare_geometry as prepare_geometry,
+)
+from geo.render.prepare import (
+    simplify_ring as simplify_ring,
+)
 
-#: Default simplification tolerance in degrees (about 55 m north-south).
-DEFAULT_TOLERANCE_DEG = 0.0005
-#: Mean number of vertices per chunk (the divisor of the cut rule).
-DEFAULT_CHUNK_VERTICES = 4
 #: Version of the ``data`` layout, checked by the decoders.
 FORMAT_VERSION = 1
 
@@ -55,12 +100,14 @@ ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 _CODE = np.full(128, -1, dtype=np.int64)
 _CODE[np.frombuffer(ALPHABET.encode(), dtype=np.uint8)] = np.arange(64)
 _ALPHABET_BYTES = np.frombuffer(ALPHABET.encode(), dtype=np.uint8)
+_CONTINUED = frozenset(ALPHABET[32:])  # characters that say "more of this value follows"
 
 # Tokens of a date's list: chunk id c is stored as c + 2.
 POLYGON_BREAK = 0
 RING_BREAK = 1
 
-IntArray = npt.NDArray[np.int64]
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 def encode_ints(values: Sequence[int] | IntArray) -> str:
@@ -118,98 +165,6 @@ def decode_ints(text: str) -> IntArray:
     return (zig >> np.uint64(1)).astype(np.int64) ^ -(zig & np.uint64(1)).astype(np.int64)
 
 
-def prepare_geometry(
-    geometry: BaseGeometry | None,
-    *,
-    precision: int = 5,
-    tolerance_deg: float = DEFAULT_TOLERANCE_DEG,
-) -> list[list[IntArray]]:
-    """Simplify and quantize a geometry into integer rings.
-
-    Parameters
-    ----------
-    geometry
-        A lon/lat geometry; only its polygonal part is used.
-    precision
-        Decimal places kept (coordinates become ``round(x * 10**precision)``).
-    tolerance_deg
-        Simplification tolerance in degrees (0 turns simplification off).
-
-    Returns
-    -------
-    list of list of numpy.ndarray
-        Per polygon, its rings (exterior first), each an ``(n, 2)`` int64
-        array without the closing vertex. Rings that collapse to fewer than
-        3 vertices are left out (a hole's polygon keeps its exterior; a
-        collapsed exterior drops its holes too).
-    """
-    part = polygonal_part(geometry)
-    if part is None:
-        return []
-    if tolerance_deg > 0:
-        part = shapely.simplify(part, tolerance_deg, preserve_topology=True)
-    scale = 10.0**precision
-    polygons: list[list[IntArray]] = []
-    for poly in shapely.get_parts(part):
-        rings: list[IntArray] = []
-        for k, ring in enumerate([poly.exterior, *poly.interiors]):
-            xy = np.rint(shapely.get_coordinates(ring) * scale).astype(np.int64)[:-1]
-            keep = np.ones(len(xy), dtype=bool)
-            keep[1:] = (xy[1:] != xy[:-1]).any(axis=1)
-            xy = xy[keep]
-            if len(xy) > 1 and (xy[0] == xy[-1]).all():
-                xy = xy[:-1]
-            if len(xy) < 3:
-                if k == 0:
-                    break
-                continue
-            rings.append(xy)
-        if rings:
-            polygons.append(rings)
-    return polygons
-
-
-def n_rings(geometry: BaseGeometry | None) -> int:
-    """Return the number of rings (exteriors and holes) of the polygonal part of ``geometry``."""
-    part = polygonal_part(geometry)
-    if part is None:
-        return 0
-    return int(sum(1 + len(p.interiors) for p in shapely.get_parts(part)))
-
-
-def _vertex_hash(xy: IntArray) -> npt.NDArray[np.uint64]:
-    # A fixed integer mix (not Python's salted hash) so pages are reproducible.
-    mask = np.uint64(0xFFFFFFFF)
-    x = xy[:, 0].astype(np.uint64) & mask
-    y = xy[:, 1].astype(np.uint64) & mask
-    h = (x * np.uint64(0x9E3779B1) + y * np.uint64(0x85EBCA77)) & mask
-    h ^= h >> np.uint64(15)
-    h = (h * np.uint64(0x2C1B3C6D)) & mask
-    h ^= h >> np.uint64(12)
-    h = (h * np.uint64(0x297A2D39)) & mask
-    h ^= h >> np.uint64(15)
-    return h
-
-
-def chunk_ring(ring: IntArray, *, mean_vertices: int = DEFAULT_CHUNK_VERTICES) -> list[IntArray]:
-    """Split a ring into content-defined chunks (see the module docstring).
-
-    Returns
-    -------
-    list of numpy.ndarray
-        Chunks whose concatenation is the ring, rotated to its canonical start.
-    """
-    h = _vertex_hash(ring)
-    cuts = np.flatnonzero(h % np.uint64(mean_vertices) == 0)
-    if cuts.size == 0:
-        start = int(np.argmin(h))
-        return [np.roll(ring, -start, axis=0)]
-    first = int(cuts[np.argmin(h[cuts])])
-    rotated = np.roll(ring, -(first + 1), axis=0)
-    ends = (np.sort((cuts - first - 1) % len(ring)) + 1).tolist()
-    return [rotated[a:b] for a, b in zip([0, *ends[:-1]], ends, strict=True)]
-
-
 @dataclasses.dataclass(frozen=True)
 class EncodedSeries:
     """One layer's dates, encoded, with what the encoding cost.
@@ -234,7 +189,8 @@ class EncodedSeries:
         Geodesic area of each original geometry.
     area_error_pct
         Per date, ``100 * |decoded - original| / original`` (0 where the
-        original is empty).
+        original is empty), the decoded area geodesic too
+        (:func:`decoded_areas_km2`).
     """
 
     data: dict[str, Any]
@@ -270,9 +226,51 @@ class EncodedSeries:
         return len(self.to_json().encode())
 
 
-def _date_ops(previous: list[int], current: list[int]) -> list[int]:
+def _common_ends(previous: Sequence[int], current: Sequence[int]) -> tuple[int, int]:
+    """Lengths of the common prefix and (after it) the common suffix of two token lists."""
+    n = min(len(previous), len(current))
+    a = np.asarray(previous[:n], dtype=np.int64)
+    b = np.asarray(current[:n], dtype=np.int64)
+    differ = np.flatnonzero(a != b)
+    prefix = int(differ[0]) if differ.size else n
+    m = n - prefix
+    a = np.asarray(previous[len(previous) - m :], dtype=np.int64)[::-1]
+    b = np.asarray(current[len(current) - m :], dtype=np.int64)[::-1]
+    differ = np.flatnonzero(a != b)
+    suffix = int(differ[0]) if differ.size else m
+    return prefix, suffix
+
+
+Opcode = tuple[str, int, int, int, int]
+
+
+def token_opcodes(previous: Sequence[int], current: Sequence[int]) -> list[Opcode]:
+    """Return :meth:`difflib.SequenceMatcher.get_opcodes` of two token lists.
+
+    The common prefix and suffix are kept as they are; only the middle goes
+    through :class:`difflib.SequenceMatcher` (a day changes a few stretches).
+    """
+    prefix, suffix = _common_ends(previous, current)
+    middle_prev = previous[prefix : len(previous) - suffix]
+    middle_cur = current[prefix : len(current) - suffix]
+    matcher = difflib.SequenceMatcher(None, middle_prev, middle_cur, autojunk=False)
+    opcodes = [("equal", 0, prefix, 0, prefix)] if prefix else []
+    opcodes += [
+        (tag, i1 + prefix, i2 + prefix, j1 + prefix, j2 + prefix)
+        for tag, i1, i2, j1, j2 in matcher.get_opcodes()
+    ]
+    if suffix:
+        opcodes.append(("equal", len(previous) - suffix, len(previous),
+                        len(current) - suffix, len(current)))  # fmt: skip
+    return opcodes
+
+
+def _date_ops(
+    previous: list[int], current: list[int], opcodes: list[Opcode] | None = None
+) -> list[int]:
     """Edit operations turning ``previous`` into ``current``: (keep, skip, n, tokens...)."""
-    matcher = difflib.SequenceMatcher(None, previous, current, autojunk=False)
+    if opcodes is None:
+        opcodes = token_opcodes(previous, current)
     ops: list[int] = []
     keep = skip = 0
     inserted: list[int] = []
@@ -286,7 +284,7 @@ def _date_ops(previous: list[int], current: list[int]) -> list[int]:
             last = token
         keep, skip, inserted = 0, 0, []
 
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+    for tag, i1, i2, j1, j2 in opcodes:
         if tag == "equal":
             if skip or inserted:
                 flush()
@@ -300,7 +298,7 @@ def _date_ops(previous: list[int], current: list[int]) -> list[int]:
     return ops
 
 
-def _apply_ops(previous: list[int], ops: IntArray) -> list[int]:
+def _apply_ops(previous: list[int], ops: Sequence[int] | IntArray) -> list[int]:
     out: list[int] = []
     pos = 0
     i = 0
@@ -316,42 +314,6 @@ def _apply_ops(previous: list[int], ops: IntArray) -> list[int]:
             out.append(last)
         i += 3 + n
     return out
-
-
-class _ChunkTable:
-    """Distinct chunks, each stored once; ids are given in order of first use."""
-
-    def __init__(self, mean_vertices: int) -> None:
-        self.mean_vertices = mean_vertices
-        self.ids: dict[bytes, int] = {}
-        self.chunks: list[IntArray] = []
-        self.n_refs = 0
-
-    def ring_tokens(self, ring: IntArray) -> list[int]:
-        """Return the tokens (chunk id + 2) of a ring's chunks, adding new chunks to the table."""
-        tokens = []
-        for chunk in chunk_ring(ring, mean_vertices=self.mean_vertices):
-            key = chunk.tobytes()
-            cid = self.ids.get(key)
-            if cid is None:
-                cid = self.ids[key] = len(self.chunks)
-                self.chunks.append(chunk)
-            tokens.append(cid + 2)
-        self.n_refs += len(tokens)
-        return tokens
-
-    def stream(self) -> IntArray:
-        """Return every stored chunk's vertices, concatenated: an ``(n, 2)`` int64 array."""
-        return np.concatenate(self.chunks) if self.chunks else np.zeros((0, 2), dtype=np.int64)
-
-
-@dataclasses.dataclass
-class _Counts:
-    """Vertex and ring counts over the dates, for :class:`EncodedSeries`."""
-
-    n_in: int = 0
-    n_drawn: int = 0
-    n_dropped: int = 0
 
 
 def _check_parameters(
@@ -380,61 +342,135 @@ def _check_parameters(
         raise GeoError(msg)
 
 
-def _date_tokens(polygons: list[list[IntArray]], table: _ChunkTable) -> list[int]:
-    """Return one date's token list: its rings' chunks, with ring and polygon breaks."""
-    tokens: list[int] = []
-    for p, rings in enumerate(polygons):
-        if p:
-            tokens.append(POLYGON_BREAK)
-        for r, ring in enumerate(rings):
-            if r:
-                tokens.append(RING_BREAK)
-            tokens.extend(table.ring_tokens(ring))
+def _with_breaks(prepared: PreparedDate, ids: list[int]) -> list[int]:
+    """Return a date's tokens: its chunk tokens with ring and polygon breaks between rings."""
+    if not ids:
+        return []
+    chunk_ring = np.searchsorted(prepared.ring_ends, prepared.chunk_ends - 1, side="right")
+    ring_polygon = np.repeat(np.arange(len(prepared.polygon_rings)), prepared.polygon_rings)
+    new_ring = np.flatnonzero(chunk_ring[1:] != chunk_ring[:-1]) + 1
+    breaks = np.where(
+        ring_polygon[chunk_ring[new_ring]] != ring_polygon[chunk_ring[new_ring - 1]],
+        POLYGON_BREAK, RING_BREAK,
+    )  # fmt: skip
+    tokens: list[int] = np.insert(np.asarray(ids, dtype=np.int64), new_ring, breaks).tolist()
     return tokens
 
 
-def _encode_dates(
-    geometries: Sequence[BaseGeometry | None],
-    table: _ChunkTable,
-    counts: _Counts,
-    *,
-    precision: int,
-    tolerance_deg: float,
-) -> list[str]:
-    """Return each date encoded as edits of the previous date's tokens; chunks go to ``table``."""
-    dates: list[str] = []
-    previous: list[int] = []
-    for geometry in geometries:
-        polygons = prepare_geometry(geometry, precision=precision, tolerance_deg=tolerance_deg)
-        counts.n_in += int(shapely.get_num_coordinates(geometry)) if geometry is not None else 0
-        counts.n_dropped += n_rings(geometry) - sum(len(rings) for rings in polygons)
-        counts.n_drawn += sum(len(ring) for rings in polygons for ring in rings)
-        tokens = _date_tokens(polygons, table)
-        dates.append(encode_ints(_date_ops(previous, tokens)))
-        previous = tokens
-    return dates
+class SeriesEncoder:
+    """Encode prepared dates one after another (what :func:`encode_series` runs).
+
+    Chunk ids are given in order of first use, and each date is stored as
+    edits of the previous date's tokens, so the encoding depends only on the
+    order of the dates, not on where they were prepared.
+    """
+
+    def __init__(self, *, precision: int, tolerance_deg: float, chunk_mean_vertices: int) -> None:
+        self.precision = precision
+        self.tolerance_deg = tolerance_deg
+        self.chunk_mean_vertices = chunk_mean_vertices
+        self._ids: dict[bytes, int] = {}
+        self._chunks: list[IntArray] = []
+        self._dates: list[str] = []
+        self._previous: list[int] = []
+        self._n_in = self._n_drawn = self._n_dropped = self._n_refs = 0
+        #: The last date's :func:`token_opcodes` against the date before it.
+        self.opcodes: list[Opcode] = []
+
+    def add(self, prepared: PreparedDate) -> list[int]:
+        """Append the next date; return its token list (chunk id + 2, or a break)."""
+        ids = []
+        for key in prepared.chunk_keys:
+            cid = self._ids.get(key)
+            if cid is None:
+                cid = self._ids[key] = len(self._chunks)
+                self._chunks.append(np.frombuffer(key, dtype=np.int64).reshape(-1, 2))
+            ids.append(cid + 2)
+        tokens = _with_breaks(prepared, ids)
+        self.opcodes = token_opcodes(self._previous, tokens)
+        self._dates.append(encode_ints(_date_ops(self._previous, tokens, self.opcodes)))
+        self._previous = tokens
+        self._n_in += prepared.n_vertices_in
+        self._n_drawn += len(prepared.coords)
+        self._n_dropped += prepared.n_rings_dropped
+        self._n_refs += len(ids)
+        return tokens
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The JSON-ready encoding so far: chunk lengths, delta-encoded vertices, the dates."""
+        stream = np.concatenate(self._chunks) if self._chunks else np.zeros((0, 2), np.int64)
+        deltas = np.diff(stream, axis=0, prepend=np.zeros((1, 2), dtype=np.int64))
+        return {
+            "format": FORMAT_VERSION,
+            "precision": self.precision,
+            "chunk_lengths": encode_ints([len(c) for c in self._chunks]),
+            "coords": encode_ints(deltas.ravel()),
+            "dates": list(self._dates),
+        }
+
+    def finish(self, areas_km2: Sequence[float]) -> EncodedSeries:
+        """Return the :class:`EncodedSeries`, its area error measured against ``areas_km2``."""
+        data = self.data
+        decoded = decoded_areas_km2(data)
+        errors = tuple(
+            100.0 * abs(d - o) / o if o > 0 else (0.0 if d == 0 else 100.0)
+            for d, o in zip(decoded.tolist(), areas_km2, strict=True)
+        )
+        return EncodedSeries(
+            data=data,
+            precision=self.precision,
+            tolerance_deg=self.tolerance_deg,
+            chunk_mean_vertices=self.chunk_mean_vertices,
+            n_vertices_in=self._n_in,
+            n_vertices_drawn=self._n_drawn,
+            n_vertices_stored=sum(len(c) for c in self._chunks),
+            n_unique_chunks=len(self._chunks),
+            n_chunk_refs=self._n_refs,
+            n_rings_dropped=self._n_dropped,
+            area_km2=tuple(float(a) for a in areas_km2),
+            area_error_pct=errors,
+        )
 
 
-def _layout(table: _ChunkTable, dates: list[str], precision: int) -> dict[str, Any]:
-    """Return the JSON-ready encoding: chunk lengths, the delta-encoded vertices, the dates."""
-    stream = table.stream()
-    deltas = np.diff(stream, axis=0, prepend=np.zeros((1, 2), dtype=np.int64))
-    return {
-        "format": FORMAT_VERSION,
-        "precision": precision,
-        "chunk_lengths": encode_ints([len(c) for c in table.chunks]),
-        "coords": encode_ints(deltas.ravel()),
-        "dates": dates,
-    }
+def map_ordered(
+    fn: Callable[[T], R], items: Sequence[T], *, jobs: int | None = None,
+    executor: Executor | None = None,
+) -> Iterator[R]:  # fmt: skip
+    """Yield ``fn(item)`` for each item in order: here, on ``jobs`` processes, or on ``executor``.
+
+    ``jobs``: ``None`` or 1 runs in the calling thread, ``N > 1`` on N local
+    processes, ``0`` on one process per core; an ``executor`` (threads,
+    processes, ``distributed.Client(...).get_executor()``) takes precedence and
+    is not shut down here. ``fn`` must be picklable (module level) for processes.
+
+    Raises
+    ------
+    ValidationError
+        ``jobs`` is negative or not an integer.
+    """
+    if isinstance(jobs, bool) or not (jobs is None or (isinstance(jobs, int) and jobs >= 0)):
+        msg = "invalid jobs"
+        raise ValidationError(msg, [f"jobs={jobs!r} must be None, 0 (every core) or a count >= 1"])
+    workers = 1 if jobs is None else (len(os.sched_getaffinity(0)) if jobs == 0 else jobs)
+    if executor is not None:
+        yield from executor.map(fn, items)
+        return
+    if workers <= 1 or len(items) <= 1:
+        yield from map(fn, items)
+        return
+    # forkserver: a forked copy of a process running Arrow or tqdm threads may deadlock
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    with ProcessPoolExecutor(max_workers=min(workers, len(items)), mp_context=context) as pool:
+        yield from pool.map(fn, items)
 
 
-def _area_errors_pct(data: Mapping[str, Any], originals: Sequence[float]) -> tuple[float, ...]:
-    """Return per date ``100 * |decoded - original| / original`` (0 where both are empty)."""
-    decoded = [float(a) for a in geodesic_area_km2(decode_series(data))]
-    return tuple(
-        100.0 * abs(d - o) / o if o > 0 else (0.0 if d == 0 else 100.0)
-        for d, o in zip(decoded, originals, strict=True)
-    )
+def blocks(n: int, *, jobs: int | None, executor: Executor | None) -> list[range]:
+    """Cut ``range(n)`` into consecutive blocks: one for a serial run, ~4 per worker otherwise."""
+    parallel = executor is not None or (jobs is not None and jobs != 1)
+    size = max(8, -(-n // 32)) if parallel else max(n, 1)
+    return [range(a, min(a + size, n)) for a in range(0, n, size)]
 
 
 def encode_series(
@@ -444,6 +480,9 @@ def encode_series(
     tolerance_deg: float = DEFAULT_TOLERANCE_DEG,
     chunk_mean_vertices: int = DEFAULT_CHUNK_VERTICES,
     areas_km2: Sequence[float] | None = None,
+    jobs: int | None = None,
+    executor: Executor | None = None,
+    progress: Progress = False,
 ) -> EncodedSeries:
     """Encode one layer's geometries, one per date in order.
 
@@ -460,6 +499,12 @@ def encode_series(
     areas_km2
         Geodesic areas of the originals if already known (e.g.
         ``Snapshot.area_km2``), to skip recomputing them.
+    jobs, executor
+        Where dates are simplified and cut (see :func:`map_ordered`): in this
+        thread (default), on ``jobs`` local processes, or on any
+        :class:`concurrent.futures.Executor`. The result is the same, byte for byte.
+    progress
+        A bar on stderr (:mod:`geo.progress`; ``None``: when stderr is a terminal).
 
     Returns
     -------
@@ -484,42 +529,104 @@ def encode_series(
         len(geometries), precision=precision, tolerance_deg=tolerance_deg,
         chunk_mean_vertices=chunk_mean_vertices, areas_km2=areas_km2,
     )  # fmt: skip
-    table, counts = _ChunkTable(chunk_mean_vertices), _Counts()
-    dates = _encode_dates(
-        geometries, table, counts, precision=precision, tolerance_deg=tolerance_deg
-    )
-    data = _layout(table, dates, precision)
-    originals = [
-        float(a) for a in (areas_km2 if areas_km2 is not None else geodesic_area_km2(geometries))
+    encoder = SeriesEncoder(precision=precision, tolerance_deg=tolerance_deg,
+                            chunk_mean_vertices=chunk_mean_vertices)  # fmt: skip
+    tasks = [
+        ([geometries[i] for i in block], precision, tolerance_deg, chunk_mean_vertices)
+        for block in blocks(len(geometries), jobs=jobs, executor=executor)
     ]
-    return EncodedSeries(
-        data=data,
-        precision=precision,
-        tolerance_deg=tolerance_deg,
-        chunk_mean_vertices=chunk_mean_vertices,
-        n_vertices_in=counts.n_in,
-        n_vertices_drawn=counts.n_drawn,
-        n_vertices_stored=sum(len(c) for c in table.chunks),
-        n_unique_chunks=len(table.chunks),
-        n_chunk_refs=table.n_refs,
-        n_rings_dropped=counts.n_dropped,
-        area_km2=tuple(originals),
-        area_error_pct=_area_errors_pct(data, originals),
-    )
+    bar = progress_meter(progress=progress, desc="encoding", unit="date", total=len(geometries))
+    with bar:
+        for prepared in map_ordered(prepare_block, tasks, jobs=jobs, executor=executor):
+            for date in prepared:
+                encoder.add(date)
+            bar.update(len(prepared))
+    originals = areas_km2 if areas_km2 is not None else geodesic_area_km2(geometries).tolist()
+    return encoder.finish([float(a) for a in originals])
+
+
+def _fan_area_m2(lons: npt.NDArray[np.float64], lats: npt.NDArray[np.float64]) -> float:
+    area, _ = GEOD.polygon_area_perimeter(lons, lats)
+    return float(area)
+
+
+def decoded_areas_km2(data: Mapping[str, Any]) -> npt.NDArray[np.float64]:
+    """Geodesic area of every decoded date, without building its geometry.
+
+    A geodesic ring's signed area is the sum, over its edges, of the triangles
+    they make with one fixed apex (the edges from the apex cancel out). Each
+    distinct chunk's edges and each distinct join of two chunks are measured
+    once with :meth:`pyproj.Geod.polygon_area_perimeter`, however many dates
+    use them; a ring's area is then a sum over its tokens. Polygons count
+    their exterior minus their holes, as :func:`geo.geometry.geodesic_area_km2`
+    does, and agree with it to rounding.
+    """
+    lengths = decode_ints(data["chunk_lengths"])
+    xy = np.cumsum(decode_ints(data["coords"]).reshape(-1, 2), axis=0) / 10.0 ** data["precision"]
+    offsets = np.concatenate([[0], np.cumsum(lengths)])
+    lists = decode_tokens(data)
+    if not lists:
+        return np.zeros(0)
+    if offsets[-1] != len(xy):
+        msg = "encoded timeline data is corrupt (chunk lengths do not match coordinates)"
+        raise GeoError(msg)
+    apex = xy[0] if len(xy) else np.zeros(2)
+    # each chunk's vertices after the apex: chunk c spans rows offsets[c] + c + (0..len]
+    with_apex = np.insert(xy, offsets[:-1], apex, axis=0)
+    fans = np.array([
+        _fan_area_m2(with_apex[a + c : b + c + 1, 0], with_apex[a + c : b + c + 1, 1])
+        for c, (a, b) in enumerate(itertools.pairwise(offsets.tolist()))
+    ])  # fmt: skip
+    # every date ends with a polygon break; rings and polygons numbered over all dates
+    tokens = np.concatenate([np.asarray([*t, POLYGON_BREAK], dtype=np.int64) for t in lists])
+    date_of = np.repeat(np.arange(len(lists)), [len(t) + 1 for t in lists])
+    breaks = np.flatnonzero(tokens < 2)
+    chunk_pos = np.flatnonzero(tokens >= 2)
+    chunk = tokens[chunk_pos] - 2
+    ring = np.searchsorted(breaks, chunk_pos)  # a ring is what lies between two breaks
+    following = np.empty_like(chunk)
+    following[:-1] = chunk[1:]
+    last_of_ring = np.ones(len(chunk), dtype=bool)
+    last_of_ring[:-1] = ring[1:] != ring[:-1]
+    first_of_ring = np.searchsorted(ring, ring)
+    following[last_of_ring] = chunk[first_of_ring[last_of_ring]]  # the closing join
+    n_chunks = len(lengths)
+    pairs, join_of = np.unique(chunk * n_chunks + following, return_inverse=True)
+    ends, starts = xy[offsets[1:] - 1], xy[offsets[:-1]]
+    triangles = np.stack([np.broadcast_to(apex, (len(pairs), 2)), ends[pairs // n_chunks],
+                          starts[pairs % n_chunks]], axis=1)  # fmt: skip
+    joins = np.array([_fan_area_m2(t[:, 0], t[:, 1]) for t in triangles])
+    n_rings = len(breaks) + 1
+    ring_area = np.abs(np.bincount(ring, weights=fans[chunk] + joins[join_of], minlength=n_rings))
+    # a ring opened by a ring break is a hole; after a polygon break (or first) an exterior
+    opener = np.where(ring > 0, tokens[breaks[np.maximum(ring - 1, 0)]], POLYGON_BREAK)
+    sign = np.zeros(n_rings)
+    sign[ring] = np.where(opener == RING_BREAK, -1.0, 1.0)
+    ring_date = np.zeros(n_rings, dtype=np.int64)
+    ring_date[ring] = date_of[chunk_pos]
+    return np.bincount(ring_date, weights=sign * ring_area, minlength=len(lists)) / 1e6
 
 
 def decode_tokens(data: Mapping[str, Any]) -> list[list[int]]:
     """Return the token list of every date (chunk id + 2, or a break)."""
     if data.get("format") != FORMAT_VERSION:
         msg = (
-            f"encoded timeline format {data.get('format')!r} is not {FORMAT_VERSION}; "
-            "rebuild the page with this version of geo"
+            f"encoded timeline data is corrupt or format {data.get('format')!r} is not "
+            f"{FORMAT_VERSION}; rebuild the page with this version of geo"
         )
         raise GeoError(msg)
+    texts = list(data["dates"])
+    for text in texts:  # each date must end on a whole value
+        if text and text[-1] in _CONTINUED:
+            decode_ints(text)  # raises the corrupt-data error
+    values = decode_ints("".join(texts)).tolist()  # one call for all dates
+    counts = [sum(1 for ch in text if ch not in _CONTINUED) for text in texts]
     lists: list[list[int]] = []
     previous: list[int] = []
-    for text in data["dates"]:
-        previous = _apply_ops(previous, decode_ints(text))
+    pos = 0
+    for n in counts:
+        previous = _apply_ops(previous, values[pos : pos + n])
+        pos += n
         lists.append(previous)
     return lists
 

@@ -188,6 +188,15 @@ def format_km2(value: float, lang: Lang = "en", *, signed: bool = False, digits:
     return f"{sign}{text} km²"
 
 
+def _change_kinds(layer: str) -> tuple[str, str]:
+    """Return what gained and lost ground of ``layer`` is: ``("russia", "ukraine")`` ..."""
+    return {
+        "russia": ("russia", "ukraine"),
+        "ukraine": ("ukraine", "russia"),
+        "neutral": ("grew", "shrank"),
+    }[layer_side(layer)]
+
+
 def change_colours(layer: str) -> dict[str, str]:
     """Return the fill of gained, lost and unchanged ground of ``layer``.
 
@@ -200,12 +209,7 @@ def change_colours(layer: str) -> dict[str, str]:
     >>> change_colours("russian_control")["gained"], change_colours("liberated")["gained"]
     ('#d7191c', '#2c7bb6')
     """
-    side = layer_side(layer)
-    gained, lost = {
-        "russia": ("russia", "ukraine"),
-        "ukraine": ("ukraine", "russia"),
-        "neutral": ("grew", "shrank"),
-    }[side]
+    gained, lost = _change_kinds(layer)
     return {
         "gained": CHANGE_COLOURS[gained],
         "lost": CHANGE_COLOURS[lost],
@@ -225,12 +229,7 @@ def change_labels(
     ('Russian gains (held on 1 Jun 2025 only)', 'Ukrainian gains (held on 1 Jan 2025 only)')
     """
     table, lang = _table(), _check(lang)
-    side = layer_side(layer)
-    gained, lost = {
-        "russia": ("russia", "ukraine"),
-        "ukraine": ("ukraine", "russia"),
-        "neutral": ("grew", "shrank"),
-    }[side]
+    gained, lost = _change_kinds(layer)
     later = table["change.held_later"][lang].format(date=format_date(date_to, lang))
     earlier = table["change.held_earlier"][lang].format(date=format_date(date_from, lang))
     return {
@@ -249,11 +248,7 @@ def change_names(layer: str, lang: Lang = "en") -> dict[str, str]:
     {'gained': 'Russian gains', 'lost': 'Ukrainian gains', 'unchanged': 'Unchanged'}
     """
     table, lang = _table(), _check(lang)
-    gained, lost = {
-        "russia": ("russia", "ukraine"),
-        "ukraine": ("ukraine", "russia"),
-        "neutral": ("grew", "shrank"),
-    }[layer_side(layer)]
+    gained, lost = _change_kinds(layer)
     return {
         "gained": table[f"change.{gained}"][lang],
         "lost": table[f"change.{lost}"][lang],

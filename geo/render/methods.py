@@ -69,8 +69,8 @@ def store_method(
     notice
         The caller's banner (a source's own notice leads it).
     **kw
-        Passed to :func:`geo.render.timeline_map`; the default title names the
-        layers and their sources.
+        Passed to :func:`geo.render.timeline_map` (whose default title names the
+        layers, their publishers and the date range).
 
     Returns
     -------

@@ -1,0 +1,536 @@
+"""What changed between two consecutive dates of a timeline: gained and lost patches.
+
+A full overlay of every pair of consecutive dates (what :func:`geo.diff.diff`
+does, at full resolution) costs about as much as the whole timeline build.
+Consecutive dates share almost all of their boundary, and the encoding of
+:mod:`geo.render.encode` already knows which chunks of boundary changed: a
+patch gained or lost is bounded only by boundary that changed. So the two
+dates are clipped to the bounding boxes of the changed chunks (boxes that
+touch are merged, so the boxes are disjoint) and differenced there only, on
+the quantized grid (``grid_size``: snap-rounding, exact and robust).
+The patches are those of the drawn (simplified, quantized) outline, and their
+areas are geodesic (:meth:`pyproj.Geod.polygon_area_perimeter`, as
+:func:`geo.geometry.geodesic_area_km2` measures).
+
+Patches reach the page as one string per date (:func:`encode_polygons`):
+zigzag varints of ``n_polygons``, then per polygon ``n_rings``, then per ring
+``n_vertices`` and the vertices' deltas (closing vertex left out).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import shapely
+from shapely.errors import GEOSException
+from shapely.geometry import MultiPolygon, Polygon
+from shapely.geometry.base import BaseGeometry
+
+from geo.geometry import GEOD
+from geo.render.encode import (
+    POLYGON_BREAK,
+    RING_BREAK,
+    IntArray,
+    Opcode,
+    PreparedDate,
+    _with_breaks,
+    decode_ints,
+    encode_ints,
+    token_opcodes,
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Patches:
+    """Ground gained and lost since the previous date (of the drawn outline).
+
+    Attributes
+    ----------
+    gained, lost
+        Per polygon its integer rings (exterior first), as in
+        :func:`geo.render.encode.prepare_geometry`.
+    gained_km2, lost_km2
+        Their geodesic areas.
+    """
+
+    gained: list[list[IntArray]]
+    lost: list[list[IntArray]]
+    gained_km2: float
+    lost_km2: float
+
+
+NO_PATCHES = Patches([], [], 0.0, 0.0)
+
+
+def to_geometry(prepared: PreparedDate, *, precision: int) -> BaseGeometry:
+    """Return the (Multi)Polygon a prepared date draws, in degrees."""
+    polygons = [
+        Polygon(rings[0] / 10.0**precision, [r / 10.0**precision for r in rings[1:]])
+        for rings in prepared.rings()
+    ]
+    if len(polygons) == 1:
+        return polygons[0]
+    return MultiPolygon(polygons) if polygons else Polygon()
+
+
+#: Two consecutive dates' token lists (:class:`geo.render.encode.SeriesEncoder`) and their
+#: :func:`geo.render.encode.token_opcodes`.
+Tokens = tuple[Sequence[int], Sequence[int], list[Opcode]]
+
+
+def _sequence(date: PreparedDate, ids: dict[bytes, int]) -> list[int]:
+    """Return a date's tokens as :class:`geo.render.encode.SeriesEncoder` numbers them."""
+    numbers = [ids.setdefault(key, len(ids)) + 2 for key in date.chunk_keys]
+    return _with_breaks(date, numbers)
+
+
+def _signed_area2(xy: IntArray) -> float:
+    """Twice the planar signed area of a ring (counter-clockwise positive)."""
+    x = (xy[:, 0] - xy[0, 0]).astype(float)  # from the first vertex: its wrap terms are 0
+    y = (xy[:, 1] - xy[0, 1]).astype(float)
+    return float(x[:-1] @ y[1:] - x[1:] @ y[:-1])
+
+
+def _stretch_loops(
+    before: PreparedDate, after: PreparedDate, tokens: Tokens | None = None
+) -> list[tuple[list[IntArray], bool]] | None:
+    """Patches of a change that only replaces stretches within rings, or ``None``.
+
+    A stretch ``O`` of a ring between two unchanged chunks replaced by ``N``
+    encloses, with ``N`` then ``O`` backwards, the ground that changed hands
+    there. It is gained when that loop turns the way its ring does (an
+    exterior grew) and lost otherwise (holes the other way round); where the
+    two boundaries cross, the loop is cut into faces (:func:`_faces`). ``None``
+    (use the overlay) when a ring is cut at its start, a whole polygon with
+    holes appears or vanishes, or a patch shares ground with another patch or
+    another ring. Rings that appear or vanish whole are patches themselves.
+    """
+    if tokens is None:
+        ids: dict[bytes, int] = {}
+        first, second = _sequence(before, ids), _sequence(after, ids)
+        tokens = (first, second, token_opcodes(first, second))
+    old, new, opcodes = tokens
+    old_arr, new_arr = np.asarray(old), np.asarray(new)
+    old_ring = np.searchsorted(before.ring_ends, before.chunk_ends - 1, side="right")
+    starts = [np.r_[0, d.chunk_ends[:-1]] for d in (before, after)]
+
+    def chunk(d: int, date: PreparedDate, i: int) -> IntArray:
+        return date.coords[starts[d][i] : date.chunk_ends[i]]
+
+    old_index = np.cumsum(old_arr >= 2) - 1  # position -> chunk number
+    new_index = np.cumsum(new_arr >= 2) - 1
+    exteriors = set(np.cumsum(np.r_[0, before.polygon_rings[:-1]]).tolist())
+    turns: dict[int, bool] = {}
+    loops: list[tuple[list[IntArray], bool]] = []
+    rings_hit: set[int] = set()
+    old_breaks, new_breaks = np.flatnonzero(old_arr < 2), np.flatnonzero(new_arr < 2)
+    for tag, i1, i2, j1, j2 in opcodes:
+        if tag == "equal":
+            continue
+        around_old = _ring_neighbours(old_arr, old_breaks, i1, i2)
+        around_new = _ring_neighbours(new_arr, new_breaks, j1, j2)
+        if (
+            around_old is None
+            or around_new is None
+            or (old_arr[list(around_old)] != new_arr[list(around_new)]).any()
+        ):
+            whole = _ring_faces(old_arr, (i1, i2), new_arr, (j1, j2), chunk_of=(
+                lambda i: chunk(0, before, int(old_index[i])),
+                lambda j: chunk(1, after, int(new_index[j])),
+            ))  # fmt: skip
+            if whole is None:
+                return None  # a ring cut where it changed, or a polygon with holes: the overlay
+            loops.extend(whole)
+            rings_hit.update(int(old_ring[old_index[i]]) for i in range(i1, i2) if old_arr[i] >= 2)
+            continue
+        prev_i, next_i = around_old
+        o = [chunk(0, before, int(old_index[i])) for i in range(i1, i2)]
+        n = [chunk(1, after, int(new_index[j])) for j in range(j1, j2)]
+        a = chunk(0, before, int(old_index[prev_i]))[-1:]
+        b = chunk(0, before, int(old_index[next_i]))[:1]
+        ring = int(old_ring[old_index[prev_i]])
+        rings_hit.add(ring)
+        if ring not in turns:
+            ring_start = int(before.ring_ends[ring - 1]) if ring else 0
+            turns[ring] = _signed_area2(before.coords[ring_start : before.ring_ends[ring]]) > 0
+        turn, hole = turns[ring], ring not in exteriors
+        for loop in _vertex_loops(np.concatenate([a, *o, b]), np.concatenate([a, *n, b])):
+            for face, winding in _faces(loop):
+                if abs(winding) > 1:
+                    return None  # an outline that crosses itself: the overlay decides
+                if winding:
+                    loops.append((face, ((winding > 0) == turn) != hole))
+    if not loops:
+        return [] if np.array_equal(old_arr, new_arr) else None
+    # no two patches and no patch and other ring may share ground: else the overlay decides
+    face_boxes = np.array([[*f[0].min(axis=0), *f[0].max(axis=0)] for f, _ in loops])
+    i, j = _boxes_meet(face_boxes, face_boxes, same=True)
+    if len(i):
+        faces = [Polygon(f[0].astype(float), [r.astype(float) for r in f[1:]]) for f, _ in loops]
+        if shapely.relate_pattern([faces[k] for k in i], [faces[k] for k in j], "T********").any():
+            return None
+    ends = before.ring_ends
+    ring_starts = np.r_[0, ends[:-1]]
+    ring_boxes = np.hstack([np.minimum.reduceat(before.coords, ring_starts, axis=0),
+                            np.maximum.reduceat(before.coords, ring_starts, axis=0)])  # fmt: skip
+    i, j = _boxes_meet(face_boxes, ring_boxes, same=False)
+    keep = [k for k in range(len(j)) if int(j[k]) not in rings_hit]
+    if keep:
+        faces = [Polygon(loops[int(i[k])][0][0].astype(float)) for k in keep]
+        rings = [Polygon(before.coords[ring_starts[j[k]] : ends[j[k]]].astype(float))
+                 for k in keep]  # fmt: skip
+        if shapely.relate_pattern(faces, rings, "T********").any():
+            return None
+    return loops
+
+
+def _boxes_meet(
+    a: npt.NDArray[Any], b: npt.NDArray[Any], *, same: bool
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """Return the pairs of boxes ``(xmin, ymin, xmax, ymax)`` of ``a`` and ``b`` that meet."""
+    if not len(a) or not len(b):
+        return np.zeros(0, np.intp), np.zeros(0, np.intp)
+    hit = ((a[:, None, :2] <= b[None, :, 2:]) & (b[None, :, :2] <= a[:, None, 2:])).all(axis=2)
+    if same:
+        hit = np.triu(hit, k=1)
+    i, j = np.nonzero(hit)
+    return i, j
+
+
+def _ring_neighbours(tokens: IntArray, breaks: IntArray, a: int, b: int) -> tuple[int, int] | None:
+    """Return the chunks around the run ``tokens[a:b]`` along its ring (cyclically), or ``None``.
+
+    ``None`` when the run holds a break, or leaves no chunk of its ring unchanged.
+    """
+    k = int(np.searchsorted(breaks, a))
+    if k < len(breaks) and breaks[k] < b:
+        return None  # the run crosses a break
+    start = int(breaks[k - 1]) + 1 if k else 0
+    end = int(breaks[k]) if k < len(breaks) else len(tokens)
+    if end - start - (b - a) < 1:
+        return None
+    return (a - 1 if a > start else end - 1), (b if b < end else start)
+
+
+def _whole_rings(tokens: IntArray, a: int, b: int) -> list[tuple[int, int, int]] | None:
+    """Return the whole rings in ``tokens[a:b]`` as (start, end, break before), or ``None``.
+
+    ``None`` when the run starts or ends inside a ring.
+    """
+    n = len(tokens)
+    opens = a == 0 or tokens[a - 1] < 2 or (a < b and tokens[a] < 2)
+    closes = b == n or tokens[b] < 2 or (a < b and tokens[b - 1] < 2)
+    if not (opens and closes):
+        return None
+    rings, k = [], a
+    while k < b:
+        if tokens[k] < 2:
+            k += 1
+            continue
+        end = k
+        while end < b and tokens[end] >= 2:
+            end += 1
+        rings.append((k, end, int(tokens[k - 1]) if k else POLYGON_BREAK))
+        k = end
+    return rings
+
+
+def _ring_faces(
+    old: IntArray,
+    old_span: tuple[int, int],
+    new: IntArray,
+    new_span: tuple[int, int],
+    *,
+    chunk_of: tuple[Callable[[int], IntArray], Callable[[int], IntArray]],
+) -> list[tuple[list[IntArray], bool]] | None:
+    """Patches of whole rings that vanished (``old_span``) or appeared (``new_span``).
+
+    An exterior that appears is gained, one that vanishes lost; holes the
+    other way round. ``None`` when a run cuts a ring, or holds a hole with its
+    exterior (a whole polygon with holes: the overlay handles it).
+    """
+    out: list[tuple[list[IntArray], bool]] = []
+    for tokens, (a, b), chunk, appeared in ((old, old_span, chunk_of[0], False),
+                                            (new, new_span, chunk_of[1], True)):  # fmt: skip
+        rings = _whole_rings(tokens, a, b)
+        if rings is None:
+            return None
+        kinds = {opener == RING_BREAK for _, _, opener in rings}
+        if len(kinds) > 1:
+            return None
+        for start, end, opener in rings:
+            ring = np.concatenate([chunk(i) for i in range(start, end)])
+            if len(np.unique(ring, axis=0)) >= 3:
+                out.append(([ring], appeared != (opener == RING_BREAK)))
+    return out
+
+
+def _faces(loop: IntArray) -> list[tuple[list[IntArray], int]]:
+    """Split a closed loop into the faces it encloses, each with the loop's winding number.
+
+    A simple loop is one face (winding +1 or -1). Where the old and the new
+    boundary cross, the loop is cut into faces at the crossings (rounded to
+    the grid), each gained or lost by the sign of its winding number.
+    """
+    ring = shapely.linearrings(loop.astype(float))
+    if len(loop) == 3 or shapely.is_simple(ring):
+        area2 = _signed_area2(loop)
+        return [([loop], 1 if area2 > 0 else -1)] if area2 else []
+    pieces = shapely.get_parts(shapely.polygonize(shapely.get_parts(shapely.node(ring))))
+    out = []
+    for face in pieces:
+        point = shapely.get_coordinates(shapely.point_on_surface(face))[0]
+        rings = [
+            np.rint(shapely.get_coordinates(r)[:-1]).astype(np.int64)
+            for r in (face.exterior, *face.interiors)
+        ]
+        if len(rings[0]) >= 3:
+            out.append((rings, _winding(loop, point)))
+    return out
+
+
+def _winding(loop: IntArray, point: npt.NDArray[np.float64]) -> int:
+    """Winding number of a closed loop around a point (counter-clockwise positive)."""
+    x0, y0 = loop[:, 0].astype(float), loop[:, 1].astype(float)
+    x1, y1 = np.roll(x0, -1), np.roll(y0, -1)
+    px, py = float(point[0]), float(point[1])
+    left = (x1 - x0) * (py - y0) - (px - x0) * (y1 - y0)
+    up = (y0 <= py) & (y1 > py) & (left > 0)
+    down = (y1 <= py) & (y0 > py) & (left < 0)
+    return int(up.sum() - down.sum())
+
+
+def _vertex_loops(old: IntArray, new: IntArray) -> list[IntArray]:
+    """Return the closed loops between two paths with the same ends, cut at shared vertices."""
+    keys_old = (old[:, 0] << 32) + old[:, 1]
+    keys_new = (new[:, 0] << 32) + new[:, 1]
+    loops = []
+    for tag, i1, i2, j1, j2 in token_opcodes(keys_old.tolist(), keys_new.tolist()):
+        if tag == "equal":
+            continue
+        # the ends always match, so every change lies between two shared vertices
+        loop = np.concatenate([old[i1 - 1 : i1], new[j1:j2], old[i2 : i2 + 1], old[i1:i2][::-1]])
+        if len(loop) >= 3:
+            loops.append(loop)
+    return loops
+
+
+def _changed_boxes(before: PreparedDate, after: PreparedDate) -> list[tuple[int, int, int, int]]:
+    """Disjoint boxes (integer grid) holding every chunk in one date but not the other.
+
+    Each changed chunk's box takes in its neighbours along the ring, so the
+    joins to unchanged boundary are inside too.
+    """
+    keys = [before.chunk_keys, after.chunk_keys]
+    sets = [set(k) for k in keys]
+    boxes: list[tuple[int, int, int, int]] = []
+    for date, own, other in ((before, keys[0], sets[1]), (after, keys[1], sets[0])):
+        changed = np.flatnonzero([k not in other for k in own])
+        if not changed.size:
+            continue
+        ends = date.chunk_ends
+        starts = np.r_[0, ends[:-1]]
+        low = np.minimum.reduceat(date.coords, starts, axis=0)
+        high = np.maximum.reduceat(date.coords, starts, axis=0)
+        ring = np.searchsorted(date.ring_ends, ends - 1, side="right")
+        first = np.searchsorted(ring, ring, side="left")[changed]
+        last = np.searchsorted(ring, ring, side="right")[changed] - 1
+        before_c = np.where(changed > first, changed - 1, last)
+        after_c = np.where(changed < last, changed + 1, first)
+        # one grid step of margin: a box around a straight stretch is never flat
+        lo = np.minimum(np.minimum(low[changed], low[before_c]), low[after_c]) - 1
+        hi = np.maximum(np.maximum(high[changed], high[before_c]), high[after_c]) + 1
+        boxes.extend(zip(*lo.T.tolist(), *hi.T.tolist(), strict=True))
+    return _merge_boxes(boxes)
+
+
+def _touch(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
+    return a[0] <= b[2] + 1 and b[0] <= a[2] + 1 and a[1] <= b[3] + 1 and b[1] <= a[3] + 1
+
+
+def _merge_boxes(boxes: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
+    """Merge boxes that overlap or touch until none do."""
+    merged = True
+    while merged:
+        merged = False
+        out: list[tuple[int, int, int, int]] = []
+        for box in sorted(boxes):
+            for i, other in enumerate(out):
+                if _touch(box, other):
+                    out[i] = (min(box[0], other[0]), min(box[1], other[1]),
+                              max(box[2], other[2]), max(box[3], other[3]))  # fmt: skip
+                    merged = True
+                    break
+            else:
+                out.append(box)
+        boxes = out
+    return boxes
+
+
+def _difference(a: BaseGeometry, b: BaseGeometry, grid: float) -> BaseGeometry:
+    try:  # snap-rounding on the grid of the outlines: clipped pieces may self-touch, and
+        # a floating-point overlay of such input can be silently wrong
+        return shapely.difference(a, b, grid_size=grid)
+    except GEOSException:  # an outline made invalid by quantization: repair, then retry
+        return shapely.difference(_repaired(a), _repaired(b), grid_size=grid)
+
+
+def _int_polygons(geometry: BaseGeometry, precision: int) -> list[list[IntArray]]:
+    """Return an overlay's polygons as integer rings (no closing vertex)."""
+    polys = [p for p in shapely.get_parts(geometry) if p.geom_type == "Polygon" and not p.is_empty]
+    if not polys:
+        return []
+    rings, polygon_of = shapely.get_rings(np.asarray(polys, dtype=object), return_index=True)
+    xy, ring_of = shapely.get_coordinates(rings, return_index=True)
+    q = np.rint(xy * 10.0**precision).astype(np.int64)
+    ends = np.cumsum(np.bincount(ring_of, minlength=len(rings)))
+    out: list[list[IntArray]] = [[] for _ in polys]
+    for r, (a, b) in enumerate(zip(np.r_[0, ends[:-1]].tolist(), ends.tolist(), strict=True)):
+        out[polygon_of[r]].append(q[a : b - 1])
+    return out
+
+
+def change_patches(
+    before: PreparedDate | None,
+    after: PreparedDate,
+    *,
+    precision: int,
+    geometries: Callable[[], tuple[BaseGeometry, BaseGeometry]] | None = None,
+    tokens: Tokens | None = None,
+) -> Patches:
+    """Return the patches gained and lost from ``before`` to ``after``.
+
+    Parameters
+    ----------
+    before, after
+        Two consecutive prepared dates (:func:`geo.render.encode.prepare_date`);
+        no ``before`` (the first date) gives no patches.
+    precision
+        Their decimal places.
+    geometries
+        A function returning their outlines (:func:`to_geometry`), called only
+        if an overlay is needed (to reuse outlines built for the date before).
+    tokens
+        Their token lists and opcodes if the encoder has them (else numbered here).
+
+    Returns
+    -------
+    Patches
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> from geo.render.encode import prepare_date
+    >>> a, b = (prepare_date(box(37.0, 48.0, east, 48.5)) for east in (37.5, 37.6))
+    >>> patches = change_patches(a, b, precision=5)
+    >>> len(patches.gained), len(patches.lost), round(patches.gained_km2)
+    (1, 0, 413)
+    """
+    if before is None:
+        return NO_PATCHES
+    loops = _stretch_loops(before, after, tokens)
+    if loops is not None:  # every change is a stretch of one ring replaced: no overlay needed
+        gained = [rings for rings, is_gain in loops if is_gain]
+        lost = [rings for rings, is_gain in loops if not is_gain]
+        return Patches(
+            gained=gained,
+            lost=lost,
+            gained_km2=polygons_area_km2(gained, precision=precision),
+            lost_km2=polygons_area_km2(lost, precision=precision),
+        )
+    boxes = _changed_boxes(before, after)
+    if not boxes:
+        return NO_PATCHES
+    old, new = (geometries() if geometries is not None
+                else (to_geometry(before, precision=precision),
+                      to_geometry(after, precision=precision)))  # fmt: skip
+    grid = 10.0**-precision
+    edges = np.asarray(boxes, dtype=float) * grid
+    gained, lost = [], []
+    for edge in edges.tolist():  # the boxes are disjoint: their patches add up
+        before_box = _valid(shapely.clip_by_rect(old, *edge))
+        after_box = _valid(shapely.clip_by_rect(new, *edge))
+        gained += _int_polygons(_difference(after_box, before_box, grid), precision)
+        lost += _int_polygons(_difference(before_box, after_box, grid), precision)
+    return Patches(
+        gained=gained,
+        lost=lost,
+        gained_km2=polygons_area_km2(gained, precision=precision),
+        lost_km2=polygons_area_km2(lost, precision=precision),
+    )
+
+
+def _repaired(geometry: BaseGeometry) -> BaseGeometry:
+    return shapely.make_valid(geometry, method="structure", keep_collapsed=False)
+
+
+def _valid(geometry: BaseGeometry) -> BaseGeometry:
+    """Return the geometry, repaired if clipping left it invalid (an overlay could go wrong)."""
+    return geometry if shapely.is_valid(geometry) else _repaired(geometry)
+
+
+def polygons_area_km2(polygons: list[list[IntArray]], *, precision: int) -> float:
+    """Geodesic area of integer polygons (exterior minus holes), in km².
+
+    Examples
+    --------
+    >>> square = np.array([[3700000, 4800000], [3750000, 4800000], [3750000, 4850000],
+    ...                    [3700000, 4850000]])
+    >>> round(polygons_area_km2([[square]], precision=5), 1)  # geodesic_area_km2 says 2064.4
+    2064.4
+    """
+    total = 0.0
+    scale = 10.0**-precision
+    for rings in polygons:
+        for k, ring in enumerate(rings):
+            area, _ = GEOD.polygon_area_perimeter(ring[:, 0] * scale, ring[:, 1] * scale)
+            total += abs(area) if k == 0 else -abs(area)
+    return total / 1e6
+
+
+def encode_polygons(polygons: list[list[IntArray]]) -> str:
+    """Encode integer polygons as one varint string (see the module docstring).
+
+    Examples
+    --------
+    >>> ring = np.array([[0, 0], [10, 0], [10, 10]])
+    >>> [r.tolist() for r in decode_polygons(encode_polygons([[ring]]))[0]]
+    [[[0, 0], [10, 0], [10, 10]]]
+    """
+    if not polygons:
+        return ""
+    ints = [np.asarray([len(polygons), *(len(rings) for rings in polygons)], dtype=np.int64)]
+    previous = np.zeros((1, 2), dtype=np.int64)
+    for rings in polygons:
+        for ring in rings:
+            ints.append(np.r_[len(ring), np.diff(ring, axis=0, prepend=previous).ravel()])
+            previous = ring[-1:]
+    return encode_ints(np.concatenate(ints))
+
+
+def decode_polygons(text: str) -> list[list[IntArray]]:
+    """Inverse of :func:`encode_polygons`."""
+    ints = decode_ints(text).tolist()
+    if not ints:
+        return []
+    n_polygons, pos = ints[0], 1
+    ring_counts = ints[pos : pos + n_polygons]
+    pos += n_polygons
+    x = y = 0
+    out: list[list[IntArray]] = []
+    for n_rings in ring_counts:
+        rings = []
+        for _ in range(n_rings):
+            n = ints[pos]
+            flat = np.asarray(ints[pos + 1 : pos + 1 + 2 * n], dtype=np.int64).reshape(-1, 2)
+            flat[0] += (x, y)
+            ring = np.cumsum(flat, axis=0)
+            x, y = (int(v) for v in ring[-1])
+            rings.append(ring)
+            pos += 1 + 2 * n
+        out.append(rings)
+    return out

@@ -1,0 +1,442 @@
+"""Simplify, quantize and cut one layer's dates into chunks, for :mod:`geo.render.encode`.
+
+Each ring is quantized to integers of ``10**-precision`` degrees (duplicate
+vertices merged, the closing vertex left out), simplified section by section
+(:func:`simplify_ring`: Douglas-Peucker between content-defined cut vertices,
+so boundary that dates share is simplified the same way, once), and cut into
+content-defined chunks (:func:`chunk_ring`). :func:`prepare_geometry` and
+:func:`chunk_ring` are the plain reference; :func:`prepare_dates` does the
+same on a whole date at a time with NumPy, and is what the encoder runs, on
+blocks of dates anywhere (:func:`prepare_block` is picklable).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import itertools
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from geo.geometry import polygonal_part
+
+#: Default simplification tolerance in degrees (about 55 m north-south).
+DEFAULT_TOLERANCE_DEG = 0.0005
+#: Mean number of vertices per chunk (the divisor of the cut rule).
+DEFAULT_CHUNK_VERTICES = 4
+#: Mean number of vertices per simplification section (see :func:`simplify_ring`).
+SECTION_VERTICES = 64
+
+IntArray = npt.NDArray[np.int64]
+
+
+def prepare_geometry(
+    geometry: BaseGeometry | None,
+    *,
+    precision: int = 5,
+    tolerance_deg: float = DEFAULT_TOLERANCE_DEG,
+) -> list[list[IntArray]]:
+    """Simplify and quantize a geometry into integer rings.
+
+    Parameters
+    ----------
+    geometry
+        A lon/lat geometry; only its polygonal part is used.
+    precision
+        Decimal places kept (coordinates become ``round(x * 10**precision)``).
+    tolerance_deg
+        Simplification tolerance in degrees (0 turns simplification off).
+
+    Returns
+    -------
+    list of list of numpy.ndarray
+        Per polygon, its rings (exterior first), each an ``(n, 2)`` int64
+        array without the closing vertex. Rings that collapse to fewer than
+        3 vertices are left out (a hole's polygon keeps its exterior; a
+        collapsed exterior drops its holes too).
+    """
+    part = polygonal_part(geometry)
+    if part is None:
+        return []
+    scale = 10.0**precision
+    polygons: list[list[IntArray]] = []
+    for poly in shapely.get_parts(part):
+        rings: list[IntArray] = []
+        for k, ring in enumerate([poly.exterior, *poly.interiors]):
+            xy = _clean_ring(np.rint(shapely.get_coordinates(ring) * scale).astype(np.int64)[:-1])
+            if tolerance_deg > 0:
+                xy = _clean_ring(simplify_ring(xy, tolerance_deg * scale))
+            if len(xy) < 3:
+                if k == 0:
+                    break
+                continue
+            rings.append(xy)
+        if rings:
+            polygons.append(rings)
+    return polygons
+
+
+def _clean_ring(xy: IntArray) -> IntArray:
+    """Drop consecutive duplicate vertices, and a last vertex equal to the first."""
+    keep = np.ones(len(xy), dtype=bool)
+    keep[1:] = (xy[1:] != xy[:-1]).any(axis=1)
+    xy = xy[keep]
+    if len(xy) > 1 and (xy[0] == xy[-1]).all():
+        xy = xy[:-1]
+    return xy
+
+
+def _ring_sections(xy: IntArray, hashes: npt.NDArray[np.uint64] | None = None) -> list[IntArray]:
+    """Cut a ring (no closing vertex) at its section vertices; each section holds both ends."""
+    h = _vertex_hash(xy) if hashes is None else hashes
+    cuts = np.flatnonzero(h % np.uint64(SECTION_VERTICES) == 0)
+    if cuts.size == 0:
+        return [np.concatenate([xy, xy[:1]])]
+    closed = np.concatenate([np.roll(xy, -int(cuts[0]), axis=0), xy[cuts[:1]]])
+    bounds = [*(cuts - cuts[0]).tolist(), len(xy)]
+    return [closed[a : b + 1] for a, b in itertools.pairwise(bounds)]
+
+
+def _douglas_peucker(sections: list[IntArray], tolerance: float) -> list[IntArray]:
+    """Douglas-Peucker on each section (ends kept), in one call into GEOS."""
+    if not sections:
+        return []
+    lines = shapely.linestrings(
+        np.concatenate(sections).astype(float),
+        indices=np.repeat(np.arange(len(sections)), [len(x) for x in sections]),
+    )
+    simple = shapely.simplify(lines, tolerance, preserve_topology=False)
+    xy, which = shapely.get_coordinates(simple, return_index=True)
+    cuts = np.flatnonzero(np.diff(which)) + 1
+    return [np.rint(part).astype(np.int64) for part in np.split(xy, cuts)]
+
+
+def simplify_ring(
+    xy: IntArray,
+    tolerance: float,
+    *,
+    cache: dict[bytes, IntArray] | None = None,
+    hashes: npt.NDArray[np.uint64] | None = None,
+) -> IntArray:
+    """Simplify one quantized ring (no closing vertex) section by section.
+
+    The ring is cut after every vertex whose hash is divisible by
+    :data:`SECTION_VERTICES` (content-defined, like the chunks), and each
+    section is simplified by Douglas-Peucker with both of its ends kept, so a
+    stretch of boundary that several dates share is simplified the same way
+    on each, and only once when ``cache`` (section bytes to result) is given.
+    A ring that would collapse below 3 vertices is kept as it is.
+
+    Parameters
+    ----------
+    xy
+        ``(n, 2)`` integer vertices.
+    tolerance
+        In the units of ``xy``.
+    cache
+        Results of sections already simplified, filled in here.
+    hashes
+        The vertices' hashes, if already computed.
+
+    Returns
+    -------
+    numpy.ndarray
+        The kept vertices (a subset of ``xy``, rotated to start at a section end).
+    """
+    if len(xy) < 4:
+        return xy
+    sections = _ring_sections(xy, hashes)
+    keys = [section.tobytes() for section in sections]
+    known = cache if cache is not None else {}
+    todo = {k: sec for k, sec in zip(keys, sections, strict=True) if k not in known}
+    known.update(zip(todo, _douglas_peucker(list(todo.values()), tolerance), strict=True))
+    out = np.concatenate([known[k][:-1] for k in keys])
+    return out if len(out) >= 3 else xy
+
+
+def n_rings(geometry: BaseGeometry | None) -> int:
+    """Return the number of rings (exteriors and holes) of the polygonal part of ``geometry``."""
+    part = polygonal_part(geometry)
+    if part is None:
+        return 0
+    return int(sum(1 + len(p.interiors) for p in shapely.get_parts(part)))
+
+
+def _vertex_hash(xy: IntArray) -> npt.NDArray[np.uint64]:
+    # A fixed integer mix (not Python's salted hash) so pages are reproducible.
+    mask = np.uint64(0xFFFFFFFF)
+    x = xy[:, 0].astype(np.uint64) & mask
+    y = xy[:, 1].astype(np.uint64) & mask
+    h = (x * np.uint64(0x9E3779B1) + y * np.uint64(0x85EBCA77)) & mask
+    h ^= h >> np.uint64(15)
+    h = (h * np.uint64(0x2C1B3C6D)) & mask
+    h ^= h >> np.uint64(12)
+    h = (h * np.uint64(0x297A2D39)) & mask
+    h ^= h >> np.uint64(15)
+    return h
+
+
+def chunk_ring(ring: IntArray, *, mean_vertices: int = DEFAULT_CHUNK_VERTICES) -> list[IntArray]:
+    """Split a ring into content-defined chunks (see the module docstring).
+
+    Returns
+    -------
+    list of numpy.ndarray
+        Chunks whose concatenation is the ring, rotated to its canonical start.
+    """
+    h = _vertex_hash(ring)
+    cuts = np.flatnonzero(h % np.uint64(mean_vertices) == 0)
+    if cuts.size == 0:
+        start = int(np.argmin(h))
+        return [np.roll(ring, -start, axis=0)]
+    first = int(cuts[np.argmin(h[cuts])])
+    rotated = np.roll(ring, -(first + 1), axis=0)
+    ends = (np.sort((cuts - first - 1) % len(ring)) + 1).tolist()
+    return [rotated[a:b] for a, b in zip([0, *ends[:-1]], ends, strict=True)]
+
+
+@dataclasses.dataclass(frozen=True)
+class PreparedDate:
+    """One date simplified, quantized and cut into chunks (what :func:`prepare_date` returns).
+
+    Attributes
+    ----------
+    coords
+        ``(n, 2)`` int64: every kept ring's vertices, each ring rotated to its
+        canonical start (as :func:`chunk_ring` rotates it), rings one after another.
+    ring_ends
+        End (exclusive) in ``coords`` of each ring.
+    polygon_rings
+        Number of rings of each polygon (exterior first).
+    chunk_ends
+        End (exclusive) in ``coords`` of each chunk.
+    n_vertices_in
+        Vertices of the input geometry (closing vertices included).
+    n_rings_dropped
+        Rings that collapsed under simplification or quantization.
+    """
+
+    coords: IntArray
+    ring_ends: IntArray
+    polygon_rings: IntArray
+    chunk_ends: IntArray
+    n_vertices_in: int
+    n_rings_dropped: int
+
+    @functools.cached_property
+    def chunk_keys(self) -> list[bytes]:
+        """The bytes of each chunk (equal chunks give equal keys)."""
+        raw = np.ascontiguousarray(self.coords).tobytes()
+        width = 2 * self.coords.itemsize
+        ends = self.chunk_ends.tolist()
+        return [raw[a * width : b * width] for a, b in zip([0, *ends[:-1]], ends)]  # noqa: B905
+
+    def rings(self) -> list[list[IntArray]]:
+        """Return per polygon its rings, like :func:`prepare_geometry` (rotated)."""
+        starts = [0, *self.ring_ends[:-1].tolist()]
+        rings = [self.coords[a:b] for a, b in zip(starts, self.ring_ends.tolist(), strict=True)]
+        out, k = [], 0
+        for n in self.polygon_rings.tolist():
+            out.append(rings[k : k + n])
+            k += n
+        return out
+
+
+_EMPTY = np.zeros(0, dtype=np.int64)
+
+
+def prepare_date(
+    geometry: BaseGeometry | None,
+    *,
+    precision: int = 5,
+    tolerance_deg: float = DEFAULT_TOLERANCE_DEG,
+    chunk_mean_vertices: int = DEFAULT_CHUNK_VERTICES,
+) -> PreparedDate:
+    """Simplify, quantize and chunk one date: :func:`prepare_geometry` then :func:`chunk_ring`.
+
+    The same rings and chunks as those two functions, computed on all rings
+    of the date at once (NumPy) rather than ring by ring.
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> prepared = prepare_date(box(37.0, 48.0, 37.5, 48.5))
+    >>> prepared.coords.shape, prepared.polygon_rings.tolist(), prepared.n_rings_dropped
+    ((4, 2), [1], 0)
+    """
+    return prepare_dates(
+        [geometry], precision=precision, tolerance_deg=tolerance_deg,
+        chunk_mean_vertices=chunk_mean_vertices,
+    )[0]  # fmt: skip
+
+
+def prepare_dates(
+    geometries: Sequence[BaseGeometry | None],
+    *,
+    precision: int = 5,
+    tolerance_deg: float = DEFAULT_TOLERANCE_DEG,
+    chunk_mean_vertices: int = DEFAULT_CHUNK_VERTICES,
+) -> list[PreparedDate]:
+    """Run :func:`prepare_date` on several dates (simplified together: fewer calls into GEOS)."""
+    parts = [polygonal_part(g) for g in geometries]
+    present = np.array([p for p in parts if p is not None], dtype=object)
+    xy, ring_ends, ring_polygon, geometry_rings = _ragged(present)
+    cache: dict[bytes, IntArray] = {}  # rings and sections simplified on an earlier date
+    out, k = [], 0
+    for geometry, part in zip(geometries, parts, strict=True):
+        if part is None:
+            out.append(PreparedDate(np.zeros((0, 2), np.int64), _EMPTY, _EMPTY, _EMPTY, 0, 0))
+            continue
+        # one date at a time: its arrays stay in the processor's cache
+        first, last = int(geometry_rings[k]), int(geometry_rings[k + 1])
+        a = int(ring_ends[first - 1]) if first else 0
+        b = int(ring_ends[last - 1]) if last > first else a
+        coords, chunk_ends, kept_ends, kept = _prepare_rings(
+            xy[a:b], ring_ends[first:last] - a, ring_polygon[first:last],
+            precision=precision, mean_vertices=chunk_mean_vertices,
+            tolerance=tolerance_deg * 10.0**precision, cache=cache,
+        )  # fmt: skip
+        polygons = ring_polygon[first:last][kept]
+        starts = np.flatnonzero(np.r_[True, polygons[1:] != polygons[:-1]]) if len(kept) else _EMPTY
+        out.append(PreparedDate(
+            coords=coords,
+            ring_ends=kept_ends,
+            polygon_rings=np.diff(np.r_[starts, len(kept)]).astype(np.int64),
+            chunk_ends=chunk_ends,
+            n_vertices_in=int(shapely.get_num_coordinates(geometry)),
+            n_rings_dropped=(last - first) - len(kept),
+        ))  # fmt: skip
+        k += 1
+    return out
+
+
+def _ragged(
+    geometries: npt.NDArray[Any],
+) -> tuple[npt.NDArray[np.float64], IntArray, IntArray, IntArray]:
+    """Coordinates of (Multi)Polygons; each ring's end, each ring's polygon, each geometry's rings.
+
+    The last array holds, for geometry g, its rings' range ``[out[g], out[g + 1])``.
+    """
+    if len(geometries) == 0:
+        return np.zeros((0, 2)), _EMPTY, _EMPTY, np.zeros(1, dtype=np.int64)
+    kind, xy, offsets = shapely.to_ragged_array(geometries, include_z=False)
+    ring_offsets = offsets[0].astype(np.int64)
+    polygon_offsets = offsets[1].astype(np.int64)
+    geometry_polygons = (
+        offsets[2].astype(np.int64)
+        if kind == shapely.GeometryType.MULTIPOLYGON
+        else np.arange(len(geometries) + 1)
+    )
+    ring_polygon = np.repeat(np.arange(len(polygon_offsets) - 1), np.diff(polygon_offsets))
+    return xy, ring_offsets[1:], ring_polygon, polygon_offsets[geometry_polygons]
+
+
+def _prepare_rings(
+    xy: npt.NDArray[np.float64],
+    ring_ends: IntArray,
+    ring_polygon: IntArray,
+    *,
+    precision: int,
+    mean_vertices: int,
+    tolerance: float,
+    cache: dict[bytes, IntArray],
+) -> tuple[IntArray, IntArray, IntArray, IntArray]:
+    """Quantize, clean, simplify and chunk rings (closed, as GEOS gives them).
+
+    Returns the kept rings' vertices one after another, the chunk ends, the
+    kept rings' ends, and which of the input rings were kept.
+    """
+    q = np.rint(xy * 10.0**precision).astype(np.int64)
+    n_ring = len(ring_ends)
+    counts = np.diff(ring_ends, prepend=0)
+    keep = np.ones(len(q), dtype=bool)
+    keep[ring_ends[ring_ends > 0] - 1] = False  # the closing vertex
+    q, counts = _clean(q[keep], counts - (counts > 0))
+    if tolerance > 0:
+        starts = np.cumsum(counts) - counts
+        h = _vertex_hash(q)
+        simple = []
+        for a, n in zip(starts.tolist(), counts.tolist(), strict=True):
+            key = b"ring" + q[a : a + n].tobytes()  # a ring unchanged since an earlier date
+            ring = cache.get(key)
+            if ring is None:
+                ring = cache[key] = simplify_ring(
+                    q[a : a + n], tolerance, cache=cache, hashes=h[a : a + n]
+                )
+            simple.append(ring)
+        q = np.concatenate(simple) if simple else q
+        q, counts = _clean(q, np.asarray([len(r) for r in simple], dtype=np.int64))
+    starts = np.cumsum(counts) - counts
+    # a collapsed ring is dropped; a collapsed exterior drops its whole polygon
+    is_exterior = np.r_[True, ring_polygon[1:] != ring_polygon[:-1]] if n_ring else _EMPTY
+    dead = np.zeros(int(ring_polygon.max(initial=-1)) + 1, dtype=bool)
+    dead[ring_polygon[is_exterior & (counts < 3)]] = True
+    kept = np.flatnonzero((counts >= 3) & ~dead[ring_polygon])
+    coords, chunk_ends, ring_ends_out = _chunked(
+        q, starts[kept], counts[kept], mean_vertices=mean_vertices
+    )
+    return coords, chunk_ends, ring_ends_out, kept
+
+
+def _clean(q: IntArray, counts: IntArray) -> tuple[IntArray, IntArray]:
+    """:func:`_clean_ring` on every ring at once (rings of ``counts`` vertices, no closing one)."""
+    ring = np.repeat(np.arange(len(counts)), counts)
+    keep = np.ones(len(q), dtype=bool)
+    keep[1:] = (ring[1:] != ring[:-1]) | (q[1:] != q[:-1]).any(axis=1)
+    counts = np.bincount(ring[keep], minlength=len(counts))
+    q = q[keep]
+    if len(q):
+        starts = np.cumsum(counts) - counts
+        last, first = q[np.maximum(starts + counts - 1, 0)], q[np.minimum(starts, len(q) - 1)]
+        wrap = (counts > 1) & (last == first).all(axis=1)
+        drop = np.zeros(len(q), dtype=bool)
+        drop[(starts + counts - 1)[wrap]] = True
+        q, counts = q[~drop], counts - wrap
+    return q, counts
+
+
+def _chunked(
+    q: IntArray, starts: IntArray, counts: IntArray, *, mean_vertices: int
+) -> tuple[IntArray, IntArray, IntArray]:
+    """Rotate and cut the rings ``q[starts[r]:starts[r] + counts[r]]`` as :func:`chunk_ring` does.
+
+    Returns the rotated rings one after another, the chunk ends and the ring ends.
+    """
+    n_ring = len(counts)
+    if n_ring == 0:
+        return np.zeros((0, 2), dtype=np.int64), _EMPTY, _EMPTY
+    out_ends = np.cumsum(counts)
+    out_starts = out_ends - counts
+    ring = np.repeat(np.arange(n_ring), counts)
+    local = np.arange(len(ring)) - out_starts[ring]
+    source = starts[ring] + local
+    h = _vertex_hash(q[source])
+    is_cut = h % np.uint64(mean_vertices) == 0
+    # rotation: after the cut of least hash, or to the vertex of least hash when no cut
+    has_cut = np.bincount(ring, weights=is_cut, minlength=n_ring) > 0
+    key = np.where(is_cut | ~has_cut[ring], h, np.iinfo(np.uint64).max)
+    # per ring, the first vertex of least key (a lexsort by ring, key, position, but linear)
+    is_least = key == np.minimum.reduceat(key, out_starts)[ring]
+    least = np.flatnonzero(is_least)
+    best = local[least[np.searchsorted(ring[least], np.arange(n_ring))]]
+    shift = np.where(has_cut, best + 1, best)
+    rotated = (local - shift[ring]) % counts[ring]
+    coords = np.empty((len(ring), 2), dtype=np.int64)
+    coords[out_starts[ring] + rotated] = q[source]
+    cut_ends = (out_starts[ring] + rotated + 1)[is_cut]
+    chunk_ends = np.sort(np.concatenate([cut_ends, out_ends[~has_cut]]))
+    return coords, chunk_ends, out_ends.astype(np.int64)
+
+
+def prepare_block(
+    task: tuple[Sequence[BaseGeometry | None], int, float, int],
+) -> list[PreparedDate]:
+    """Run :func:`prepare_dates` on ``(geometries, precision, tolerance_deg, mean_vertices)``."""
+    geometries, precision, tolerance_deg, mean_vertices = task
+    return prepare_dates(geometries, precision=precision, tolerance_deg=tolerance_deg,
+                         chunk_mean_vertices=mean_vertices)  # fmt: skip

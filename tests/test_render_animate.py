@@ -193,6 +193,8 @@ def test_bad_requests_are_refused_with_the_fix(tmp_path: Path) -> None:
         animate(growing(2), tmp_path / "x.mp4", size=(641, 360))
     with pytest.raises(ValidationError, match=r"use \.mp4, \.webm or \.gif"):
         animate(growing(2), tmp_path / "x.avi")
+    with pytest.raises(ValidationError, match=r"format='avi'; pass 'mp4', 'webm' or 'gif'"):
+        animate(growing(2), tmp_path / "x.mp4", format="avi")  # type: ignore[arg-type]
     with pytest.raises(ValidationError, match="jobs=-1"):
         animate(growing(2), tmp_path / "x.gif", jobs=-1)
     empty = [make_snapshot([], 1), make_snapshot([], 2)]

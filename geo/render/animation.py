@@ -73,8 +73,14 @@ from geo.render.newsmap import (
     regions_handle,
     swatch,
 )
-from geo.render.static import check_size
-from geo.render.video import VideoFormat, ffmpeg_exe, gif_palette, video_target, write_video
+from geo.render.static import check_size, output_target
+from geo.render.video import (
+    VIDEO_FORMATS,
+    VideoFormat,
+    check_encoder,
+    gif_palette,
+    write_video,
+)
 from geo.snapshot import Snapshot
 from geo.store import Store
 
@@ -251,13 +257,9 @@ def animate(
     3
     >>> folder.cleanup()
     """
-    target, fmt = video_target(path, format)
-    if fmt != "gif":
-        ffmpeg_exe(target)  # before any work: MP4 and WebM need the extra
+    target, fmt = output_target(path, format, VIDEO_FORMATS)
     width, height = check_size(size)
-    if fmt != "gif" and (width % 2 or height % 2):
-        msg = f"cannot write {target}"
-        raise ValidationError(msg, [f"size=({width}, {height}): MP4 and WebM need even sizes"])
+    check_encoder(target, fmt, (width, height))  # before any work
     frames = _frames_of(series, target)
     chosen = [frames[i] for i in pick_frames([s.date for s in frames], every)]
     rate = float(fps) if fps is not None else DEFAULT_FPS[every]

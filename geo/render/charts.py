@@ -44,6 +44,7 @@ from geo.render.labels import (
 from geo.render.newsmap import MARGIN_IN, MUTED, NOTICE_BOX, TEXT, credit_text, fit_width
 from geo.render.static import (
     DEFAULT_SIZE,
+    FORMATS,
     StaticFormat,
     check_size,
     output_target,
@@ -364,7 +365,7 @@ def _chart(
     draw: _Draw,
     kind: str,
 ) -> Figure | Path:
-    target = None if path is None else output_target(path, options.format)
+    target = None if path is None else output_target(path, options.format, FORMATS)
     missing = [c for c in needed if c not in frame.columns]
     if kind == "share" and not [c for c in frame.columns if str(c).endswith("_share_pct")]:
         missing.append("<region>_share_pct (pass regions= to geo.timeseries)")

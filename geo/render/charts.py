@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import logging
-import textwrap
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple, overload
@@ -41,7 +40,15 @@ from geo.render.labels import (
     map_title,
     word,
 )
-from geo.render.newsmap import MARGIN_IN, MUTED, NOTICE_BOX, TEXT, credit_text, fit_width
+from geo.render.newsmap import (
+    MARGIN_IN,
+    MUTED,
+    TEXT,
+    add_header,
+    add_notice,
+    credit_text,
+    fit_width,
+)
 from geo.render.static import (
     DEFAULT_SIZE,
     FORMATS,
@@ -409,44 +416,14 @@ def _chart(
     ax = draw(fig, frame, lang)
     banner = notice_for(sources, options.notice)
     if banner:
-        ax.text(
-            0.5,
-            0.97,
-            textwrap.fill(banner, 100),
-            transform=ax.transAxes,
-            ha="center",
-            va="top",
-            fontsize=9.5,
-            fontweight="bold",
-            color=TEXT,
-            bbox=NOTICE_BOX,
-            zorder=12,
-            parse_math=False,
-            gid="notice",
-        )
+        add_notice(ax, banner, y=0.97, wrap=100)
     return fig if target is None else save_figure(fig, *target, title)
 
 
 def _page(fig: Figure, title: str, subtitle: str, credit: str, note: str | None) -> None:
+    add_header(fig, title, subtitle, title_minimum=7.0)
     dpi, width, height = float(fig.dpi), fig.bbox.width, fig.bbox.height
     x, room = MARGIN_IN * dpi / width, width - 2 * MARGIN_IN * dpi
-    for text, y_in, size, weight, colour, gid in (
-        (title, 0.1, 15, "bold", TEXT, "title"),
-        (subtitle, 0.42, 10, "normal", MUTED, "subtitle"),
-    ):
-        line = fig.text(
-            x,
-            1 - y_in * dpi / height,
-            text,
-            ha="left",
-            va="top",
-            fontsize=size,
-            fontweight=weight,
-            color=colour,
-            parse_math=False,
-            gid=gid,
-        )
-        fit_width(line, room, minimum=7)
     footer = [credit, *([note] if note else [])]
     for i, text in enumerate(reversed(footer)):
         line = fig.text(

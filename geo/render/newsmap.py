@@ -54,8 +54,10 @@ from geo.render.placement import CENTRED, Label, place_labels
 __all__ = [
     "Sheet",
     "add_fill",
+    "add_header",
     "add_legend",
     "add_locator",
+    "add_notice",
     "add_outline",
     "add_regions",
     "add_scale_bar",
@@ -224,21 +226,7 @@ def new_sheet(
     renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
     corners = [_locator_rect(sheet), _scale_rect(sheet), *reserve]
     if notice:
-        banner = ax.text(
-            0.5,
-            0.975,
-            textwrap.fill(notice, 90),
-            transform=ax.transAxes,
-            ha="center",
-            va="top",
-            fontsize=9.5,
-            fontweight="bold",
-            color=TEXT,
-            bbox=NOTICE_BOX,
-            zorder=12,
-            parse_math=False,
-            gid="notice",
-        )
+        banner = add_notice(ax, notice)
         sheet.overlay.append(banner)
         sheet.avoid.append(banner)
         corners.append(banner.get_window_extent(renderer).padded(6 * sheet.points))
@@ -294,38 +282,65 @@ def _fit_extent(
 
 
 def _header(sheet: Sheet, title: str, subtitle: str | None) -> None:
-    fig, dpi = sheet.fig, float(sheet.fig.dpi)
+    sheet.overlay.extend(add_header(sheet.fig, title, subtitle))
+
+
+def add_header(
+    fig: Figure, title: str, subtitle: str | None, *, title_minimum: float = 10.0
+) -> list[Text]:
+    """Draw the title and the subtitle (if any) at the top left, each shrunk to fit the width.
+
+    Returns the texts drawn (gids ``title`` and ``subtitle``); ``title_minimum``
+    is the least font size the title shrinks to (the subtitle's is 7 points).
+    """
+    dpi = float(fig.dpi)
     width_px, height_px = fig.bbox.width, fig.bbox.height
     x = MARGIN_IN * dpi / width_px
     room = width_px - 2 * MARGIN_IN * dpi
-    heading = fig.text(
-        x,
-        1 - 0.1 * dpi / height_px,
-        title,
-        ha="left",
-        va="top",
-        fontsize=15,
-        fontweight="bold",
-        color=TEXT,
-        parse_math=False,
-        gid="title",
-    )
-    fit_width(heading, room, minimum=10)
-    sheet.overlay.append(heading)
-    if subtitle:
+    drawn = []
+    for text, y_in, size, weight, colour, gid, minimum in (
+        (title, 0.1, 15, "bold", TEXT, "title", title_minimum),
+        (subtitle, 0.42, 10, "normal", MUTED, "subtitle", 7.0),
+    ):
+        if not text:
+            continue
         line = fig.text(
             x,
-            1 - 0.42 * dpi / height_px,
-            subtitle,
+            1 - y_in * dpi / height_px,
+            text,
             ha="left",
             va="top",
-            fontsize=10,
-            color=MUTED,
+            fontsize=size,
+            fontweight=weight,
+            color=colour,
             parse_math=False,
-            gid="subtitle",
+            gid=gid,
         )
-        fit_width(line, room, minimum=7)
-        sheet.overlay.append(line)
+        fit_width(line, room, minimum=minimum)
+        drawn.append(line)
+    return drawn
+
+
+def add_notice(ax: Axes, notice: str, *, y: float = 0.975, wrap: int = 90) -> Text:
+    """Draw a notice (the synthetic sample's) as a banner at the top centre of ``ax``.
+
+    ``y`` is the banner's top in axes coordinates; lines wrap at ``wrap`` characters.
+    """
+    return ax.text(
+        0.5,
+        y,
+        textwrap.fill(notice, wrap),
+        transform=ax.transAxes,
+        ha="center",
+        va="top",
+        fontsize=9.5,
+        fontweight="bold",
+        color=TEXT,
+        bbox=NOTICE_BOX,
+        zorder=12,
+        parse_math=False,
+        gid="notice",
+    )
 
 
 def _footer(sheet: Sheet, credit: str) -> None:

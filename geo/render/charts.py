@@ -37,6 +37,7 @@ from geo.render.labels import (
     change_colours,
     change_name,
     format_km2,
+    format_number,
     map_title,
     word,
 )
@@ -462,12 +463,9 @@ def _axes(fig: Figure, *, right_in: float = 0.35, height_ratio: float | None = N
     return axes
 
 
-def _number(value: float, lang: Lang) -> str:
-    """Return a rounded figure with the language's grouping and a real minus sign."""
-    text = f"{abs(value):,.0f}"
-    if lang == "uk":
-        text = text.replace(",", " ")
-    return f"−{text}" if round(value) < 0 else text
+def _figures_axis(ax: Axes, lang: Lang) -> None:
+    """Label the y axis with rounded figures in the language's grouping (a real minus sign)."""
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: format_number(v, lang)))
 
 
 def _date_axis(ax: Axes, lang: Lang) -> None:
@@ -498,7 +496,7 @@ def _draw_area(fig: Figure, frame: pd.DataFrame, lang: Lang) -> Axes:
         markersize=3,
         gid="area",
     )
-    top.yaxis.set_major_formatter(FuncFormatter(lambda v, _: _number(v, lang)))
+    _figures_axis(top, lang)
     top.annotate(
         format_km2(area[-1], lang),
         (dates[-1], area[-1]),
@@ -549,7 +547,7 @@ def _draw_steps(ax: Axes, frame: pd.DataFrame, dates: Any, lang: Lang) -> None:
         label=change_name(layer, "lost", lang),
     )
     ax.axhline(0, color="#333333", linewidth=0.6)
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: _number(v, lang)))
+    _figures_axis(ax, lang)
     ax.text(
         0.0,
         1.03,
@@ -626,7 +624,7 @@ def _draw_gains(fig: Figure, frame: pd.DataFrame, lang: Lang) -> Axes:
             for xi, value in zip(x, values, strict=True):
                 if round(value) != 0:
                     ax.annotate(
-                        _number(value, lang),
+                        format_number(value, lang),
                         (xi, sign * value),
                         xytext=(0, 2 * sign),
                         textcoords="offset points",
@@ -655,7 +653,7 @@ def _draw_gains(fig: Figure, frame: pd.DataFrame, lang: Lang) -> Axes:
         ]
     )
     ax.set_xlim(-0.6, len(months) - 0.4)
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: _number(v, lang)))
+    _figures_axis(ax, lang)
     handles: list[Artist] = [
         Patch(color=colours["gained"], label=change_name(layer, "gained", lang)),
         Patch(color=colours["lost"], label=change_name(layer, "lost", lang)),

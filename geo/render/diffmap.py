@@ -52,6 +52,7 @@ from geo.render.labels import (
     change_names,
     format_date_range,
     format_km2,
+    format_number,
     map_title,
     word,
 )
@@ -293,9 +294,8 @@ def _area_text(value: float, lang: Lang) -> str:
 
 
 def _number(value: float, lang: Lang, *, signed: bool = False) -> str:
-    """Return a table figure: as :func:`format_km2`, without the unit (the header gives it)."""
-    text = format_km2(value, lang, signed=signed, digits=_digits(value))
-    return text.rsplit(" ", 1)[0]
+    """Return a table figure: as :func:`_area_text`, without the unit (the header gives it)."""
+    return format_number(value, lang, signed=signed, digits=_digits(value))
 
 
 def _focus(d: Diff, patches: gpd.GeoDataFrame) -> list[list[float]] | None:

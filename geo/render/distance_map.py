@@ -45,7 +45,7 @@ from branca.element import Element, Figure
 from geo.distance import DistanceResult
 from geo.errors import ValidationError
 from geo.gazetteer import ATTRIBUTION
-from geo.render.labels import Lang, format_date, layer_name, region_name, word
+from geo.render.labels import Lang, format_date, format_number, layer_name, region_name, word
 from geo.render.layout import LAYOUT_CSS, OBSTACLES, MapScript
 from geo.text import escape_text, script_json
 
@@ -115,12 +115,8 @@ def format_km(value: float, lang: Lang = "en", *, signed: bool = False, unit: bo
     """
     if not math.isfinite(value):
         return "—"
-    shown = round(value, 1)
-    sign = "−" if shown < 0 else "+" if signed and shown > 0 else ""
-    text = f"{abs(shown):,.1f}"
-    if lang == "uk":
-        text = text.replace(",", " ").replace(".", ",")
-    return f"{sign}{text} {word('km', lang)}" if unit else f"{sign}{text}"
+    text = format_number(value, lang, signed=signed, digits=1)
+    return f"{text} {word('km', lang)}" if unit else text
 
 
 def _rate_text(rate: float, lang: Lang, days: int = _RATE_DAYS) -> str | None:

@@ -22,7 +22,7 @@ from geo.geometry import WGS84
 from geo.layers import layer_colour
 from geo.publishers import credit_line, display_name, notice_for
 from geo.render.credits import attribution_script
-from geo.render.labels import Lang, format_date, layer_name, map_title, word
+from geo.render.labels import Lang, format_date, format_number, layer_name, map_title, word
 from geo.render.snapshot import DEFAULT_TILES, add_region_outlines, tile_layer
 from geo.render.style import banner_html
 from geo.snapshot import Snapshot
@@ -164,8 +164,7 @@ def _line_label(front: Frontline, lang: Lang) -> str:
 
 def _km(value: float, lang: Lang) -> str:
     """Kilometres to the unit: ``1,241 km`` (``1 241 км``)."""
-    text = f"{value:,.0f}"
-    return f"{text} km" if lang == "en" else f"{text.replace(',', ' ')} км"
+    return f"{format_number(value, lang)} {word('km', lang)}"
 
 
 def _tooltip(front: Frontline, lang: Lang) -> str:

@@ -23,7 +23,7 @@ from geo.layers import layer_colour
 from geo.publishers import credit_line, display_name, notice_for
 from geo.render.credits import attribution_script
 from geo.render.labels import Lang, format_date, format_number, layer_name, map_title, word
-from geo.render.snapshot import DEFAULT_TILES, add_region_outlines, tile_layer
+from geo.render.snapshot import DEFAULT_TILES, add_region_outlines, add_tiles
 from geo.render.style import banner_html
 from geo.snapshot import Snapshot
 from geo.text import escape_text
@@ -104,9 +104,7 @@ def frontline_map(
     named = [*(f.source for f in lines), area.source if area is not None else None]
     sources = [s for s in dict.fromkeys(named) if s]
     fmap = folium.Map(tiles=None, control_scale=True, zoom_snap=0.25)  # a tight frame
-    basemap = tile_layer(tiles)
-    if basemap is not None:
-        basemap.add_to(fmap)
+    add_tiles(fmap, tiles)
     if area is not None and not area.features.empty:
         folium.GeoJson(
             gpd.GeoSeries([area.geometry], crs=WGS84).to_json(),

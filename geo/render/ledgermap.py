@@ -26,7 +26,7 @@ from geo.gazetteer import ATTRIBUTION
 from geo.publishers import credit_line, display_name, notice_for
 from geo.render.credits import attribution_script
 from geo.render.labels import Lang, format_date_range, layer_name, word
-from geo.render.snapshot import DEFAULT_TILES, add_region_outlines, tile_layer
+from geo.render.snapshot import DEFAULT_TILES, add_region_outlines, add_tiles
 from geo.render.style import banner_html
 from geo.text import escape_text
 
@@ -145,9 +145,7 @@ def ledger_map(
     rows = summary[(summary["source"] == chosen) & (summary["n_changes"] >= min_changes)]
     rows = rows.sort_values("n_changes", kind="stable")  # the most changed drawn on top
     fmap = folium.Map(tiles=None, control_scale=True, zoom_snap=0.25)  # a tight frame
-    basemap = tile_layer(tiles)
-    if basemap is not None:
-        basemap.add_to(fmap)
+    add_tiles(fmap, tiles)
     if regions is not None and not regions.empty:
         add_region_outlines(fmap, regions)
     label = word("places_by_changes", lang)

@@ -115,7 +115,7 @@ def frontline_map(
             },
         ).add_to(fmap)  # fmt: skip
     if regions is not None and not regions.empty:
-        add_region_outlines(fmap, regions)
+        add_region_outlines(fmap, regions, lang=lang)
     legend: list[tuple[dict[str, object], str]] = []
     for front in lines:
         style = LINE_STYLES["latest" if front is latest else "earlier"]

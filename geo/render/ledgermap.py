@@ -147,7 +147,7 @@ def ledger_map(
     fmap = folium.Map(tiles=None, control_scale=True, zoom_snap=0.25)  # a tight frame
     add_tiles(fmap, tiles)
     if regions is not None and not regions.empty:
-        add_region_outlines(fmap, regions)
+        add_region_outlines(fmap, regions, lang=lang)
     label = word("places_by_changes", lang)
     group = folium.FeatureGroup(name=escape_text(f"{label} ({len(rows):,})"))
     for row in rows.to_dict("records"):

@@ -24,7 +24,7 @@ from geo.publishers import credit_line, display_name, notice_for
 from geo.render.credits import attribution_script
 from geo.render.labels import Lang, format_date, format_number, layer_name, map_title, word
 from geo.render.snapshot import DEFAULT_TILES, add_region_outlines, add_tiles
-from geo.render.style import banner_html
+from geo.render.style import banner_html, legend_box_html
 from geo.snapshot import Snapshot
 from geo.text import escape_text
 
@@ -198,8 +198,4 @@ def _legend_html(rows: list[tuple[dict[str, object], str]]) -> str:
                 f"border-top:{style['weight']}px {dash} {style['color']}"
             )
         items.append(f'<div><span style="{swatch}"></span>{escape_text(label)}</div>')
-    return (
-        '<div class="geo-legend" style="position:fixed;bottom:64px;left:10px;z-index:9999;'
-        'background:white;padding:6px 8px;border:1px solid #999;font:12px sans-serif">'
-        f"{''.join(items)}</div>"
-    )
+    return legend_box_html("".join(items))

@@ -59,17 +59,13 @@ from geo.render.labels import (
     map_title,
     word,
 )
-from geo.render.newsmap import (
-    HEADER_IN,
-    HEADER_NO_SUBTITLE_IN,
+from geo.render.newsmap import HEADER_IN, HEADER_NO_SUBTITLE_IN, credit_text, finish, new_sheet
+from geo.render.sheet import (
     Sheet,
     add_locator,
     add_regions,
     add_scale_bar,
-    credit_text,
-    finish,
     geometry_path,
-    new_sheet,
     regions_handle,
     swatch,
 )

@@ -23,7 +23,7 @@ from matplotlib.ticker import FuncFormatter
 
 from geo.layers import layer_colour
 from geo.render.labels import Lang, change_colours, change_name, format_km2, format_number, word
-from geo.render.newsmap import TEXT
+from geo.render.sheet import TEXT
 
 __all__ = [
     "REGION_COLOURS",

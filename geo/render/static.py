@@ -53,19 +53,17 @@ from geo.render.labels import (
     map_title,
     word,
 )
-from geo.render.newsmap import (
+from geo.render.newsmap import credit_text, finish, new_sheet
+from geo.render.placement import Label
+from geo.render.sheet import (
     Sheet,
     add_fill,
     add_locator,
     add_regions,
     add_scale_bar,
-    credit_text,
-    finish,
-    new_sheet,
     regions_handle,
     swatch,
 )
-from geo.render.placement import Label
 from geo.snapshot import Snapshot
 
 __all__ = [

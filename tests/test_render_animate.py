@@ -17,6 +17,7 @@ from PIL import Image
 from shapely.geometry import box
 
 import geo.render.animation as animation
+import geo.render.frames as frames
 from geo.errors import MissingDependencyError, ValidationError
 from geo.layers import layer_colour
 from geo.render import animate
@@ -144,7 +145,7 @@ def test_mp4_without_the_extra_names_the_install(
 ) -> None:
     monkeypatch.setitem(sys.modules, "imageio_ffmpeg", None)
     rendered = []
-    monkeypatch.setattr(animation, "_plan", lambda *a, **k: rendered.append(1))
+    monkeypatch.setattr(animation, "make_plan", lambda *a, **k: rendered.append(1))
     with pytest.raises(MissingDependencyError, match=r"pip install 'geo\[video\]'"):
         animate(growing(3), tmp_path / "war.mp4")
     assert rendered == [] and not list(tmp_path.iterdir())  # refused before any work
@@ -169,8 +170,8 @@ def test_a_failure_leaves_the_old_file(tmp_path: Path, monkeypatch: pytest.Monke
             raise RuntimeError("out of memory")
         return real(*args)
 
-    real = animation._assemble
-    monkeypatch.setattr(animation, "_assemble", broken)
+    real = frames.assemble_frame
+    monkeypatch.setattr(frames, "assemble_frame", broken)
     with pytest.raises(RuntimeError, match="out of memory"):
         animate(growing(6), target, size=SIZE, hold_s=0)
     assert target.read_bytes() == b"old" and sorted(tmp_path.iterdir()) == [target]

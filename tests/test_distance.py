@@ -26,7 +26,7 @@ from geo.distance import (
     resolve_places,
     write_distances,
 )
-from geo.errors import PlaceError
+from geo.errors import PlaceError, ValidationError
 from geo.gazetteer import load_gazetteer
 from geo.geometry import polygonal_part
 from geo.render.distance_chart import distance_chart
@@ -206,7 +206,10 @@ def test_outputs_and_chart(store_dir: Path, gaz_file: Path, tmp_path: Path) -> N
         assert path.stat().st_size > 5_000
     svg = (tmp_path / "chart.svg").read_text(encoding="utf-8")
     assert "naive projection" in svg and "GeoNames" in svg
-    with pytest.raises(ValueError, match=r"\.png or \.svg"):
+    # words, not ids, in the title (text kept as text, as in every static chart)
+    assert "<dc:title>Distance to Russian-controlled territory, test<" in svg
+    assert "Distance to Russian-controlled territory, test</text>" in svg
+    with pytest.raises(ValidationError, match=r"\.pdf; use \.png or \.svg"):
         distance_chart(result, tmp_path / "chart.pdf")
 
 

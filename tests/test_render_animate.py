@@ -17,6 +17,7 @@ from PIL import Image
 from shapely.geometry import box
 
 import geo.render.animation as animation
+import geo.render.frames as frames
 from geo.errors import MissingDependencyError, ValidationError
 from geo.layers import layer_colour
 from geo.render import animate
@@ -144,7 +145,7 @@ def test_mp4_without_the_extra_names_the_install(
 ) -> None:
     monkeypatch.setitem(sys.modules, "imageio_ffmpeg", None)
     rendered = []
-    monkeypatch.setattr(animation, "_plan", lambda *a, **k: rendered.append(1))
+    monkeypatch.setattr(animation, "make_plan", lambda *a, **k: rendered.append(1))
     with pytest.raises(MissingDependencyError, match=r"pip install 'geo\[video\]'"):
         animate(growing(3), tmp_path / "war.mp4")
     assert rendered == [] and not list(tmp_path.iterdir())  # refused before any work
@@ -169,8 +170,8 @@ def test_a_failure_leaves_the_old_file(tmp_path: Path, monkeypatch: pytest.Monke
             raise RuntimeError("out of memory")
         return real(*args)
 
-    real = animation._assemble
-    monkeypatch.setattr(animation, "_assemble", broken)
+    real = frames.assemble_frame
+    monkeypatch.setattr(frames, "assemble_frame", broken)
     with pytest.raises(RuntimeError, match="out of memory"):
         animate(growing(6), target, size=SIZE, hold_s=0)
     assert target.read_bytes() == b"old" and sorted(tmp_path.iterdir()) == [target]
@@ -193,6 +194,8 @@ def test_bad_requests_are_refused_with_the_fix(tmp_path: Path) -> None:
         animate(growing(2), tmp_path / "x.mp4", size=(641, 360))
     with pytest.raises(ValidationError, match=r"use \.mp4, \.webm or \.gif"):
         animate(growing(2), tmp_path / "x.avi")
+    with pytest.raises(ValidationError, match=r"format='avi'; pass 'mp4', 'webm' or 'gif'"):
+        animate(growing(2), tmp_path / "x.mp4", format="avi")  # type: ignore[arg-type]
     with pytest.raises(ValidationError, match="jobs=-1"):
         animate(growing(2), tmp_path / "x.gif", jobs=-1)
     empty = [make_snapshot([], 1), make_snapshot([], 2)]

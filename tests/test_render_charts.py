@@ -186,3 +186,18 @@ def test_charts_close_to_each_other_share_one_look(sample_frames: dict[str, pd.D
     for fig in figs:
         assert texts(fig, "title") == texts(figs[0], "title")
         assert fig.get_size_inches() * fig.dpi == pytest.approx(np.array(SMALL))
+
+
+@pytest.mark.parametrize("chart", [area_chart, gains_chart, share_chart])
+@pytest.mark.parametrize("lang", ["en", "uk"])
+def test_every_chart_credits_the_data_and_the_area_method_only(
+    chart: Any, lang: str, sample_frames: dict[str, pd.DataFrame]
+) -> None:
+    """A chart has no borders or projection: its source line names no map credits."""
+    fig = chart(sample_frames["regions"], size=SMALL, lang=lang, attribution="Chart: me")
+    data = "Data" if lang == "en" else "Дані"
+    assert texts(fig, "credit") == [f"{data}: {SAMPLE_NOTICE} · Chart: me"]
+    assert texts(fig, "note")[0].startswith("Areas: " if lang == "en" else "Площі: ")
+    every = " ".join(t.get_text() for t in fig.findobj(Text))
+    for map_word in ("Natural Earth", "projection", "проєкція", "Lambert", "Ламберта"):
+        assert map_word not in every

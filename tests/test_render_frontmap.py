@@ -62,10 +62,11 @@ def test_title_legend_credit_and_styles() -> None:
 
 def test_ukrainian_words_and_a_caller_title() -> None:
     lines, _ = fronts()
-    text = page(frontline_map(lines[1], lang="uk", tiles=None))
+    text = page(frontline_map(lines[1], lang="uk", regions=regions(), tiles=None))
     assert (
         "Лінія зіткнення: Територія під контролем Росії, DeepStateMap.Live, 1 серпня 2024" in text
     )
+    assert '"Донецька обл."' in text, "region labels in Ukrainian too"
     assert f"({lines[1].length_km:,.0f} км)".replace(",", " ") in text
     own = page(frontline_map(lines[1], title=EVIL, tiles=None))
     assert EVIL not in own and "&lt;img src=x onerror=alert(1)&gt;" in own

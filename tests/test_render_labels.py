@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+from importlib import resources
 
 import pytest
 from hypothesis import given
@@ -17,6 +19,7 @@ from geo.render.labels import (
     change_labels,
     format_date,
     format_km2,
+    format_number,
     layer_name,
     layer_side,
     map_title,
@@ -76,3 +79,28 @@ def test_ukrainian_dates_and_numbers() -> None:
 def test_unknown_language_is_a_clear_error() -> None:
     with pytest.raises(GeoError, match="lang="):
         layer_name("russian_control", "fr")  # type: ignore[arg-type]
+
+
+@given(
+    st.floats(min_value=-1e7, max_value=1e7, allow_nan=False),
+    st.integers(min_value=0, max_value=3),
+    st.sampled_from(LANGUAGES),
+)
+def test_figures_round_alike_with_and_without_the_unit(
+    value: float, digits: int, lang: str
+) -> None:
+    figure = format_number(value, lang, signed=True, digits=digits)  # type: ignore[arg-type]
+    area = format_km2(value, lang, signed=True, digits=digits)  # type: ignore[arg-type]
+    assert area == f"{figure} {'км²' if lang == 'uk' else 'km²'}"
+    grouped = figure.lstrip("+−")
+    plain = grouped.replace(" ", "").replace(",", ".") if lang == "uk" else grouped.replace(",", "")
+    assert float(plain) == abs(round(value, digits))
+    assert figure.startswith("−") == (round(value, digits) < 0)
+
+
+def test_every_label_key_is_defined_once() -> None:
+    text = resources.files("geo").joinpath("data/labels.csv").read_text(encoding="utf-8")
+    keys = [row["key"] for row in csv.DictReader(
+        line for line in text.splitlines() if not line.startswith("#")
+    )]  # fmt: skip
+    assert sorted({k for k in keys if keys.count(k) > 1}) == []

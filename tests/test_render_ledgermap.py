@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -90,8 +91,10 @@ def test_only_changed_places_are_drawn_by_class(store: Store, gaz_file: Path) ->
 
 def test_ukrainian_words(store: Store, gaz_file: Path) -> None:
     summary = ledger(store, gazetteer=gaz_file, layers=["russian_control"]).summary
-    text = page(ledger_map(summary, lang="uk", tiles=None))
+    oblast = gpd.GeoDataFrame({"region": ["Donetsk"]}, geometry=[box(36, 47, 39, 49)], crs=4326)
+    text = page(ledger_map(summary, lang="uk", regions=oblast, tiles=None))
     assert "Населені пункти за кількістю змін контролю" in text
+    assert '"Донецька обл."' in text, "region labels in Ukrainian too"
     assert "Змін контролю: 3" in text
 
 

@@ -366,9 +366,12 @@ def test_change_since_previous_date_in_the_payload() -> None:
 
 
 def test_human_title_legend_and_words_in_ukrainian(tmp_path: Path) -> None:
-    text = timeline_map(growing(), tiles=None, lang="uk", subtitle=EVIL, trail_days=7)
+    regions = gpd.GeoDataFrame({"region": ["Donetsk"]}, geometry=[box(37, 47, 39, 49)], crs=4326)
+    text = timeline_map(growing(), tiles=None, lang="uk", subtitle=EVIL, trail_days=7,
+                        regions=regions)  # fmt: skip
     page = save_html(text, tmp_path / "uk.html").read_text(encoding="utf-8")
     assert "Територія під контролем Росії, DeepStateMap.Live, 1 липня → 20 липня 2024" in page
+    assert '"Донецька обл."' in page, "region labels in Ukrainian too"
     assert "Відтворити" in page and "за місяць" in page and "останні 7 днів" in page
     assert "Просування Росії" in page and "Просування України" in page, "legend, in colour"
     assert "&lt;img src=x" in page and EVIL not in page, "the subtitle is escaped"

@@ -25,11 +25,11 @@ import shutil
 import tarfile
 import tempfile
 import urllib.parse
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any, overload
+from typing import TypeVar, overload
 
 from branca.element import Element
 from platformdirs import user_cache_path
@@ -38,6 +38,8 @@ from geo.errors import AssetError, FetchError, MissingAssetError, UnknownAssetEr
 from geo.fsutil import write_text_atomic
 from geo.progress import Progress, progress_bar, show_progress
 from geo.sources.http import HttpClient
+
+T = TypeVar("T")
 
 logger = logging.getLogger(__name__)
 
@@ -170,19 +172,11 @@ def missing_assets(
     return [u for u in chosen if ASSETS[u].package and local_asset(u, cache_dir=cache_dir) is None]
 
 
-def _get_json(client: HttpClient, url: str, what: str, registry: str) -> Any:
+def _download(get: Callable[..., T], url: str, what: str, registry: str) -> T:
+    """Return ``get(url)`` (the client's JSON or bytes reader) from the registry, uncached."""
     _check_registry(url, what, registry)
     try:
-        return client.get_json(url, cache=False)
-    except FetchError as exc:
-        msg = f"{what}: {exc}"
-        raise AssetError(msg) from exc
-
-
-def _get_bytes(client: HttpClient, url: str, what: str, registry: str) -> bytes:
-    _check_registry(url, what, registry)
-    try:
-        return client.get_bytes(url, cache=False)
+        return get(url, cache=False)
     except FetchError as exc:
         msg = f"{what}: {exc}"
         raise AssetError(msg) from exc
@@ -343,10 +337,10 @@ def _fetch_package(
 ) -> tuple[int, int]:
     """Download, verify and unpack one package into ``folder``; (files, tarball bytes)."""
     what = f"npm package {name}@{version}"
-    base = registry.rstrip("/")
-    meta = _get_json(client, f"{base}/{name.replace('/', '%2F')}/{version}", what, registry)
+    meta_url = f"{registry.rstrip('/')}/{name.replace('/', '%2F')}/{version}"
+    meta = _download(client.get_json, meta_url, what, registry)
     dist = meta.get("dist", {}) if isinstance(meta, dict) else {}
-    blob = _get_bytes(client, str(dist.get("tarball", "")), what, registry)
+    blob = _download(client.get_bytes, str(dist.get("tarball", "")), what, registry)
     integrity = _verify(blob, dist, what)
     tmp = Path(tempfile.mkdtemp(prefix=".fetch-", dir=root))
     try:

@@ -24,10 +24,8 @@ from branca.element import Element, Figure
 from folium.plugins import DualMap
 
 from geo.errors import ValidationError
-from geo.geometry import WGS84
 from geo.layers import CANONICAL_LAYERS, layer_colour
 from geo.publishers import credit_line, display_name, notice_for
-from geo.region_select import select_regions
 from geo.render.credits import attribution_script
 from geo.render.labels import Lang, format_date, format_km2, layer_name, word
 from geo.render.layout import (
@@ -37,12 +35,13 @@ from geo.render.layout import (
     add_legend,
     add_scale,
     header_html,
+    leaflet_bounds,
     merge_bounds,
     new_map,
     title_for,
 )
-from geo.render.outlines import add_region_outlines
-from geo.render.snapshot import DEFAULT_TILES, tile_layer
+from geo.render.outlines import add_regions_near
+from geo.render.snapshot import DEFAULT_TILES, add_tiles, fill_style, tile_layer
 from geo.snapshot import Snapshot
 from geo.text import escape_text, script_json
 
@@ -214,7 +213,7 @@ def compare_map(
     )
     if mode == "swipe":
         fmap = new_map()
-        _add_tiles(fmap, tiles)
+        add_tiles(fmap, tiles)
         for pane, z_index in zip(SWIPE_PANES, (410, 411), strict=True):
             folium.map.CustomPane(pane, z_index=z_index, pointer_events=True).add_to(fmap)
         focus = _add_snapshots(fmap, left, pane=SWIPE_PANES[0], side=labels[0], lang=lang)
@@ -233,7 +232,7 @@ def compare_map(
         focus = None
         for fmap, snaps, label in zip(maps, (left, right), labels, strict=True):
             add_scale(fmap)
-            _add_tiles(fmap, tiles)
+            add_tiles(fmap, tiles)
             focus = merge_bounds(focus, _add_snapshots(fmap, snaps, pane=None, side=label,
                                                        lang=lang))  # fmt: skip
         page = dual.get_root()
@@ -246,17 +245,11 @@ def compare_map(
         ))  # fmt: skip
     page.header.add_child(Element(LAYOUT_CSS), name="geo_layout_css")
     credit = credit_line((s.source for s in [*left, *right]), attribution)
-    chosen = None
-    if regions is not None and not regions.empty:
-        chosen = select_regions(regions, names=region_names, near=[*left, *right])
+    outlined = add_regions_near(maps, regions, names=region_names, near=[*left, *right], lang=lang)
     for fmap in maps:
-        if chosen is not None and not chosen.empty:
-            add_region_outlines(fmap, chosen, lang=lang)
         folium.LayerControl(collapsed=True, position="bottomright").add_to(fmap)
         page.html.add_child(Element(attribution_script(fmap.get_name(), credit)))
-    if focus is None and chosen is not None and not chosen.empty:
-        frame = chosen.to_crs(WGS84) if chosen.crs is not None else chosen
-        focus = _leaflet_bounds(frame.total_bounds)
+    focus = focus if focus is not None else outlined
     add_legend(maps[0], word("layers", lang), _legend_rows(left, right, lang))
     days = sorted({s.date for s in [*left, *right]})
     default = title_for((s.layer for s in [*left, *right]), (s.source for s in [*left, *right]),
@@ -323,12 +316,6 @@ def _legend_rows(
     return rows
 
 
-def _add_tiles(fmap: folium.Map, tiles: str | None) -> None:
-    basemap = tile_layer(tiles)  # a new layer per map: a layer belongs to one map
-    if basemap is not None:
-        basemap.add_to(fmap)
-
-
 def _add_snapshots(
     fmap: folium.Map, snapshots: Sequence[Snapshot], *, pane: str | None, side: str, lang: Lang
 ) -> list[list[float]] | None:
@@ -346,24 +333,12 @@ def _add_snapshots(
         folium.GeoJson(
             snap.features[["geometry"]].to_json(drop_id=True),
             name=escape_text(f"{side}: {layer_name(snap.layer, lang)}"),
-            style_function=_style(colour),
+            style_function=fill_style(colour),
             tooltip=folium.Tooltip(escape_text(text)),
             **options,
         ).add_to(fmap)
-        bounds = merge_bounds(bounds, _leaflet_bounds(shapely.bounds(snap.geometry)))
+        bounds = merge_bounds(bounds, leaflet_bounds(shapely.bounds(snap.geometry)))
     return bounds
-
-
-def _style(colour: str) -> Any:
-    def style(_: Any) -> dict[str, Any]:
-        return {"fillColor": colour, "color": colour, "weight": 1, "fillOpacity": 0.5}
-
-    return style
-
-
-def _leaflet_bounds(box: Any) -> list[list[float]]:
-    xmin, ymin, xmax, ymax = (float(v) for v in box)
-    return [[ymin, xmin], [ymax, xmax]]
 
 
 def _labels_html(left: str, right: str) -> str:

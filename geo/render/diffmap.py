@@ -37,12 +37,11 @@ import folium
 import geopandas as gpd
 import numpy as np
 import shapely
-from branca.element import Element, Figure
+from branca.element import Element
 
 from geo.diff import Diff
 from geo.geometry import WGS84
 from geo.publishers import credit_line, notice_for
-from geo.region_select import select_regions
 from geo.render.credits import attribution_script
 from geo.render.distance_map import diff_rings
 from geo.render.labels import (
@@ -52,20 +51,22 @@ from geo.render.labels import (
     change_names,
     format_date_range,
     format_km2,
+    format_number,
     map_title,
     word,
 )
 from geo.render.layout import (
-    LAYOUT_CSS,
     LegendRow,
     add_framing,
     add_legend,
     header_html,
+    leaflet_bounds,
+    map_page,
     new_map,
 )
-from geo.render.outlines import add_region_outlines, display_region
+from geo.render.outlines import add_regions_near, display_region
 from geo.render.places import add_places, places_table_html
-from geo.render.snapshot import DEFAULT_TILES, tile_layer
+from geo.render.snapshot import DEFAULT_TILES, add_tiles, fill_style
 from geo.text import escape_text, script_json
 
 if TYPE_CHECKING:
@@ -175,13 +176,9 @@ def diff_map(
     """
     word("change", lang)  # an unknown language fails before any work
     notice = notice_for((d.source_from, d.source_to), notice)
-    basemap = tile_layer(tiles)
     fmap = new_map()
-    if basemap is not None:
-        basemap.add_to(fmap)
-    page = fmap.get_root()
-    assert isinstance(page, Figure)
-    page.header.add_child(Element(LAYOUT_CSS), name="geo_layout_css")
+    add_tiles(fmap, tiles)
+    page = map_page(fmap)
     page.header.add_child(Element(_PANEL_CSS), name="geo_panel_css")
     colours, names = change_colours(d.layer), change_names(d.layer, lang)
     if not d.unchanged.is_empty:
@@ -208,14 +205,9 @@ def diff_map(
         )
         _add_layer(fmap, frame, colours[kind], 0.7, names[kind], lang)
     focus = _focus(d, patches)
-    if regions is not None and not regions.empty:
-        near = [d.geometry_from, d.geometry_to]
-        chosen = select_regions(regions, names=region_names, near=near)
-        if not chosen.empty:
-            add_region_outlines(fmap, chosen, lang=lang)
-            if focus is None:
-                frame = chosen.to_crs(WGS84) if chosen.crs is not None else chosen
-                focus = _leaflet_bounds(frame.total_bounds)
+    near = [d.geometry_from, d.geometry_to]
+    outlined = add_regions_near([fmap], regions, names=region_names, near=near, lang=lang)
+    focus = focus if focus is not None else outlined
     if places is not None:  # before the layer control, which must find the places' layer
         add_places(fmap, places, colours=colours, names=names, lang=lang)
     rings_html = ""
@@ -258,13 +250,10 @@ def diff_map(
 def _add_layer(
     fmap: folium.Map, frame: gpd.GeoDataFrame, colour: str, opacity: float, name: str, lang: Lang
 ) -> None:
-    def style(_: Any) -> dict[str, Any]:
-        return {"fillColor": colour, "color": colour, "weight": 1, "fillOpacity": opacity}
-
     folium.GeoJson(
         frame.to_json(drop_id=True),
         name=escape_text(name),
-        style_function=style,
+        style_function=fill_style(colour, opacity),
         tooltip=folium.GeoJsonTooltip(
             fields=["change", "area", "region"],
             aliases=[word(key, lang) for key in ("change", "area", "region")],
@@ -293,24 +282,18 @@ def _area_text(value: float, lang: Lang) -> str:
 
 
 def _number(value: float, lang: Lang, *, signed: bool = False) -> str:
-    """Return a table figure: as :func:`format_km2`, without the unit (the header gives it)."""
-    text = format_km2(value, lang, signed=signed, digits=_digits(value))
-    return text.rsplit(" ", 1)[0]
+    """Return a table figure: as :func:`_area_text`, without the unit (the header gives it)."""
+    return format_number(value, lang, signed=signed, digits=_digits(value))
 
 
 def _focus(d: Diff, patches: gpd.GeoDataFrame) -> list[list[float]] | None:
     """Return the change (kept patches), else the layer at either date, as Leaflet bounds."""
     if not patches.empty:
-        return _leaflet_bounds(patches.total_bounds)
+        return leaflet_bounds(patches.total_bounds)
     geoms = [g for g in (d.geometry_from, d.geometry_to) if not g.is_empty]
     if geoms:
-        return _leaflet_bounds(shapely.bounds(shapely.union_all(geoms)))
+        return leaflet_bounds(shapely.bounds(shapely.union_all(geoms)))
     return None
-
-
-def _leaflet_bounds(box: Any) -> list[list[float]]:
-    xmin, ymin, xmax, ymax = (float(v) for v in box)
-    return [[ymin, xmin], [ymax, xmax]]
 
 
 def _largest(d: Diff, top_n: int) -> list[Largest]:
@@ -322,7 +305,7 @@ def _largest(d: Diff, top_n: int) -> list[Largest]:
     areas = table["area_km2"].to_numpy(dtype=float)
     columns = zip(table["change"], areas, table["region"], boxes, strict=True)
     return [
-        (str(kind), float(area), _region_name(region), _leaflet_bounds(box))
+        (str(kind), float(area), _region_name(region), leaflet_bounds(box))
         for kind, area, region, box in columns
     ]
 

@@ -4,30 +4,30 @@ One line per place: the geodesic distance in km to the nearest ground of the
 layer at each stored date (0 once the place is inside). Where the distance was
 still shrinking at the last date, a dotted line continues it at the 90-day rate
 to its naive zero date (shown for a year at most), labelled as a naive
-projection, not a forecast. The
-figure has its own Agg canvas (pyplot's global state is never touched) and a
-credit line under it. Self-contained on purpose: it takes a
-:class:`geo.distance.DistanceResult` and imports no other renderer.
+projection, not a forecast. The figure has its own Agg canvas (pyplot's
+global state is never touched), a title naming the layer and its publisher,
+and a credit line under it; the file type is checked and the file written
+atomically as for every static chart (:mod:`geo.render.static`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import TYPE_CHECKING
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from geo.fsutil import write_atomic
 from geo.gazetteer import ATTRIBUTION as GEONAMES_CREDIT
-from geo.publishers import credit_line
+from geo.publishers import credit_line, display_name
+from geo.render.labels import layer_name, word
+from geo.render.static import FORMATS, output_target, save_figure
 from geo.text import one_line
 
 if TYPE_CHECKING:
     from geo.distance import DistanceResult
 
-_FORMATS = {".png": "png", ".svg": "svg"}
 _PROJECTION_SHOWN = dt.timedelta(days=365)
 
 
@@ -66,14 +66,10 @@ def distance_chart(
 
     Raises
     ------
-    ValueError
+    ValidationError
         If the suffix is neither ``.png`` nor ``.svg``.
     """
-    target = Path(path)
-    fmt = _FORMATS.get(target.suffix.lower())
-    if fmt is None:
-        msg = f"{target}: write the chart as .png or .svg"
-        raise ValueError(msg)
+    target, fmt = output_target(path, None, FORMATS)
     fig = Figure(figsize=size_in, dpi=dpi, layout="constrained")
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
@@ -96,12 +92,9 @@ def distance_chart(
     ax.set_ylabel("distance to the nearest ground (km)")
     ax.grid(True, linewidth=0.4, alpha=0.5)
     ax.legend(loc="upper right", fontsize=8, frameon=False)
-    title = f"Distance to {result.layer} ({result.source})"
-    ax.set_title(_plain(title), fontsize=11)
+    what = word("distance_to").format(layer=layer_name(result.layer))
+    title = _plain(f"{what}, {display_name(result.source)}")
+    ax.set_title(title, fontsize=11)
     # supxlabel: constrained layout keeps room for it under the axes
     fig.supxlabel(_plain(credit(result.source)), x=0.01, ha="left", fontsize=7, color="0.3")
-
-    def draw(handle: IO[bytes]) -> None:
-        fig.savefig(handle, format=fmt, metadata={"Title": _plain(title)})
-
-    return write_atomic(target, draw)
+    return save_figure(fig, target, fmt, title)

@@ -40,13 +40,13 @@ import folium
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import Element, Figure
+from branca.element import Element
 
 from geo.distance import DistanceResult
 from geo.errors import ValidationError
 from geo.gazetteer import ATTRIBUTION
-from geo.render.labels import Lang, format_date, layer_name, region_name, word
-from geo.render.layout import LAYOUT_CSS, OBSTACLES, MapScript
+from geo.render.labels import Lang, format_date, format_number, layer_name, region_name, word
+from geo.render.layout import OBSTACLES, MapScript, map_page
 from geo.text import escape_text, script_json
 
 __all__ = [
@@ -115,12 +115,8 @@ def format_km(value: float, lang: Lang = "en", *, signed: bool = False, unit: bo
     """
     if not math.isfinite(value):
         return "—"
-    shown = round(value, 1)
-    sign = "−" if shown < 0 else "+" if signed and shown > 0 else ""
-    text = f"{abs(shown):,.1f}"
-    if lang == "uk":
-        text = text.replace(",", " ").replace(".", ",")
-    return f"{sign}{text} {word('km', lang)}" if unit else f"{sign}{text}"
+    text = format_number(value, lang, signed=signed, digits=1)
+    return f"{text} {word('km', lang)}" if unit else text
 
 
 def _rate_text(rate: float, lang: Lang, days: int = _RATE_DAYS) -> str | None:
@@ -312,9 +308,7 @@ def add_distance_rings(
     later = _rows_at(result, date, "date")
     before = None if earlier is None else _rows_at(result, earlier, "earlier")
     names, names_uk, colours = _names(result, lang), _names(result, "uk"), place_colours(result)
-    page = fmap.get_root()
-    assert isinstance(page, Figure)
-    page.header.add_child(Element(LAYOUT_CSS), name="geo_layout_css")
+    page = map_page(fmap)
     page.header.add_child(Element(_CSS), name="geo_distance_css")
     day = max(later["date"])
     if before is not None and max(before["date"]) != day:

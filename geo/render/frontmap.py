@@ -22,9 +22,9 @@ from geo.geometry import WGS84
 from geo.layers import layer_colour
 from geo.publishers import credit_line, display_name, notice_for
 from geo.render.credits import attribution_script
-from geo.render.labels import Lang, format_date, layer_name, map_title, word
-from geo.render.snapshot import DEFAULT_TILES, add_region_outlines, tile_layer
-from geo.render.style import banner_html
+from geo.render.labels import Lang, format_date, format_number, layer_name, map_title, word
+from geo.render.snapshot import DEFAULT_TILES, add_region_outlines, add_tiles
+from geo.render.style import banner_html, legend_box_html
 from geo.snapshot import Snapshot
 from geo.text import escape_text
 
@@ -104,9 +104,7 @@ def frontline_map(
     named = [*(f.source for f in lines), area.source if area is not None else None]
     sources = [s for s in dict.fromkeys(named) if s]
     fmap = folium.Map(tiles=None, control_scale=True, zoom_snap=0.25)  # a tight frame
-    basemap = tile_layer(tiles)
-    if basemap is not None:
-        basemap.add_to(fmap)
+    add_tiles(fmap, tiles)
     if area is not None and not area.features.empty:
         folium.GeoJson(
             gpd.GeoSeries([area.geometry], crs=WGS84).to_json(),
@@ -117,7 +115,7 @@ def frontline_map(
             },
         ).add_to(fmap)  # fmt: skip
     if regions is not None and not regions.empty:
-        add_region_outlines(fmap, regions)
+        add_region_outlines(fmap, regions, lang=lang)
     legend: list[tuple[dict[str, object], str]] = []
     for front in lines:
         style = LINE_STYLES["latest" if front is latest else "earlier"]
@@ -164,8 +162,7 @@ def _line_label(front: Frontline, lang: Lang) -> str:
 
 def _km(value: float, lang: Lang) -> str:
     """Kilometres to the unit: ``1,241 km`` (``1 241 км``)."""
-    text = f"{value:,.0f}"
-    return f"{text} km" if lang == "en" else f"{text.replace(',', ' ')} км"
+    return f"{format_number(value, lang)} {word('km', lang)}"
 
 
 def _tooltip(front: Frontline, lang: Lang) -> str:
@@ -201,8 +198,4 @@ def _legend_html(rows: list[tuple[dict[str, object], str]]) -> str:
                 f"border-top:{style['weight']}px {dash} {style['color']}"
             )
         items.append(f'<div><span style="{swatch}"></span>{escape_text(label)}</div>')
-    return (
-        '<div class="geo-legend" style="position:fixed;bottom:64px;left:10px;z-index:9999;'
-        'background:white;padding:6px 8px;border:1px solid #999;font:12px sans-serif">'
-        f"{''.join(items)}</div>"
-    )
+    return legend_box_html("".join(items))

@@ -31,6 +31,7 @@ __all__ = [
     "format_date",
     "format_date_range",
     "format_km2",
+    "format_number",
     "layer_name",
     "layer_side",
     "map_title",
@@ -156,6 +157,36 @@ def format_date_range(start: dt.date, end: dt.date, lang: Lang = "en") -> str:
     return f"{format_date(start, lang, year=not same_year)} → {format_date(end, lang)}"
 
 
+def format_number(value: float, lang: Lang = "en", *, signed: bool = False, digits: int = 0) -> str:
+    """Return a figure rounded for readers, without a unit: ``1,294`` (``1 294`` in Ukrainian).
+
+    Parameters
+    ----------
+    value
+        The figure.
+    lang
+        Language: English groups thousands with commas, Ukrainian with spaces
+        and writes a decimal comma.
+    signed
+        Show ``+`` before positive values (net change, rates).
+    digits
+        Decimals.
+
+    Examples
+    --------
+    >>> format_number(1294.04), format_number(-9.45, signed=True), format_number(0.04, signed=True)
+    ('1,294', '−9', '0')
+    >>> format_number(1234.56, "uk", signed=True, digits=1)
+    '+1 234,6'
+    """
+    shown = round(value, digits)
+    sign = "−" if shown < 0 else "+" if signed and shown > 0 else ""  # a real minus sign
+    text = f"{abs(value):,.{digits}f}"
+    if _check(lang) == "uk":
+        text = text.replace(",", " ").replace(".", ",")
+    return f"{sign}{text}"
+
+
 def format_km2(value: float, lang: Lang = "en", *, signed: bool = False, digits: int = 0) -> str:
     """Return an area rounded for readers: ``1,294 km²`` (``1 294 км²`` in Ukrainian).
 
@@ -163,13 +194,9 @@ def format_km2(value: float, lang: Lang = "en", *, signed: bool = False, digits:
     ----------
     value
         Area in km².
-    lang
-        Language: English groups thousands with commas, Ukrainian with spaces
-        and writes a decimal comma.
-    signed
-        Show ``+`` before positive values (net change).
-    digits
-        Decimals; 0 (to the unit) unless a figure is too small to show.
+    lang, signed, digits
+        As for :func:`format_number`; ``digits`` is 0 (to the unit) unless a
+        figure is too small to show.
 
     Examples
     --------
@@ -178,14 +205,8 @@ def format_km2(value: float, lang: Lang = "en", *, signed: bool = False, digits:
     >>> format_km2(113157.24, "uk")
     '113 157 км²'
     """
-    sign = "+" if signed and round(value, digits) > 0 else ""
-    text = f"{abs(value):,.{digits}f}"
-    if round(value, digits) < 0:
-        sign = "−"  # a real minus sign, not a hyphen
-    if _check(lang) == "uk":
-        text = text.replace(",", " ").replace(".", ",")
-        return f"{sign}{text} км²"
-    return f"{sign}{text} km²"
+    unit = "км²" if _check(lang) == "uk" else "km²"
+    return f"{format_number(value, lang, signed=signed, digits=digits)} {unit}"
 
 
 def _change_kinds(layer: str) -> tuple[str, str]:

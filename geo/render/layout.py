@@ -45,6 +45,8 @@ __all__ = [
     "add_legend",
     "add_scale",
     "header_html",
+    "leaflet_bounds",
+    "map_page",
     "merge_bounds",
     "new_map",
     "title_for",
@@ -213,6 +215,26 @@ def new_map() -> folium.Map:
     fmap = folium.Map(tiles=None, control_scale=False, prefer_canvas=False, zoom_snap=0.25)
     add_scale(fmap)
     return fmap
+
+
+def map_page(fmap: folium.Map) -> Figure:
+    """Return the page holding ``fmap``, the house CSS (:data:`LAYOUT_CSS`) in its header once."""
+    page = fmap.get_root()
+    assert isinstance(page, Figure)
+    page.header.add_child(Element(LAYOUT_CSS), name="geo_layout_css")
+    return page
+
+
+def leaflet_bounds(box: Iterable[float]) -> list[list[float]]:
+    """Return ``(west, south, east, north)`` as Leaflet bounds ``[[south, west], [north, east]]``.
+
+    Examples
+    --------
+    >>> leaflet_bounds((37, 48, 38.5, 49))
+    [[48.0, 37.0], [49.0, 38.5]]
+    """
+    xmin, ymin, xmax, ymax = (float(v) for v in box)
+    return [[ymin, xmin], [ymax, xmax]]
 
 
 def merge_bounds(

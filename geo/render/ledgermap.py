@@ -26,8 +26,8 @@ from geo.gazetteer import ATTRIBUTION
 from geo.publishers import credit_line, display_name, notice_for
 from geo.render.credits import attribution_script
 from geo.render.labels import Lang, format_date_range, layer_name, word
-from geo.render.snapshot import DEFAULT_TILES, add_region_outlines, tile_layer
-from geo.render.style import banner_html
+from geo.render.snapshot import DEFAULT_TILES, add_region_outlines, add_tiles
+from geo.render.style import banner_html, legend_box_html
 from geo.text import escape_text
 
 #: Lowest number of changes of each colour class, and its fill (light to dark purple).
@@ -145,11 +145,9 @@ def ledger_map(
     rows = summary[(summary["source"] == chosen) & (summary["n_changes"] >= min_changes)]
     rows = rows.sort_values("n_changes", kind="stable")  # the most changed drawn on top
     fmap = folium.Map(tiles=None, control_scale=True, zoom_snap=0.25)  # a tight frame
-    basemap = tile_layer(tiles)
-    if basemap is not None:
-        basemap.add_to(fmap)
+    add_tiles(fmap, tiles)
     if regions is not None and not regions.empty:
-        add_region_outlines(fmap, regions)
+        add_region_outlines(fmap, regions, lang=lang)
     label = word("places_by_changes", lang)
     group = folium.FeatureGroup(name=escape_text(f"{label} ({len(rows):,})"))
     for row in rows.to_dict("records"):
@@ -244,8 +242,4 @@ def _legend_html(rows: pd.DataFrame, lang: Lang) -> str:
             f"border-radius:50%;background:{colour};border:1px solid #fff;margin:0 6px 0 "
             f'{14 - size / 2:.0f}px"></span>{escape_text(text)}</div>'
         )
-    return (
-        '<div class="geo-legend" style="position:fixed;bottom:64px;left:10px;z-index:9999;'
-        'background:white;padding:6px 8px;border:1px solid #999;font:12px sans-serif">'
-        f"<b>{escape_text(word('changes_of_hands', lang))}</b>{''.join(items)}</div>"
-    )
+    return legend_box_html("".join(items), word("changes_of_hands", lang))

@@ -27,17 +27,23 @@ import numpy as np
 import shapely
 import shapely.affinity
 import shapely.ops
-from branca.element import Element, Figure
 from shapely.geometry.base import BaseGeometry
 
 from geo.errors import RegionError
 from geo.geometry import WGS84, geodesic_area_km2
+from geo.region_select import Near, select_regions
 from geo.regions import resolve_region
 from geo.render.labels import Lang, region_name, word
-from geo.render.layout import LAYOUT_CSS, OBSTACLES, MapScript
+from geo.render.layout import OBSTACLES, MapScript, leaflet_bounds, map_page
 from geo.text import escape_text, script_json
 
-__all__ = ["add_region_outlines", "display_region", "label_order", "label_point"]
+__all__ = [
+    "add_region_outlines",
+    "add_regions_near",
+    "display_region",
+    "label_order",
+    "label_point",
+]
 
 _STYLE = {"fill": False, "color": "#333333", "weight": 1.5, "dashArray": "4 4"}
 _GAP_PX = 4
@@ -165,9 +171,7 @@ def add_region_outlines(
             control=False,
         ).add_to(group)
     group.add_to(fmap)
-    page = fmap.get_root()
-    assert isinstance(page, Figure)
-    page.header.add_child(Element(LAYOUT_CSS), name="geo_layout_css")
+    map_page(fmap)
     labels = [
         [escape_text(display_region(names[i], lang)), label_point(geoms[i]), names[i]]
         for i in label_order(names, list(geoms))
@@ -176,6 +180,36 @@ def add_region_outlines(
     if labels:
         MapScript(_labels_script(fmap.get_name(), group.get_name(), labels)).add_to(group)
     return group
+
+
+def add_regions_near(
+    maps: Sequence[folium.Map],
+    regions: gpd.GeoDataFrame | None,
+    *,
+    names: str | Sequence[str] | None,
+    near: Near,
+    lang: Lang,
+) -> list[list[float]] | None:
+    """Outline on each map the regions named, or those that hold or border ``near``.
+
+    The choice is :func:`geo.region_select.select_regions`'s; each map gets
+    :func:`add_region_outlines` of it.
+
+    Returns
+    -------
+    list or None
+        The chosen regions' Leaflet bounds (a map with no data of its own is
+        framed on them); ``None`` when no region is drawn.
+    """
+    if regions is None or regions.empty:
+        return None
+    chosen = select_regions(regions, names=names, near=near)
+    if chosen.empty:
+        return None
+    for fmap in maps:
+        add_region_outlines(fmap, chosen, lang=lang)
+    frame = chosen.to_crs(WGS84) if chosen.crs is not None else chosen
+    return leaflet_bounds(frame.total_bounds)
 
 
 def _labels_script(map_name: str, group_name: str, labels: list[Any]) -> str:

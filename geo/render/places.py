@@ -18,12 +18,11 @@ import folium
 import pandas as pd
 
 from geo.gazetteer import ATTRIBUTION
-from geo.render.labels import Lang, word
-from geo.render.style import DIFF_COLOURS
+from geo.render.labels import CHANGE_COLOURS, Lang, word
 from geo.text import escape_text
 
-#: Marker colours by change (the diff map's gained/lost colours).
-PLACE_COLOURS = {"gained": DIFF_COLOURS["gained"], "lost": DIFF_COLOURS["lost"]}
+#: Marker colours by change unless given: Russian gains red, Ukrainian gains blue.
+PLACE_COLOURS = {"gained": CHANGE_COLOURS["russia"], "lost": CHANGE_COLOURS["ukraine"]}
 
 
 def _label(row: Mapping[Hashable, Any]) -> str:

@@ -11,45 +11,44 @@ from __future__ import annotations
 import difflib
 import html
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import folium
 import geopandas as gpd
 import xyzservices
-from branca.element import Element, Figure
+from branca.element import Element
 
 from geo.errors import BasemapError
-from geo.geometry import WGS84
 from geo.layers import CANONICAL_LAYERS, layer_colour
 from geo.publishers import credit_line, display_name, notice_for
-from geo.region_select import select_regions
 from geo.render.credits import attribution_script
 from geo.render.labels import Lang, format_date, format_km2, layer_name, word
 from geo.render.layout import (
-    LAYOUT_CSS,
     LegendRow,
     add_framing,
     add_legend,
     header_html,
+    leaflet_bounds,
+    map_page,
     merge_bounds,
     new_map,
     title_for,
 )
-from geo.render.outlines import add_region_outlines
+from geo.render.outlines import add_region_outlines, add_regions_near
 from geo.snapshot import Snapshot
 from geo.text import escape_text
 
-__all__ = ["DEFAULT_TILES", "add_region_outlines", "snapshot_map", "tile_layer"]
+__all__ = [
+    "DEFAULT_TILES",
+    "add_region_outlines",
+    "add_tiles",
+    "fill_style",
+    "snapshot_map",
+    "tile_layer",
+]
 
 DEFAULT_TILES = "OpenStreetMap"
-
-
-def _style(colour: str) -> Any:
-    def style(_: Any) -> dict[str, Any]:
-        return {"fillColor": colour, "color": colour, "weight": 1, "fillOpacity": 0.5}
-
-    return style
 
 
 def snapshot_map(
@@ -130,13 +129,9 @@ def snapshot_map(
     snapshots = [snapshots] if isinstance(snapshots, Snapshot) else list(snapshots)
     word("layers", lang)  # an unknown language fails before any work
     notice = notice_for((s.source for s in snapshots), notice)
-    basemap = tile_layer(tiles)
     fmap = new_map()
-    if basemap is not None:
-        basemap.add_to(fmap)
-    page = fmap.get_root()
-    assert isinstance(page, Figure)
-    page.header.add_child(Element(LAYOUT_CSS), name="geo_layout_css")
+    add_tiles(fmap, tiles)
+    page = map_page(fmap)
     focus: list[list[float]] | None = None
     for snap in snapshots:
         if snap.features.empty:
@@ -148,19 +143,12 @@ def snapshot_map(
         folium.GeoJson(
             snap.features[["geometry"]].to_json(),
             name=escape_text(f"{layer_name(snap.layer, lang)}, {format_date(snap.date, lang)}"),
-            style_function=_style(layer_colour(snap.layer)),
+            style_function=fill_style(layer_colour(snap.layer)),
             tooltip=folium.Tooltip(escape_text(text)),
         ).add_to(fmap)
-        xmin, ymin, xmax, ymax = (float(v) for v in snap.features.total_bounds)
-        focus = merge_bounds(focus, [[ymin, xmin], [ymax, xmax]])
-    if regions is not None and not regions.empty:
-        chosen = select_regions(regions, names=region_names, near=snapshots)
-        if not chosen.empty:
-            add_region_outlines(fmap, chosen, lang=lang)
-            if focus is None:
-                frame = chosen.to_crs(WGS84) if chosen.crs is not None else chosen
-                xmin, ymin, xmax, ymax = (float(v) for v in frame.total_bounds)
-                focus = [[ymin, xmin], [ymax, xmax]]
+        focus = merge_bounds(focus, leaflet_bounds(snap.features.total_bounds))
+    outlined = add_regions_near([fmap], regions, names=region_names, near=snapshots, lang=lang)
+    focus = focus if focus is not None else outlined
     folium.LayerControl(collapsed=False, position="bottomright").add_to(fmap)
     add_legend(fmap, word("layers", lang), _legend_rows(snapshots, lang))
     if snapshots:
@@ -238,3 +226,28 @@ def tile_layer(name: str | None, *, api_key: str | None = None) -> folium.TileLa
     return folium.TileLayer(
         provider, attr=attribution or provider.name, name=provider.name, control=False
     )
+
+
+def add_tiles(fmap: folium.Map, tiles: str | None) -> None:
+    """Add the basemap ``tiles`` names (:func:`tile_layer`) to ``fmap``; ``None`` adds none.
+
+    Each map gets its own layer: a Leaflet layer belongs to one map.
+    """
+    basemap = tile_layer(tiles)
+    if basemap is not None:
+        basemap.add_to(fmap)
+
+
+def fill_style(colour: str, opacity: float = 0.5) -> Callable[[Any], dict[str, Any]]:
+    """Return a folium ``style_function`` filling shapes with ``colour``, outlined in it.
+
+    Examples
+    --------
+    >>> fill_style("#c0392b", 0.7)(None)["fillOpacity"]
+    0.7
+    """
+
+    def style(_: Any) -> dict[str, Any]:
+        return {"fillColor": colour, "color": colour, "weight": 1, "fillOpacity": opacity}
+
+    return style

@@ -20,9 +20,9 @@ returned. Public through :mod:`geo.render`.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import IO, Literal, overload
+from typing import IO, Literal, TypeVar, overload
 
 import geopandas as gpd
 import matplotlib
@@ -53,19 +53,17 @@ from geo.render.labels import (
     map_title,
     word,
 )
-from geo.render.newsmap import (
+from geo.render.newsmap import credit_text, finish, new_sheet
+from geo.render.placement import Label
+from geo.render.sheet import (
     Sheet,
     add_fill,
     add_locator,
     add_regions,
     add_scale_bar,
-    credit_text,
-    finish,
-    new_sheet,
     regions_handle,
     swatch,
 )
-from geo.render.placement import Label
 from geo.snapshot import Snapshot
 
 __all__ = [
@@ -84,6 +82,8 @@ StaticFormat = Literal["png", "svg"]
 FORMATS: dict[str, StaticFormat] = {".png": "png", ".svg": "svg"}
 #: Width and height (pixels) of a static map unless ``size=`` says otherwise.
 DEFAULT_SIZE = (1600, 900)
+#: A file type of some writer (:data:`StaticFormat`, :data:`geo.render.video.VideoFormat`).
+FormatT = TypeVar("FormatT", bound=str)
 _FILL_ALPHA = {"unchanged": 0.5, "gained": 0.88, "lost": 0.88, "layer": 0.62}
 
 
@@ -204,7 +204,7 @@ def static_map(
     title | Russian-controlled territory, Institute for the Study of War (ISW), 1 Jun 2025
     subtitle | Area held: 2,064 km²
     """
-    target = None if path is None else output_target(path, format)
+    target = None if path is None else output_target(path, format, FORMATS)
     width, height = check_size(size)
     if isinstance(what, Diff):
         content = _diff_content(what, lang)
@@ -414,19 +414,45 @@ def check_size(size: tuple[int, int]) -> tuple[int, int]:
     return width, height
 
 
-def output_target(path: str | Path, fmt: StaticFormat | None) -> tuple[Path, StaticFormat]:
-    """Return the file to write and its type (PNG or SVG); a clear error for any other."""
+def output_target(
+    path: str | Path, fmt: FormatT | None, formats: Mapping[str, FormatT]
+) -> tuple[Path, FormatT]:
+    """Return the file to write and its type, one of ``formats``; a clear error for any other.
+
+    Parameters
+    ----------
+    path
+        The file asked for.
+    fmt
+        The type asked for; ``None`` takes it from the suffix of ``path``.
+    formats
+        The type of each suffix the writer knows (:data:`FORMATS`,
+        :data:`geo.render.video.VIDEO_FORMATS`).
+
+    Examples
+    --------
+    >>> output_target("map.svg", None, FORMATS)
+    (PosixPath('map.svg'), 'svg')
+    >>> output_target("map.jpg", None, FORMATS)
+    Traceback (most recent call last):
+    geo.errors.ValidationError: cannot write map.jpg: unsupported file type .jpg; use .png or .svg
+    """
     target = Path(path)
-    chosen = fmt or FORMATS.get(target.suffix.lower())
-    if chosen is None or chosen not in FORMATS.values():
+    chosen = fmt or formats.get(target.suffix.lower())
+    if chosen is None or chosen not in formats.values():
         problem = (
-            f"unsupported format={fmt!r}; pass 'png' or 'svg'"
+            f"unsupported format={fmt!r}; pass {_either([repr(v) for v in formats.values()])}"
             if fmt
-            else f"unsupported file type {target.suffix or '(none)'}; use .png or .svg"
+            else f"unsupported file type {target.suffix or '(none)'}; use {_either(list(formats))}"
         )
         msg = f"cannot write {target}"
         raise ValidationError(msg, [problem])
     return target, chosen
+
+
+def _either(choices: list[str]) -> str:
+    """Return ``a, b or c``."""
+    return " or ".join([", ".join(choices[:-1]), choices[-1]]) if len(choices) > 1 else choices[0]
 
 
 def save_figure(fig: Figure, target: Path, fmt: str, title: str) -> Path:

@@ -1,20 +1,15 @@
-"""What the maps share: the colours of change, and the fixed banners and legends.
+"""The fixed banners and legend box of the contact-line and ledger maps.
 
-Text passed to the HTML helpers is escaped here (:func:`geo.text.escape_text`).
+The snapshot, diff and compare maps carry their header and legend through
+:mod:`geo.render.layout`; the contact-line (:mod:`geo.render.frontmap`) and
+ledger (:mod:`geo.render.ledgermap`) maps pin a title banner, a notice banner
+and a legend box to the page with these. Text passed in is escaped here
+(:func:`geo.text.escape_text`); legend rows come as HTML the caller escaped.
 """
 
 from __future__ import annotations
 
 from geo.text import escape_text
-
-#: Fill colours of the three kinds of ground (red, blue, grey: distinct for most colour vision).
-DIFF_COLOURS: dict[str, str] = {"gained": "#d7191c", "lost": "#2c7bb6", "unchanged": "#9e9e9e"}
-#: Legend wording for each kind.
-DIFF_LABELS: dict[str, str] = {
-    "gained": "gained (held at the later date only)",
-    "lost": "lost (held at the earlier date only)",
-    "unchanged": "unchanged (held at both dates)",
-}
 
 
 def banner_html(text: str, *, top: bool, bottom_px: int = 30) -> str:
@@ -30,15 +25,19 @@ def banner_html(text: str, *, top: bool, bottom_px: int = 30) -> str:
     )
 
 
-def legend_html(heading: str, colours: dict[str, str], labels: dict[str, str]) -> str:
-    """Return a fixed legend with one swatch per key of ``colours`` (labels escaped)."""
-    rows = "".join(
-        f'<div><span style="display:inline-block;width:12px;height:12px;margin-right:6px;'
-        f'background:{colour};opacity:0.8"></span>{escape_text(labels.get(key, key))}</div>'
-        for key, colour in colours.items()
-    )
+def legend_box_html(rows_html: str, heading: str | None = None) -> str:
+    """Return a legend box (class ``geo-legend``) fixed at the lower left, over the scale bar.
+
+    ``rows_html`` is the rows' HTML, escaped by the caller; ``heading`` is escaped here.
+
+    Examples
+    --------
+    >>> legend_box_html("<div>1</div>", "Changes <of> hands")  # doctest: +ELLIPSIS
+    '<div class="geo-legend" style="position:fixed;...<b>Changes &lt;of&gt; hands</b><div>1...'
+    """
+    head = f"<b>{escape_text(heading)}</b>" if heading else ""
     return (
-        '<div class="geo-legend" style="position:fixed;bottom:70px;left:10px;z-index:9999;'
+        '<div class="geo-legend" style="position:fixed;bottom:64px;left:10px;z-index:9999;'
         'background:white;padding:6px 8px;border:1px solid #999;font:12px sans-serif">'
-        f"<b>{escape_text(heading)}</b>{rows}</div>"
+        f"{head}{rows_html}</div>"
     )

@@ -487,7 +487,7 @@ def timeline_map(
         basemap.add_to(fmap)
     if regions is not None and not regions.empty:
         add_region_outlines(fmap, regions, tolerance_deg=timeline.tolerance_m / METRES_PER_DEGREE,
-                            precision=timeline.precision)  # fmt: skip
+                            precision=timeline.precision, lang=lang)  # fmt: skip
     bounds = timeline.bounds
     if bounds is None and regions is not None and not regions.empty:
         west, south, east, north = (float(v) for v in regions.to_crs("EPSG:4326").total_bounds)

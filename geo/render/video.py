@@ -26,9 +26,9 @@ from geo.fsutil import write_atomic
 __all__ = [
     "VIDEO_FORMATS",
     "VideoFormat",
+    "check_encoder",
     "ffmpeg_exe",
     "gif_palette",
-    "video_target",
     "write_video",
 ]
 
@@ -53,27 +53,6 @@ INSTALL_HINT = "pip install 'geo[video]' (imageio-ffmpeg ships ffmpeg), or write
 RGB = npt.NDArray[np.uint8]
 
 
-def video_target(path: str | Path, fmt: VideoFormat | None) -> tuple[Path, VideoFormat]:
-    """Return the file to write and its type; a clear error for an unknown one.
-
-    Examples
-    --------
-    >>> video_target("war.mp4", None)
-    (PosixPath('war.mp4'), 'mp4')
-    """
-    target = Path(path)
-    chosen = fmt or VIDEO_FORMATS.get(target.suffix.lower())
-    if chosen is None or chosen not in VIDEO_FORMATS.values():
-        problem = (
-            f"unsupported format={fmt!r}; pass 'mp4', 'webm' or 'gif'"
-            if fmt
-            else f"unsupported file type {target.suffix or '(none)'}; use .mp4, .webm or .gif"
-        )
-        msg = f"cannot write {target}"
-        raise ValidationError(msg, [problem])
-    return target, chosen
-
-
 def ffmpeg_exe(target: Path) -> str:
     """Return the ffmpeg of ``imageio-ffmpeg``; :class:`MissingDependencyError` without it."""
     try:
@@ -83,6 +62,25 @@ def ffmpeg_exe(target: Path) -> str:
         raise MissingDependencyError(msg) from None
     exe: str = imageio_ffmpeg.get_ffmpeg_exe()
     return exe
+
+
+def check_encoder(target: Path, fmt: VideoFormat, size: tuple[int, int]) -> None:
+    """Fail unless ``fmt`` can be written at ``size``: MP4 and WebM need imageio-ffmpeg, even sizes.
+
+    Examples
+    --------
+    >>> check_encoder(Path("war.gif"), "gif", (801, 451))  # a GIF takes any size
+    >>> check_encoder(Path("war.mp4"), "mp4", (801, 451))
+    Traceback (most recent call last):
+    geo.errors.ValidationError: cannot write war.mp4: size=(801, 451): MP4 and WebM need even sizes
+    """
+    if fmt == "gif":
+        return
+    ffmpeg_exe(target)
+    width, height = size
+    if width % 2 or height % 2:
+        msg = f"cannot write {target}"
+        raise ValidationError(msg, [f"size=({width}, {height}): MP4 and WebM need even sizes"])
 
 
 def write_video(
@@ -123,11 +121,8 @@ def write_video(
     """
     if fmt == "gif":
         return write_atomic(target, lambda handle: _write_gif(handle, frames, fps, palette))
-    ffmpeg_exe(target)
+    check_encoder(target, fmt, size)
     width, height = size
-    if width % 2 or height % 2:
-        msg = f"cannot write {target}"
-        raise ValidationError(msg, [f"size=({width}, {height}): MP4 and WebM need even sizes"])
     import imageio_ffmpeg
 
     codec, options = _FFMPEG[fmt]

@@ -196,6 +196,32 @@ def sort_places(frame: pd.DataFrame) -> pd.DataFrame:
     return order.drop(columns="_pop").reset_index(drop=True)
 
 
+def select_places(
+    places: pd.DataFrame,
+    *,
+    min_population: int | None = None,
+    oblast: str | Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Keep places of at least ``min_population`` people in any of the ``oblast`` regions.
+
+    Examples
+    --------
+    >>> places = pd.DataFrame({"name": ["A", "B", "C"], "population": [500, None, 20_000],
+    ...                        "oblast": ["Donetsk", "Donetsk", "Kharkiv"]})
+    >>> list(select_places(places, min_population=1_000)["name"])
+    ['C']
+    >>> list(select_places(places, oblast="Donetska")["name"])
+    ['A', 'B']
+    """
+    keep = pd.Series(True, index=places.index)
+    if min_population is not None:  # unknown population counts as none
+        keep &= places["population"].fillna(-1) >= min_population
+    if oblast is not None:
+        names = [oblast] if isinstance(oblast, str) else list(oblast)
+        keep &= places["oblast"].isin({resolve_region(n) for n in names})
+    return places.loc[keep].reset_index(drop=True)
+
+
 def describe(place: pd.Series | dict[str, Any]) -> str:
     """Display line, e.g. ``"Bakhmut (Бахмут), Donetsk, 48.5942 N 37.9989 E [713174]"``."""
     uk = place.get("name_uk")

@@ -37,9 +37,8 @@ from shapely.geometry.base import BaseGeometry
 
 from geo.errors import SnapshotNotFoundError, StoreError
 from geo.fsutil import write_atomic, write_text_atomic
-from geo.gazetteer import ATTRIBUTION, Gazetteer, load_gazetteer
+from geo.gazetteer import ATTRIBUTION, Gazetteer, load_gazetteer, select_places
 from geo.overlay import Prepared, changed_boxes, prepare_many
-from geo.regions import resolve_region
 from geo.snapshot import Snapshot
 from geo.store import Store
 
@@ -204,7 +203,7 @@ def ledger(
         raise StoreError(msg)
     main = layers[0]
     gaz = gazetteer if isinstance(gazetteer, Gazetteer) else load_gazetteer(gazetteer)
-    places = _select(gaz.places, min_population=min_population, oblast=oblast)
+    places = select_places(gaz.places, min_population=min_population, oblast=oblast)
     chosen = list(sources) if sources else sorted(set(store.snapshots(layer=main)["source"]))
     if not chosen:
         msg = f"no source stores layer {main!r} in store {store.path}; see 'geo list'"
@@ -414,18 +413,6 @@ def _disagreement_columns(
 def _pick(days: npt.NDArray[Any], index: npt.NDArray[np.intp], has: BoolMatrix) -> list[Any]:
     """``days[index]`` where ``has``, else ``None``."""
     return [days[i] if h else None for i, h in zip(index, has, strict=True)]
-
-
-def _select(
-    places: pd.DataFrame, *, min_population: int | None, oblast: str | Sequence[str] | None
-) -> pd.DataFrame:
-    keep = pd.Series(True, index=places.index)
-    if min_population is not None:
-        keep &= places["population"].fillna(-1) >= min_population
-    if oblast is not None:
-        names = [oblast] if isinstance(oblast, str) else list(oblast)
-        keep &= places["oblast"].isin({resolve_region(n) for n in names})
-    return places.loc[keep].reset_index(drop=True)
 
 
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:

@@ -37,10 +37,9 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from geo.errors import DateError
-from geo.gazetteer import ATTRIBUTION, Gazetteer, load_gazetteer, sort_places
+from geo.gazetteer import ATTRIBUTION, Gazetteer, load_gazetteer, select_places, sort_places
 from geo.parallel import Jobs, executor_for, map_ordered
 from geo.progress import Progress, progress_bar
-from geo.regions import resolve_region
 from geo.series import SnapshotSeries
 from geo.store import Store
 
@@ -152,7 +151,7 @@ def places_changed(
         msg = f"start ({start}) is after end ({end}); swap start= and end="
         raise DateError(msg)
     gaz = gazetteer if isinstance(gazetteer, Gazetteer) else load_gazetteer(gazetteer)
-    places = _select(gaz.places, min_population=min_population, oblast=oblast)
+    places = select_places(gaz.places, min_population=min_population, oblast=oblast)
     first = store.get(layer, start, source=source, exact=False)
     last = store.get(layer, end, source=first.source, exact=False)
     series = store.read_series(layer, source=first.source, start=first.date, end=last.date)
@@ -310,18 +309,6 @@ class _Bisection:
         if self.executor is not None:  # workers get the WKB, not the store's path
             piece.load()
         return piece, self.x[sel], self.y[sel]
-
-
-def _select(
-    places: pd.DataFrame, *, min_population: int | None, oblast: str | Sequence[str] | None
-) -> pd.DataFrame:
-    keep = pd.Series(True, index=places.index)
-    if min_population is not None:
-        keep &= places["population"].fillna(-1) >= min_population
-    if oblast is not None:
-        names = [oblast] if isinstance(oblast, str) else list(oblast)
-        keep &= places["oblast"].isin({resolve_region(n) for n in names})
-    return places.loc[keep].reset_index(drop=True)
 
 
 def _day(value: dt.date) -> dt.date:

@@ -41,7 +41,7 @@ import pyproj
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from geo.errors import PlaceError
+from geo.errors import PlaceError, ValidationError
 from geo.fsutil import write_text_atomic
 from geo.gazetteer import ATTRIBUTION, Gazetteer, load_gazetteer
 from geo.geometry import GEOD, WGS84
@@ -412,7 +412,7 @@ def write_distances(result: DistanceResult, path: str | Path | None, *, fmt: str
         text = json.dumps(payload, ensure_ascii=False, indent=1)
     else:
         msg = f"unknown format {fmt!r}; use csv or json"
-        raise ValueError(msg)
+        raise ValidationError(msg, [])
     if path is not None:
         write_text_atomic(path, text)
     return text

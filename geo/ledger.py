@@ -35,7 +35,7 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from geo.errors import SnapshotNotFoundError, StoreError
+from geo.errors import SnapshotNotFoundError, StoreError, ValidationError
 from geo.fsutil import write_atomic, write_text_atomic
 from geo.gazetteer import ATTRIBUTION, Gazetteer, load_gazetteer, select_places
 from geo.overlay import Prepared, changed_boxes, prepare_many
@@ -461,4 +461,4 @@ def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
         table = table.replace_schema_metadata(meta)
         return write_atomic(target, lambda handle: pq.write_table(table, handle))
     msg = f"{target}: write ledger tables as .csv or .parquet"
-    raise ValueError(msg)
+    raise ValidationError(msg, [])

@@ -47,6 +47,8 @@ import numpy.typing as npt
 import pandas as pd
 import shapely
 
+from geo.errors import ValidationError
+
 if TYPE_CHECKING:
     from geo.snapshot import Snapshot
     from geo.store import Store
@@ -166,7 +168,7 @@ def check_steps(
     n = len(dates)
     if len(net_km2) != n or len(digests) != n:
         msg = f"dates, net_km2 and digests differ in length ({n}, {len(net_km2)}, {len(digests)})"
-        raise ValueError(msg)
+        raise ValidationError(msg, [])
     first_seen: dict[str, dt.date] = {}
     same_as: list[dt.date | None] = []
     repeat = np.zeros(n, dtype=bool)

@@ -313,7 +313,7 @@ def write_timeseries(frame: pd.DataFrame, path: str | Path | None, *, fmt: str =
         )
     else:
         msg = f"unknown format {fmt!r}; use csv or json"
-        raise ValueError(msg)
+        raise ValidationError(msg, [])
     if path is not None:
         write_text_atomic(path, text)
     return text

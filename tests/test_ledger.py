@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from shapely.geometry import box
 
 from geo.cli import cli
-from geo.errors import StoreError
+from geo.errors import StoreError, ValidationError
 from geo.gazetteer import load_gazetteer
 from geo.ledger import PLACE_COLUMNS, SUMMARY_COLUMNS, ledger, points_inside, write_table
 from geo.store import Store, open_store
@@ -198,7 +198,7 @@ def test_write_tables(store: Store, gaz_file: Path, tmp_path: Path) -> None:
     table = pq.read_table(parquet)
     assert table.num_rows == len(result.intervals())
     assert b"GeoNames" in table.schema.metadata[b"geo.attribution"]
-    with pytest.raises(ValueError, match=r"\.csv or \.parquet"):
+    with pytest.raises(ValidationError, match=r"\.csv or \.parquet"):
         write_table(result.summary, tmp_path / "s.xlsx")
 
 

@@ -232,3 +232,14 @@ def test_features_digest_is_the_snapshots_geometry_digest(tmp_path: Path) -> Non
     series = store.read_series("russian_control", progress=False)
     assert features_digest(series.features(0)) == geometry_digest(store.get(snap.layer, snap.date))
     assert features_digest([]) == geometry_digest(make_snapshot(None))
+
+
+def test_check_steps_lengths_must_match() -> None:
+    # a programming slip gets geo's own error, which says the three lengths
+    import datetime as dt
+
+    from geo.errors import ValidationError
+    from geo.sanity import check_steps
+
+    with pytest.raises(ValidationError, match=r"differ in length \(2, 1, 2\)"):
+        check_steps([dt.date(2025, 1, 1), dt.date(2025, 1, 2)], [0.0], ["a", "b"])

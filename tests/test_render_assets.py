@@ -284,6 +284,14 @@ def test_demo_map_renders_in_chromium(browser: Any, tmp_path: Path) -> None:
     assert "OpenStreetMap" in page.locator(".leaflet-control-attribution").inner_text()
     assert browser.served_assets, "CDN requests were answered from the local cache"
     assert browser.tile_requests, "the demo's basemap tiles were answered with blank PNGs"
+    page.wait_for_function("window.geoFramed === true")
+    page.wait_for_timeout(150)  # the declutter after the last move
+    labels = page.evaluate(
+        "[...document.querySelectorAll('.geo-region-label')]"
+        ".filter(e => !e.classList.contains('geo-label-hidden')).map(e => e.textContent)"
+    )
+    # Kursk's best label point is under the header: its label moves to the part in view
+    assert sorted(labels) == ["Donetsk", "Kherson", "Kursk (Russia)", "Luhansk", "Zaporizhzhia"]
     shot = browser.screenshot("demo-map")
     assert shot.stat().st_size > 10_000
 

@@ -11,7 +11,7 @@ import folium
 import geopandas as gpd
 import pytest
 from conftest import make_snapshot
-from shapely.geometry import box
+from shapely.geometry import Point, box
 
 from geo.errors import BasemapError
 from geo.publishers import credit_line
@@ -97,8 +97,10 @@ def test_region_outlines_are_labelled() -> None:
     )
     assert "geo-region-label" in html and "permanent:true" in html
     (found,) = re.findall(r"labels=(\[.*?\]);", html)
-    ((text, (lat, lon), key),) = json.loads(found)  # shown name, pole of inaccessibility, key
+    # shown name, pole of inaccessibility, key, then the places it may move to
+    ((text, (lat, lon), key, others),) = json.loads(found)
     assert text == key == "Donetsk" and (lat, lon) == pytest.approx((48.0, 37.5), abs=0.01)
+    assert len(others) == 4 and all(box(36, 47, 39, 49).contains(Point(x, y)) for y, x in others)
 
 
 # --- data credit (geo.publishers) -----------------------------------------------------------

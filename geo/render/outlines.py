@@ -43,6 +43,7 @@ __all__ = [
     "display_region",
     "label_order",
     "label_point",
+    "label_points",
 ]
 
 _STYLE = {"fill": False, "color": "#333333", "weight": 1.5, "dashArray": "4 4"}
@@ -106,6 +107,40 @@ def label_point(geometry: BaseGeometry) -> tuple[float, float]:
     flat = shapely.affinity.scale(largest, xfact=scale, yfact=1.0, origin=(0, 0))
     point = shapely.ops.polylabel(flat, tolerance=max(flat.length / 2000, 1e-6))
     return round(point.y, 5), round(point.x / scale, 5)
+
+
+def label_points(geometry: BaseGeometry) -> list[tuple[float, float]]:
+    """Return (lat, lon) places for a region's label, best first.
+
+    The first is :func:`label_point`; then the label points of the region's
+    north, south, west and east halves (of its bounding box), so that a label
+    a header or the map's edge hides can move to a part of the region in view.
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> points = label_points(box(30, 50, 34, 52))
+    >>> points[0] == label_point(box(30, 50, 34, 52)), len(points)
+    (True, 5)
+    >>> points[1][0] > 51 > points[2][0]  # north half, then south half
+    True
+    >>> points[3][1] < 32 < points[4][1]  # west half, then east half
+    True
+    """
+    points = [label_point(geometry)]
+    west, south, east, north = geometry.bounds
+    mid_x, mid_y = (west + east) / 2, (south + north) / 2
+    halves = [(west, mid_y, east, north), (west, south, east, mid_y),
+              (west, south, mid_x, north), (mid_x, south, east, north)]  # fmt: skip
+    whole = geometry.area
+    for half in halves:
+        part = shapely.clip_by_rect(geometry, *half)
+        if part.is_empty or part.area < 0.1 * whole:  # slivers make poor places for a name
+            continue
+        point = label_point(part)
+        if point not in points:
+            points.append(point)
+    return points
 
 
 def add_region_outlines(
@@ -172,11 +207,11 @@ def add_region_outlines(
         ).add_to(group)
     group.add_to(fmap)
     map_page(fmap)
-    labels = [
-        [escape_text(display_region(names[i], lang)), label_point(geoms[i]), names[i]]
-        for i in label_order(names, list(geoms))
-        if names[i]
-    ]
+    labels: list[Any] = []
+    for i in label_order(names, list(geoms)):
+        if names[i]:
+            first, *others = label_points(geoms[i])
+            labels.append([escape_text(display_region(names[i], lang)), first, names[i], others])
     if labels:
         MapScript(_labels_script(fmap.get_name(), group.get_name(), labels)).add_to(group)
     return group
@@ -225,11 +260,15 @@ def _labels_script(map_name: str, group_name: str, labels: list[Any]) -> str:
         "var r=el.getBoundingClientRect();if(r.width&&r.height)kept.push(r);});"
         "tips.forEach(function(t){var el=t.getElement();if(!el)return;"
         "el.setAttribute('data-rank',t.geoRank);el.setAttribute('data-region',t.geoLabel[2]);"
-        "el.classList.remove('geo-label-hidden');var r=el.getBoundingClientRect();"
+        "el.classList.remove('geo-label-hidden');"
+        # the best place first; a label hidden there moves to another part of its region
+        "var places=[t.geoLabel[1]].concat(t.geoLabel[3]||[]);"
+        "for(var j=0;j<places.length;j++){t.setLatLng(places[j]);var r=el.getBoundingClientRect();"
         "var out=r.left<box.left||r.right>box.right||r.top<box.top||r.bottom>box.bottom;"
         f"var g={_GAP_PX};var hit=out||kept.some(function(k){{"
         "return r.left<k.right+g&&r.right+g>k.left&&r.top<k.bottom+g&&r.bottom+g>k.top;});"
-        "if(hit)el.classList.add('geo-label-hidden');else kept.push(r);});}"
+        "if(!hit){kept.push(r);return;}}"
+        "t.setLatLng(places[0]);el.classList.add('geo-label-hidden');});}"
         "map.on('zoomend moveend resize overlayadd',declutter);declutter();"
         "(window.geoDeclutters=window.geoDeclutters||[]).push(declutter);})();"
     )

@@ -97,8 +97,8 @@ def test_region_outlines_are_labelled() -> None:
     )
     assert "geo-region-label" in html and "permanent:true" in html
     (found,) = re.findall(r"labels=(\[.*?\]);", html)
-    # shown name, pole of inaccessibility, key, then the places it may move to
-    ((text, (lat, lon), key, others),) = json.loads(found)
+    # shown name, pole of inaccessibility, the places it may move to, key
+    ((text, (lat, lon), others, key),) = json.loads(found)
     assert text == key == "Donetsk" and (lat, lon) == pytest.approx((48.0, 37.5), abs=0.01)
     assert len(others) == 4 and all(box(36, 47, 39, 49).contains(Point(x, y)) for y, x in others)
 

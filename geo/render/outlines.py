@@ -211,7 +211,7 @@ def add_region_outlines(
     for i in label_order(names, list(geoms)):
         if names[i]:
             first, *others = label_points(geoms[i])
-            labels.append([escape_text(display_region(names[i], lang)), first, names[i], others])
+            labels.append([escape_text(display_region(names[i], lang)), first, others, names[i]])
     if labels:
         MapScript(_labels_script(fmap.get_name(), group.get_name(), labels)).add_to(group)
     return group
@@ -259,10 +259,10 @@ def _labels_script(map_name: str, group_name: str, labels: list[Any]) -> str:
         f"document.querySelectorAll({script_json(', '.join(OBSTACLES))}).forEach(function(el){{"
         "var r=el.getBoundingClientRect();if(r.width&&r.height)kept.push(r);});"
         "tips.forEach(function(t){var el=t.getElement();if(!el)return;"
-        "el.setAttribute('data-rank',t.geoRank);el.setAttribute('data-region',t.geoLabel[2]);"
+        "el.setAttribute('data-rank',t.geoRank);el.setAttribute('data-region',t.geoLabel[3]);"
         "el.classList.remove('geo-label-hidden');"
         # the best place first; a label hidden there moves to another part of its region
-        "var places=[t.geoLabel[1]].concat(t.geoLabel[3]||[]);"
+        "var places=[t.geoLabel[1]].concat(t.geoLabel[2]||[]);"
         "for(var j=0;j<places.length;j++){t.setLatLng(places[j]);var r=el.getBoundingClientRect();"
         "var out=r.left<box.left||r.right>box.right||r.top<box.top||r.bottom>box.bottom;"
         f"var g={_GAP_PX};var hit=out||kept.some(function(k){{"

@@ -369,8 +369,8 @@ class _DistinctRings:
             mean_vertices=self.mean_vertices, tolerance=self.tolerance, cache=self.cache,
         )  # fmt: skip
         self.count[self.n_done : self.n_done + len(new)] = counts
-        cuts = np.searchsorted(chunk_ends, np.r_[0, ring_ends], side="right")
-        vertex = [0, *ring_ends.tolist()]
+        vertex: list[int] = [0, *ring_ends.tolist()]
+        cuts: list[int] = np.searchsorted(chunk_ends, vertex, side="right").tolist()
         r = 0
         for n in counts.tolist():
             if n < 3:  # collapsed: never drawn
@@ -379,7 +379,7 @@ class _DistinctRings:
                 continue
             a = vertex[r]
             self.coords.append(coords[a : vertex[r + 1]])
-            self.chunk_ends.append(chunk_ends[int(cuts[r]) : int(cuts[r + 1])] - a)
+            self.chunk_ends.append(chunk_ends[cuts[r] : cuts[r + 1]] - a)
             r += 1
         self.n_done += len(new)
 

@@ -376,17 +376,51 @@ class SeriesEncoder:
         self._n_in = self._n_drawn = self._n_dropped = self._n_refs = 0
         #: The last date's :func:`token_opcodes` against the date before it.
         self.opcodes: list[Opcode] = []
+        self._last: PreparedDate | None = None
+        self._last_ids: list[int] = []
+        self._ring_ids: dict[bytes, list[int]] = {}  # the last date's rings and their chunk ids
+
+    def _number(self, prepared: PreparedDate) -> list[int]:
+        """Return the chunk ids (+ 2) of a date, numbering new chunks in order of first use.
+
+        A ring unchanged since the date before keeps its ids; only new rings
+        are cut into chunk keys and looked up.
+        """
+        raw = np.ascontiguousarray(prepared.coords).tobytes()
+        width = 2 * prepared.coords.itemsize
+        ring_ends = prepared.ring_ends.tolist()
+        chunk_ends = prepared.chunk_ends.tolist()
+        last_chunk = np.searchsorted(prepared.chunk_ends, prepared.ring_ends, side="right").tolist()
+        ids: list[int] = []
+        rings: dict[bytes, list[int]] = {}
+        a = c = 0
+        for b, d in zip(ring_ends, last_chunk, strict=True):
+            key = raw[a * width : b * width]
+            ring = self._ring_ids.get(key)
+            if ring is None:
+                ring = []
+                for end in chunk_ends[c:d]:
+                    chunk = raw[a * width : end * width]
+                    cid = self._ids.get(chunk)
+                    if cid is None:
+                        cid = self._ids[chunk] = len(self._chunks)
+                        self._chunks.append(np.frombuffer(chunk, dtype=np.int64).reshape(-1, 2))
+                    ring.append(cid + 2)
+                    a = end
+            rings[key] = ring
+            ids.extend(ring)
+            a, c = b, d
+        self._ring_ids = rings
+        return ids
 
     def add(self, prepared: PreparedDate) -> list[int]:
         """Append the next date; return its token list (chunk id + 2, or a break)."""
-        ids = []
-        for key in prepared.chunk_keys:
-            cid = self._ids.get(key)
-            if cid is None:
-                cid = self._ids[key] = len(self._chunks)
-                self._chunks.append(np.frombuffer(key, dtype=np.int64).reshape(-1, 2))
-            ids.append(cid + 2)
-        tokens = _with_breaks(prepared, ids)
+        if prepared is self._last:  # the same rings as the date before (prepare_dates)
+            ids, tokens = self._last_ids, self._previous
+        else:
+            ids = self._number(prepared)
+            tokens = _with_breaks(prepared, ids)
+        self._last, self._last_ids = prepared, ids
         self.opcodes = token_opcodes(self._previous, tokens)
         self._dates.append(encode_ints(_date_ops(self._previous, tokens, self.opcodes)))
         self._previous = tokens

@@ -430,7 +430,7 @@ def change_patches(
     >>> len(patches.gained), len(patches.lost), round(patches.gained_km2)
     (1, 0, 413)
     """
-    if before is None:
+    if before is None or before is after:  # the same rings (prepare_dates): no change
         return NO_PATCHES
     loops = _stretch_loops(before, after, tokens)
     if loops is not None:  # every change is a stretch of one ring replaced: no overlay needed

@@ -60,6 +60,18 @@ def test_a_bump_out_is_gained_and_a_dent_is_lost() -> None:
     assert shrunk.lost_km2 == pytest.approx(grown.gained_km2, rel=0.2)
 
 
+def test_a_change_across_a_rings_start_is_a_stretch_too() -> None:
+    """A bump over the ring's first chunk (where its chunk list starts) needs no overlay."""
+    base = prepare_date(blob())
+    outline = np.asarray(blob().exterior.coords)[:-1]
+    first = int(np.argmin(np.hypot(*(outline - base.coords[0] / 1e5).T)))
+    for shift in (-4, -2, 0):  # the bump starts before the first vertex, or on it
+        bumped = blob(bump=0.05, at=first + shift, width=6)
+        grown = check(blob(), bumped)
+        assert grown.gained and not grown.lost and grown.gained_km2 > 10
+        assert _stretch_loops(base, prepare_date(bumped)) is not None
+
+
 def test_a_front_that_moves_both_ways_is_cut_at_the_crossing() -> None:
     t = np.linspace(0, 2 * np.pi, 300, endpoint=False)
     wave = np.where((t > 1.0) & (t < 1.6), 0.04 * np.sin((t - 1.0) / 0.6 * 2 * np.pi), 0.0)

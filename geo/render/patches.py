@@ -20,6 +20,7 @@ zigzag varints of ``n_polygons``, then per polygon ``n_rings``, then per ring
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -64,6 +65,9 @@ class Patches:
 
 
 NO_PATCHES = Patches([], [], 0.0, 0.0)
+#: Changed stretches above which :func:`change_patches` overlays the changed boxes without
+#: trying the stretches first (on the DeepState archive, days with more never passed).
+MAX_STRETCHES = 32
 
 
 def to_geometry(prepared: PreparedDate, *, precision: int) -> BaseGeometry:
@@ -114,20 +118,102 @@ def _stretch_loops(
         first, second = _sequence(before, ids), _sequence(after, ids)
         tokens = (first, second, token_opcodes(first, second))
     old, new, opcodes = tokens
+    if sum(tag != "equal" for tag, *_ in opcodes) > MAX_STRETCHES:
+        return None  # a day redrawn all along the front: the overlay is cheaper than trying
     old_arr, new_arr = np.asarray(old), np.asarray(new)
+    old_index = np.cumsum(old_arr >= 2) - 1  # position -> chunk number
+    new_index = np.cumsum(new_arr >= 2) - 1
+    loops = _loops(before, after, (old_arr, old_index), (new_arr, new_index), opcodes)
+    if loops is _CUT:  # a change across a ring's start: start the changed rings elsewhere
+        aligned = _aligned(old_arr, new_arr)
+        if aligned is not None:
+            old_order, new_order = aligned
+            old_arr, new_arr = old_arr[old_order], new_arr[new_order]
+            opcodes = token_opcodes(old_arr.tolist(), new_arr.tolist())
+            loops = _loops(before, after, (old_arr, old_index[old_order]),
+                           (new_arr, new_index[new_order]), opcodes)  # fmt: skip
+    return None if loops is _CUT else loops
+
+
+#: What :func:`_loops` returns when a change cuts a ring (a retry may start the ring elsewhere).
+_CUT: Any = object()
+
+
+def _aligned(old: IntArray, new: IntArray) -> tuple[IntArray, IntArray] | None:
+    """Positions that start each changed ring of both dates on a chunk they share.
+
+    A ring's chunk list starts where :func:`geo.render.prepare.chunk_ring`
+    rotates it; a change near that start, or one that moves it, cuts the
+    changed stretch in two (one piece at each end of the ring). Each ring of
+    ``new`` that differs from every ring of ``old`` and shares chunks with
+    exactly one ring of ``old`` (and it with no other) is rotated, with that
+    ring, to start on the first chunk of the old ring found once in each.
+    Returns the two permutations of positions, or ``None`` if no ring moved.
+    """
+    spans = []
+    for arr in (old, new):
+        breaks = np.flatnonzero(arr < 2).tolist()
+        spans.append(list(zip([0, *(b + 1 for b in breaks)], [*breaks, len(arr)], strict=True)))
+    rings = [
+        [tuple(arr[a:b].tolist()) for a, b in sp] for arr, sp in zip((old, new), spans, strict=True)
+    ]
+    old_set, new_set = set(rings[0]), set(rings[1])
+    changed_old = [k for k, r in enumerate(rings[0]) if r not in new_set]
+    changed_new = [k for k, r in enumerate(rings[1]) if r not in old_set]
+    owner: dict[int, list[int]] = {}
+    for k in changed_old:
+        for token in set(rings[0][k]):
+            owner.setdefault(token, []).append(k)
+    orders = [np.arange(len(old)), np.arange(len(new))]
+    moved = False
+    partners: dict[int, int] = {}
+    pairs = []
+    for j in changed_new:
+        shared = {k for token in set(rings[1][j]) for k in owner.get(token, ())}
+        if len(shared) == 1:
+            (k,) = shared
+            partners[k] = partners.get(k, 0) + 1
+            pairs.append((k, j))
+    for k, j in pairs:
+        if partners[k] != 1:
+            continue
+        ring_old, ring_new = rings[0][k], rings[1][j]
+        once_new = {t for t, n in Counter(ring_new).items() if n == 1}
+        once_old = Counter(ring_old)
+        anchor = next(
+            (i for i, t in enumerate(ring_old) if once_old[t] == 1 and t in once_new), None
+        )
+        if anchor is None:
+            continue
+        at_new = ring_new.index(ring_old[anchor])
+        for d, (a, b), shift in ((0, spans[0][k], anchor), (1, spans[1][j], at_new)):
+            if shift:
+                orders[d][a:b] = np.roll(orders[d][a:b], -shift)
+                moved = True
+    return (orders[0], orders[1]) if moved else None
+
+
+def _loops(
+    before: PreparedDate,
+    after: PreparedDate,
+    old_tokens: tuple[IntArray, IntArray],
+    new_tokens: tuple[IntArray, IntArray],
+    opcodes: list[Opcode],
+) -> Any:
+    """:func:`_stretch_loops` on given token lists (position -> chunk number alongside)."""
+    old_arr, old_index = old_tokens
+    new_arr, new_index = new_tokens
     old_ring = np.searchsorted(before.ring_ends, before.chunk_ends - 1, side="right")
     starts = [np.r_[0, d.chunk_ends[:-1]] for d in (before, after)]
 
     def chunk(d: int, date: PreparedDate, i: int) -> IntArray:
         return date.coords[starts[d][i] : date.chunk_ends[i]]
 
-    old_index = np.cumsum(old_arr >= 2) - 1  # position -> chunk number
-    new_index = np.cumsum(new_arr >= 2) - 1
-    exteriors = set(np.cumsum(np.r_[0, before.polygon_rings[:-1]]).tolist())
-    turns: dict[int, bool] = {}
     loops: list[tuple[list[IntArray], bool]] = []
     rings_hit: set[int] = set()
+    stretches = []
     old_breaks, new_breaks = np.flatnonzero(old_arr < 2), np.flatnonzero(new_arr < 2)
+    # every change must be a stretch within a ring or whole rings before any face is cut
     for tag, i1, i2, j1, j2 in opcodes:
         if tag == "equal":
             continue
@@ -143,11 +229,14 @@ def _stretch_loops(
                 lambda j: chunk(1, after, int(new_index[j])),
             ))  # fmt: skip
             if whole is None:
-                return None  # a ring cut where it changed, or a polygon with holes: the overlay
+                return _CUT  # a ring cut where it changed, or a polygon with holes: the overlay
             loops.extend(whole)
             rings_hit.update(int(old_ring[old_index[i]]) for i in range(i1, i2) if old_arr[i] >= 2)
             continue
-        prev_i, next_i = around_old
+        stretches.append((around_old, i1, i2, j1, j2))
+    exteriors = set(np.cumsum(np.r_[0, before.polygon_rings[:-1]]).tolist())
+    turns: dict[int, bool] = {}
+    for (prev_i, next_i), i1, i2, j1, j2 in stretches:
         o = [chunk(0, before, int(old_index[i])) for i in range(i1, i2)]
         n = [chunk(1, after, int(new_index[j])) for j in range(j1, j2)]
         a = chunk(0, before, int(old_index[prev_i]))[-1:]
@@ -221,6 +310,8 @@ def _whole_rings(tokens: IntArray, a: int, b: int) -> list[tuple[int, int, int]]
 
     ``None`` when the run starts or ends inside a ring.
     """
+    if a == b:  # nothing there (the other date's run holds the rings and their breaks)
+        return []
     n = len(tokens)
     opens = a == 0 or tokens[a - 1] < 2 or (a < b and tokens[a] < 2)
     closes = b == n or tokens[b] < 2 or (a < b and tokens[b - 1] < 2)
@@ -288,7 +379,7 @@ def _faces(loop: IntArray) -> list[tuple[list[IntArray], int]]:
             np.rint(shapely.get_coordinates(r)[:-1]).astype(np.int64)
             for r in (face.exterior, *face.interiors)
         ]
-        if len(rings[0]) >= 3:
+        if len(rings[0]) >= 3 and _signed_area2(rings[0]):  # rounding may flatten a face
             out.append((rings, _winding(loop, point)))
     return out
 

@@ -456,17 +456,7 @@ def _prepare_rings(
     keep[ring_ends[ring_ends > 0] - 1] = False  # the closing vertex
     q, counts = _clean(q[keep], counts - (counts > 0))
     if tolerance > 0:
-        starts = np.cumsum(counts) - counts
-        h = _vertex_hash(q)
-        simple = []
-        for a, n in zip(starts.tolist(), counts.tolist(), strict=True):
-            key = b"ring" + q[a : a + n].tobytes()  # a ring unchanged since an earlier date
-            ring = cache.get(key)
-            if ring is None:
-                ring = cache[key] = simplify_ring(
-                    q[a : a + n], tolerance, cache=cache, hashes=h[a : a + n]
-                )
-            simple.append(ring)
+        simple = _simplify_rings(q, counts, tolerance, cache)
         q = np.concatenate(simple) if simple else q
         q, counts = _clean(q, np.asarray([len(r) for r in simple], dtype=np.int64))
     starts = np.cumsum(counts) - counts
@@ -477,20 +467,51 @@ def _prepare_rings(
     return counts, coords, chunk_ends, ring_ends_out
 
 
+def _simplify_rings(
+    q: IntArray, counts: IntArray, tolerance: float, cache: dict[bytes, IntArray]
+) -> list[IntArray]:
+    """:func:`simplify_ring` on every ring (``counts`` vertices each), sections in one batch."""
+    starts = np.cumsum(counts) - counts
+    h = _vertex_hash(q)
+    simple: list[IntArray] = []
+    pending: list[tuple[int, bytes, list[bytes]]] = []
+    todo: dict[bytes, IntArray] = {}
+    for a, n in zip(starts.tolist(), counts.tolist(), strict=True):
+        ring = q[a : a + n]
+        key = b"ring" + ring.tobytes()  # a ring unchanged since an earlier date
+        known = cache.get(key)
+        if known is None and n >= 4:
+            sections = _ring_sections(ring, h[a : a + n])
+            keys = [section.tobytes() for section in sections]
+            todo.update((k, sec) for k, sec in zip(keys, sections, strict=True) if k not in cache)
+            pending.append((len(simple), key, keys))
+        simple.append(ring if known is None else known)
+    cache.update(zip(todo, _douglas_peucker(list(todo.values()), tolerance), strict=True))
+    for r, key, keys in pending:
+        out = np.concatenate([cache[k][:-1] for k in keys])
+        simple[r] = cache[key] = out if len(out) >= 3 else simple[r]
+    return simple
+
+
 def _clean(q: IntArray, counts: IntArray) -> tuple[IntArray, IntArray]:
     """:func:`_clean_ring` on every ring at once (rings of ``counts`` vertices, no closing one)."""
-    ring = np.repeat(np.arange(len(counts)), counts)
+    ends = np.cumsum(counts)
+    starts = ends - counts
     keep = np.ones(len(q), dtype=bool)
-    keep[1:] = (ring[1:] != ring[:-1]) | (q[1:] != q[:-1]).any(axis=1)
-    counts = np.bincount(ring[keep], minlength=len(counts))
-    q = q[keep]
+    keep[1:] = (q[1:, 0] != q[:-1, 0]) | (q[1:, 1] != q[:-1, 1])
+    keep[starts[counts > 0]] = True  # a ring's first vertex
+    kept = np.concatenate([[0], np.cumsum(keep)])
+    counts = kept[ends] - kept[starts]
+    if kept[-1] < len(q):
+        q = q[keep]
     if len(q):
         starts = np.cumsum(counts) - counts
         last, first = q[np.maximum(starts + counts - 1, 0)], q[np.minimum(starts, len(q) - 1)]
         wrap = (counts > 1) & (last == first).all(axis=1)
-        drop = np.zeros(len(q), dtype=bool)
-        drop[(starts + counts - 1)[wrap]] = True
-        q, counts = q[~drop], counts - wrap
+        if wrap.any():
+            drop = np.zeros(len(q), dtype=bool)
+            drop[(starts + counts - 1)[wrap]] = True
+            q, counts = q[~drop], counts - wrap
     return q, counts
 
 
@@ -508,8 +529,11 @@ def _chunked(
     out_starts = out_ends - counts
     ring = np.repeat(np.arange(n_ring), counts)
     local = np.arange(len(ring)) - out_starts[ring]
-    source = starts[ring] + local
-    h = _vertex_hash(q[source])
+    if len(q) == len(ring) and np.array_equal(starts, out_starts):
+        ordered = q  # the rings are all of q, one after another
+    else:
+        ordered = q[starts[ring] + local]
+    h = _vertex_hash(ordered)
     is_cut = h % np.uint64(mean_vertices) == 0
     # rotation: after the cut of least hash, or to the vertex of least hash when no cut
     has_cut = np.bincount(ring, weights=is_cut, minlength=n_ring) > 0
@@ -521,7 +545,7 @@ def _chunked(
     shift = np.where(has_cut, best + 1, best)
     rotated = (local - shift[ring]) % counts[ring]
     coords = np.empty((len(ring), 2), dtype=np.int64)
-    coords[out_starts[ring] + rotated] = q[source]
+    coords[out_starts[ring] + rotated] = ordered
     cut_ends = (out_starts[ring] + rotated + 1)[is_cut]
     chunk_ends = np.sort(np.concatenate([cut_ends, out_ends[~has_cut]]))
     return coords, chunk_ends, out_ends.astype(np.int64)

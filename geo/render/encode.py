@@ -229,6 +229,14 @@ class EncodedSeries:
 def _common_ends(previous: Sequence[int], current: Sequence[int]) -> tuple[int, int]:
     """Lengths of the common prefix and (after it) the common suffix of two token lists."""
     n = min(len(previous), len(current))
+    if n <= 64:  # short lists (a stretch's vertices): plain Python is quicker
+        prefix = 0
+        while prefix < n and previous[prefix] == current[prefix]:
+            prefix += 1
+        suffix, m = 0, n - prefix
+        while suffix < m and previous[-1 - suffix] == current[-1 - suffix]:
+            suffix += 1
+        return prefix, suffix
     a = np.asarray(previous[:n], dtype=np.int64)
     b = np.asarray(current[:n], dtype=np.int64)
     differ = np.flatnonzero(a != b)
@@ -253,11 +261,18 @@ def token_opcodes(previous: Sequence[int], current: Sequence[int]) -> list[Opcod
     prefix, suffix = _common_ends(previous, current)
     middle_prev = previous[prefix : len(previous) - suffix]
     middle_cur = current[prefix : len(current) - suffix]
-    matcher = difflib.SequenceMatcher(None, middle_prev, middle_cur, autojunk=False)
+    if len(middle_prev) and len(middle_cur) and not set(middle_prev).isdisjoint(middle_cur):
+        matcher = difflib.SequenceMatcher(None, middle_prev, middle_cur, autojunk=False)
+        middle = matcher.get_opcodes()
+    elif len(middle_prev) or len(middle_cur):  # nothing in common: what difflib says too
+        tag = "replace" if len(middle_prev) and len(middle_cur) else (
+            "delete" if len(middle_prev) else "insert")  # fmt: skip
+        middle = [(tag, 0, len(middle_prev), 0, len(middle_cur))]
+    else:
+        middle = []
     opcodes = [("equal", 0, prefix, 0, prefix)] if prefix else []
     opcodes += [
-        (tag, i1 + prefix, i2 + prefix, j1 + prefix, j2 + prefix)
-        for tag, i1, i2, j1, j2 in matcher.get_opcodes()
+        (tag, i1 + prefix, i2 + prefix, j1 + prefix, j2 + prefix) for tag, i1, i2, j1, j2 in middle
     ]
     if suffix:
         opcodes.append(("equal", len(previous) - suffix, len(previous),

@@ -256,7 +256,10 @@ def _loops(
     if not loops:
         return [] if np.array_equal(old_arr, new_arr) else None
     # no two patches and no patch and other ring may share ground: else the overlay decides
-    face_boxes = np.array([[*f[0].min(axis=0), *f[0].max(axis=0)] for f, _ in loops])
+    exteriors_xy = [f[0] for f, _ in loops]
+    at = np.cumsum([0, *(len(x) for x in exteriors_xy[:-1])])
+    every = np.concatenate(exteriors_xy)
+    face_boxes = np.hstack([np.minimum.reduceat(every, at), np.maximum.reduceat(every, at)])
     i, j = _boxes_meet(face_boxes, face_boxes, same=True)
     if len(i):
         faces = [Polygon(f[0].astype(float), [r.astype(float) for r in f[1:]]) for f, _ in loops]
@@ -387,7 +390,7 @@ def _faces(loop: IntArray) -> list[tuple[list[IntArray], int]]:
 def _winding(loop: IntArray, point: npt.NDArray[np.float64]) -> int:
     """Winding number of a closed loop around a point (counter-clockwise positive)."""
     x0, y0 = loop[:, 0].astype(float), loop[:, 1].astype(float)
-    x1, y1 = np.roll(x0, -1), np.roll(y0, -1)
+    x1, y1 = np.concatenate([x0[1:], x0[:1]]), np.concatenate([y0[1:], y0[:1]])
     px, py = float(point[0]), float(point[1])
     left = (x1 - x0) * (py - y0) - (px - x0) * (y1 - y0)
     up = (y0 <= py) & (y1 > py) & (left > 0)

@@ -263,7 +263,7 @@ def token_opcodes(previous: Sequence[int], current: Sequence[int]) -> list[Opcod
     middle_cur = current[prefix : len(current) - suffix]
     if len(middle_prev) and len(middle_cur) and not set(middle_prev).isdisjoint(middle_cur):
         matcher = difflib.SequenceMatcher(None, middle_prev, middle_cur, autojunk=False)
-        middle = matcher.get_opcodes()
+        middle: list[Opcode] = list(matcher.get_opcodes())
     elif len(middle_prev) or len(middle_cur):  # nothing in common: what difflib says too
         tag = "replace" if len(middle_prev) and len(middle_cur) else (
             "delete" if len(middle_prev) else "insert")  # fmt: skip

@@ -413,17 +413,27 @@ def _vertex_loops(old: IntArray, new: IntArray) -> list[IntArray]:
     return loops
 
 
-def _changed_boxes(before: PreparedDate, after: PreparedDate) -> list[tuple[int, int, int, int]]:
+def _changed_boxes(
+    before: PreparedDate, after: PreparedDate, tokens: Tokens | None = None
+) -> list[tuple[int, int, int, int]]:
     """Disjoint boxes (integer grid) holding every chunk in one date but not the other.
 
     Each changed chunk's box takes in its neighbours along the ring, so the
-    joins to unchanged boundary are inside too.
+    joins to unchanged boundary are inside too. Chunks are compared by their
+    ids in ``tokens`` if given, else by their bytes.
     """
-    keys = [before.chunk_keys, after.chunk_keys]
-    sets = [set(k) for k in keys]
+    if tokens is not None:
+        ids = [np.asarray(t, dtype=np.int64) for t in tokens[:2]]
+        ids = [t[t >= 2] for t in ids]
+        changes = [~np.isin(ids[0], ids[1]), ~np.isin(ids[1], ids[0])]
+    else:
+        keys = [before.chunk_keys, after.chunk_keys]
+        sets = [set(k) for k in keys]
+        changes = [np.asarray([k not in sets[1] for k in keys[0]], dtype=bool),
+                   np.asarray([k not in sets[0] for k in keys[1]], dtype=bool)]  # fmt: skip
     boxes: list[tuple[int, int, int, int]] = []
-    for date, own, other in ((before, keys[0], sets[1]), (after, keys[1], sets[0])):
-        changed = np.flatnonzero([k not in other for k in own])
+    for date, change in ((before, changes[0]), (after, changes[1])):
+        changed = np.flatnonzero(change)
         if not changed.size:
             continue
         ends = date.chunk_ends
@@ -536,7 +546,7 @@ def change_patches(
             gained_km2=polygons_area_km2(gained, precision=precision),
             lost_km2=polygons_area_km2(lost, precision=precision),
         )
-    boxes = _changed_boxes(before, after)
+    boxes = _changed_boxes(before, after, tokens)
     if not boxes:
         return NO_PATCHES
     old, new = (geometries() if geometries is not None

@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import itertools
 import json
 import multiprocessing
 import os
@@ -606,7 +605,8 @@ def decoded_areas_km2(data: Mapping[str, Any]) -> npt.NDArray[np.float64]:
     they make with one fixed apex (the edges from the apex cancel out). Each
     distinct chunk's edges and each distinct join of two chunks are measured
     once with :meth:`pyproj.Geod.polygon_area_perimeter`, however many dates
-    use them; a ring's area is then a sum over its tokens. Polygons count
+    use them (a chunk always followed by the same chunk measures the join
+    with its own edges, in one call); a ring's area is then a sum over its tokens. Polygons count
     their exterior minus their holes, as :func:`geo.geometry.geodesic_area_km2`
     does, and agree with it to rounding.
     """
@@ -619,13 +619,9 @@ def decoded_areas_km2(data: Mapping[str, Any]) -> npt.NDArray[np.float64]:
     if offsets[-1] != len(xy):
         msg = "encoded timeline data is corrupt (chunk lengths do not match coordinates)"
         raise GeoError(msg)
-    apex = xy[0] if len(xy) else np.zeros(2)
-    # each chunk's vertices after the apex: chunk c spans rows offsets[c] + c + (0..len]
-    with_apex = np.insert(xy, offsets[:-1], apex, axis=0)
-    fans = np.array([
-        _fan_area_m2(with_apex[a + c : b + c + 1, 0], with_apex[a + c : b + c + 1, 1])
-        for c, (a, b) in enumerate(itertools.pairwise(offsets.tolist()))
-    ])  # fmt: skip
+    if not len(lengths):
+        return np.zeros(len(lists))  # no chunk: every date is empty
+    apex = xy[0]
     # every date ends with a polygon break; rings and polygons numbered over all dates
     tokens = np.concatenate([np.asarray([*t, POLYGON_BREAK], dtype=np.int64) for t in lists])
     date_of = np.repeat(np.arange(len(lists)), [len(t) + 1 for t in lists])
@@ -641,10 +637,29 @@ def decoded_areas_km2(data: Mapping[str, Any]) -> npt.NDArray[np.float64]:
     following[last_of_ring] = chunk[first_of_ring[last_of_ring]]  # the closing join
     n_chunks = len(lengths)
     pairs, join_of = np.unique(chunk * n_chunks + following, return_inverse=True)
+    # a chunk always followed by the same chunk takes the join into its own fan (one call)
+    first, second = pairs // n_chunks, pairs % n_chunks
+    alone = np.bincount(first, minlength=n_chunks)[first] == 1
+    follower = np.full(n_chunks, -1, dtype=np.int64)
+    follower[first[alone]] = second[alone]
+    # each fan: the apex (row len(xy)), the chunk's vertices, its follower's first vertex
+    sizes = 1 + lengths + (follower >= 0)
+    fan_ends = np.cumsum(sizes)
+    fan_starts = fan_ends - sizes
+    rows = np.repeat(offsets[:-1] - fan_starts - 1, sizes) + np.arange(int(fan_ends[-1]))
+    rows[fan_starts] = len(xy)
+    has = follower >= 0
+    rows[fan_ends[has] - 1] = offsets[follower[has]]
+    lons, lats = (np.concatenate([xy[:, k], apex[k : k + 1]])[rows] for k in (0, 1))
+    fans = np.array([
+        _fan_area_m2(lons[a:b], lats[a:b])
+        for a, b in zip(fan_starts.tolist(), fan_ends.tolist(), strict=True)
+    ])  # fmt: skip
     ends, starts = xy[offsets[1:] - 1], xy[offsets[:-1]]
-    triangles = np.stack([np.broadcast_to(apex, (len(pairs), 2)), ends[pairs // n_chunks],
-                          starts[pairs % n_chunks]], axis=1)  # fmt: skip
-    joins = np.array([_fan_area_m2(t[:, 0], t[:, 1]) for t in triangles])
+    joins = np.zeros(len(pairs))
+    for k in np.flatnonzero(~alone).tolist():
+        triangle = np.stack([apex, ends[first[k]], starts[second[k]]])
+        joins[k] = _fan_area_m2(triangle[:, 0], triangle[:, 1])
     n_rings = len(breaks) + 1
     ring_area = np.abs(np.bincount(ring, weights=fans[chunk] + joins[join_of], minlength=n_rings))
     # a ring opened by a ring break is a hole; after a polygon break (or first) an exterior

@@ -391,24 +391,25 @@ class SeriesEncoder:
         #: The last date's :func:`token_opcodes` against the date before it.
         self.opcodes: list[Opcode] = []
         self._last: PreparedDate | None = None
-        self._last_ids: list[int] = []
+        self._last_n_chunks = 0
         self._ring_ids: dict[bytes, list[int]] = {}  # the last date's rings and their chunk ids
 
-    def _number(self, prepared: PreparedDate) -> list[int]:
-        """Return the chunk ids (+ 2) of a date, numbering new chunks in order of first use.
+    def _number(self, prepared: PreparedDate) -> tuple[list[int], int]:
+        """Return a date's tokens and its number of chunks, numbering new chunks on first use.
 
         A ring unchanged since the date before keeps its ids; only new rings
-        are cut into chunk keys and looked up.
+        are cut into chunk keys and looked up. Breaks as :func:`_with_breaks`.
         """
         raw = np.ascontiguousarray(prepared.coords).tobytes()
         width = 2 * prepared.coords.itemsize
         ring_ends = prepared.ring_ends.tolist()
         chunk_ends = prepared.chunk_ends.tolist()
         last_chunk = np.searchsorted(prepared.chunk_ends, prepared.ring_ends, side="right").tolist()
-        ids: list[int] = []
+        exteriors = set(np.cumsum(prepared.polygon_rings).tolist())  # after the first polygon
+        tokens: list[int] = []
         rings: dict[bytes, list[int]] = {}
         a = c = 0
-        for b, d in zip(ring_ends, last_chunk, strict=True):
+        for r, (b, d) in enumerate(zip(ring_ends, last_chunk, strict=True)):
             key = raw[a * width : b * width]
             ring = self._ring_ids.get(key)
             if ring is None:
@@ -422,26 +423,27 @@ class SeriesEncoder:
                     ring.append(cid + 2)
                     a = end
             rings[key] = ring
-            ids.extend(ring)
+            if r:
+                tokens.append(POLYGON_BREAK if r in exteriors else RING_BREAK)
+            tokens.extend(ring)
             a, c = b, d
         self._ring_ids = rings
-        return ids
+        return tokens, len(chunk_ends)
 
     def add(self, prepared: PreparedDate) -> list[int]:
         """Append the next date; return its token list (chunk id + 2, or a break)."""
         if prepared is self._last:  # the same rings as the date before (prepare_dates)
-            ids, tokens = self._last_ids, self._previous
+            tokens, n_chunks = self._previous, self._last_n_chunks
         else:
-            ids = self._number(prepared)
-            tokens = _with_breaks(prepared, ids)
-        self._last, self._last_ids = prepared, ids
+            tokens, n_chunks = self._number(prepared)
+        self._last, self._last_n_chunks = prepared, n_chunks
         self.opcodes = token_opcodes(self._previous, tokens)
         self._dates.append(encode_ints(_date_ops(self._previous, tokens, self.opcodes)))
         self._previous = tokens
         self._n_in += prepared.n_vertices_in
         self._n_drawn += len(prepared.coords)
         self._n_dropped += prepared.n_rings_dropped
-        self._n_refs += len(ids)
+        self._n_refs += n_chunks
         return tokens
 
     @property

@@ -70,6 +70,7 @@ from geo.render.prepare import (
 from geo.render.prepare import (
     PreparedDate as PreparedDate,
 )
+from geo.render.prepare import _vertex_hash
 from geo.render.prepare import (
     chunk_ring as chunk_ring,
 )
@@ -92,6 +93,9 @@ from geo.render.prepare import (
     simplify_ring as simplify_ring,
 )
 
+#: A run of chunks that :class:`SeriesEncoder` looks up at once ends after a chunk whose last
+#: vertex's hash this divides (chunk ends' hashes are multiples of 4: about 16 chunks a run).
+_RUN_CHUNKS = 64
 #: Version of the ``data`` layout, checked by the decoders.
 FORMAT_VERSION = 1
 
@@ -392,42 +396,57 @@ class SeriesEncoder:
         self.opcodes: list[Opcode] = []
         self._last: PreparedDate | None = None
         self._last_n_chunks = 0
-        self._ring_ids: dict[bytes, list[int]] = {}  # the last date's rings and their chunk ids
+        self._run_ids: dict[bytes, list[int]] = {}  # the last date's runs and their chunk ids
 
     def _number(self, prepared: PreparedDate) -> tuple[list[int], int]:
         """Return a date's tokens and its number of chunks, numbering new chunks on first use.
 
-        A ring unchanged since the date before keeps its ids; only new rings
-        are cut into chunk keys and looked up. Breaks as :func:`_with_breaks`.
+        Chunks are looked up in runs: a ring is cut after each chunk whose
+        last vertex's hash is divisible by :data:`_RUN_CHUNKS` (by content,
+        like the chunks themselves), and a run of the date before that comes
+        back unchanged keeps its ids; only the chunks of new runs are looked
+        up one by one. Breaks as :func:`_with_breaks`.
         """
-        raw = np.ascontiguousarray(prepared.coords).tobytes()
-        width = 2 * prepared.coords.itemsize
-        ring_ends = prepared.ring_ends.tolist()
-        chunk_ends = prepared.chunk_ends.tolist()
-        last_chunk = np.searchsorted(prepared.chunk_ends, prepared.ring_ends, side="right").tolist()
-        exteriors = set(np.cumsum(prepared.polygon_rings).tolist())  # after the first polygon
+        coords = np.ascontiguousarray(prepared.coords)
+        ends = prepared.chunk_ends
+        if not len(ends):
+            return [], 0
+        raw = coords.tobytes()
+        width = 2 * coords.itemsize
+        last_of_ring = np.searchsorted(ends, prepared.ring_ends, side="right") - 1
+        run_end = _vertex_hash(coords[ends - 1]) % np.uint64(_RUN_CHUNKS) == 0
+        run_end[last_of_ring] = True
+        run_ends = np.flatnonzero(run_end).tolist()  # the last chunk of each run
+        chunk_ends = ends.tolist()
+        ring_starts = [0, *prepared.ring_ends[:-1].tolist()]
+        polygon_starts = set(np.cumsum(prepared.polygon_rings[:-1]).tolist())
+        breaks = {
+            start: POLYGON_BREAK if r in polygon_starts else RING_BREAK
+            for r, start in enumerate(ring_starts) if r
+        }  # fmt: skip
         tokens: list[int] = []
-        rings: dict[bytes, list[int]] = {}
+        runs: dict[bytes, list[int]] = {}
         a = c = 0
-        for r, (b, d) in enumerate(zip(ring_ends, last_chunk, strict=True)):
+        for last in run_ends:
+            b = chunk_ends[last]
+            if a in breaks:
+                tokens.append(breaks[a])
             key = raw[a * width : b * width]
-            ring = self._ring_ids.get(key)
-            if ring is None:
-                ring = []
-                for end in chunk_ends[c:d]:
+            run = self._run_ids.get(key)
+            if run is None:
+                run = []
+                for end in chunk_ends[c : last + 1]:
                     chunk = raw[a * width : end * width]
                     cid = self._ids.get(chunk)
                     if cid is None:
                         cid = self._ids[chunk] = len(self._chunks)
                         self._chunks.append(np.frombuffer(chunk, dtype=np.int64).reshape(-1, 2))
-                    ring.append(cid + 2)
+                    run.append(cid + 2)
                     a = end
-            rings[key] = ring
-            if r:
-                tokens.append(POLYGON_BREAK if r in exteriors else RING_BREAK)
-            tokens.extend(ring)
-            a, c = b, d
-        self._ring_ids = rings
+            runs[key] = run
+            tokens.extend(run)
+            a, c = b, last + 1
+        self._run_ids = runs
         return tokens, len(chunk_ends)
 
     def add(self, prepared: PreparedDate) -> list[int]:

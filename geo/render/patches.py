@@ -262,8 +262,12 @@ def _loops(
     face_boxes = np.hstack([np.minimum.reduceat(every, at), np.maximum.reduceat(every, at)])
     i, j = _boxes_meet(face_boxes, face_boxes, same=True)
     if len(i):
-        faces = [Polygon(f[0].astype(float), [r.astype(float) for r in f[1:]]) for f, _ in loops]
-        if shapely.relate_pattern([faces[k] for k in i], [faces[k] for k in j], "T********").any():
+        meeting = {
+            k: Polygon(loops[k][0][0].astype(float), [r.astype(float) for r in loops[k][0][1:]])
+            for k in {*i.tolist(), *j.tolist()}
+        }  # only the faces whose boxes meet another's
+        if shapely.relate_pattern([meeting[k] for k in i.tolist()],
+                                  [meeting[k] for k in j.tolist()], "T********").any():  # fmt: skip
             return None
     ends = before.ring_ends
     ring_starts = np.r_[0, ends[:-1]]

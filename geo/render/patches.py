@@ -92,6 +92,15 @@ def _sequence(date: PreparedDate, ids: dict[bytes, int]) -> list[int]:
     return _with_breaks(date, numbers)
 
 
+def _starts(ends: IntArray) -> IntArray:
+    """Return the starts of consecutive ranges that end at ``ends`` (the first at 0)."""
+    out = np.empty(len(ends), dtype=np.int64)
+    if len(ends):
+        out[0] = 0
+        out[1:] = ends[:-1]
+    return out
+
+
 def _signed_area2(xy: IntArray) -> float:
     """Twice the planar signed area of a ring (counter-clockwise positive)."""
     x = (xy[:, 0] - xy[0, 0]).astype(float)  # from the first vertex: its wrap terms are 0
@@ -204,7 +213,7 @@ def _loops(
     old_arr, old_index = old_tokens
     new_arr, new_index = new_tokens
     old_ring = np.searchsorted(before.ring_ends, before.chunk_ends - 1, side="right")
-    starts = [np.r_[0, d.chunk_ends[:-1]] for d in (before, after)]
+    starts = [_starts(d.chunk_ends) for d in (before, after)]
 
     def chunk(d: int, date: PreparedDate, i: int) -> IntArray:
         return date.coords[starts[d][i] : date.chunk_ends[i]]
@@ -234,7 +243,7 @@ def _loops(
             rings_hit.update(int(old_ring[old_index[i]]) for i in range(i1, i2) if old_arr[i] >= 2)
             continue
         stretches.append((around_old, i1, i2, j1, j2))
-    exteriors = set(np.cumsum(np.r_[0, before.polygon_rings[:-1]]).tolist())
+    exteriors = set(_starts(np.cumsum(before.polygon_rings)).tolist())
     turns: dict[int, bool] = {}
     for (prev_i, next_i), i1, i2, j1, j2 in stretches:
         o = [chunk(0, before, int(old_index[i])) for i in range(i1, i2)]
@@ -270,7 +279,7 @@ def _loops(
                                   [meeting[k] for k in j.tolist()], "T********").any():  # fmt: skip
             return None
     ends = before.ring_ends
-    ring_starts = np.r_[0, ends[:-1]]
+    ring_starts = _starts(ends)
     ring_boxes = np.hstack([np.minimum.reduceat(before.coords, ring_starts, axis=0),
                             np.maximum.reduceat(before.coords, ring_starts, axis=0)])  # fmt: skip
     i, j = _boxes_meet(face_boxes, ring_boxes, same=False)
@@ -441,7 +450,7 @@ def _changed_boxes(
         if not changed.size:
             continue
         ends = date.chunk_ends
-        starts = np.r_[0, ends[:-1]]
+        starts = _starts(ends)
         low = np.minimum.reduceat(date.coords, starts, axis=0)
         high = np.maximum.reduceat(date.coords, starts, axis=0)
         ring = np.searchsorted(date.ring_ends, ends - 1, side="right")
@@ -497,7 +506,7 @@ def _int_polygons(geometry: BaseGeometry, precision: int) -> list[list[IntArray]
     q = np.rint(xy * 10.0**precision).astype(np.int64)
     ends = np.cumsum(np.bincount(ring_of, minlength=len(rings)))
     out: list[list[IntArray]] = [[] for _ in polys]
-    for r, (a, b) in enumerate(zip(np.r_[0, ends[:-1]].tolist(), ends.tolist(), strict=True)):
+    for r, (a, b) in enumerate(zip(_starts(ends).tolist(), ends.tolist(), strict=True)):
         out[polygon_of[r]].append(q[a : b - 1])
     return out
 
@@ -611,13 +620,15 @@ def encode_polygons(polygons: list[list[IntArray]]) -> str:
     """
     if not polygons:
         return ""
-    ints = [np.asarray([len(polygons), *(len(rings) for rings in polygons)], dtype=np.int64)]
-    previous = np.zeros((1, 2), dtype=np.int64)
-    for rings in polygons:
-        for ring in rings:
-            ints.append(np.r_[len(ring), np.diff(ring, axis=0, prepend=previous).ravel()])
-            previous = ring[-1:]
-    return encode_ints(np.concatenate(ints))
+    header = [len(polygons), *(len(rings) for rings in polygons)]
+    rings = [ring for rings in polygons for ring in rings]
+    xy = np.concatenate(rings)
+    deltas = np.diff(xy, axis=0, prepend=np.zeros((1, 2), dtype=np.int64)).ravel()
+    # each ring's length goes before its deltas
+    sizes = np.asarray([len(ring) for ring in rings], dtype=np.int64)
+    at = 2 * (np.cumsum(sizes) - sizes)
+    body = np.insert(deltas, at, sizes)
+    return encode_ints(np.concatenate([np.asarray(header, dtype=np.int64), body]))
 
 
 def decode_polygons(text: str) -> list[list[IntArray]]:

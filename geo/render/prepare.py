@@ -361,7 +361,7 @@ class _DistinctRings:
         if not new.size:
             return
         ends = self.ring_ends
-        starts = np.r_[0, ends[:-1]][new]
+        starts = (ends - np.diff(ends, prepend=0))[new]
         counts = ends[new] - starts
         take = np.repeat(starts - (np.cumsum(counts) - counts), counts) + np.arange(counts.sum())
         counts, coords, chunk_ends, ring_ends = _prepare_rings(

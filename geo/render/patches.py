@@ -465,27 +465,32 @@ def _changed_boxes(
     return _merge_boxes(boxes)
 
 
-def _touch(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
-    return a[0] <= b[2] + 1 and b[0] <= a[2] + 1 and a[1] <= b[3] + 1 and b[1] <= a[3] + 1
-
-
 def _merge_boxes(boxes: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
-    """Merge boxes that overlap or touch until none do."""
-    merged = True
-    while merged:
-        merged = False
-        out: list[tuple[int, int, int, int]] = []
-        for box in sorted(boxes):
-            for i, other in enumerate(out):
-                if _touch(box, other):
-                    out[i] = (min(box[0], other[0]), min(box[1], other[1]),
-                              max(box[2], other[2]), max(box[3], other[3]))  # fmt: skip
-                    merged = True
-                    break
-            else:
-                out.append(box)
-        boxes = out
-    return boxes
+    """Merge boxes that overlap or touch until none do (sorted, as a greedy pass leaves them)."""
+    if len(boxes) < 2:
+        return sorted(boxes)
+    b = np.asarray(boxes, dtype=np.int64)
+    while True:
+        touch = (
+            (b[:, None, 0] <= b[None, :, 2] + 1) & (b[None, :, 0] <= b[:, None, 2] + 1)
+            & (b[:, None, 1] <= b[None, :, 3] + 1) & (b[None, :, 1] <= b[:, None, 3] + 1)
+        )  # fmt: skip
+        label = np.arange(len(b))
+        while True:  # connected groups: each box takes the least label it touches
+            least = np.where(touch, label[None, :], len(b)).min(axis=1)
+            if np.array_equal(least, label):
+                break
+            label = least[least]
+        groups, group = np.unique(label, return_inverse=True)
+        if len(groups) == len(b):
+            return sorted((x0, y0, x1, y1) for x0, y0, x1, y1 in b.tolist())
+        merged = np.empty((len(groups), 4), dtype=np.int64)
+        for k in (0, 1):
+            merged[:, k] = np.full(len(groups), np.iinfo(np.int64).max)
+            np.minimum.at(merged[:, k], group, b[:, k])
+            merged[:, k + 2] = np.full(len(groups), np.iinfo(np.int64).min)
+            np.maximum.at(merged[:, k + 2], group, b[:, k + 2])
+        b = merged
 
 
 def _difference(a: BaseGeometry, b: BaseGeometry, grid: float) -> BaseGeometry:
@@ -498,7 +503,9 @@ def _difference(a: BaseGeometry, b: BaseGeometry, grid: float) -> BaseGeometry:
 
 def _int_polygons(geometry: BaseGeometry, precision: int) -> list[list[IntArray]]:
     """Return an overlay's polygons as integer rings (no closing vertex)."""
-    polys = [p for p in shapely.get_parts(geometry) if p.geom_type == "Polygon" and not p.is_empty]
+    parts = shapely.get_parts(geometry)
+    keep = (shapely.get_type_id(parts) == shapely.GeometryType.POLYGON) & ~shapely.is_empty(parts)
+    polys = parts[keep].tolist()
     if not polys:
         return []
     rings, polygon_of = shapely.get_rings(np.asarray(polys, dtype=object), return_index=True)

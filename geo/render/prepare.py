@@ -423,16 +423,14 @@ def _ragged(
     """
     if len(geometries) == 0:
         return np.zeros((0, 2)), _EMPTY, _EMPTY, np.zeros(1, dtype=np.int64)
-    kind, xy, offsets = shapely.to_ragged_array(geometries, include_z=False)
-    ring_offsets = offsets[0].astype(np.int64)
-    polygon_offsets = offsets[1].astype(np.int64)
-    geometry_polygons = (
-        offsets[2].astype(np.int64)
-        if kind == shapely.GeometryType.MULTIPOLYGON
-        else np.arange(len(geometries) + 1)
-    )
-    ring_polygon = np.repeat(np.arange(len(polygon_offsets) - 1), np.diff(polygon_offsets))
-    return xy, ring_offsets[1:], ring_polygon, polygon_offsets[geometry_polygons]
+    # what shapely.to_ragged_array gives, in fewer passes over the coordinates
+    parts, part_geometry = shapely.get_parts(geometries, return_index=True)
+    rings, ring_polygon = shapely.get_rings(parts, return_index=True)
+    ring_ends = np.cumsum(shapely.get_num_coordinates(rings)).astype(np.int64)
+    xy = shapely.get_coordinates(geometries)
+    per_geometry = np.bincount(part_geometry[ring_polygon], minlength=len(geometries))
+    geometry_rings = np.concatenate([[0], np.cumsum(per_geometry)]).astype(np.int64)
+    return xy, ring_ends, ring_polygon.astype(np.int64), geometry_rings
 
 
 def _prepare_rings(

@@ -105,6 +105,9 @@ _CODE[np.frombuffer(ALPHABET.encode(), dtype=np.uint8)] = np.arange(64)
 _ALPHABET_BYTES = np.frombuffer(ALPHABET.encode(), dtype=np.uint8)
 _CONTINUED = frozenset(ALPHABET[32:])  # characters that say "more of this value follows"
 
+#: Lists up to this long are handled in plain Python (NumPy's call overhead dominates).
+_SHORT = 64
+
 # Tokens of a date's list: chunk id c is stored as c + 2.
 POLYGON_BREAK = 0
 RING_BREAK = 1
@@ -126,9 +129,16 @@ def encode_ints(values: Sequence[int] | IntArray) -> str:
     str
         One character per 5 bits; bit 6 (value 32) marks "more follows".
     """
+    if len(values) <= _SHORT:  # a few values (a date's edits): plain Python is quicker
+        chars = []
+        for value in values:
+            left = int(value) << 1 if value >= 0 else (-int(value) << 1) - 1  # zigzag
+            while left >= 32:
+                chars.append(ALPHABET[32 + (left & 31)])
+                left >>= 5
+            chars.append(ALPHABET[left])
+        return "".join(chars)
     ints = np.asarray(values, dtype=np.int64)
-    if ints.size == 0:
-        return ""
     zig = ((ints << 1) ^ (ints >> 63)).astype(np.uint64)
     n_groups = np.ones(ints.size, dtype=np.int64)
     rest = zig >> np.uint64(5)
@@ -232,7 +242,7 @@ class EncodedSeries:
 def _common_ends(previous: Sequence[int], current: Sequence[int]) -> tuple[int, int]:
     """Lengths of the common prefix and (after it) the common suffix of two token lists."""
     n = min(len(previous), len(current))
-    if n <= 64:  # short lists (a stretch's vertices): plain Python is quicker
+    if n <= _SHORT:  # short lists (a stretch's vertices): plain Python is quicker
         prefix = 0
         while prefix < n and previous[prefix] == current[prefix]:
             prefix += 1
@@ -240,13 +250,13 @@ def _common_ends(previous: Sequence[int], current: Sequence[int]) -> tuple[int, 
         while suffix < m and previous[-1 - suffix] == current[-1 - suffix]:
             suffix += 1
         return prefix, suffix
-    a = np.asarray(previous[:n], dtype=np.int64)
-    b = np.asarray(current[:n], dtype=np.int64)
-    differ = np.flatnonzero(a != b)
+    every_a = np.asarray(previous, dtype=np.int64)
+    every_b = np.asarray(current, dtype=np.int64)
+    differ = np.flatnonzero(every_a[:n] != every_b[:n])
     prefix = int(differ[0]) if differ.size else n
     m = n - prefix
-    a = np.asarray(previous[len(previous) - m :], dtype=np.int64)[::-1]
-    b = np.asarray(current[len(current) - m :], dtype=np.int64)[::-1]
+    a = every_a[len(previous) - m :][::-1]
+    b = every_b[len(current) - m :][::-1]
     differ = np.flatnonzero(a != b)
     suffix = int(differ[0]) if differ.size else m
     return prefix, suffix

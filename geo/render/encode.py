@@ -636,8 +636,9 @@ def decoded_areas_km2(data: Mapping[str, Any]) -> npt.NDArray[np.float64]:
     they make with one fixed apex (the edges from the apex cancel out). Each
     distinct chunk's edges and each distinct join of two chunks are measured
     once with :meth:`pyproj.Geod.polygon_area_perimeter`, however many dates
-    use them (a chunk always followed by the same chunk measures the join
-    with its own edges, in one call); a ring's area is then a sum over its tokens. Polygons count
+    use them (a join is measured with the edges of its first chunk if that
+    one is always followed by the same chunk, else of its second if that one
+    always follows the same chunk); a ring's area is then a sum over its tokens. Polygons count
     their exterior minus their holes, as :func:`geo.geometry.geodesic_area_km2`
     does, and agree with it to rounding.
     """
@@ -668,29 +669,44 @@ def decoded_areas_km2(data: Mapping[str, Any]) -> npt.NDArray[np.float64]:
     following[last_of_ring] = chunk[first_of_ring[last_of_ring]]  # the closing join
     n_chunks = len(lengths)
     pairs, join_of = np.unique(chunk * n_chunks + following, return_inverse=True)
-    # a chunk always followed by the same chunk takes the join into its own fan (one call)
+    # a join goes into the fan of its first chunk if that chunk is always followed by the
+    # same chunk, else into that of its second if that one always follows the same chunk:
+    # one call per chunk, and a triangle only for the few joins left
     first, second = pairs // n_chunks, pairs % n_chunks
-    alone = np.bincount(first, minlength=n_chunks)[first] == 1
+    by_first = np.bincount(first, minlength=n_chunks)[first] == 1
+    by_second = ~by_first & (np.bincount(second, minlength=n_chunks)[second] == 1)
     follower = np.full(n_chunks, -1, dtype=np.int64)
-    follower[first[alone]] = second[alone]
-    # each fan: the apex (row len(xy)), the chunk's vertices, its follower's first vertex
-    sizes = 1 + lengths + (follower >= 0)
+    follower[first[by_first]] = second[by_first]
+    leader = np.full(n_chunks, -1, dtype=np.int64)
+    leader[second[by_second]] = first[by_second]
+    # each fan: the apex (row len(xy)), its leader's last vertex, the chunk's vertices,
+    # its follower's first vertex
+    has_leader, has_follower = leader >= 0, follower >= 0
+    sizes = 1 + has_leader + lengths + has_follower
     fan_ends = np.cumsum(sizes)
     fan_starts = fan_ends - sizes
-    rows = np.repeat(offsets[:-1] - fan_starts - 1, sizes) + np.arange(int(fan_ends[-1]))
+    rows = np.repeat(offsets[:-1] - fan_starts - 1 - has_leader, sizes) + np.arange(
+        int(fan_ends[-1])
+    )
     rows[fan_starts] = len(xy)
-    has = follower >= 0
-    rows[fan_ends[has] - 1] = offsets[follower[has]]
-    lons, lats = (np.concatenate([xy[:, k], apex[k : k + 1]])[rows] for k in (0, 1))
-    fans = np.array([
-        _fan_area_m2(lons[a:b], lats[a:b])
-        for a, b in zip(fan_starts.tolist(), fan_ends.tolist(), strict=True)
-    ])  # fmt: skip
-    ends, starts = xy[offsets[1:] - 1], xy[offsets[:-1]]
+    rows[fan_starts[has_leader] + 1] = offsets[leader[has_leader] + 1] - 1
+    rows[fan_ends[has_follower] - 1] = offsets[follower[has_follower]]
+    left = np.flatnonzero(~by_first & ~by_second)  # then the joins left, as triangles
+    triangle_rows = np.stack(
+        [np.full(len(left), len(xy)), offsets[first[left] + 1] - 1, offsets[second[left]]],
+        axis=1,
+    ).ravel()
+    lons, lats = (
+        np.concatenate([xy[:, k], apex[k : k + 1]])[np.concatenate([rows, triangle_rows])]
+        for k in (0, 1)
+    )
+    bounds = [*fan_ends.tolist(), *(int(fan_ends[-1]) + 3 * np.arange(1, len(left) + 1)).tolist()]
+    areas = [
+        _fan_area_m2(lons[a:b], lats[a:b]) for a, b in zip([0, *bounds[:-1]], bounds, strict=True)
+    ]
+    fans = np.asarray(areas[:n_chunks])
     joins = np.zeros(len(pairs))
-    for k in np.flatnonzero(~alone).tolist():
-        triangle = np.stack([apex, ends[first[k]], starts[second[k]]])
-        joins[k] = _fan_area_m2(triangle[:, 0], triangle[:, 1])
+    joins[left] = areas[n_chunks:]
     n_rings = len(breaks) + 1
     ring_area = np.abs(np.bincount(ring, weights=fans[chunk] + joins[join_of], minlength=n_rings))
     # a ring opened by a ring break is a hole; after a polygon break (or first) an exterior

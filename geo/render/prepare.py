@@ -295,7 +295,11 @@ def prepare_dates(
     parts = [polygonal_part(g) for g in geometries]
     present_at = [i for i, part in enumerate(parts) if part is not None]
     present = np.array([parts[i] for i in present_at], dtype=object)
-    xy, ring_ends, ring_polygon, geometry_rings = _ragged(present)
+    # a geometry identical to the one before (a day without change) is read only once
+    repeat = np.zeros(len(present), dtype=bool)
+    repeat[1:] = shapely.equals_identical(present[1:], present[:-1])
+    distinct = np.flatnonzero(~repeat).tolist()
+    xy, ring_ends, ring_polygon, geometry_rings = _ragged(present[~repeat])
     n_in = shapely.get_num_coordinates(np.array([*geometries, None], dtype=object)[:-1]).tolist()
     rings = _DistinctRings(xy, ring_ends, precision=precision, mean_vertices=chunk_mean_vertices,
                            tolerance=tolerance_deg * 10.0**precision)  # fmt: skip
@@ -303,22 +307,24 @@ def prepare_dates(
     out = [blank] * len(geometries)
     bounds = geometry_rings.tolist()
     previous: tuple[bytes, PreparedDate] | None = None
-    for g0 in range(0, len(present_at), _GROUP_DATES):
-        g1 = min(g0 + _GROUP_DATES, len(present_at))
+    for g0 in range(0, len(distinct), _GROUP_DATES):
+        g1 = min(g0 + _GROUP_DATES, len(distinct))
         rings.prepare(bounds[g0], bounds[g1])
-        for k in range(g0, g1):
-            first, last = bounds[k], bounds[k + 1]
+        for d in range(g0, g1):
+            first, last = bounds[d], bounds[d + 1]
             uids = rings.uid[first:last]
             polygons = ring_polygon[first:last]
             signature = uids.tobytes() + (polygons - polygons[0]).tobytes()
             date = None
             if previous is not None and previous[0] == signature:
                 date = previous[1]  # the same rings as the date before
+            else:
+                date = rings.date(uids.tolist(), polygons.tolist(), n_in[present_at[distinct[d]]])
+            # this date, then the dates identical to it
+            for k in range(distinct[d], distinct[d + 1] if d + 1 < len(distinct) else len(present)):
                 if date.n_vertices_in != n_in[present_at[k]]:
                     date = dataclasses.replace(date, n_vertices_in=n_in[present_at[k]])
-            else:
-                date = rings.date(uids.tolist(), polygons.tolist(), n_in[present_at[k]])
-            out[present_at[k]] = date
+                out[present_at[k]] = date
             previous = (signature, date)
     return out
 

@@ -383,8 +383,8 @@ def _faces(loop: IntArray) -> list[tuple[list[IntArray], int]]:
     boundary cross, the loop is cut into faces at the crossings (rounded to
     the grid), each gained or lost by the sign of its winding number.
     """
-    ring = shapely.linearrings(loop.astype(float))
-    if len(loop) == 3 or shapely.is_simple(ring):
+    ring = None if len(loop) == 3 else shapely.linearrings(loop.astype(float))
+    if ring is None or shapely.is_simple(ring):
         area2 = _signed_area2(loop)
         return [([loop], 1 if area2 > 0 else -1)] if area2 else []
     pieces = shapely.get_parts(shapely.polygonize(shapely.get_parts(shapely.node(ring))))
@@ -413,10 +413,13 @@ def _winding(loop: IntArray, point: npt.NDArray[np.float64]) -> int:
 
 def _vertex_loops(old: IntArray, new: IntArray) -> list[IntArray]:
     """Return the closed loops between two paths with the same ends, cut at shared vertices."""
-    keys_old = (old[:, 0] << 32) + old[:, 1]
-    keys_new = (new[:, 0] << 32) + new[:, 1]
+    keys_old = ((old[:, 0] << 32) + old[:, 1]).tolist()
+    keys_new = ((new[:, 0] << 32) + new[:, 1]).tolist()
+    if len(old) > 2 and len(new) > 2 and set(keys_old[1:-1]).isdisjoint(keys_new[1:-1]):
+        # no vertex shared but the ends: one loop (what the opcodes below would give)
+        return [np.concatenate([new, old[-2:0:-1]])]
     loops = []
-    for tag, i1, i2, j1, j2 in token_opcodes(keys_old.tolist(), keys_new.tolist()):
+    for tag, i1, i2, j1, j2 in token_opcodes(keys_old, keys_new):
         if tag == "equal":
             continue
         # the ends always match, so every change lies between two shared vertices

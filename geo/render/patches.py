@@ -117,10 +117,13 @@ def _stretch_loops(
     encloses, with ``N`` then ``O`` backwards, the ground that changed hands
     there. It is gained when that loop turns the way its ring does (an
     exterior grew) and lost otherwise (holes the other way round); where the
-    two boundaries cross, the loop is cut into faces (:func:`_faces`). ``None``
-    (use the overlay) when a ring is cut at its start, a whole polygon with
-    holes appears or vanishes, or a patch shares ground with another patch or
-    another ring. Rings that appear or vanish whole are patches themselves.
+    two boundaries cross, the loop is cut into faces (:func:`_faces`). A change
+    across a ring's start (its chunk list cut in two) is tried again with the
+    changed rings started on a chunk both dates share (:func:`_aligned`).
+    ``None`` (use the overlay) when a ring is still cut, a whole polygon with
+    holes appears or vanishes, a patch shares ground with another patch or
+    another ring, or more than :data:`MAX_STRETCHES` stretches changed. Rings
+    that appear or vanish whole are patches themselves.
     """
     if tokens is None:
         ids: dict[bytes, int] = {}

@@ -14,6 +14,7 @@ from shapely.geometry import MultiPolygon, Polygon, box
 from geo.geometry import geodesic_area_km2
 from geo.render.encode import prepare_date
 from geo.render.patches import (
+    _merge_boxes,
     _stretch_loops,
     change_patches,
     decode_polygons,
@@ -58,6 +59,18 @@ def test_a_bump_out_is_gained_and_a_dent_is_lost() -> None:
     shrunk = check(blob(), blob(bump=-0.05))
     assert shrunk.lost and not shrunk.gained
     assert shrunk.lost_km2 == pytest.approx(grown.gained_km2, rel=0.2)
+
+
+def test_a_change_across_a_rings_start_is_a_stretch_too() -> None:
+    """A bump over the ring's first chunk (where its chunk list starts) needs no overlay."""
+    base = prepare_date(blob())
+    outline = np.asarray(blob().exterior.coords)[:-1]
+    first = int(np.argmin(np.hypot(*(outline - base.coords[0] / 1e5).T)))
+    for shift in (-4, -2, 0):  # the bump starts before the first vertex, or on it
+        bumped = blob(bump=0.05, at=first + shift, width=6)
+        grown = check(blob(), bumped)
+        assert grown.gained and not grown.lost and grown.gained_km2 > 10
+        assert _stretch_loops(base, prepare_date(bumped)) is not None
 
 
 def test_a_front_that_moves_both_ways_is_cut_at_the_crossing() -> None:
@@ -133,3 +146,31 @@ def test_polygons_round_trip_through_their_encoding() -> None:
         [r.tolist() for r in p] for p in patches.gained
     ]
     assert encode_polygons([]) == "" and decode_polygons("") == []
+
+
+def greedy_merge(boxes: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
+    """The plain pairwise merge (what _merge_boxes did before it worked on arrays)."""
+    merged = True
+    while merged:
+        merged = False
+        out: list[tuple[int, int, int, int]] = []
+        for b in sorted(boxes):
+            for i, o in enumerate(out):
+                if b[0] <= o[2] + 1 and o[0] <= b[2] + 1 and b[1] <= o[3] + 1 and o[1] <= b[3] + 1:
+                    out[i] = (min(b[0], o[0]), min(b[1], o[1]), max(b[2], o[2]), max(b[3], o[3]))
+                    merged = True
+                    break
+            else:
+                out.append(b)
+        boxes = out
+    return boxes
+
+
+@given(st.lists(st.tuples(st.integers(0, 60), st.integers(0, 60), st.integers(0, 8),
+                          st.integers(0, 8)), max_size=30))  # fmt: skip
+@settings(max_examples=200, deadline=None)
+def test_merged_boxes_are_those_of_a_pairwise_merge(
+    corners: list[tuple[int, int, int, int]],
+) -> None:
+    boxes = [(x, y, x + w, y + h) for x, y, w, h in corners]
+    assert _merge_boxes(boxes) == greedy_merge(boxes)

@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import itertools
 import json
 import multiprocessing
 import os
@@ -71,6 +70,7 @@ from geo.render.prepare import (
 from geo.render.prepare import (
     PreparedDate as PreparedDate,
 )
+from geo.render.prepare import _vertex_hash
 from geo.render.prepare import (
     chunk_ring as chunk_ring,
 )
@@ -93,6 +93,9 @@ from geo.render.prepare import (
     simplify_ring as simplify_ring,
 )
 
+#: A run of chunks that :class:`SeriesEncoder` looks up at once ends after a chunk whose last
+#: vertex's hash this divides (chunk ends' hashes are multiples of 4: about 16 chunks a run).
+_RUN_CHUNKS = 64
 #: Version of the ``data`` layout, checked by the decoders.
 FORMAT_VERSION = 1
 
@@ -101,6 +104,9 @@ _CODE = np.full(128, -1, dtype=np.int64)
 _CODE[np.frombuffer(ALPHABET.encode(), dtype=np.uint8)] = np.arange(64)
 _ALPHABET_BYTES = np.frombuffer(ALPHABET.encode(), dtype=np.uint8)
 _CONTINUED = frozenset(ALPHABET[32:])  # characters that say "more of this value follows"
+
+#: Lists up to this long are handled in plain Python (NumPy's call overhead dominates).
+_SHORT = 64
 
 # Tokens of a date's list: chunk id c is stored as c + 2.
 POLYGON_BREAK = 0
@@ -123,9 +129,16 @@ def encode_ints(values: Sequence[int] | IntArray) -> str:
     str
         One character per 5 bits; bit 6 (value 32) marks "more follows".
     """
+    if len(values) <= _SHORT:  # a few values (a date's edits): plain Python is quicker
+        chars = []
+        for value in values:
+            left = int(value) << 1 if value >= 0 else (-int(value) << 1) - 1  # zigzag
+            while left >= 32:
+                chars.append(ALPHABET[32 + (left & 31)])
+                left >>= 5
+            chars.append(ALPHABET[left])
+        return "".join(chars)
     ints = np.asarray(values, dtype=np.int64)
-    if ints.size == 0:
-        return ""
     zig = ((ints << 1) ^ (ints >> 63)).astype(np.uint64)
     n_groups = np.ones(ints.size, dtype=np.int64)
     rest = zig >> np.uint64(5)
@@ -229,13 +242,21 @@ class EncodedSeries:
 def _common_ends(previous: Sequence[int], current: Sequence[int]) -> tuple[int, int]:
     """Lengths of the common prefix and (after it) the common suffix of two token lists."""
     n = min(len(previous), len(current))
-    a = np.asarray(previous[:n], dtype=np.int64)
-    b = np.asarray(current[:n], dtype=np.int64)
-    differ = np.flatnonzero(a != b)
+    if n <= _SHORT:  # short lists (a stretch's vertices): plain Python is quicker
+        prefix = 0
+        while prefix < n and previous[prefix] == current[prefix]:
+            prefix += 1
+        suffix, m = 0, n - prefix
+        while suffix < m and previous[-1 - suffix] == current[-1 - suffix]:
+            suffix += 1
+        return prefix, suffix
+    every_a = np.asarray(previous, dtype=np.int64)
+    every_b = np.asarray(current, dtype=np.int64)
+    differ = np.flatnonzero(every_a[:n] != every_b[:n])
     prefix = int(differ[0]) if differ.size else n
     m = n - prefix
-    a = np.asarray(previous[len(previous) - m :], dtype=np.int64)[::-1]
-    b = np.asarray(current[len(current) - m :], dtype=np.int64)[::-1]
+    a = every_a[len(previous) - m :][::-1]
+    b = every_b[len(current) - m :][::-1]
     differ = np.flatnonzero(a != b)
     suffix = int(differ[0]) if differ.size else m
     return prefix, suffix
@@ -253,11 +274,18 @@ def token_opcodes(previous: Sequence[int], current: Sequence[int]) -> list[Opcod
     prefix, suffix = _common_ends(previous, current)
     middle_prev = previous[prefix : len(previous) - suffix]
     middle_cur = current[prefix : len(current) - suffix]
-    matcher = difflib.SequenceMatcher(None, middle_prev, middle_cur, autojunk=False)
+    if len(middle_prev) and len(middle_cur) and not set(middle_prev).isdisjoint(middle_cur):
+        matcher = difflib.SequenceMatcher(None, middle_prev, middle_cur, autojunk=False)
+        middle: list[Opcode] = list(matcher.get_opcodes())
+    elif len(middle_prev) or len(middle_cur):  # nothing in common: what difflib says too
+        tag = "replace" if len(middle_prev) and len(middle_cur) else (
+            "delete" if len(middle_prev) else "insert")  # fmt: skip
+        middle = [(tag, 0, len(middle_prev), 0, len(middle_cur))]
+    else:
+        middle = []
     opcodes = [("equal", 0, prefix, 0, prefix)] if prefix else []
     opcodes += [
-        (tag, i1 + prefix, i2 + prefix, j1 + prefix, j2 + prefix)
-        for tag, i1, i2, j1, j2 in matcher.get_opcodes()
+        (tag, i1 + prefix, i2 + prefix, j1 + prefix, j2 + prefix) for tag, i1, i2, j1, j2 in middle
     ]
     if suffix:
         opcodes.append(("equal", len(previous) - suffix, len(previous),
@@ -376,24 +404,75 @@ class SeriesEncoder:
         self._n_in = self._n_drawn = self._n_dropped = self._n_refs = 0
         #: The last date's :func:`token_opcodes` against the date before it.
         self.opcodes: list[Opcode] = []
+        self._last: PreparedDate | None = None
+        self._last_n_chunks = 0
+        self._run_ids: dict[bytes, list[int]] = {}  # the last date's runs and their chunk ids
+
+    def _number(self, prepared: PreparedDate) -> tuple[list[int], int]:
+        """Return a date's tokens and its number of chunks, numbering new chunks on first use.
+
+        Chunks are looked up in runs: a ring is cut after each chunk whose
+        last vertex's hash is divisible by :data:`_RUN_CHUNKS` (by content,
+        like the chunks themselves), and a run of the date before that comes
+        back unchanged keeps its ids; only the chunks of new runs are looked
+        up one by one. Breaks as :func:`_with_breaks`.
+        """
+        coords = np.ascontiguousarray(prepared.coords)
+        ends = prepared.chunk_ends
+        if not len(ends):
+            return [], 0
+        raw = coords.tobytes()
+        width = 2 * coords.itemsize
+        last_of_ring = np.searchsorted(ends, prepared.ring_ends, side="right") - 1
+        run_end = _vertex_hash(coords[ends - 1]) % np.uint64(_RUN_CHUNKS) == 0
+        run_end[last_of_ring] = True
+        run_ends = np.flatnonzero(run_end).tolist()  # the last chunk of each run
+        chunk_ends = ends.tolist()
+        ring_starts = [0, *prepared.ring_ends[:-1].tolist()]
+        polygon_starts = set(np.cumsum(prepared.polygon_rings[:-1]).tolist())
+        breaks = {
+            start: POLYGON_BREAK if r in polygon_starts else RING_BREAK
+            for r, start in enumerate(ring_starts) if r
+        }  # fmt: skip
+        tokens: list[int] = []
+        runs: dict[bytes, list[int]] = {}
+        a = c = 0
+        for last in run_ends:
+            b = chunk_ends[last]
+            if a in breaks:
+                tokens.append(breaks[a])
+            key = raw[a * width : b * width]
+            run = self._run_ids.get(key)
+            if run is None:
+                run = []
+                for end in chunk_ends[c : last + 1]:
+                    chunk = raw[a * width : end * width]
+                    cid = self._ids.get(chunk)
+                    if cid is None:
+                        cid = self._ids[chunk] = len(self._chunks)
+                        self._chunks.append(np.frombuffer(chunk, dtype=np.int64).reshape(-1, 2))
+                    run.append(cid + 2)
+                    a = end
+            runs[key] = run
+            tokens.extend(run)
+            a, c = b, last + 1
+        self._run_ids = runs
+        return tokens, len(chunk_ends)
 
     def add(self, prepared: PreparedDate) -> list[int]:
         """Append the next date; return its token list (chunk id + 2, or a break)."""
-        ids = []
-        for key in prepared.chunk_keys:
-            cid = self._ids.get(key)
-            if cid is None:
-                cid = self._ids[key] = len(self._chunks)
-                self._chunks.append(np.frombuffer(key, dtype=np.int64).reshape(-1, 2))
-            ids.append(cid + 2)
-        tokens = _with_breaks(prepared, ids)
+        if prepared is self._last:  # the same rings as the date before (prepare_dates)
+            tokens, n_chunks = self._previous, self._last_n_chunks
+        else:
+            tokens, n_chunks = self._number(prepared)
+        self._last, self._last_n_chunks = prepared, n_chunks
         self.opcodes = token_opcodes(self._previous, tokens)
         self._dates.append(encode_ints(_date_ops(self._previous, tokens, self.opcodes)))
         self._previous = tokens
         self._n_in += prepared.n_vertices_in
         self._n_drawn += len(prepared.coords)
         self._n_dropped += prepared.n_rings_dropped
-        self._n_refs += len(ids)
+        self._n_refs += n_chunks
         return tokens
 
     @property
@@ -557,7 +636,9 @@ def decoded_areas_km2(data: Mapping[str, Any]) -> npt.NDArray[np.float64]:
     they make with one fixed apex (the edges from the apex cancel out). Each
     distinct chunk's edges and each distinct join of two chunks are measured
     once with :meth:`pyproj.Geod.polygon_area_perimeter`, however many dates
-    use them; a ring's area is then a sum over its tokens. Polygons count
+    use them (a join is measured with the edges of its first chunk if that
+    one is always followed by the same chunk, else of its second if that one
+    always follows the same chunk); a ring's area is then a sum over its tokens. Polygons count
     their exterior minus their holes, as :func:`geo.geometry.geodesic_area_km2`
     does, and agree with it to rounding.
     """
@@ -570,13 +651,9 @@ def decoded_areas_km2(data: Mapping[str, Any]) -> npt.NDArray[np.float64]:
     if offsets[-1] != len(xy):
         msg = "encoded timeline data is corrupt (chunk lengths do not match coordinates)"
         raise GeoError(msg)
-    apex = xy[0] if len(xy) else np.zeros(2)
-    # each chunk's vertices after the apex: chunk c spans rows offsets[c] + c + (0..len]
-    with_apex = np.insert(xy, offsets[:-1], apex, axis=0)
-    fans = np.array([
-        _fan_area_m2(with_apex[a + c : b + c + 1, 0], with_apex[a + c : b + c + 1, 1])
-        for c, (a, b) in enumerate(itertools.pairwise(offsets.tolist()))
-    ])  # fmt: skip
+    if not len(lengths):
+        return np.zeros(len(lists))  # no chunk: every date is empty
+    apex = xy[0]
     # every date ends with a polygon break; rings and polygons numbered over all dates
     tokens = np.concatenate([np.asarray([*t, POLYGON_BREAK], dtype=np.int64) for t in lists])
     date_of = np.repeat(np.arange(len(lists)), [len(t) + 1 for t in lists])
@@ -592,10 +669,44 @@ def decoded_areas_km2(data: Mapping[str, Any]) -> npt.NDArray[np.float64]:
     following[last_of_ring] = chunk[first_of_ring[last_of_ring]]  # the closing join
     n_chunks = len(lengths)
     pairs, join_of = np.unique(chunk * n_chunks + following, return_inverse=True)
-    ends, starts = xy[offsets[1:] - 1], xy[offsets[:-1]]
-    triangles = np.stack([np.broadcast_to(apex, (len(pairs), 2)), ends[pairs // n_chunks],
-                          starts[pairs % n_chunks]], axis=1)  # fmt: skip
-    joins = np.array([_fan_area_m2(t[:, 0], t[:, 1]) for t in triangles])
+    # a join goes into the fan of its first chunk if that chunk is always followed by the
+    # same chunk, else into that of its second if that one always follows the same chunk:
+    # one call per chunk, and a triangle only for the few joins left
+    first, second = pairs // n_chunks, pairs % n_chunks
+    by_first = np.bincount(first, minlength=n_chunks)[first] == 1
+    by_second = ~by_first & (np.bincount(second, minlength=n_chunks)[second] == 1)
+    follower = np.full(n_chunks, -1, dtype=np.int64)
+    follower[first[by_first]] = second[by_first]
+    leader = np.full(n_chunks, -1, dtype=np.int64)
+    leader[second[by_second]] = first[by_second]
+    # each fan: the apex (row len(xy)), its leader's last vertex, the chunk's vertices,
+    # its follower's first vertex
+    has_leader, has_follower = leader >= 0, follower >= 0
+    sizes = 1 + has_leader + lengths + has_follower
+    fan_ends = np.cumsum(sizes)
+    fan_starts = fan_ends - sizes
+    rows = np.repeat(offsets[:-1] - fan_starts - 1 - has_leader, sizes) + np.arange(
+        int(fan_ends[-1])
+    )
+    rows[fan_starts] = len(xy)
+    rows[fan_starts[has_leader] + 1] = offsets[leader[has_leader] + 1] - 1
+    rows[fan_ends[has_follower] - 1] = offsets[follower[has_follower]]
+    left = np.flatnonzero(~by_first & ~by_second)  # then the joins left, as triangles
+    triangle_rows = np.stack(
+        [np.full(len(left), len(xy)), offsets[first[left] + 1] - 1, offsets[second[left]]],
+        axis=1,
+    ).ravel()
+    lons, lats = (
+        np.concatenate([xy[:, k], apex[k : k + 1]])[np.concatenate([rows, triangle_rows])]
+        for k in (0, 1)
+    )
+    bounds = [*fan_ends.tolist(), *(int(fan_ends[-1]) + 3 * np.arange(1, len(left) + 1)).tolist()]
+    areas = [
+        _fan_area_m2(lons[a:b], lats[a:b]) for a, b in zip([0, *bounds[:-1]], bounds, strict=True)
+    ]
+    fans = np.asarray(areas[:n_chunks])
+    joins = np.zeros(len(pairs))
+    joins[left] = areas[n_chunks:]
     n_rings = len(breaks) + 1
     ring_area = np.abs(np.bincount(ring, weights=fans[chunk] + joins[join_of], minlength=n_rings))
     # a ring opened by a ring break is a hole; after a polygon break (or first) an exterior

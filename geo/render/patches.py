@@ -20,6 +20,7 @@ zigzag varints of ``n_polygons``, then per polygon ``n_rings``, then per ring
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -64,6 +65,9 @@ class Patches:
 
 
 NO_PATCHES = Patches([], [], 0.0, 0.0)
+#: Changed stretches above which :func:`change_patches` overlays the changed boxes without
+#: trying the stretches first (on the DeepState archive, days with more never passed).
+MAX_STRETCHES = 32
 
 
 def to_geometry(prepared: PreparedDate, *, precision: int) -> BaseGeometry:
@@ -88,6 +92,15 @@ def _sequence(date: PreparedDate, ids: dict[bytes, int]) -> list[int]:
     return _with_breaks(date, numbers)
 
 
+def _starts(ends: IntArray) -> IntArray:
+    """Return the starts of consecutive ranges that end at ``ends`` (the first at 0)."""
+    out = np.empty(len(ends), dtype=np.int64)
+    if len(ends):
+        out[0] = 0
+        out[1:] = ends[:-1]
+    return out
+
+
 def _signed_area2(xy: IntArray) -> float:
     """Twice the planar signed area of a ring (counter-clockwise positive)."""
     x = (xy[:, 0] - xy[0, 0]).astype(float)  # from the first vertex: its wrap terms are 0
@@ -104,30 +117,115 @@ def _stretch_loops(
     encloses, with ``N`` then ``O`` backwards, the ground that changed hands
     there. It is gained when that loop turns the way its ring does (an
     exterior grew) and lost otherwise (holes the other way round); where the
-    two boundaries cross, the loop is cut into faces (:func:`_faces`). ``None``
-    (use the overlay) when a ring is cut at its start, a whole polygon with
-    holes appears or vanishes, or a patch shares ground with another patch or
-    another ring. Rings that appear or vanish whole are patches themselves.
+    two boundaries cross, the loop is cut into faces (:func:`_faces`). A change
+    across a ring's start (its chunk list cut in two) is tried again with the
+    changed rings started on a chunk both dates share (:func:`_aligned`).
+    ``None`` (use the overlay) when a ring is still cut, a whole polygon with
+    holes appears or vanishes, a patch shares ground with another patch or
+    another ring, or more than :data:`MAX_STRETCHES` stretches changed. Rings
+    that appear or vanish whole are patches themselves.
     """
     if tokens is None:
         ids: dict[bytes, int] = {}
         first, second = _sequence(before, ids), _sequence(after, ids)
         tokens = (first, second, token_opcodes(first, second))
     old, new, opcodes = tokens
+    if sum(tag != "equal" for tag, *_ in opcodes) > MAX_STRETCHES:
+        return None  # a day redrawn all along the front: the overlay is cheaper than trying
     old_arr, new_arr = np.asarray(old), np.asarray(new)
+    old_index = np.cumsum(old_arr >= 2) - 1  # position -> chunk number
+    new_index = np.cumsum(new_arr >= 2) - 1
+    loops = _loops(before, after, (old_arr, old_index), (new_arr, new_index), opcodes)
+    if loops is _CUT:  # a change across a ring's start: start the changed rings elsewhere
+        aligned = _aligned(old_arr, new_arr)
+        if aligned is not None:
+            old_order, new_order = aligned
+            old_arr, new_arr = old_arr[old_order], new_arr[new_order]
+            opcodes = token_opcodes(old_arr.tolist(), new_arr.tolist())
+            loops = _loops(before, after, (old_arr, old_index[old_order]),
+                           (new_arr, new_index[new_order]), opcodes)  # fmt: skip
+    return None if loops is _CUT else loops
+
+
+#: What :func:`_loops` returns when a change cuts a ring (a retry may start the ring elsewhere).
+_CUT: Any = object()
+
+
+def _aligned(old: IntArray, new: IntArray) -> tuple[IntArray, IntArray] | None:
+    """Positions that start each changed ring of both dates on a chunk they share.
+
+    A ring's chunk list starts where :func:`geo.render.prepare.chunk_ring`
+    rotates it; a change near that start, or one that moves it, cuts the
+    changed stretch in two (one piece at each end of the ring). Each ring of
+    ``new`` that differs from every ring of ``old`` and shares chunks with
+    exactly one ring of ``old`` (and it with no other) is rotated, with that
+    ring, to start on the first chunk of the old ring found once in each.
+    Returns the two permutations of positions, or ``None`` if no ring moved.
+    """
+    spans = []
+    for arr in (old, new):
+        breaks = np.flatnonzero(arr < 2).tolist()
+        spans.append(list(zip([0, *(b + 1 for b in breaks)], [*breaks, len(arr)], strict=True)))
+    rings = [
+        [tuple(arr[a:b].tolist()) for a, b in sp] for arr, sp in zip((old, new), spans, strict=True)
+    ]
+    old_set, new_set = set(rings[0]), set(rings[1])
+    changed_old = [k for k, r in enumerate(rings[0]) if r not in new_set]
+    changed_new = [k for k, r in enumerate(rings[1]) if r not in old_set]
+    owner: dict[int, list[int]] = {}
+    for k in changed_old:
+        for token in set(rings[0][k]):
+            owner.setdefault(token, []).append(k)
+    orders = [np.arange(len(old)), np.arange(len(new))]
+    moved = False
+    partners: dict[int, int] = {}
+    pairs = []
+    for j in changed_new:
+        shared = {k for token in set(rings[1][j]) for k in owner.get(token, ())}
+        if len(shared) == 1:
+            (k,) = shared
+            partners[k] = partners.get(k, 0) + 1
+            pairs.append((k, j))
+    for k, j in pairs:
+        if partners[k] != 1:
+            continue
+        ring_old, ring_new = rings[0][k], rings[1][j]
+        once_new = {t for t, n in Counter(ring_new).items() if n == 1}
+        once_old = Counter(ring_old)
+        anchor = next(
+            (i for i, t in enumerate(ring_old) if once_old[t] == 1 and t in once_new), None
+        )
+        if anchor is None:
+            continue
+        at_new = ring_new.index(ring_old[anchor])
+        for d, (a, b), shift in ((0, spans[0][k], anchor), (1, spans[1][j], at_new)):
+            if shift:
+                orders[d][a:b] = np.roll(orders[d][a:b], -shift)
+                moved = True
+    return (orders[0], orders[1]) if moved else None
+
+
+def _loops(
+    before: PreparedDate,
+    after: PreparedDate,
+    old_tokens: tuple[IntArray, IntArray],
+    new_tokens: tuple[IntArray, IntArray],
+    opcodes: list[Opcode],
+) -> Any:
+    """:func:`_stretch_loops` on given token lists (position -> chunk number alongside)."""
+    old_arr, old_index = old_tokens
+    new_arr, new_index = new_tokens
     old_ring = np.searchsorted(before.ring_ends, before.chunk_ends - 1, side="right")
-    starts = [np.r_[0, d.chunk_ends[:-1]] for d in (before, after)]
+    starts = [_starts(d.chunk_ends) for d in (before, after)]
 
     def chunk(d: int, date: PreparedDate, i: int) -> IntArray:
         return date.coords[starts[d][i] : date.chunk_ends[i]]
 
-    old_index = np.cumsum(old_arr >= 2) - 1  # position -> chunk number
-    new_index = np.cumsum(new_arr >= 2) - 1
-    exteriors = set(np.cumsum(np.r_[0, before.polygon_rings[:-1]]).tolist())
-    turns: dict[int, bool] = {}
     loops: list[tuple[list[IntArray], bool]] = []
     rings_hit: set[int] = set()
+    stretches = []
     old_breaks, new_breaks = np.flatnonzero(old_arr < 2), np.flatnonzero(new_arr < 2)
+    # every change must be a stretch within a ring or whole rings before any face is cut
     for tag, i1, i2, j1, j2 in opcodes:
         if tag == "equal":
             continue
@@ -143,11 +241,14 @@ def _stretch_loops(
                 lambda j: chunk(1, after, int(new_index[j])),
             ))  # fmt: skip
             if whole is None:
-                return None  # a ring cut where it changed, or a polygon with holes: the overlay
+                return _CUT  # a ring cut where it changed, or a polygon with holes: the overlay
             loops.extend(whole)
             rings_hit.update(int(old_ring[old_index[i]]) for i in range(i1, i2) if old_arr[i] >= 2)
             continue
-        prev_i, next_i = around_old
+        stretches.append((around_old, i1, i2, j1, j2))
+    exteriors = set(_starts(np.cumsum(before.polygon_rings)).tolist())
+    turns: dict[int, bool] = {}
+    for (prev_i, next_i), i1, i2, j1, j2 in stretches:
         o = [chunk(0, before, int(old_index[i])) for i in range(i1, i2)]
         n = [chunk(1, after, int(new_index[j])) for j in range(j1, j2)]
         a = chunk(0, before, int(old_index[prev_i]))[-1:]
@@ -167,14 +268,21 @@ def _stretch_loops(
     if not loops:
         return [] if np.array_equal(old_arr, new_arr) else None
     # no two patches and no patch and other ring may share ground: else the overlay decides
-    face_boxes = np.array([[*f[0].min(axis=0), *f[0].max(axis=0)] for f, _ in loops])
+    exteriors_xy = [f[0] for f, _ in loops]
+    at = np.cumsum([0, *(len(x) for x in exteriors_xy[:-1])])
+    every = np.concatenate(exteriors_xy)
+    face_boxes = np.hstack([np.minimum.reduceat(every, at), np.maximum.reduceat(every, at)])
     i, j = _boxes_meet(face_boxes, face_boxes, same=True)
     if len(i):
-        faces = [Polygon(f[0].astype(float), [r.astype(float) for r in f[1:]]) for f, _ in loops]
-        if shapely.relate_pattern([faces[k] for k in i], [faces[k] for k in j], "T********").any():
+        meeting = {
+            k: Polygon(loops[k][0][0].astype(float), [r.astype(float) for r in loops[k][0][1:]])
+            for k in {*i.tolist(), *j.tolist()}
+        }  # only the faces whose boxes meet another's
+        if shapely.relate_pattern([meeting[k] for k in i.tolist()],
+                                  [meeting[k] for k in j.tolist()], "T********").any():  # fmt: skip
             return None
     ends = before.ring_ends
-    ring_starts = np.r_[0, ends[:-1]]
+    ring_starts = _starts(ends)
     ring_boxes = np.hstack([np.minimum.reduceat(before.coords, ring_starts, axis=0),
                             np.maximum.reduceat(before.coords, ring_starts, axis=0)])  # fmt: skip
     i, j = _boxes_meet(face_boxes, ring_boxes, same=False)
@@ -221,6 +329,8 @@ def _whole_rings(tokens: IntArray, a: int, b: int) -> list[tuple[int, int, int]]
 
     ``None`` when the run starts or ends inside a ring.
     """
+    if a == b:  # nothing there (the other date's run holds the rings and their breaks)
+        return []
     n = len(tokens)
     opens = a == 0 or tokens[a - 1] < 2 or (a < b and tokens[a] < 2)
     closes = b == n or tokens[b] < 2 or (a < b and tokens[b - 1] < 2)
@@ -276,8 +386,8 @@ def _faces(loop: IntArray) -> list[tuple[list[IntArray], int]]:
     boundary cross, the loop is cut into faces at the crossings (rounded to
     the grid), each gained or lost by the sign of its winding number.
     """
-    ring = shapely.linearrings(loop.astype(float))
-    if len(loop) == 3 or shapely.is_simple(ring):
+    ring = None if len(loop) == 3 else shapely.linearrings(loop.astype(float))
+    if ring is None or shapely.is_simple(ring):
         area2 = _signed_area2(loop)
         return [([loop], 1 if area2 > 0 else -1)] if area2 else []
     pieces = shapely.get_parts(shapely.polygonize(shapely.get_parts(shapely.node(ring))))
@@ -288,7 +398,7 @@ def _faces(loop: IntArray) -> list[tuple[list[IntArray], int]]:
             np.rint(shapely.get_coordinates(r)[:-1]).astype(np.int64)
             for r in (face.exterior, *face.interiors)
         ]
-        if len(rings[0]) >= 3:
+        if len(rings[0]) >= 3 and _signed_area2(rings[0]):  # rounding may flatten a face
             out.append((rings, _winding(loop, point)))
     return out
 
@@ -296,7 +406,7 @@ def _faces(loop: IntArray) -> list[tuple[list[IntArray], int]]:
 def _winding(loop: IntArray, point: npt.NDArray[np.float64]) -> int:
     """Winding number of a closed loop around a point (counter-clockwise positive)."""
     x0, y0 = loop[:, 0].astype(float), loop[:, 1].astype(float)
-    x1, y1 = np.roll(x0, -1), np.roll(y0, -1)
+    x1, y1 = np.concatenate([x0[1:], x0[:1]]), np.concatenate([y0[1:], y0[:1]])
     px, py = float(point[0]), float(point[1])
     left = (x1 - x0) * (py - y0) - (px - x0) * (y1 - y0)
     up = (y0 <= py) & (y1 > py) & (left > 0)
@@ -306,10 +416,13 @@ def _winding(loop: IntArray, point: npt.NDArray[np.float64]) -> int:
 
 def _vertex_loops(old: IntArray, new: IntArray) -> list[IntArray]:
     """Return the closed loops between two paths with the same ends, cut at shared vertices."""
-    keys_old = (old[:, 0] << 32) + old[:, 1]
-    keys_new = (new[:, 0] << 32) + new[:, 1]
+    keys_old = ((old[:, 0] << 32) + old[:, 1]).tolist()
+    keys_new = ((new[:, 0] << 32) + new[:, 1]).tolist()
+    if len(old) > 2 and len(new) > 2 and set(keys_old[1:-1]).isdisjoint(keys_new[1:-1]):
+        # no vertex shared but the ends: one loop (what the opcodes below would give)
+        return [np.concatenate([new, old[-2:0:-1]])]
     loops = []
-    for tag, i1, i2, j1, j2 in token_opcodes(keys_old.tolist(), keys_new.tolist()):
+    for tag, i1, i2, j1, j2 in token_opcodes(keys_old, keys_new):
         if tag == "equal":
             continue
         # the ends always match, so every change lies between two shared vertices
@@ -319,21 +432,31 @@ def _vertex_loops(old: IntArray, new: IntArray) -> list[IntArray]:
     return loops
 
 
-def _changed_boxes(before: PreparedDate, after: PreparedDate) -> list[tuple[int, int, int, int]]:
+def _changed_boxes(
+    before: PreparedDate, after: PreparedDate, tokens: Tokens | None = None
+) -> list[tuple[int, int, int, int]]:
     """Disjoint boxes (integer grid) holding every chunk in one date but not the other.
 
     Each changed chunk's box takes in its neighbours along the ring, so the
-    joins to unchanged boundary are inside too.
+    joins to unchanged boundary are inside too. Chunks are compared by their
+    ids in ``tokens`` if given, else by their bytes.
     """
-    keys = [before.chunk_keys, after.chunk_keys]
-    sets = [set(k) for k in keys]
+    if tokens is not None:
+        ids = [np.asarray(t, dtype=np.int64) for t in tokens[:2]]
+        ids = [t[t >= 2] for t in ids]
+        changes = [~np.isin(ids[0], ids[1]), ~np.isin(ids[1], ids[0])]
+    else:
+        keys = [before.chunk_keys, after.chunk_keys]
+        sets = [set(k) for k in keys]
+        changes = [np.asarray([k not in sets[1] for k in keys[0]], dtype=bool),
+                   np.asarray([k not in sets[0] for k in keys[1]], dtype=bool)]  # fmt: skip
     boxes: list[tuple[int, int, int, int]] = []
-    for date, own, other in ((before, keys[0], sets[1]), (after, keys[1], sets[0])):
-        changed = np.flatnonzero([k not in other for k in own])
+    for date, change in ((before, changes[0]), (after, changes[1])):
+        changed = np.flatnonzero(change)
         if not changed.size:
             continue
         ends = date.chunk_ends
-        starts = np.r_[0, ends[:-1]]
+        starts = _starts(ends)
         low = np.minimum.reduceat(date.coords, starts, axis=0)
         high = np.maximum.reduceat(date.coords, starts, axis=0)
         ring = np.searchsorted(date.ring_ends, ends - 1, side="right")
@@ -348,27 +471,32 @@ def _changed_boxes(before: PreparedDate, after: PreparedDate) -> list[tuple[int,
     return _merge_boxes(boxes)
 
 
-def _touch(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
-    return a[0] <= b[2] + 1 and b[0] <= a[2] + 1 and a[1] <= b[3] + 1 and b[1] <= a[3] + 1
-
-
 def _merge_boxes(boxes: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
-    """Merge boxes that overlap or touch until none do."""
-    merged = True
-    while merged:
-        merged = False
-        out: list[tuple[int, int, int, int]] = []
-        for box in sorted(boxes):
-            for i, other in enumerate(out):
-                if _touch(box, other):
-                    out[i] = (min(box[0], other[0]), min(box[1], other[1]),
-                              max(box[2], other[2]), max(box[3], other[3]))  # fmt: skip
-                    merged = True
-                    break
-            else:
-                out.append(box)
-        boxes = out
-    return boxes
+    """Merge boxes that overlap or touch until none do (sorted, as a greedy pass leaves them)."""
+    if len(boxes) < 2:
+        return sorted(boxes)
+    b = np.asarray(boxes, dtype=np.int64)
+    while True:
+        touch = (
+            (b[:, None, 0] <= b[None, :, 2] + 1) & (b[None, :, 0] <= b[:, None, 2] + 1)
+            & (b[:, None, 1] <= b[None, :, 3] + 1) & (b[None, :, 1] <= b[:, None, 3] + 1)
+        )  # fmt: skip
+        label = np.arange(len(b))
+        while True:  # connected groups: each box takes the least label it touches
+            least = np.where(touch, label[None, :], len(b)).min(axis=1)
+            if np.array_equal(least, label):
+                break
+            label = least[least]
+        groups, group = np.unique(label, return_inverse=True)
+        if len(groups) == len(b):
+            return sorted((x0, y0, x1, y1) for x0, y0, x1, y1 in b.tolist())
+        merged = np.empty((len(groups), 4), dtype=np.int64)
+        for k in (0, 1):
+            merged[:, k] = np.full(len(groups), np.iinfo(np.int64).max)
+            np.minimum.at(merged[:, k], group, b[:, k])
+            merged[:, k + 2] = np.full(len(groups), np.iinfo(np.int64).min)
+            np.maximum.at(merged[:, k + 2], group, b[:, k + 2])
+        b = merged
 
 
 def _difference(a: BaseGeometry, b: BaseGeometry, grid: float) -> BaseGeometry:
@@ -381,7 +509,9 @@ def _difference(a: BaseGeometry, b: BaseGeometry, grid: float) -> BaseGeometry:
 
 def _int_polygons(geometry: BaseGeometry, precision: int) -> list[list[IntArray]]:
     """Return an overlay's polygons as integer rings (no closing vertex)."""
-    polys = [p for p in shapely.get_parts(geometry) if p.geom_type == "Polygon" and not p.is_empty]
+    parts = shapely.get_parts(geometry)
+    keep = (shapely.get_type_id(parts) == shapely.GeometryType.POLYGON) & ~shapely.is_empty(parts)
+    polys = parts[keep].tolist()
     if not polys:
         return []
     rings, polygon_of = shapely.get_rings(np.asarray(polys, dtype=object), return_index=True)
@@ -389,7 +519,7 @@ def _int_polygons(geometry: BaseGeometry, precision: int) -> list[list[IntArray]
     q = np.rint(xy * 10.0**precision).astype(np.int64)
     ends = np.cumsum(np.bincount(ring_of, minlength=len(rings)))
     out: list[list[IntArray]] = [[] for _ in polys]
-    for r, (a, b) in enumerate(zip(np.r_[0, ends[:-1]].tolist(), ends.tolist(), strict=True)):
+    for r, (a, b) in enumerate(zip(_starts(ends).tolist(), ends.tolist(), strict=True)):
         out[polygon_of[r]].append(q[a : b - 1])
     return out
 
@@ -430,7 +560,7 @@ def change_patches(
     >>> len(patches.gained), len(patches.lost), round(patches.gained_km2)
     (1, 0, 413)
     """
-    if before is None:
+    if before is None or before is after:  # the same rings (prepare_dates): no change
         return NO_PATCHES
     loops = _stretch_loops(before, after, tokens)
     if loops is not None:  # every change is a stretch of one ring replaced: no overlay needed
@@ -442,7 +572,7 @@ def change_patches(
             gained_km2=polygons_area_km2(gained, precision=precision),
             lost_km2=polygons_area_km2(lost, precision=precision),
         )
-    boxes = _changed_boxes(before, after)
+    boxes = _changed_boxes(before, after, tokens)
     if not boxes:
         return NO_PATCHES
     old, new = (geometries() if geometries is not None
@@ -503,13 +633,15 @@ def encode_polygons(polygons: list[list[IntArray]]) -> str:
     """
     if not polygons:
         return ""
-    ints = [np.asarray([len(polygons), *(len(rings) for rings in polygons)], dtype=np.int64)]
-    previous = np.zeros((1, 2), dtype=np.int64)
-    for rings in polygons:
-        for ring in rings:
-            ints.append(np.r_[len(ring), np.diff(ring, axis=0, prepend=previous).ravel()])
-            previous = ring[-1:]
-    return encode_ints(np.concatenate(ints))
+    header = [len(polygons), *(len(rings) for rings in polygons)]
+    rings = [ring for rings in polygons for ring in rings]
+    xy = np.concatenate(rings)
+    deltas = np.diff(xy, axis=0, prepend=np.zeros((1, 2), dtype=np.int64)).ravel()
+    # each ring's length goes before its deltas
+    sizes = np.asarray([len(ring) for ring in rings], dtype=np.int64)
+    at = 2 * (np.cumsum(sizes) - sizes)
+    body = np.insert(deltas, at, sizes)
+    return encode_ints(np.concatenate([np.asarray(header, dtype=np.int64), body]))
 
 
 def decode_polygons(text: str) -> list[list[IntArray]]:

@@ -34,6 +34,9 @@ SECTION_VERTICES = 64
 
 IntArray = npt.NDArray[np.int64]
 
+#: Dates whose new rings :func:`prepare_dates` prepares in one pass.
+_GROUP_DATES = 16
+
 
 def prepare_geometry(
     geometry: BaseGeometry | None,
@@ -282,37 +285,139 @@ def prepare_dates(
     tolerance_deg: float = DEFAULT_TOLERANCE_DEG,
     chunk_mean_vertices: int = DEFAULT_CHUNK_VERTICES,
 ) -> list[PreparedDate]:
-    """Run :func:`prepare_date` on several dates (simplified together: fewer calls into GEOS)."""
+    """Run :func:`prepare_date` on several dates.
+
+    Each distinct ring (same coordinates) is prepared once, however many
+    dates hold it (consecutive dates share most rings), and the distinct
+    rings of a few dates at a time in one pass (fewer NumPy calls). A date
+    made of the same rings as the date before is returned as the same object.
+    """
     parts = [polygonal_part(g) for g in geometries]
-    present = np.array([p for p in parts if p is not None], dtype=object)
-    xy, ring_ends, ring_polygon, geometry_rings = _ragged(present)
-    cache: dict[bytes, IntArray] = {}  # rings and sections simplified on an earlier date
-    out, k = [], 0
-    for geometry, part in zip(geometries, parts, strict=True):
-        if part is None:
-            out.append(PreparedDate(np.zeros((0, 2), np.int64), _EMPTY, _EMPTY, _EMPTY, 0, 0))
-            continue
-        # one date at a time: its arrays stay in the processor's cache
-        first, last = int(geometry_rings[k]), int(geometry_rings[k + 1])
-        a = int(ring_ends[first - 1]) if first else 0
-        b = int(ring_ends[last - 1]) if last > first else a
-        coords, chunk_ends, kept_ends, kept = _prepare_rings(
-            xy[a:b], ring_ends[first:last] - a, ring_polygon[first:last],
-            precision=precision, mean_vertices=chunk_mean_vertices,
-            tolerance=tolerance_deg * 10.0**precision, cache=cache,
-        )  # fmt: skip
-        polygons = ring_polygon[first:last][kept]
-        starts = np.flatnonzero(np.r_[True, polygons[1:] != polygons[:-1]]) if len(kept) else _EMPTY
-        out.append(PreparedDate(
-            coords=coords,
-            ring_ends=kept_ends,
-            polygon_rings=np.diff(np.r_[starts, len(kept)]).astype(np.int64),
-            chunk_ends=chunk_ends,
-            n_vertices_in=int(shapely.get_num_coordinates(geometry)),
-            n_rings_dropped=(last - first) - len(kept),
-        ))  # fmt: skip
-        k += 1
+    present_at = [i for i, part in enumerate(parts) if part is not None]
+    present = np.array([parts[i] for i in present_at], dtype=object)
+    # a geometry identical to the one before (a day without change) is read only once
+    repeat = np.zeros(len(present), dtype=bool)
+    repeat[1:] = shapely.equals_identical(present[1:], present[:-1])
+    distinct = np.flatnonzero(~repeat).tolist()
+    xy, ring_ends, ring_polygon, geometry_rings = _ragged(present[~repeat])
+    n_in = shapely.get_num_coordinates(np.array([*geometries, None], dtype=object)[:-1]).tolist()
+    rings = _DistinctRings(xy, ring_ends, precision=precision, mean_vertices=chunk_mean_vertices,
+                           tolerance=tolerance_deg * 10.0**precision)  # fmt: skip
+    blank = PreparedDate(np.zeros((0, 2), np.int64), _EMPTY, _EMPTY, _EMPTY, 0, 0)
+    out = [blank] * len(geometries)
+    bounds = geometry_rings.tolist()
+    previous: tuple[bytes, PreparedDate] | None = None
+    for g0 in range(0, len(distinct), _GROUP_DATES):
+        g1 = min(g0 + _GROUP_DATES, len(distinct))
+        rings.prepare(bounds[g0], bounds[g1])
+        for d in range(g0, g1):
+            first, last = bounds[d], bounds[d + 1]
+            uids = rings.uid[first:last]
+            polygons = ring_polygon[first:last]
+            signature = uids.tobytes() + (polygons - polygons[0]).tobytes()
+            date = None
+            if previous is not None and previous[0] == signature:
+                date = previous[1]  # the same rings as the date before
+            else:
+                date = rings.date(uids.tolist(), polygons.tolist(), n_in[present_at[distinct[d]]])
+            # this date, then the dates identical to it
+            for k in range(distinct[d], distinct[d + 1] if d + 1 < len(distinct) else len(present)):
+                if date.n_vertices_in != n_in[present_at[k]]:
+                    date = dataclasses.replace(date, n_vertices_in=n_in[present_at[k]])
+                out[present_at[k]] = date
+            previous = (signature, date)
     return out
+
+
+class _DistinctRings:
+    """Every distinct ring of some dates, prepared once (see :func:`prepare_dates`)."""
+
+    def __init__(
+        self,
+        xy: npt.NDArray[np.float64],
+        ring_ends: IntArray,
+        *,
+        precision: int,
+        mean_vertices: int,
+        tolerance: float,
+    ) -> None:
+        self.xy, self.ring_ends = xy, ring_ends
+        self.precision, self.mean_vertices, self.tolerance = precision, mean_vertices, tolerance
+        width = 2 * xy.itemsize
+        raw = np.ascontiguousarray(xy).tobytes()
+        ends = ring_ends.tolist()
+        starts = [0, *ends][:-1]
+        index: dict[bytes, int] = {}
+        uid = [
+            index.setdefault(raw[a * width : b * width], len(index))
+            for a, b in zip(starts, ends, strict=True)
+        ]
+        self.uid = np.asarray(uid, dtype=np.int64)
+        self.n_done = 0  # distinct rings prepared so far (numbered in order of first use)
+        self.count = np.zeros(len(index), dtype=np.int64)  # vertices, after simplification
+        self.coords: list[IntArray] = []
+        self.chunk_ends: list[IntArray] = []  # within the ring
+        self.cache: dict[bytes, IntArray] = {}  # rings and sections already simplified
+
+    def prepare(self, first: int, last: int) -> None:
+        """Prepare the distinct rings first used among rings ``first:last``."""
+        uid = self.uid[first:last]
+        new = first + np.flatnonzero(uid >= self.n_done)
+        new = new[np.unique(self.uid[new], return_index=True)[1]]  # first use of each
+        if not new.size:
+            return
+        ends = self.ring_ends
+        starts = (ends - np.diff(ends, prepend=0))[new]
+        counts = ends[new] - starts
+        take = np.repeat(starts - (np.cumsum(counts) - counts), counts) + np.arange(counts.sum())
+        counts, coords, chunk_ends, ring_ends = _prepare_rings(
+            self.xy[take], np.cumsum(counts), precision=self.precision,
+            mean_vertices=self.mean_vertices, tolerance=self.tolerance, cache=self.cache,
+        )  # fmt: skip
+        self.count[self.n_done : self.n_done + len(new)] = counts
+        vertex: list[int] = [0, *ring_ends.tolist()]
+        cuts: list[int] = np.searchsorted(chunk_ends, vertex, side="right").tolist()
+        r = 0
+        for n in counts.tolist():
+            if n < 3:  # collapsed: never drawn
+                self.coords.append(coords[:0])
+                self.chunk_ends.append(_EMPTY)
+                continue
+            a = vertex[r]
+            self.coords.append(coords[a : vertex[r + 1]])
+            self.chunk_ends.append(chunk_ends[cuts[r] : cuts[r + 1]] - a)
+            r += 1
+        self.n_done += len(new)
+
+    def date(self, uids: list[int], polygons: list[int], n_vertices_in: int) -> PreparedDate:
+        """Assemble a date from its prepared rings (their ids, each ring's polygon)."""
+        counts = self.count
+        kept: list[int] = []
+        polygon_rings: list[int] = []
+        dead = None
+        for k, (u, poly) in enumerate(zip(uids, polygons, strict=True)):
+            if k == 0 or poly != polygons[k - 1]:  # an exterior
+                dead = poly if counts[u] < 3 else None  # a collapsed exterior drops its polygon
+                if dead is None:
+                    polygon_rings.append(0)
+            if poly == dead or counts[u] < 3:
+                continue
+            kept.append(u)
+            polygon_rings[-1] += 1
+        if not kept:
+            return PreparedDate(np.zeros((0, 2), np.int64), _EMPTY, _EMPTY, _EMPTY,
+                                n_vertices_in, len(uids))  # fmt: skip
+        sizes = counts[kept]
+        ring_ends = np.cumsum(sizes)
+        offsets = (ring_ends - sizes).tolist()
+        return PreparedDate(
+            coords=np.concatenate([self.coords[u] for u in kept]),
+            ring_ends=ring_ends,
+            polygon_rings=np.asarray(polygon_rings, dtype=np.int64),
+            chunk_ends=np.concatenate([self.chunk_ends[u] + o for u, o in zip(kept, offsets)]),  # noqa: B905
+            n_vertices_in=n_vertices_in,
+            n_rings_dropped=len(uids) - len(kept),
+        )
 
 
 def _ragged(
@@ -324,22 +429,19 @@ def _ragged(
     """
     if len(geometries) == 0:
         return np.zeros((0, 2)), _EMPTY, _EMPTY, np.zeros(1, dtype=np.int64)
-    kind, xy, offsets = shapely.to_ragged_array(geometries, include_z=False)
-    ring_offsets = offsets[0].astype(np.int64)
-    polygon_offsets = offsets[1].astype(np.int64)
-    geometry_polygons = (
-        offsets[2].astype(np.int64)
-        if kind == shapely.GeometryType.MULTIPOLYGON
-        else np.arange(len(geometries) + 1)
-    )
-    ring_polygon = np.repeat(np.arange(len(polygon_offsets) - 1), np.diff(polygon_offsets))
-    return xy, ring_offsets[1:], ring_polygon, polygon_offsets[geometry_polygons]
+    # what shapely.to_ragged_array gives, in fewer passes over the coordinates
+    parts, part_geometry = shapely.get_parts(geometries, return_index=True)
+    rings, ring_polygon = shapely.get_rings(parts, return_index=True)
+    ring_ends = np.cumsum(shapely.get_num_coordinates(rings)).astype(np.int64)
+    xy = shapely.get_coordinates(geometries)
+    per_geometry = np.bincount(part_geometry[ring_polygon], minlength=len(geometries))
+    geometry_rings = np.concatenate([[0], np.cumsum(per_geometry)]).astype(np.int64)
+    return xy, ring_ends, ring_polygon.astype(np.int64), geometry_rings
 
 
 def _prepare_rings(
     xy: npt.NDArray[np.float64],
     ring_ends: IntArray,
-    ring_polygon: IntArray,
     *,
     precision: int,
     mean_vertices: int,
@@ -348,55 +450,72 @@ def _prepare_rings(
 ) -> tuple[IntArray, IntArray, IntArray, IntArray]:
     """Quantize, clean, simplify and chunk rings (closed, as GEOS gives them).
 
-    Returns the kept rings' vertices one after another, the chunk ends, the
-    kept rings' ends, and which of the input rings were kept.
+    Returns each ring's vertex count after cleaning and simplification, then
+    for the rings of 3 or more vertices (the others collapsed): their
+    vertices one after another, the chunk ends and the ring ends.
     """
     q = np.rint(xy * 10.0**precision).astype(np.int64)
-    n_ring = len(ring_ends)
     counts = np.diff(ring_ends, prepend=0)
     keep = np.ones(len(q), dtype=bool)
     keep[ring_ends[ring_ends > 0] - 1] = False  # the closing vertex
     q, counts = _clean(q[keep], counts - (counts > 0))
     if tolerance > 0:
-        starts = np.cumsum(counts) - counts
-        h = _vertex_hash(q)
-        simple = []
-        for a, n in zip(starts.tolist(), counts.tolist(), strict=True):
-            key = b"ring" + q[a : a + n].tobytes()  # a ring unchanged since an earlier date
-            ring = cache.get(key)
-            if ring is None:
-                ring = cache[key] = simplify_ring(
-                    q[a : a + n], tolerance, cache=cache, hashes=h[a : a + n]
-                )
-            simple.append(ring)
+        simple = _simplify_rings(q, counts, tolerance, cache)
         q = np.concatenate(simple) if simple else q
         q, counts = _clean(q, np.asarray([len(r) for r in simple], dtype=np.int64))
     starts = np.cumsum(counts) - counts
-    # a collapsed ring is dropped; a collapsed exterior drops its whole polygon
-    is_exterior = np.r_[True, ring_polygon[1:] != ring_polygon[:-1]] if n_ring else _EMPTY
-    dead = np.zeros(int(ring_polygon.max(initial=-1)) + 1, dtype=bool)
-    dead[ring_polygon[is_exterior & (counts < 3)]] = True
-    kept = np.flatnonzero((counts >= 3) & ~dead[ring_polygon])
+    whole = np.flatnonzero(counts >= 3)
     coords, chunk_ends, ring_ends_out = _chunked(
-        q, starts[kept], counts[kept], mean_vertices=mean_vertices
+        q, starts[whole], counts[whole], mean_vertices=mean_vertices
     )
-    return coords, chunk_ends, ring_ends_out, kept
+    return counts, coords, chunk_ends, ring_ends_out
+
+
+def _simplify_rings(
+    q: IntArray, counts: IntArray, tolerance: float, cache: dict[bytes, IntArray]
+) -> list[IntArray]:
+    """:func:`simplify_ring` on every ring (``counts`` vertices each), sections in one batch."""
+    starts = np.cumsum(counts) - counts
+    h = _vertex_hash(q)
+    simple: list[IntArray] = []
+    pending: list[tuple[int, bytes, list[bytes]]] = []
+    todo: dict[bytes, IntArray] = {}
+    for a, n in zip(starts.tolist(), counts.tolist(), strict=True):
+        ring = q[a : a + n]
+        key = b"ring" + ring.tobytes()  # a ring unchanged since an earlier date
+        known = cache.get(key)
+        if known is None and n >= 4:
+            sections = _ring_sections(ring, h[a : a + n])
+            keys = [section.tobytes() for section in sections]
+            todo.update((k, sec) for k, sec in zip(keys, sections, strict=True) if k not in cache)
+            pending.append((len(simple), key, keys))
+        simple.append(ring if known is None else known)
+    cache.update(zip(todo, _douglas_peucker(list(todo.values()), tolerance), strict=True))
+    for r, key, keys in pending:
+        out = np.concatenate([cache[k][:-1] for k in keys])
+        simple[r] = cache[key] = out if len(out) >= 3 else simple[r]
+    return simple
 
 
 def _clean(q: IntArray, counts: IntArray) -> tuple[IntArray, IntArray]:
     """:func:`_clean_ring` on every ring at once (rings of ``counts`` vertices, no closing one)."""
-    ring = np.repeat(np.arange(len(counts)), counts)
+    ends = np.cumsum(counts)
+    starts = ends - counts
     keep = np.ones(len(q), dtype=bool)
-    keep[1:] = (ring[1:] != ring[:-1]) | (q[1:] != q[:-1]).any(axis=1)
-    counts = np.bincount(ring[keep], minlength=len(counts))
-    q = q[keep]
+    keep[1:] = (q[1:, 0] != q[:-1, 0]) | (q[1:, 1] != q[:-1, 1])
+    keep[starts[counts > 0]] = True  # a ring's first vertex
+    kept = np.concatenate([[0], np.cumsum(keep)])
+    counts = kept[ends] - kept[starts]
+    if kept[-1] < len(q):
+        q = q[keep]
     if len(q):
         starts = np.cumsum(counts) - counts
         last, first = q[np.maximum(starts + counts - 1, 0)], q[np.minimum(starts, len(q) - 1)]
         wrap = (counts > 1) & (last == first).all(axis=1)
-        drop = np.zeros(len(q), dtype=bool)
-        drop[(starts + counts - 1)[wrap]] = True
-        q, counts = q[~drop], counts - wrap
+        if wrap.any():
+            drop = np.zeros(len(q), dtype=bool)
+            drop[(starts + counts - 1)[wrap]] = True
+            q, counts = q[~drop], counts - wrap
     return q, counts
 
 
@@ -414,8 +533,11 @@ def _chunked(
     out_starts = out_ends - counts
     ring = np.repeat(np.arange(n_ring), counts)
     local = np.arange(len(ring)) - out_starts[ring]
-    source = starts[ring] + local
-    h = _vertex_hash(q[source])
+    if len(q) == len(ring) and np.array_equal(starts, out_starts):
+        ordered = q  # the rings are all of q, one after another
+    else:
+        ordered = q[starts[ring] + local]
+    h = _vertex_hash(ordered)
     is_cut = h % np.uint64(mean_vertices) == 0
     # rotation: after the cut of least hash, or to the vertex of least hash when no cut
     has_cut = np.bincount(ring, weights=is_cut, minlength=n_ring) > 0
@@ -427,7 +549,7 @@ def _chunked(
     shift = np.where(has_cut, best + 1, best)
     rotated = (local - shift[ring]) % counts[ring]
     coords = np.empty((len(ring), 2), dtype=np.int64)
-    coords[out_starts[ring] + rotated] = q[source]
+    coords[out_starts[ring] + rotated] = ordered
     cut_ends = (out_starts[ring] + rotated + 1)[is_cut]
     chunk_ends = np.sort(np.concatenate([cut_ends, out_ends[~has_cut]]))
     return coords, chunk_ends, out_ends.astype(np.int64)

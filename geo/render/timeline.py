@@ -41,6 +41,7 @@ from geo.render.credits import attribution_script
 from geo.render.encode import (
     DEFAULT_CHUNK_VERTICES,
     EncodedSeries,
+    Opcode,
     PreparedDate,
     SeriesEncoder,
     blocks,
@@ -192,8 +193,6 @@ def _encode_layer(
     ]
     encoder = SeriesEncoder(precision=precision, tolerance_deg=tolerance_deg,
                             chunk_mean_vertices=DEFAULT_CHUNK_VERTICES)  # fmt: skip
-    changes: list[Patches] = []
-    previous: tuple[PreparedDate, list[int]] | None = None
     outlines: dict[int, BaseGeometry] = {}
 
     def outline(k: int, date: PreparedDate) -> BaseGeometry:
@@ -203,26 +202,32 @@ def _encode_layer(
             outlines[k] = to_geometry(date, precision=precision)
         return outlines[k]
 
-    bar = progress_meter(progress=progress, desc=f"timeline {name}"[:40], unit="date",
-                         total=len(geoms))  # fmt: skip
+    # two steps a date: numbered (with its edits), then compared with the date before
+    bar = progress_meter(progress=progress, desc=f"timeline {name}"[:40], unit="step",
+                         total=2 * len(geoms))  # fmt: skip
+    prepared: list[PreparedDate] = []
+    tokens: list[list[int]] = []
+    opcodes: list[list[Opcode]] = []
     with bar:
         for block in map_ordered(prepare_block, tasks, jobs=jobs, executor=executor):
             for date in block:
-                k = len(changes)
-                tokens = encoder.add(date)
-                if previous is None:
-                    changes.append(change_patches(None, date, precision=precision))
-                else:
-                    before, old_tokens = previous
-                    changes.append(change_patches(
-                        before, date, precision=precision,
-                        tokens=(old_tokens, tokens, encoder.opcodes),
-                        geometries=functools.partial(
-                            lambda k, b, d: (outline(k - 1, b), outline(k, d)), k, before, date
-                        ),
-                    ))  # fmt: skip
-                previous = (date, tokens)
+                prepared.append(date)
+                tokens.append(encoder.add(date))
+                opcodes.append(encoder.opcodes)
             bar.update(len(block))
+        # the patches once every date is numbered: each pass keeps its own data in the caches
+        changes: list[Patches] = [change_patches(None, prepared[0], precision=precision)]
+        for k in range(1, len(prepared)):
+            changes.append(change_patches(
+                prepared[k - 1], prepared[k], precision=precision,
+                tokens=(tokens[k - 1], tokens[k], opcodes[k]),
+                geometries=functools.partial(
+                    lambda k: (outline(k - 1, prepared[k - 1]), outline(k, prepared[k])), k
+                ),
+            ))  # fmt: skip
+            if k % 64 == 0:
+                bar.update(64)
+        bar.update(len(prepared) - 64 * ((len(prepared) - 1) // 64))
     return TimelineLayer(
         name=name,
         layer=snaps[0].layer,

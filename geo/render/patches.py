@@ -40,13 +40,10 @@ from geo.render.encode import (
     POLYGON_BREAK,
     RING_BREAK,
     IntArray,
-    Opcode,
     PreparedDate,
     _with_breaks,
-    decode_ints,
-    encode_ints,
-    token_opcodes,
 )
+from geo.render.wire import Opcode, decode_ints, encode_ints, token_opcodes
 
 
 @dataclasses.dataclass(frozen=True)
@@ -86,7 +83,7 @@ def to_geometry(prepared: PreparedDate, *, precision: int) -> BaseGeometry:
 
 
 #: Two consecutive dates' token lists (:class:`geo.render.encode.SeriesEncoder`) and their
-#: :func:`geo.render.encode.token_opcodes`.
+#: :func:`geo.render.wire.token_opcodes`.
 Tokens = tuple[Sequence[int], Sequence[int], list[Opcode]]
 
 

@@ -129,8 +129,9 @@ Opcode = tuple[str, int, int, int, int]
 def token_opcodes(previous: Sequence[int], current: Sequence[int]) -> list[Opcode]:
     """Return :meth:`difflib.SequenceMatcher.get_opcodes` of two token lists.
 
-    The common prefix and suffix are kept as they are; only the middle goes
-    through :class:`difflib.SequenceMatcher` (a day changes a few stretches).
+    The common prefix and suffix are kept as they are; only the middle is
+    diffed (a day changes a few stretches): by :func:`_unique_opcodes` when no
+    token repeats there (most days), else by :class:`difflib.SequenceMatcher`.
 
     Examples
     --------
@@ -141,8 +142,11 @@ def token_opcodes(previous: Sequence[int], current: Sequence[int]) -> list[Opcod
     middle_prev = previous[prefix : len(previous) - suffix]
     middle_cur = current[prefix : len(current) - suffix]
     if len(middle_prev) and len(middle_cur) and not set(middle_prev).isdisjoint(middle_cur):
-        matcher = difflib.SequenceMatcher(None, middle_prev, middle_cur, autojunk=False)
-        middle: list[Opcode] = list(matcher.get_opcodes())
+        unique = _unique_opcodes(middle_prev, middle_cur)
+        if unique is None:
+            matcher = difflib.SequenceMatcher(None, middle_prev, middle_cur, autojunk=False)
+            unique = list(matcher.get_opcodes())
+        middle: list[Opcode] = unique
     elif len(middle_prev) or len(middle_cur):  # nothing in common: what difflib says too
         tag = "replace" if len(middle_prev) and len(middle_cur) else (
             "delete" if len(middle_prev) else "insert")  # fmt: skip
@@ -156,6 +160,70 @@ def token_opcodes(previous: Sequence[int], current: Sequence[int]) -> list[Opcod
     if suffix:
         opcodes.append(("equal", len(previous) - suffix, len(previous),
                         len(current) - suffix, len(current)))  # fmt: skip
+    return opcodes
+
+
+def _unique_opcodes(a: Sequence[int], b: Sequence[int]) -> list[Opcode] | None:
+    """:meth:`difflib.SequenceMatcher.get_opcodes` if no value repeats in either list, or ``None``.
+
+    Then every match lies on one of the maximal runs ``a[i:i+k] == b[j:j+k]``
+    (a value has one place in each list), found in one pass; difflib's
+    recursion (the longest block in a range, the earliest in ``a`` on a tie,
+    then the ranges left and right of it) is replayed on those runs, without
+    its index of ``b`` and its scan of every position of each range.
+    """
+    where = {value: j for j, value in enumerate(b)}
+    if len(where) < len(b) or len(set(a)) < len(a):
+        return None
+    runs: list[tuple[int, int, int]] = []
+    i, n_a, n_b = 0, len(a), len(b)
+    while i < n_a:
+        j = where.get(a[i])
+        if j is None:
+            i += 1
+            continue
+        k = 1
+        while i + k < n_a and j + k < n_b and a[i + k] == b[j + k]:
+            k += 1
+        runs.append((i, j, k))
+        i += k
+    blocks = []
+    queue = [(0, n_a, 0, n_b)]
+    while queue:
+        alo, ahi, blo, bhi = queue.pop()
+        best_i, best_j, best_k = alo, blo, 0
+        for i0, j0, k0 in runs:  # by position in a: the first longest is the earliest
+            start = max(i0, alo, i0 + blo - j0)
+            size = min(i0 + k0, ahi, i0 + bhi - j0) - start
+            if size > best_k:
+                best_i, best_j, best_k = start, j0 + start - i0, size
+        if best_k:
+            blocks.append((best_i, best_j, best_k))
+            if alo < best_i and blo < best_j:
+                queue.append((alo, best_i, blo, best_j))
+            if best_i + best_k < ahi and best_j + best_k < bhi:
+                queue.append((best_i + best_k, ahi, best_j + best_k, bhi))
+    blocks.sort()
+    merged: list[tuple[int, int, int]] = []
+    for block in blocks:  # adjacent blocks merged, as difflib does
+        if (
+            merged
+            and merged[-1][0] + merged[-1][2] == block[0]
+            and (merged[-1][1] + merged[-1][2] == block[1])
+        ):
+            merged[-1] = (merged[-1][0], merged[-1][1], merged[-1][2] + block[2])
+        else:
+            merged.append(block)
+    merged.append((n_a, n_b, 0))
+    opcodes: list[Opcode] = []
+    i = j = 0
+    for ai, bj, size in merged:
+        tag = "replace" if i < ai and j < bj else "delete" if i < ai else "insert" if j < bj else ""
+        if tag:
+            opcodes.append((tag, i, ai, j, bj))
+        i, j = ai + size, bj + size
+        if size:
+            opcodes.append(("equal", ai, i, bj, j))
     return opcodes
 
 

@@ -14,6 +14,9 @@ from shapely.geometry import MultiPolygon, Polygon, box
 from geo.geometry import geodesic_area_km2
 from geo.render.encode import prepare_date
 from geo.render.patches import (
+    MAX_STRETCHES,
+    _box_loops,
+    _changed_boxes,
     _merge_boxes,
     _stretch_loops,
     change_patches,
@@ -71,6 +74,27 @@ def test_a_change_across_a_rings_start_is_a_stretch_too() -> None:
         grown = check(blob(), bumped)
         assert grown.gained and not grown.lost and grown.gained_km2 > 10
         assert _stretch_loops(base, prepare_date(bumped)) is not None
+
+
+def test_a_day_redrawn_all_along_the_front_is_patched_box_by_box() -> None:
+    """More stretches than MAX_STRETCHES: each box's stretches are tried alone, no overlay."""
+    n_bumps = MAX_STRETCHES + 12
+    t = np.linspace(0, 2 * np.pi, 400 * n_bumps, endpoint=False)
+    r = 0.5 + 0.02 * np.sin(7 * t)
+    bumped = r.copy()
+    for k in range(n_bumps):  # out and in by turns, far enough apart to simplify apart
+        bumped[400 * k + 200 : 400 * k + 210] += 0.03 if k % 2 else -0.03
+    a, b = (prepare_date(Polygon(np.column_stack([37 + x * np.cos(t) * 1.5, 48 + x * np.sin(t)])))
+            for x in (r, bumped))  # fmt: skip
+    assert _stretch_loops(a, b) is None, "too many stretches for one try"
+    boxes = _changed_boxes(a, b)
+    by_box = _box_loops(a, b, None, boxes)
+    assert by_box is not None and len(by_box) == len(boxes) > MAX_STRETCHES
+    assert all(found for found in by_box), "every box patched by its stretches"
+    patches = check(Polygon(np.column_stack([37 + r * np.cos(t) * 1.5, 48 + r * np.sin(t)])),
+                    Polygon(np.column_stack([37 + bumped * np.cos(t) * 1.5,
+                                             48 + bumped * np.sin(t)])))  # fmt: skip
+    assert len(patches.gained) == len(patches.lost) == n_bumps // 2
 
 
 def test_a_front_that_moves_both_ways_is_cut_at_the_crossing() -> None:

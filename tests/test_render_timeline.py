@@ -23,18 +23,14 @@ from geo.errors import BasemapError, GeoError, ValidationError
 from geo.geometry import geodesic_area_km2
 from geo.render import build_timeline, save_html, timeline_map
 from geo.render.encode import (
-    ALPHABET,
-    _apply_ops,
-    _date_ops,
     chunk_ring,
-    decode_ints,
     decode_series,
     decoded_areas_km2,
-    encode_ints,
     encode_series,
     prepare_geometry,
 )
 from geo.render.labels import format_date
+from geo.render.wire import ALPHABET, _apply_ops, _date_ops, decode_ints, encode_ints
 from geo.snapshot import Snapshot
 
 EVIL = "<img src=x onerror=alert(1)>"

@@ -20,15 +20,13 @@ each stretch of boundary once:
 4. Each date is a token list (chunk ids, ring and polygon breaks), stored as
    edit operations against the previous date's list (keep, skip, insert).
 
-Integer streams are zigzag varints written 5 bits to a character in the
-URL-safe base64 alphabet (the idea of Google's encoded polylines, with an
-alphabet that needs no escaping in JSON or HTML). :func:`decode_series` is the
-Python reference decoder; ``timeline.js`` carries the same decoder in
+Integer streams and the edits are written as :mod:`geo.render.wire` says.
+:func:`decode_series` is the Python reference decoder; ``timeline.js`` carries the same decoder in
 JavaScript. The area error of the encoding is measured per date against the
 original geometry: the decoded area is geodesic, summed over each distinct
 chunk and join once (:func:`decoded_areas_km2`), not over every date's vertices.
 
-Steps 1 and 2 live in :mod:`geo.render.prepare` (re-exported here). Speed:
+Steps 1 and 2 live in :mod:`geo.render.prepare` (its main names re-exported here). Speed:
 :func:`~geo.render.prepare.prepare_date` simplifies, quantizes and cuts a
 whole date with NumPy; dates are prepared in blocks, in this thread or on any
 :class:`concurrent.futures.Executor` (``jobs=``, ``executor=``), and handed in
@@ -39,7 +37,6 @@ edits, so the encoding is the same byte for byte however the blocks ran.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import json
 import multiprocessing
 import os
@@ -62,9 +59,6 @@ from geo.render.prepare import (
     DEFAULT_TOLERANCE_DEG as DEFAULT_TOLERANCE_DEG,
 )
 from geo.render.prepare import (
-    SECTION_VERTICES as SECTION_VERTICES,
-)
-from geo.render.prepare import (
     IntArray as IntArray,
 )
 from geo.render.prepare import (
@@ -73,9 +67,6 @@ from geo.render.prepare import (
 from geo.render.prepare import _vertex_hash
 from geo.render.prepare import (
     chunk_ring as chunk_ring,
-)
-from geo.render.prepare import (
-    n_rings as n_rings,
 )
 from geo.render.prepare import (
     prepare_block as prepare_block,
@@ -92,6 +83,15 @@ from geo.render.prepare import (
 from geo.render.prepare import (
     simplify_ring as simplify_ring,
 )
+from geo.render.wire import (
+    _CONTINUED,
+    Opcode,
+    _apply_ops,
+    _date_ops,
+    decode_ints,
+    encode_ints,
+    token_opcodes,
+)
 
 #: A run of chunks that :class:`SeriesEncoder` looks up at once ends after a chunk whose last
 #: vertex's hash this divides (chunk ends' hashes are multiples of 4: about 16 chunks a run).
@@ -99,83 +99,12 @@ _RUN_CHUNKS = 64
 #: Version of the ``data`` layout, checked by the decoders.
 FORMAT_VERSION = 1
 
-ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-_CODE = np.full(128, -1, dtype=np.int64)
-_CODE[np.frombuffer(ALPHABET.encode(), dtype=np.uint8)] = np.arange(64)
-_ALPHABET_BYTES = np.frombuffer(ALPHABET.encode(), dtype=np.uint8)
-_CONTINUED = frozenset(ALPHABET[32:])  # characters that say "more of this value follows"
-
-#: Lists up to this long are handled in plain Python (NumPy's call overhead dominates).
-_SHORT = 64
-
 # Tokens of a date's list: chunk id c is stored as c + 2.
 POLYGON_BREAK = 0
 RING_BREAK = 1
 
 T = TypeVar("T")
 R = TypeVar("R")
-
-
-def encode_ints(values: Sequence[int] | IntArray) -> str:
-    """Encode integers as zigzag varints, 5 bits per base64url character.
-
-    Parameters
-    ----------
-    values
-        Signed integers with magnitude below 2**62.
-
-    Returns
-    -------
-    str
-        One character per 5 bits; bit 6 (value 32) marks "more follows".
-    """
-    if len(values) <= _SHORT:  # a few values (a date's edits): plain Python is quicker
-        chars = []
-        for value in values:
-            left = int(value) << 1 if value >= 0 else (-int(value) << 1) - 1  # zigzag
-            while left >= 32:
-                chars.append(ALPHABET[32 + (left & 31)])
-                left >>= 5
-            chars.append(ALPHABET[left])
-        return "".join(chars)
-    ints = np.asarray(values, dtype=np.int64)
-    zig = ((ints << 1) ^ (ints >> 63)).astype(np.uint64)
-    n_groups = np.ones(ints.size, dtype=np.int64)
-    rest = zig >> np.uint64(5)
-    while rest.any():
-        n_groups += rest > 0
-        rest >>= np.uint64(5)
-    width = int(n_groups.max())
-    shifts = (np.arange(width, dtype=np.uint64) * np.uint64(5))[None, :]
-    groups = ((zig[:, None] >> shifts) & np.uint64(31)).astype(np.int64)
-    index = np.arange(width)[None, :]
-    groups[index < (n_groups - 1)[:, None]] += 32
-    codes = groups[index < n_groups[:, None]]
-    return _ALPHABET_BYTES[codes].tobytes().decode("ascii")
-
-
-def decode_ints(text: str) -> IntArray:
-    """Inverse of :func:`encode_ints`.
-
-    Raises
-    ------
-    GeoError
-        If ``text`` holds characters outside the alphabet or ends mid-value.
-    """
-    if not text:
-        return np.zeros(0, dtype=np.int64)
-    raw = np.frombuffer(text.encode("ascii", errors="replace"), dtype=np.uint8)
-    codes = _CODE[np.minimum(raw, 127)]
-    if (codes < 0).any() or codes[-1] >= 32:
-        msg = "encoded timeline data is corrupt (bad character or truncated value)"
-        raise GeoError(msg)
-    ends = np.flatnonzero(codes < 32)
-    starts = np.concatenate([[0], ends[:-1] + 1])
-    value_of_char = np.repeat(np.arange(ends.size), ends - starts + 1)
-    position = np.arange(codes.size) - starts[value_of_char]
-    parts = (codes & 31).astype(np.uint64) << (position.astype(np.uint64) * np.uint64(5))
-    zig = np.add.reduceat(parts, starts)
-    return (zig >> np.uint64(1)).astype(np.int64) ^ -(zig & np.uint64(1)).astype(np.int64)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -237,111 +166,6 @@ class EncodedSeries:
     def bytes(self) -> int:
         """Size of :meth:`to_json` in bytes (what the page embeds)."""
         return len(self.to_json().encode())
-
-
-def _common_ends(previous: Sequence[int], current: Sequence[int]) -> tuple[int, int]:
-    """Lengths of the common prefix and (after it) the common suffix of two token lists."""
-    n = min(len(previous), len(current))
-    if n <= _SHORT:  # short lists (a stretch's vertices): plain Python is quicker
-        prefix = 0
-        while prefix < n and previous[prefix] == current[prefix]:
-            prefix += 1
-        suffix, m = 0, n - prefix
-        while suffix < m and previous[-1 - suffix] == current[-1 - suffix]:
-            suffix += 1
-        return prefix, suffix
-    every_a = np.asarray(previous, dtype=np.int64)
-    every_b = np.asarray(current, dtype=np.int64)
-    differ = np.flatnonzero(every_a[:n] != every_b[:n])
-    prefix = int(differ[0]) if differ.size else n
-    m = n - prefix
-    a = every_a[len(previous) - m :][::-1]
-    b = every_b[len(current) - m :][::-1]
-    differ = np.flatnonzero(a != b)
-    suffix = int(differ[0]) if differ.size else m
-    return prefix, suffix
-
-
-Opcode = tuple[str, int, int, int, int]
-
-
-def token_opcodes(previous: Sequence[int], current: Sequence[int]) -> list[Opcode]:
-    """Return :meth:`difflib.SequenceMatcher.get_opcodes` of two token lists.
-
-    The common prefix and suffix are kept as they are; only the middle goes
-    through :class:`difflib.SequenceMatcher` (a day changes a few stretches).
-    """
-    prefix, suffix = _common_ends(previous, current)
-    middle_prev = previous[prefix : len(previous) - suffix]
-    middle_cur = current[prefix : len(current) - suffix]
-    if len(middle_prev) and len(middle_cur) and not set(middle_prev).isdisjoint(middle_cur):
-        matcher = difflib.SequenceMatcher(None, middle_prev, middle_cur, autojunk=False)
-        middle: list[Opcode] = list(matcher.get_opcodes())
-    elif len(middle_prev) or len(middle_cur):  # nothing in common: what difflib says too
-        tag = "replace" if len(middle_prev) and len(middle_cur) else (
-            "delete" if len(middle_prev) else "insert")  # fmt: skip
-        middle = [(tag, 0, len(middle_prev), 0, len(middle_cur))]
-    else:
-        middle = []
-    opcodes = [("equal", 0, prefix, 0, prefix)] if prefix else []
-    opcodes += [
-        (tag, i1 + prefix, i2 + prefix, j1 + prefix, j2 + prefix) for tag, i1, i2, j1, j2 in middle
-    ]
-    if suffix:
-        opcodes.append(("equal", len(previous) - suffix, len(previous),
-                        len(current) - suffix, len(current)))  # fmt: skip
-    return opcodes
-
-
-def _date_ops(
-    previous: list[int], current: list[int], opcodes: list[Opcode] | None = None
-) -> list[int]:
-    """Edit operations turning ``previous`` into ``current``: (keep, skip, n, tokens...)."""
-    if opcodes is None:
-        opcodes = token_opcodes(previous, current)
-    ops: list[int] = []
-    keep = skip = 0
-    inserted: list[int] = []
-    last = 0
-
-    def flush() -> None:
-        nonlocal keep, skip, inserted, last
-        ops.extend((keep, skip, len(inserted)))
-        for token in inserted:
-            ops.append(token - last)
-            last = token
-        keep, skip, inserted = 0, 0, []
-
-    for tag, i1, i2, j1, j2 in opcodes:
-        if tag == "equal":
-            if skip or inserted:
-                flush()
-            keep += i2 - i1
-            last = current[j2 - 1]
-        else:
-            skip += i2 - i1
-            inserted.extend(current[j1:j2])
-    if keep or skip or inserted:
-        flush()
-    return ops
-
-
-def _apply_ops(previous: list[int], ops: Sequence[int] | IntArray) -> list[int]:
-    out: list[int] = []
-    pos = 0
-    i = 0
-    last = 0
-    while i < len(ops):
-        keep, skip, n = int(ops[i]), int(ops[i + 1]), int(ops[i + 2])
-        out.extend(previous[pos : pos + keep])
-        if keep:
-            last = out[-1]
-        pos += keep + skip
-        for delta in ops[i + 3 : i + 3 + n]:
-            last += int(delta)
-            out.append(last)
-        i += 3 + n
-    return out
 
 
 def _check_parameters(

@@ -7,7 +7,11 @@ Consecutive dates share almost all of their boundary, and the encoding of
 patch gained or lost is bounded only by boundary that changed. So the two
 dates are clipped to the bounding boxes of the changed chunks (boxes that
 touch are merged, so the boxes are disjoint) and differenced there only, on
-the quantized grid (``grid_size``: snap-rounding, exact and robust).
+the quantized grid (``grid_size``: snap-rounding, exact and robust). Most
+days need no overlay at all: their changed stretches are closed into loops
+with the boundary they replaced (:func:`_stretch_loops`); on a day where that
+fails as a whole, each box's stretches are tried alone and only the boxes
+where they fail are overlaid.
 The patches are those of the drawn (simplified, quantized) outline, and their
 areas are geodesic (:meth:`pyproj.Geod.polygon_area_perimeter`, as
 :func:`geo.geometry.geodesic_area_km2` measures).
@@ -36,13 +40,10 @@ from geo.render.encode import (
     POLYGON_BREAK,
     RING_BREAK,
     IntArray,
-    Opcode,
     PreparedDate,
     _with_breaks,
-    decode_ints,
-    encode_ints,
-    token_opcodes,
 )
+from geo.render.wire import Opcode, decode_ints, encode_ints, token_opcodes
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,8 +66,8 @@ class Patches:
 
 
 NO_PATCHES = Patches([], [], 0.0, 0.0)
-#: Changed stretches above which :func:`change_patches` overlays the changed boxes without
-#: trying the stretches first (on the DeepState archive, days with more never passed).
+#: Changed stretches above which :func:`change_patches` tries them box by box rather than all
+#: at once (on the DeepState archive, days with more never passed as a whole).
 MAX_STRETCHES = 32
 
 
@@ -82,7 +83,7 @@ def to_geometry(prepared: PreparedDate, *, precision: int) -> BaseGeometry:
 
 
 #: Two consecutive dates' token lists (:class:`geo.render.encode.SeriesEncoder`) and their
-#: :func:`geo.render.encode.token_opcodes`.
+#: :func:`geo.render.wire.token_opcodes`.
 Tokens = tuple[Sequence[int], Sequence[int], list[Opcode]]
 
 
@@ -125,11 +126,7 @@ def _stretch_loops(
     another ring, or more than :data:`MAX_STRETCHES` stretches changed. Rings
     that appear or vanish whole are patches themselves.
     """
-    if tokens is None:
-        ids: dict[bytes, int] = {}
-        first, second = _sequence(before, ids), _sequence(after, ids)
-        tokens = (first, second, token_opcodes(first, second))
-    old, new, opcodes = tokens
+    old, new, opcodes = _numbered(before, after, tokens)
     if sum(tag != "equal" for tag, *_ in opcodes) > MAX_STRETCHES:
         return None  # a day redrawn all along the front: the overlay is cheaper than trying
     old_arr, new_arr = np.asarray(old), np.asarray(new)
@@ -145,6 +142,70 @@ def _stretch_loops(
             loops = _loops(before, after, (old_arr, old_index[old_order]),
                            (new_arr, new_index[new_order]), opcodes)  # fmt: skip
     return None if loops is _CUT else loops
+
+
+def _numbered(before: PreparedDate, after: PreparedDate, tokens: Tokens | None) -> Tokens:
+    """Return ``tokens``, or the two dates' tokens and opcodes numbered here."""
+    if tokens is not None:
+        return tokens
+    ids: dict[bytes, int] = {}
+    first, second = _sequence(before, ids), _sequence(after, ids)
+    return first, second, token_opcodes(first, second)
+
+
+def _box_loops(
+    before: PreparedDate,
+    after: PreparedDate,
+    tokens: Tokens | None,
+    boxes: list[tuple[int, int, int, int]],
+) -> list[list[tuple[list[IntArray], bool]] | None] | None:
+    """:func:`_stretch_loops` box by box: per box its patches, or ``None`` where they fail.
+
+    Each changed stretch (with its neighbours along the ring) must lie in one
+    of the disjoint ``boxes`` (else ``None``: overlay the whole day); each
+    box's stretches are then tried alone, so a day redrawn all along the front
+    overlays only the boxes whose stretches conflict. The checks of
+    :func:`_loops` are only stricter on fewer stretches (fewer rings are
+    exempt from the check that no patch overlaps another ring).
+    """
+    old, new, opcodes = _numbered(before, after, tokens)
+    old_arr, new_arr = np.asarray(old), np.asarray(new)
+    sides = []
+    for date, arr in ((before, old_arr), (after, new_arr)):
+        starts = _starts(date.chunk_ends)
+        low = np.minimum.reduceat(date.coords, starts, axis=0) if len(starts) else None
+        high = np.maximum.reduceat(date.coords, starts, axis=0) if len(starts) else None
+        sides.append((arr, np.cumsum(arr >= 2) - 1, np.flatnonzero(arr < 2), low, high))
+    lows = np.asarray([box[:2] for box in boxes])
+    highs = np.asarray([box[2:] for box in boxes])
+    groups: list[list[Opcode]] = [[] for _ in boxes]
+    for op in opcodes:
+        if op[0] == "equal":
+            continue
+        lo = np.full(2, np.iinfo(np.int64).max)
+        hi = np.full(2, np.iinfo(np.int64).min)
+        for (arr, index, breaks, low, high), (a, b) in zip(sides, (op[1:3], op[3:5]),
+                                                           strict=True):  # fmt: skip
+            around = _ring_neighbours(arr, breaks, a, b) if a < b else None
+            at = [*range(a, b), *(around or ())]
+            chunks = index[[i for i in at if arr[i] >= 2]]
+            if len(chunks) and low is not None and high is not None:
+                lo = np.minimum(lo, low[chunks].min(axis=0))
+                hi = np.maximum(hi, high[chunks].max(axis=0))
+        inside = np.flatnonzero((lows <= lo).all(axis=1) & (hi <= highs).all(axis=1))
+        if not len(inside):
+            return None  # a stretch outside every box (or without a chunk): overlay it all
+        groups[int(inside[0])].append(op)
+    out: list[list[tuple[list[IntArray], bool]] | None] = []
+    old_tokens, new_tokens = sides[0][:2], sides[1][:2]
+    for group in groups:
+        found = (
+            _loops(before, after, old_tokens, new_tokens, group)
+            if 0 < len(group) <= MAX_STRETCHES
+            else None
+        )
+        out.append(None if found is _CUT else found)
+    return out
 
 
 #: What :func:`_loops` returns when a change cuts a ring (a retry may start the ring elsewhere).
@@ -575,23 +636,45 @@ def change_patches(
     boxes = _changed_boxes(before, after, tokens)
     if not boxes:
         return NO_PATCHES
-    old, new = (geometries() if geometries is not None
-                else (to_geometry(before, precision=precision),
-                      to_geometry(after, precision=precision)))  # fmt: skip
-    grid = 10.0**-precision
-    edges = np.asarray(boxes, dtype=float) * grid
     gained, lost = [], []
-    for edge in edges.tolist():  # the boxes are disjoint: their patches add up
-        before_box = _valid(shapely.clip_by_rect(old, *edge))
-        after_box = _valid(shapely.clip_by_rect(new, *edge))
-        gained += _int_polygons(_difference(after_box, before_box, grid), precision)
-        lost += _int_polygons(_difference(before_box, after_box, grid), precision)
+    by_box = _box_loops(before, after, tokens, boxes)
+    if by_box is not None:  # each box's stretches alone: only the boxes where they fail overlaid
+        for found in by_box:
+            for rings, is_gain in found or ():
+                (gained if is_gain else lost).append(rings)
+        boxes = [box for box, found in zip(boxes, by_box, strict=True) if found is None]
+    if boxes:
+        _overlay_boxes(before, after, boxes, precision=precision, geometries=geometries,
+                       out=(gained, lost))  # fmt: skip
     return Patches(
         gained=gained,
         lost=lost,
         gained_km2=polygons_area_km2(gained, precision=precision),
         lost_km2=polygons_area_km2(lost, precision=precision),
     )
+
+
+def _overlay_boxes(
+    before: PreparedDate,
+    after: PreparedDate,
+    boxes: list[tuple[int, int, int, int]],
+    *,
+    precision: int,
+    geometries: Callable[[], tuple[BaseGeometry, BaseGeometry]] | None,
+    out: tuple[list[list[IntArray]], list[list[IntArray]]],
+) -> None:
+    """Append to ``out`` the patches gained and lost in each (disjoint) box, by overlay."""
+    old, new = (geometries() if geometries is not None
+                else (to_geometry(before, precision=precision),
+                      to_geometry(after, precision=precision)))  # fmt: skip
+    grid = 10.0**-precision
+    edges = np.asarray(boxes, dtype=float) * grid
+    gained, lost = out
+    for edge in edges.tolist():  # the boxes are disjoint: their patches add up
+        before_box = _valid(shapely.clip_by_rect(old, *edge))
+        after_box = _valid(shapely.clip_by_rect(new, *edge))
+        gained += _int_polygons(_difference(after_box, before_box, grid), precision)
+        lost += _int_polygons(_difference(before_box, after_box, grid), precision)
 
 
 def _repaired(geometry: BaseGeometry) -> BaseGeometry:

@@ -41,17 +41,16 @@ from geo.render.credits import attribution_script
 from geo.render.encode import (
     DEFAULT_CHUNK_VERTICES,
     EncodedSeries,
-    Opcode,
     PreparedDate,
     SeriesEncoder,
     blocks,
-    encode_ints,
     map_ordered,
     prepare_block,
 )
 from geo.render.patches import Patches, change_patches, encode_polygons, to_geometry
 from geo.render.snapshot import DEFAULT_TILES, add_region_outlines, tile_layer
 from geo.render.timeline_page import page_css, page_script, panel_html, title_html
+from geo.render.wire import Opcode, encode_ints
 from geo.snapshot import Snapshot
 from geo.text import script_json
 

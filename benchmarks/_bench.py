@@ -54,6 +54,15 @@ def daily_files(data: Path) -> list[Path]:
     return sorted(data.joinpath(*DAILY).glob("deepstatemap_data_*.geojson.gz"))
 
 
+def archive_files(data: Path, limit: int | None = None) -> list[Path]:
+    """Return the first ``limit`` daily files; exit 2 with a message when there are none."""
+    files = daily_files(data)[:limit]
+    if not files:
+        print(f"no DeepState daily files under {data}", file=sys.stderr)
+        raise SystemExit(2)
+    return files
+
+
 def load_regions(data: Path) -> Any:
     """OCHA oblasts plus Natural Earth (Kursk): the README's seven regions."""
     import warnings

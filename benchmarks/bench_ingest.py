@@ -103,10 +103,7 @@ def main() -> int:
     if args.child:
         return _bench.child_main(STEPS, args.child, args.params)
     print(_bench.machine())
-    files = _bench.daily_files(args.data)[: args.limit]
-    if not files:
-        print(f"no DeepState daily files under {args.data}", file=sys.stderr)
-        return 2
+    files = _bench.archive_files(args.data, args.limit)
     names = {"files": [str(f) for f in files]}
     tmp = _bench.temp_dir("bench-reingest-")
     try:

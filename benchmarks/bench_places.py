@@ -23,7 +23,6 @@ the number of stored dates. A missed target exits 1.
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 import _bench
@@ -82,10 +81,7 @@ def main() -> int:
     gazetteer = args.data.joinpath(*GAZETTEER)
     tmp = None
     if args.store is None:
-        files = _bench.daily_files(args.data)[: args.limit]
-        if not files:
-            print(f"no DeepState daily files under {args.data}", file=sys.stderr)
-            return 2
+        files = _bench.archive_files(args.data, args.limit)
         tmp = _bench.temp_dir("bench-places-")
         args.store = _bench.build_store(tmp / "store", files)
     try:

@@ -31,7 +31,6 @@ The speed target compares wall times; a missed target exits 1.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -145,10 +144,7 @@ def main() -> int:
     if args.child:
         return _bench.child_main(STEPS, args.child, args.params)
     print(_bench.machine())
-    files = _bench.daily_files(args.data)[: args.limit]
-    if not files:
-        print(f"no DeepState daily files under {args.data}", file=sys.stderr)
-        return 2
+    files = _bench.archive_files(args.data, args.limit)
     tmp = _bench.temp_dir("bench-stats-")
     try:
         store = args.store or _bench.build_store(tmp / "store", files)

@@ -21,7 +21,6 @@ The target must hold for both the CPU-time ratio and the wall-time ratio
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 import _bench
@@ -91,10 +90,7 @@ def main() -> int:
     print(_bench.machine())
     tmp = None
     if args.store is None:
-        files = _bench.daily_files(args.data)[: args.limit]
-        if not files:
-            print(f"no DeepState daily files under {args.data}", file=sys.stderr)
-            return 2
+        files = _bench.archive_files(args.data, args.limit)
         tmp = _bench.temp_dir("bench-store-read-")
         args.store = _bench.build_store(tmp / "store", files)
     try:

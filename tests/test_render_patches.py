@@ -13,18 +13,15 @@ from shapely.geometry import MultiPolygon, Polygon, box
 
 from geo.geometry import geodesic_area_km2
 from geo.render.encode import prepare_date
+from geo.render.patch_boxes import changed_boxes, merge_boxes, to_geometry
 from geo.render.patches import (
     MAX_STRETCHES,
     _box_loops,
-    _changed_boxes,
-    _merge_boxes,
     _stretch_loops,
     change_patches,
-    decode_polygons,
-    encode_polygons,
     polygons_area_km2,
-    to_geometry,
 )
+from geo.render.wire import decode_polygons, encode_polygons
 
 
 def blob(n: int = 300, *, bump: float = 0.0, at: int = 100, width: int = 3) -> Polygon:
@@ -87,7 +84,7 @@ def test_a_day_redrawn_all_along_the_front_is_patched_box_by_box() -> None:
     a, b = (prepare_date(Polygon(np.column_stack([37 + x * np.cos(t) * 1.5, 48 + x * np.sin(t)])))
             for x in (r, bumped))  # fmt: skip
     assert _stretch_loops(a, b) is None, "too many stretches for one try"
-    boxes = _changed_boxes(a, b)
+    boxes = changed_boxes(a, b)
     by_box = _box_loops(a, b, None, boxes)
     assert by_box is not None and len(by_box) == len(boxes) > MAX_STRETCHES
     assert all(found for found in by_box), "every box patched by its stretches"
@@ -173,7 +170,7 @@ def test_polygons_round_trip_through_their_encoding() -> None:
 
 
 def greedy_merge(boxes: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
-    """The plain pairwise merge (what _merge_boxes did before it worked on arrays)."""
+    """The plain pairwise merge (what merge_boxes did before it worked on arrays)."""
     merged = True
     while merged:
         merged = False
@@ -197,4 +194,4 @@ def test_merged_boxes_are_those_of_a_pairwise_merge(
     corners: list[tuple[int, int, int, int]],
 ) -> None:
     boxes = [(x, y, x + w, y + h) for x, y, w, h in corners]
-    assert _merge_boxes(boxes) == greedy_merge(boxes)
+    assert merge_boxes(boxes) == greedy_merge(boxes)

@@ -47,10 +47,11 @@ from geo.render.encode import (
     map_ordered,
     prepare_block,
 )
-from geo.render.patches import Patches, change_patches, encode_polygons, to_geometry
+from geo.render.patch_boxes import to_geometry
+from geo.render.patches import Patches, change_patches
 from geo.render.snapshot import DEFAULT_TILES, add_region_outlines, tile_layer
 from geo.render.timeline_page import page_css, page_script, panel_html, title_html
-from geo.render.wire import Opcode, encode_ints
+from geo.render.wire import Opcode, encode_ints, encode_polygons
 from geo.snapshot import Snapshot
 from geo.text import script_json
 
@@ -75,7 +76,7 @@ class TimelineLayer:
     #: of the drawn outline; 0 on the first date).
     gained_km2: tuple[float, ...] = ()
     lost_km2: tuple[float, ...] = ()
-    #: Per date, the gained and lost patches (:func:`geo.render.patches.encode_polygons`).
+    #: Per date, the gained and lost patches (:func:`geo.render.wire.encode_polygons`).
     gained_patches: tuple[str, ...] = ()
     lost_patches: tuple[str, ...] = ()
 

@@ -9,6 +9,11 @@ previous date's list (:func:`_date_ops`: keep, skip, insert), found by
 :func:`token_opcodes` (:class:`difflib.SequenceMatcher` on what lies between
 the common prefix and suffix, so a day that changes a few stretches costs
 little). :func:`_apply_ops` is the inverse.
+
+Polygons (a date's gained and lost patches, :mod:`geo.render.patches`) reach
+the page as one string each (:func:`encode_polygons`): zigzag varints of
+``n_polygons``, then per polygon ``n_rings``, then per ring ``n_vertices``
+and the vertices' deltas (closing vertex left out).
 """
 
 from __future__ import annotations
@@ -275,4 +280,50 @@ def _apply_ops(previous: list[int], ops: Sequence[int] | IntArray) -> list[int]:
             last += int(delta)
             out.append(last)
         i += 3 + n
+    return out
+
+
+def encode_polygons(polygons: list[list[IntArray]]) -> str:
+    """Encode integer polygons as one varint string (see the module docstring).
+
+    Examples
+    --------
+    >>> ring = np.array([[0, 0], [10, 0], [10, 10]])
+    >>> [r.tolist() for r in decode_polygons(encode_polygons([[ring]]))[0]]
+    [[[0, 0], [10, 0], [10, 10]]]
+    """
+    if not polygons:
+        return ""
+    header = [len(polygons), *(len(rings) for rings in polygons)]
+    rings = [ring for rings in polygons for ring in rings]
+    xy = np.concatenate(rings)
+    deltas = np.diff(xy, axis=0, prepend=np.zeros((1, 2), dtype=np.int64)).ravel()
+    # each ring's length goes before its deltas
+    sizes = np.asarray([len(ring) for ring in rings], dtype=np.int64)
+    at = 2 * (np.cumsum(sizes) - sizes)
+    body = np.insert(deltas, at, sizes)
+    return encode_ints(np.concatenate([np.asarray(header, dtype=np.int64), body]))
+
+
+def decode_polygons(text: str) -> list[list[IntArray]]:
+    """Inverse of :func:`encode_polygons`."""
+    ints = decode_ints(text).tolist()
+    if not ints:
+        return []
+    n_polygons, pos = ints[0], 1
+    ring_counts = ints[pos : pos + n_polygons]
+    pos += n_polygons
+    x = y = 0
+    out: list[list[IntArray]] = []
+    for n_rings in ring_counts:
+        rings = []
+        for _ in range(n_rings):
+            n = ints[pos]
+            flat = np.asarray(ints[pos + 1 : pos + 1 + 2 * n], dtype=np.int64).reshape(-1, 2)
+            flat[0] += (x, y)
+            ring = np.cumsum(flat, axis=0)
+            x, y = (int(v) for v in ring[-1])
+            rings.append(ring)
+            pos += 1 + 2 * n
+        out.append(rings)
     return out

@@ -21,7 +21,7 @@ from geo.render.patches import (
     change_patches,
     polygons_area_km2,
 )
-from geo.render.wire import decode_polygons, encode_polygons
+from geo.render.wire import decode_polygons, encode_ints, encode_polygon_lists, encode_polygons
 
 
 def blob(n: int = 300, *, bump: float = 0.0, at: int = 100, width: int = 3) -> Polygon:
@@ -167,6 +167,36 @@ def test_polygons_round_trip_through_their_encoding() -> None:
         [r.tolist() for r in p] for p in patches.gained
     ]
     assert encode_polygons([]) == "" and decode_polygons("") == []
+
+
+def one_by_one(polygons: list[list[Any]]) -> str:
+    """Encode one list of polygons value by value (what encode_polygons did alone)."""
+    if not polygons:
+        return ""
+    values = [len(polygons), *(len(rings) for rings in polygons)]
+    x = y = 0
+    for rings in polygons:
+        for ring in rings:
+            values.append(len(ring))
+            for vx, vy in ring.tolist():
+                values += [vx - x, vy - y]
+                x, y = vx, vy
+    return encode_ints(values)
+
+
+def test_polygon_lists_encode_each_list_as_alone() -> None:
+    rng = np.random.default_rng(7)
+    lists = [
+        [
+            [rng.integers(-(10**7), 10**7, size=(rng.integers(3, 9), 2)) for _ in range(n_rings)]
+            for n_rings in rng.integers(1, 4, size=n_polygons)
+        ]
+        for n_polygons in [0, 1, 3, 0, 0, 2, 5, 0]
+    ]
+    texts = encode_polygon_lists(lists)
+    assert texts == [one_by_one(polygons) for polygons in lists]
+    assert [len(decode_polygons(text)) for text in texts] == [0, 1, 3, 0, 0, 2, 5, 0]
+    assert encode_polygon_lists([[], []]) == ["", ""] and encode_polygon_lists([]) == []
 
 
 def greedy_merge(boxes: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:

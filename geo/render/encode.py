@@ -453,6 +453,30 @@ def _fan_area_m2(lons: npt.NDArray[np.float64], lats: npt.NDArray[np.float64]) -
     return float(area)
 
 
+def _chains(
+    following: IntArray, first_of_chain: npt.NDArray[np.bool_]
+) -> tuple[IntArray, IntArray]:
+    """Return the chunks in chain order and where each chain starts in that order.
+
+    Each chain is walked from its first chunk along ``following`` (-1: its
+    end); chunks left over lie on cycles (rings no date changes), each walked
+    from its least number round to it again.
+    """
+    following_list = following.tolist()
+    seen = [False] * len(following_list)
+    order: list[int] = []
+    heads: list[int] = []
+    for c in [*np.flatnonzero(first_of_chain).tolist(), *range(len(following_list))]:
+        if seen[c]:
+            continue
+        heads.append(len(order))
+        while c >= 0 and not seen[c]:
+            seen[c] = True
+            order.append(c)
+            c = following_list[c]
+    return np.asarray(order, dtype=np.int64), np.asarray(heads, dtype=np.int64)
+
+
 def decoded_areas_km2(data: Mapping[str, Any]) -> npt.NDArray[np.float64]:
     """Geodesic area of every decoded date, without building its geometry.
 
@@ -503,18 +527,27 @@ def decoded_areas_km2(data: Mapping[str, Any]) -> npt.NDArray[np.float64]:
     follower[first[by_first]] = second[by_first]
     leader = np.full(n_chunks, -1, dtype=np.int64)
     leader[second[by_second]] = first[by_second]
-    # each fan: the apex (row len(xy)), its leader's last vertex, the chunk's vertices,
-    # its follower's first vertex
-    has_leader, has_follower = leader >= 0, follower >= 0
-    sizes = 1 + has_leader + lengths + has_follower
-    fan_ends = np.cumsum(sizes)
-    fan_starts = fan_ends - sizes
-    rows = np.repeat(offsets[:-1] - fan_starts - 1 - has_leader, sizes) + np.arange(
-        int(fan_ends[-1])
-    )
-    rows[fan_starts] = len(xy)
-    rows[fan_starts[has_leader] + 1] = offsets[leader[has_leader] + 1] - 1
-    rows[fan_ends[has_follower] - 1] = offsets[follower[has_follower]]
+    # chunks always next to each other (boundary no date changes) make a chain, measured as
+    # one fan whose area goes to its first chunk: the apex (row len(xy)), the first chunk's
+    # leader's last vertex, the chain's vertices, the last chunk's follower's first vertex
+    linked = by_first & (np.bincount(second, minlength=n_chunks)[second] == 1)
+    following = np.full(n_chunks, -1, dtype=np.int64)
+    following[first[linked]] = second[linked]
+    order, heads = _chains(following, np.bincount(second[linked], minlength=n_chunks) == 0)
+    tails = np.append(heads[1:] - 1, len(order) - 1)
+    has_leader, has_follower = leader[order[heads]] >= 0, follower[order[tails]] >= 0
+    pre = np.zeros(len(order), dtype=np.int64)
+    pre[heads] = 1 + has_leader
+    sizes = pre + lengths[order]
+    sizes[tails] += has_follower
+    ends = np.cumsum(sizes)
+    starts = ends - sizes
+    rows = np.repeat(offsets[order] - starts - pre, sizes) + np.arange(int(ends[-1]))
+    rows[starts[heads]] = len(xy)
+    led, followed = heads[has_leader], tails[has_follower]
+    rows[starts[led] + 1] = offsets[leader[order[led]] + 1] - 1
+    rows[ends[followed] - 1] = offsets[follower[order[followed]]]
+    fan_ends = ends[tails]
     left = np.flatnonzero(~by_first & ~by_second)  # then the joins left, as triangles
     triangle_rows = np.stack(
         [np.full(len(left), len(xy)), offsets[first[left] + 1] - 1, offsets[second[left]]],
@@ -528,9 +561,10 @@ def decoded_areas_km2(data: Mapping[str, Any]) -> npt.NDArray[np.float64]:
     areas = [
         _fan_area_m2(lons[a:b], lats[a:b]) for a, b in zip([0, *bounds[:-1]], bounds, strict=True)
     ]
-    fans = np.asarray(areas[:n_chunks])
+    fans = np.zeros(n_chunks)
+    fans[order[heads]] = areas[: len(heads)]
     joins = np.zeros(len(pairs))
-    joins[left] = areas[n_chunks:]
+    joins[left] = areas[len(heads) :]
     n_rings = len(breaks) + 1
     ring_area = np.abs(np.bincount(ring, weights=fans[chunk] + joins[join_of], minlength=n_rings))
     # a ring opened by a ring break is a hole; after a polygon break (or first) an exterior

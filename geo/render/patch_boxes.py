@@ -13,12 +13,13 @@ disjoint, so their patches add up to those of a full overlay.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from typing import cast
 
 import numpy as np
 import shapely
 from shapely.errors import GEOSException
-from shapely.geometry import MultiPolygon, Polygon
+from shapely.geometry import Polygon
 from shapely.geometry.base import BaseGeometry
 
 from geo.render.encode import IntArray, PreparedDate
@@ -29,13 +30,16 @@ Box = tuple[int, int, int, int]
 
 def to_geometry(prepared: PreparedDate, *, precision: int) -> BaseGeometry:
     """Return the (Multi)Polygon a prepared date draws, in degrees."""
-    polygons = [
-        Polygon(rings[0] / 10.0**precision, [r / 10.0**precision for r in rings[1:]])
-        for rings in prepared.rings()
-    ]
+    ring_ends = prepared.ring_ends
+    if not len(ring_ends):
+        return Polygon()
+    ring_of = np.repeat(np.arange(len(ring_ends)), np.diff(ring_ends, prepend=0))
+    rings = np.asarray(shapely.linearrings(prepared.coords / 10.0**precision, indices=ring_of))
+    polygon_of = np.repeat(np.arange(len(prepared.polygon_rings)), prepared.polygon_rings)
+    polygons = np.asarray(shapely.polygons(rings, indices=polygon_of), dtype=object)
     if len(polygons) == 1:
-        return polygons[0]
-    return MultiPolygon(polygons) if polygons else Polygon()
+        return cast(BaseGeometry, polygons[0])
+    return cast(BaseGeometry, shapely.multipolygons(polygons))
 
 
 def range_starts(ends: IntArray) -> IntArray:
@@ -72,11 +76,8 @@ def changed_boxes(
         changed = np.flatnonzero(change)
         if not changed.size:
             continue
-        ends = date.chunk_ends
-        starts = range_starts(ends)
-        low = np.minimum.reduceat(date.coords, starts, axis=0)
-        high = np.maximum.reduceat(date.coords, starts, axis=0)
-        ring = np.searchsorted(date.ring_ends, ends - 1, side="right")
+        low, high = date.chunk_boxes
+        ring = date.chunk_ring
         first = np.searchsorted(ring, ring, side="left")[changed]
         last = np.searchsorted(ring, ring, side="right")[changed] - 1
         before_c = np.where(changed > first, changed - 1, last)
@@ -147,13 +148,11 @@ def overlay_boxes(
     boxes: list[Box],
     *,
     precision: int,
-    geometries: Callable[[], tuple[BaseGeometry, BaseGeometry]] | None,
     out: tuple[list[list[IntArray]], list[list[IntArray]]],
 ) -> None:
     """Append to ``out`` the patches gained and lost in each (disjoint) box, by overlay."""
-    old, new = (geometries() if geometries is not None
-                else (to_geometry(before, precision=precision),
-                      to_geometry(after, precision=precision)))  # fmt: skip
+    old = to_geometry(before, precision=precision)
+    new = to_geometry(after, precision=precision)
     grid = 10.0**-precision
     edges = np.asarray(boxes, dtype=float) * grid
     gained, lost = out

@@ -31,7 +31,6 @@ import numpy as np
 import numpy.typing as npt
 import shapely
 from shapely.geometry import Polygon
-from shapely.geometry.base import BaseGeometry
 
 from geo.geometry import GEOD
 from geo.render.encode import (
@@ -41,7 +40,7 @@ from geo.render.encode import (
     PreparedDate,
     _with_breaks,
 )
-from geo.render.patch_boxes import Box, changed_boxes, overlay_boxes, range_starts
+from geo.render.patch_boxes import Box, changed_boxes, overlay_boxes
 from geo.render.wire import Opcode, token_opcodes
 
 
@@ -151,9 +150,7 @@ def _box_loops(
     old_arr, new_arr = np.asarray(old), np.asarray(new)
     sides = []
     for date, arr in ((before, old_arr), (after, new_arr)):
-        starts = range_starts(date.chunk_ends)
-        low = np.minimum.reduceat(date.coords, starts, axis=0) if len(starts) else None
-        high = np.maximum.reduceat(date.coords, starts, axis=0) if len(starts) else None
+        low, high = date.chunk_boxes if len(date.chunk_ends) else (None, None)
         sides.append((arr, np.cumsum(arr >= 2) - 1, np.flatnonzero(arr < 2), low, high))
     lows = np.asarray([box[:2] for box in boxes])
     highs = np.asarray([box[2:] for box in boxes])
@@ -255,8 +252,8 @@ def _loops(
     """:func:`_stretch_loops` on given token lists (position -> chunk number alongside)."""
     old_arr, old_index = old_tokens
     new_arr, new_index = new_tokens
-    old_ring = np.searchsorted(before.ring_ends, before.chunk_ends - 1, side="right")
-    starts = [range_starts(d.chunk_ends) for d in (before, after)]
+    old_ring = before.chunk_ring
+    starts = [before.chunk_starts, after.chunk_starts]
 
     def chunk(d: int, date: PreparedDate, i: int) -> IntArray:
         return date.coords[starts[d][i] : date.chunk_ends[i]]
@@ -286,7 +283,7 @@ def _loops(
             rings_hit.update(int(old_ring[old_index[i]]) for i in range(i1, i2) if old_arr[i] >= 2)
             continue
         stretches.append((around_old, i1, i2, j1, j2))
-    exteriors = set(range_starts(np.cumsum(before.polygon_rings)).tolist())
+    exteriors = before.exteriors
     turns: dict[int, bool] = {}
     for (prev_i, next_i), i1, i2, j1, j2 in stretches:
         o = [chunk(0, before, int(old_index[i])) for i in range(i1, i2)]
@@ -321,11 +318,8 @@ def _loops(
         if shapely.relate_pattern([meeting[k] for k in i.tolist()],
                                   [meeting[k] for k in j.tolist()], "T********").any():  # fmt: skip
             return None
-    ends = before.ring_ends
-    ring_starts = range_starts(ends)
-    ring_boxes = np.hstack([np.minimum.reduceat(before.coords, ring_starts, axis=0),
-                            np.maximum.reduceat(before.coords, ring_starts, axis=0)])  # fmt: skip
-    i, j = _boxes_meet(face_boxes, ring_boxes, same=False)
+    ends, ring_starts = before.ring_ends, before.ring_starts
+    i, j = _boxes_meet(face_boxes, before.ring_boxes, same=False)
     keep = [k for k in range(len(j)) if int(j[k]) not in rings_hit]
     if keep:
         faces = [Polygon(loops[int(i[k])][0][0].astype(float)) for k in keep]
@@ -477,7 +471,6 @@ def change_patches(
     after: PreparedDate,
     *,
     precision: int,
-    geometries: Callable[[], tuple[BaseGeometry, BaseGeometry]] | None = None,
     tokens: Tokens | None = None,
 ) -> Patches:
     """Return the patches gained and lost from ``before`` to ``after``.
@@ -489,10 +482,6 @@ def change_patches(
         no ``before`` (the first date) gives no patches.
     precision
         Their decimal places.
-    geometries
-        A function returning their outlines
-        (:func:`geo.render.patch_boxes.to_geometry`), called only if an
-        overlay is needed (to reuse outlines built for the date before).
     tokens
         Their token lists and opcodes if the encoder has them (else numbered here).
 
@@ -532,8 +521,7 @@ def change_patches(
                 (gained if is_gain else lost).append(rings)
         boxes = [box for box, found in zip(boxes, by_box, strict=True) if found is None]
     if boxes:
-        overlay_boxes(before, after, boxes, precision=precision, geometries=geometries,
-                       out=(gained, lost))  # fmt: skip
+        overlay_boxes(before, after, boxes, precision=precision, out=(gained, lost))
     return Patches(
         gained=gained,
         lost=lost,

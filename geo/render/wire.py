@@ -19,6 +19,7 @@ and the vertices' deltas (closing vertex left out).
 from __future__ import annotations
 
 import difflib
+import itertools
 from collections.abc import Sequence
 
 import numpy as np
@@ -292,17 +293,53 @@ def encode_polygons(polygons: list[list[IntArray]]) -> str:
     >>> [r.tolist() for r in decode_polygons(encode_polygons([[ring]]))[0]]
     [[[0, 0], [10, 0], [10, 10]]]
     """
-    if not polygons:
-        return ""
-    header = [len(polygons), *(len(rings) for rings in polygons)]
-    rings = [ring for rings in polygons for ring in rings]
+    return encode_polygon_lists([polygons])[0]
+
+
+def encode_polygon_lists(lists: Sequence[list[list[IntArray]]]) -> list[str]:
+    """:func:`encode_polygons` of each list, in one pass (a timeline's dates' patches).
+
+    Examples
+    --------
+    >>> ring = np.array([[0, 0], [10, 0], [10, 10]])
+    >>> texts = encode_polygon_lists([[[ring]], [], [[ring], [ring + 5]]])
+    >>> texts[1], [[r.tolist() for r in p] for p in decode_polygons(texts[2])]
+    ('', [[[[0, 0], [10, 0], [10, 10]]], [[[5, 5], [15, 5], [15, 15]]]])
+    """
+    rings: list[IntArray] = []
+    inserts: list[int] = []  # header values and ring lengths, each before its place
+    at: list[int] = []  # in the deltas
+    firsts: list[int] = []  # each list's first vertex: its delta is from (0, 0)
+    n_values: list[int] = []  # per list
+    n_vertices = 0
+    for polygons in lists:
+        if not polygons:
+            n_values.append(0)
+            continue
+        header = [len(polygons), *(len(ring_list) for ring_list in polygons)]
+        inserts += header
+        at += [2 * n_vertices] * len(header)
+        firsts.append(n_vertices)
+        count = len(header)
+        for ring_list in polygons:
+            for ring in ring_list:
+                rings.append(ring)
+                inserts.append(len(ring))
+                at.append(2 * n_vertices)
+                n_vertices += len(ring)
+                count += 1 + 2 * len(ring)
+        n_values.append(count)
+    if not rings:
+        return [""] * len(lists)
     xy = np.concatenate(rings)
-    deltas = np.diff(xy, axis=0, prepend=np.zeros((1, 2), dtype=np.int64)).ravel()
-    # each ring's length goes before its deltas
-    sizes = np.asarray([len(ring) for ring in rings], dtype=np.int64)
-    at = 2 * (np.cumsum(sizes) - sizes)
-    body = np.insert(deltas, at, sizes)
-    return encode_ints(np.concatenate([np.asarray(header, dtype=np.int64), body]))
+    deltas = np.diff(xy, axis=0, prepend=xy[:1])
+    deltas[firsts] = xy[firsts]
+    text = encode_ints(np.insert(deltas.ravel(), at, inserts))
+    # a value ends on a character without the "more follows" bit
+    codes = _CODE[np.frombuffer(text.encode("ascii"), dtype=np.uint8)]
+    value_ends = np.concatenate([[0], np.flatnonzero(codes < 32) + 1])
+    cuts = value_ends[np.cumsum([0, *n_values])].tolist()
+    return [text[a:b] for a, b in itertools.pairwise(cuts)]
 
 
 def decode_polygons(text: str) -> list[list[IntArray]]:

@@ -88,7 +88,10 @@ def _signed_area2(xy: IntArray) -> float:
 
 
 def _stretch_loops(
-    before: PreparedDate, after: PreparedDate, tokens: Tokens | None = None
+    before: PreparedDate,
+    after: PreparedDate,
+    tokens: Tokens | None = None,
+    memo: _Memo | None = None,
 ) -> list[tuple[list[IntArray], bool]] | None:
     """Patches of a change that only replaces stretches within rings, or ``None``.
 
@@ -110,7 +113,7 @@ def _stretch_loops(
     old_arr, new_arr = np.asarray(old), np.asarray(new)
     old_index = np.cumsum(old_arr >= 2) - 1  # position -> chunk number
     new_index = np.cumsum(new_arr >= 2) - 1
-    loops = _loops(before, after, (old_arr, old_index), (new_arr, new_index), opcodes)
+    loops = _loops(before, after, (old_arr, old_index), (new_arr, new_index), opcodes, memo)
     if loops is _CUT:  # a change across a ring's start: start the changed rings elsewhere
         aligned = _aligned(old_arr, new_arr)
         if aligned is not None:
@@ -136,6 +139,7 @@ def _box_loops(
     after: PreparedDate,
     tokens: Tokens | None,
     boxes: list[Box],
+    memo: _Memo | None = None,
 ) -> list[list[tuple[list[IntArray], bool]] | None] | None:
     """:func:`_stretch_loops` box by box: per box its patches, or ``None`` where they fail.
 
@@ -176,7 +180,7 @@ def _box_loops(
     old_tokens, new_tokens = sides[0][:2], sides[1][:2]
     for group in groups:
         found = (
-            _loops(before, after, old_tokens, new_tokens, group)
+            _loops(before, after, old_tokens, new_tokens, group, memo)
             if 0 < len(group) <= MAX_STRETCHES
             else None
         )
@@ -186,6 +190,8 @@ def _box_loops(
 
 #: What :func:`_loops` returns when a change cuts a ring (a retry may start the ring elsewhere).
 _CUT: Any = object()
+#: Each stretch's faces with their winding numbers, by its opcode's ranges (:func:`_loops`).
+_Memo = dict[tuple[int, int, int, int], list[tuple[list[IntArray], int]]]
 
 
 def _aligned(old: IntArray, new: IntArray) -> tuple[IntArray, IntArray] | None:
@@ -248,8 +254,13 @@ def _loops(
     old_tokens: tuple[IntArray, IntArray],
     new_tokens: tuple[IntArray, IntArray],
     opcodes: list[Opcode],
+    memo: _Memo | None = None,
 ) -> Any:
-    """:func:`_stretch_loops` on given token lists (position -> chunk number alongside)."""
+    """:func:`_stretch_loops` on given token lists (position -> chunk number alongside).
+
+    ``memo`` keeps each stretch's faces by its opcode, for another call on
+    the same token lists (a day tried as a whole, then box by box).
+    """
     old_arr, old_index = old_tokens
     new_arr, new_index = new_tokens
     old_ring = before.chunk_ring
@@ -296,12 +307,20 @@ def _loops(
             ring_start = int(before.ring_ends[ring - 1]) if ring else 0
             turns[ring] = _signed_area2(before.coords[ring_start : before.ring_ends[ring]]) > 0
         turn, hole = turns[ring], ring not in exteriors
-        for loop in _vertex_loops(np.concatenate([a, *o, b]), np.concatenate([a, *n, b])):
-            for face, winding in _faces(loop):
-                if abs(winding) > 1:
-                    return None  # an outline that crosses itself: the overlay decides
-                if winding:
-                    loops.append((face, ((winding > 0) == turn) != hole))
+        found = memo.get((i1, i2, j1, j2)) if memo is not None else None
+        if found is None:
+            found = [
+                face
+                for loop in _vertex_loops(np.concatenate([a, *o, b]), np.concatenate([a, *n, b]))
+                for face in _faces(loop)
+            ]
+            if memo is not None:
+                memo[i1, i2, j1, j2] = found
+        for face, winding in found:
+            if abs(winding) > 1:
+                return None  # an outline that crosses itself: the overlay decides
+            if winding:
+                loops.append((face, ((winding > 0) == turn) != hole))
     if not loops:
         return [] if np.array_equal(old_arr, new_arr) else None
     # no two patches and no patch and other ring may share ground: else the overlay decides
@@ -500,7 +519,8 @@ def change_patches(
     """
     if before is None or before is after:  # the same rings (prepare_dates): no change
         return NO_PATCHES
-    loops = _stretch_loops(before, after, tokens)
+    memo: _Memo = {}  # each stretch's faces, found once for both tries
+    loops = _stretch_loops(before, after, tokens, memo)
     if loops is not None:  # every change is a stretch of one ring replaced: no overlay needed
         gained = [rings for rings, is_gain in loops if is_gain]
         lost = [rings for rings, is_gain in loops if not is_gain]
@@ -514,7 +534,7 @@ def change_patches(
     if not boxes:
         return NO_PATCHES
     gained, lost = [], []
-    by_box = _box_loops(before, after, tokens, boxes)
+    by_box = _box_loops(before, after, tokens, boxes, memo)
     if by_box is not None:  # each box's stretches alone: only the boxes where they fail overlaid
         for found in by_box:
             for rings, is_gain in found or ():

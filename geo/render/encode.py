@@ -225,6 +225,8 @@ class SeriesEncoder:
         self._chunks: list[IntArray] = []
         self._dates: list[str] = []
         self._previous: list[int] = []
+        #: The last date's tokens as an int64 array.
+        self.token_array: IntArray = np.zeros(0, dtype=np.int64)
         self._n_in = self._n_drawn = self._n_dropped = self._n_refs = 0
         #: The last date's :func:`token_opcodes` against the date before it.
         self.opcodes: list[Opcode] = []
@@ -287,10 +289,13 @@ class SeriesEncoder:
         """Append the next date; return its token list (chunk id + 2, or a break)."""
         if prepared is self._last:  # the same rings as the date before (prepare_dates)
             tokens, n_chunks = self._previous, self._last_n_chunks
+            array = self.token_array
         else:
             tokens, n_chunks = self._number(prepared)
+            array = np.asarray(tokens, dtype=np.int64)
         self._last, self._last_n_chunks = prepared, n_chunks
-        self.opcodes = token_opcodes(self._previous, tokens)
+        self.opcodes = token_opcodes(self._previous, tokens, arrays=(self.token_array, array))
+        self.token_array = array
         self._dates.append(encode_ints(_date_ops(self._previous, tokens, self.opcodes)))
         self._previous = tokens
         self._n_in += prepared.n_vertices_in

@@ -54,7 +54,7 @@ def range_starts(ends: IntArray) -> IntArray:
 def changed_boxes(
     before: PreparedDate,
     after: PreparedDate,
-    tokens: tuple[Sequence[int], Sequence[int]] | None = None,
+    tokens: tuple[Sequence[int] | IntArray, Sequence[int] | IntArray] | None = None,
 ) -> list[Box]:
     """Disjoint boxes (integer grid) holding every chunk in one date but not the other.
 

@@ -71,7 +71,7 @@ MAX_STRETCHES = 32
 
 #: Two consecutive dates' token lists (:class:`geo.render.encode.SeriesEncoder`) and their
 #: :func:`geo.render.wire.token_opcodes`.
-Tokens = tuple[Sequence[int], Sequence[int], list[Opcode]]
+Tokens = tuple[Sequence[int] | IntArray, Sequence[int] | IntArray, list[Opcode]]
 
 
 def _sequence(date: PreparedDate, ids: dict[bytes, int]) -> list[int]:

@@ -39,6 +39,7 @@ from geo.render.credits import attribution_script
 from geo.render.encode import (
     DEFAULT_CHUNK_VERTICES,
     EncodedSeries,
+    IntArray,
     PreparedDate,
     SeriesEncoder,
     blocks,
@@ -194,13 +195,14 @@ def _encode_layer(
     bar = progress_meter(progress=progress, desc=f"timeline {name}"[:40], unit="step",
                          total=2 * len(geoms))  # fmt: skip
     prepared: list[PreparedDate] = []
-    tokens: list[list[int]] = []
+    tokens: list[IntArray] = []
     opcodes: list[list[Opcode]] = []
     with bar:
         for block in map_ordered(prepare_block, tasks, jobs=jobs, executor=executor):
             for date in block:
                 prepared.append(date)
-                tokens.append(encoder.add(date))
+                encoder.add(date)
+                tokens.append(encoder.token_array)
                 opcodes.append(encoder.opcodes)
             bar.update(len(block))
         # the patches once every date is numbered: each pass keeps its own data in the caches

@@ -106,8 +106,13 @@ def decode_ints(text: str) -> IntArray:
     return (zig >> np.uint64(1)).astype(np.int64) ^ -(zig & np.uint64(1)).astype(np.int64)
 
 
-def _common_ends(previous: Sequence[int], current: Sequence[int]) -> tuple[int, int]:
-    """Lengths of the common prefix and (after it) the common suffix of two token lists."""
+def _common_ends(
+    previous: Sequence[int], current: Sequence[int], arrays: tuple[IntArray, IntArray] | None = None
+) -> tuple[int, int]:
+    """Lengths of the common prefix and (after it) the common suffix of two token lists.
+
+    ``arrays``: the two lists as int64 arrays, if the caller has them.
+    """
     n = min(len(previous), len(current))
     if n <= _SHORT:  # short lists (a stretch's vertices): plain Python is quicker
         prefix = 0
@@ -117,8 +122,8 @@ def _common_ends(previous: Sequence[int], current: Sequence[int]) -> tuple[int, 
         while suffix < m and previous[-1 - suffix] == current[-1 - suffix]:
             suffix += 1
         return prefix, suffix
-    every_a = np.asarray(previous, dtype=np.int64)
-    every_b = np.asarray(current, dtype=np.int64)
+    every_a, every_b = arrays if arrays is not None else (
+        np.asarray(previous, dtype=np.int64), np.asarray(current, dtype=np.int64))  # fmt: skip
     differ = np.flatnonzero(every_a[:n] != every_b[:n])
     prefix = int(differ[0]) if differ.size else n
     m = n - prefix
@@ -132,19 +137,26 @@ def _common_ends(previous: Sequence[int], current: Sequence[int]) -> tuple[int, 
 Opcode = tuple[str, int, int, int, int]
 
 
-def token_opcodes(previous: Sequence[int], current: Sequence[int]) -> list[Opcode]:
+def token_opcodes(
+    previous: Sequence[int],
+    current: Sequence[int],
+    *,
+    arrays: tuple[IntArray, IntArray] | None = None,
+) -> list[Opcode]:
     """Return :meth:`difflib.SequenceMatcher.get_opcodes` of two token lists.
 
     The common prefix and suffix are kept as they are; only the middle is
     diffed (a day changes a few stretches): by :func:`_unique_opcodes` when no
     token repeats there (most days), else by :class:`difflib.SequenceMatcher`.
 
+    ``arrays`` are the two lists as int64 arrays, if the caller has them.
+
     Examples
     --------
     >>> token_opcodes([2, 3, 4, 5, 6], [2, 3, 9, 5, 6])
     [('equal', 0, 2, 0, 2), ('replace', 2, 3, 2, 3), ('equal', 3, 5, 3, 5)]
     """
-    prefix, suffix = _common_ends(previous, current)
+    prefix, suffix = _common_ends(previous, current, arrays)
     middle_prev = previous[prefix : len(previous) - suffix]
     middle_cur = current[prefix : len(current) - suffix]
     if len(middle_prev) and len(middle_cur) and not set(middle_prev).isdisjoint(middle_cur):

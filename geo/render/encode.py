@@ -225,8 +225,7 @@ class SeriesEncoder:
         self._chunks: list[IntArray] = []
         self._dates: list[str] = []
         self._previous: list[int] = []
-        #: The last date's tokens as an int64 array.
-        self.token_array: IntArray = np.zeros(0, dtype=np.int64)
+        self.token_array: IntArray = np.zeros(0, dtype=np.int64)  #: the last date's, as an array
         self._n_in = self._n_drawn = self._n_dropped = self._n_refs = 0
         #: The last date's :func:`token_opcodes` against the date before it.
         self.opcodes: list[Opcode] = []
@@ -288,8 +287,7 @@ class SeriesEncoder:
     def add(self, prepared: PreparedDate) -> list[int]:
         """Append the next date; return its token list (chunk id + 2, or a break)."""
         if prepared is self._last:  # the same rings as the date before (prepare_dates)
-            tokens, n_chunks = self._previous, self._last_n_chunks
-            array = self.token_array
+            tokens, n_chunks, array = self._previous, self._last_n_chunks, self.token_array
         else:
             tokens, n_chunks = self._number(prepared)
             array = np.asarray(tokens, dtype=np.int64)
@@ -453,35 +451,6 @@ def encode_series(
     return encoder.finish([float(a) for a in originals])
 
 
-def _fan_area_m2(lons: npt.NDArray[np.float64], lats: npt.NDArray[np.float64]) -> float:
-    area, _ = GEOD.polygon_area_perimeter(lons, lats)
-    return float(area)
-
-
-def _chains(
-    following: IntArray, first_of_chain: npt.NDArray[np.bool_]
-) -> tuple[IntArray, IntArray]:
-    """Return the chunks in chain order and where each chain starts in that order.
-
-    Each chain is walked from its first chunk along ``following`` (-1: its
-    end); chunks left over lie on cycles (rings no date changes), each walked
-    from its least number round to it again.
-    """
-    following_list = following.tolist()
-    seen = [False] * len(following_list)
-    order: list[int] = []
-    heads: list[int] = []
-    for c in [*np.flatnonzero(first_of_chain).tolist(), *range(len(following_list))]:
-        if seen[c]:
-            continue
-        heads.append(len(order))
-        while c >= 0 and not seen[c]:
-            seen[c] = True
-            order.append(c)
-            c = following_list[c]
-    return np.asarray(order, dtype=np.int64), np.asarray(heads, dtype=np.int64)
-
-
 def decoded_areas_km2(data: Mapping[str, Any]) -> npt.NDArray[np.float64]:
     """Geodesic area of every decoded date, without building its geometry.
 
@@ -532,27 +501,18 @@ def decoded_areas_km2(data: Mapping[str, Any]) -> npt.NDArray[np.float64]:
     follower[first[by_first]] = second[by_first]
     leader = np.full(n_chunks, -1, dtype=np.int64)
     leader[second[by_second]] = first[by_second]
-    # chunks always next to each other (boundary no date changes) make a chain, measured as
-    # one fan whose area goes to its first chunk: the apex (row len(xy)), the first chunk's
-    # leader's last vertex, the chain's vertices, the last chunk's follower's first vertex
-    linked = by_first & (np.bincount(second, minlength=n_chunks)[second] == 1)
-    following = np.full(n_chunks, -1, dtype=np.int64)
-    following[first[linked]] = second[linked]
-    order, heads = _chains(following, np.bincount(second[linked], minlength=n_chunks) == 0)
-    tails = np.append(heads[1:] - 1, len(order) - 1)
-    has_leader, has_follower = leader[order[heads]] >= 0, follower[order[tails]] >= 0
-    pre = np.zeros(len(order), dtype=np.int64)
-    pre[heads] = 1 + has_leader
-    sizes = pre + lengths[order]
-    sizes[tails] += has_follower
-    ends = np.cumsum(sizes)
-    starts = ends - sizes
-    rows = np.repeat(offsets[order] - starts - pre, sizes) + np.arange(int(ends[-1]))
-    rows[starts[heads]] = len(xy)
-    led, followed = heads[has_leader], tails[has_follower]
-    rows[starts[led] + 1] = offsets[leader[order[led]] + 1] - 1
-    rows[ends[followed] - 1] = offsets[follower[order[followed]]]
-    fan_ends = ends[tails]
+    # each fan: the apex (row len(xy)), its leader's last vertex, the chunk's vertices,
+    # its follower's first vertex
+    has_leader, has_follower = leader >= 0, follower >= 0
+    sizes = 1 + has_leader + lengths + has_follower
+    fan_ends = np.cumsum(sizes)
+    fan_starts = fan_ends - sizes
+    rows = np.repeat(offsets[:-1] - fan_starts - 1 - has_leader, sizes) + np.arange(
+        int(fan_ends[-1])
+    )
+    rows[fan_starts] = len(xy)
+    rows[fan_starts[has_leader] + 1] = offsets[leader[has_leader] + 1] - 1
+    rows[fan_ends[has_follower] - 1] = offsets[follower[has_follower]]
     left = np.flatnonzero(~by_first & ~by_second)  # then the joins left, as triangles
     triangle_rows = np.stack(
         [np.full(len(left), len(xy)), offsets[first[left] + 1] - 1, offsets[second[left]]],
@@ -564,12 +524,12 @@ def decoded_areas_km2(data: Mapping[str, Any]) -> npt.NDArray[np.float64]:
     )
     bounds = [*fan_ends.tolist(), *(int(fan_ends[-1]) + 3 * np.arange(1, len(left) + 1)).tolist()]
     areas = [
-        _fan_area_m2(lons[a:b], lats[a:b]) for a, b in zip([0, *bounds[:-1]], bounds, strict=True)
+        float(GEOD.polygon_area_perimeter(lons[a:b], lats[a:b])[0])
+        for a, b in zip([0, *bounds[:-1]], bounds, strict=True)
     ]
-    fans = np.zeros(n_chunks)
-    fans[order[heads]] = areas[: len(heads)]
+    fans = np.asarray(areas[:n_chunks])
     joins = np.zeros(len(pairs))
-    joins[left] = areas[len(heads) :]
+    joins[left] = areas[n_chunks:]
     n_rings = len(breaks) + 1
     ring_area = np.abs(np.bincount(ring, weights=fans[chunk] + joins[join_of], minlength=n_rings))
     # a ring opened by a ring break is a hole; after a polygon break (or first) an exterior

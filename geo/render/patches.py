@@ -40,7 +40,7 @@ from geo.render.encode import (
     PreparedDate,
     _with_breaks,
 )
-from geo.render.patch_boxes import Box, changed_boxes, overlay_boxes
+from geo.render.patch_boxes import Box, changed_boxes, overlay_boxes, range_starts
 from geo.render.wire import Opcode, token_opcodes
 
 
@@ -294,7 +294,7 @@ def _loops(
             rings_hit.update(int(old_ring[old_index[i]]) for i in range(i1, i2) if old_arr[i] >= 2)
             continue
         stretches.append((around_old, i1, i2, j1, j2))
-    exteriors = before.exteriors
+    exteriors = set(range_starts(np.cumsum(before.polygon_rings)).tolist())
     turns: dict[int, bool] = {}
     for (prev_i, next_i), i1, i2, j1, j2 in stretches:
         o = [chunk(0, before, int(old_index[i])) for i in range(i1, i2)]

@@ -205,9 +205,7 @@ def chunk_ring(ring: IntArray, *, mean_vertices: int = DEFAULT_CHUNK_VERTICES) -
 
 def _starts_of(ends: IntArray) -> IntArray:
     """Return the starts of consecutive ranges that end at ``ends`` (the first at 0)."""
-    out = np.zeros(len(ends), dtype=np.int64)
-    out[1:] = ends[:-1]
-    return out
+    return np.append(np.int64(0), ends)[:-1].astype(np.int64)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -246,9 +244,6 @@ class PreparedDate:
         ends = self.chunk_ends.tolist()
         return [raw[a * width : b * width] for a, b in zip([0, *ends[:-1]], ends)]  # noqa: B905
 
-    # Derived arrays, computed once per date: the patches of a date are found against the
-    # date before and the date after (:mod:`geo.render.patches`), often box by box.
-
     @functools.cached_property
     def chunk_starts(self) -> IntArray:
         """Start in ``coords`` of each chunk."""
@@ -280,15 +275,10 @@ class PreparedDate:
         return np.hstack([np.minimum.reduceat(self.coords, self.ring_starts, axis=0),
                           np.maximum.reduceat(self.coords, self.ring_starts, axis=0)])  # fmt: skip
 
-    @functools.cached_property
-    def exteriors(self) -> frozenset[int]:
-        """The rings that are exteriors (the first of each polygon)."""
-        return frozenset(_starts_of(np.cumsum(self.polygon_rings)).tolist())
-
     def rings(self) -> list[list[IntArray]]:
         """Return per polygon its rings, like :func:`prepare_geometry` (rotated)."""
-        starts = [0, *self.ring_ends[:-1].tolist()]
-        rings = [self.coords[a:b] for a, b in zip(starts, self.ring_ends.tolist(), strict=True)]
+        ends = self.ring_ends.tolist()
+        rings = [self.coords[a:b] for a, b in zip(self.ring_starts.tolist(), ends, strict=True)]
         out, k = [], 0
         for n in self.polygon_rings.tolist():
             out.append(rings[k : k + n])

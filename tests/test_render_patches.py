@@ -13,18 +13,15 @@ from shapely.geometry import MultiPolygon, Polygon, box
 
 from geo.geometry import geodesic_area_km2
 from geo.render.encode import prepare_date
+from geo.render.patch_boxes import changed_boxes, merge_boxes, to_geometry
 from geo.render.patches import (
     MAX_STRETCHES,
     _box_loops,
-    _changed_boxes,
-    _merge_boxes,
     _stretch_loops,
     change_patches,
-    decode_polygons,
-    encode_polygons,
     polygons_area_km2,
-    to_geometry,
 )
+from geo.render.wire import decode_polygons, encode_ints, encode_polygon_lists, encode_polygons
 
 
 def blob(n: int = 300, *, bump: float = 0.0, at: int = 100, width: int = 3) -> Polygon:
@@ -87,7 +84,7 @@ def test_a_day_redrawn_all_along_the_front_is_patched_box_by_box() -> None:
     a, b = (prepare_date(Polygon(np.column_stack([37 + x * np.cos(t) * 1.5, 48 + x * np.sin(t)])))
             for x in (r, bumped))  # fmt: skip
     assert _stretch_loops(a, b) is None, "too many stretches for one try"
-    boxes = _changed_boxes(a, b)
+    boxes = changed_boxes(a, b)
     by_box = _box_loops(a, b, None, boxes)
     assert by_box is not None and len(by_box) == len(boxes) > MAX_STRETCHES
     assert all(found for found in by_box), "every box patched by its stretches"
@@ -172,8 +169,38 @@ def test_polygons_round_trip_through_their_encoding() -> None:
     assert encode_polygons([]) == "" and decode_polygons("") == []
 
 
+def one_by_one(polygons: list[list[Any]]) -> str:
+    """Encode one list of polygons value by value (what encode_polygons did alone)."""
+    if not polygons:
+        return ""
+    values = [len(polygons), *(len(rings) for rings in polygons)]
+    x = y = 0
+    for rings in polygons:
+        for ring in rings:
+            values.append(len(ring))
+            for vx, vy in ring.tolist():
+                values += [vx - x, vy - y]
+                x, y = vx, vy
+    return encode_ints(values)
+
+
+def test_polygon_lists_encode_each_list_as_alone() -> None:
+    rng = np.random.default_rng(7)
+    lists = [
+        [
+            [rng.integers(-(10**7), 10**7, size=(rng.integers(3, 9), 2)) for _ in range(n_rings)]
+            for n_rings in rng.integers(1, 4, size=n_polygons)
+        ]
+        for n_polygons in [0, 1, 3, 0, 0, 2, 5, 0]
+    ]
+    texts = encode_polygon_lists(lists)
+    assert texts == [one_by_one(polygons) for polygons in lists]
+    assert [len(decode_polygons(text)) for text in texts] == [0, 1, 3, 0, 0, 2, 5, 0]
+    assert encode_polygon_lists([[], []]) == ["", ""] and encode_polygon_lists([]) == []
+
+
 def greedy_merge(boxes: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
-    """The plain pairwise merge (what _merge_boxes did before it worked on arrays)."""
+    """The plain pairwise merge (what merge_boxes did before it worked on arrays)."""
     merged = True
     while merged:
         merged = False
@@ -197,4 +224,4 @@ def test_merged_boxes_are_those_of_a_pairwise_merge(
     corners: list[tuple[int, int, int, int]],
 ) -> None:
     boxes = [(x, y, x + w, y + h) for x, y, w, h in corners]
-    assert _merge_boxes(boxes) == greedy_merge(boxes)
+    assert merge_boxes(boxes) == greedy_merge(boxes)

@@ -225,6 +225,7 @@ class SeriesEncoder:
         self._chunks: list[IntArray] = []
         self._dates: list[str] = []
         self._previous: list[int] = []
+        self.token_array: IntArray = np.zeros(0, dtype=np.int64)  #: the last date's, as an array
         self._n_in = self._n_drawn = self._n_dropped = self._n_refs = 0
         #: The last date's :func:`token_opcodes` against the date before it.
         self.opcodes: list[Opcode] = []
@@ -286,11 +287,13 @@ class SeriesEncoder:
     def add(self, prepared: PreparedDate) -> list[int]:
         """Append the next date; return its token list (chunk id + 2, or a break)."""
         if prepared is self._last:  # the same rings as the date before (prepare_dates)
-            tokens, n_chunks = self._previous, self._last_n_chunks
+            tokens, n_chunks, array = self._previous, self._last_n_chunks, self.token_array
         else:
             tokens, n_chunks = self._number(prepared)
+            array = np.asarray(tokens, dtype=np.int64)
         self._last, self._last_n_chunks = prepared, n_chunks
-        self.opcodes = token_opcodes(self._previous, tokens)
+        self.opcodes = token_opcodes(self._previous, tokens, arrays=(self.token_array, array))
+        self.token_array = array
         self._dates.append(encode_ints(_date_ops(self._previous, tokens, self.opcodes)))
         self._previous = tokens
         self._n_in += prepared.n_vertices_in
@@ -448,11 +451,6 @@ def encode_series(
     return encoder.finish([float(a) for a in originals])
 
 
-def _fan_area_m2(lons: npt.NDArray[np.float64], lats: npt.NDArray[np.float64]) -> float:
-    area, _ = GEOD.polygon_area_perimeter(lons, lats)
-    return float(area)
-
-
 def decoded_areas_km2(data: Mapping[str, Any]) -> npt.NDArray[np.float64]:
     """Geodesic area of every decoded date, without building its geometry.
 
@@ -526,7 +524,8 @@ def decoded_areas_km2(data: Mapping[str, Any]) -> npt.NDArray[np.float64]:
     )
     bounds = [*fan_ends.tolist(), *(int(fan_ends[-1]) + 3 * np.arange(1, len(left) + 1)).tolist()]
     areas = [
-        _fan_area_m2(lons[a:b], lats[a:b]) for a, b in zip([0, *bounds[:-1]], bounds, strict=True)
+        float(GEOD.polygon_area_perimeter(lons[a:b], lats[a:b])[0])
+        for a, b in zip([0, *bounds[:-1]], bounds, strict=True)
     ]
     fans = np.asarray(areas[:n_chunks])
     joins = np.zeros(len(pairs))

@@ -4,21 +4,20 @@ A full overlay of every pair of consecutive dates (what :func:`geo.diff.diff`
 does, at full resolution) costs about as much as the whole timeline build.
 Consecutive dates share almost all of their boundary, and the encoding of
 :mod:`geo.render.encode` already knows which chunks of boundary changed: a
-patch gained or lost is bounded only by boundary that changed. So the two
-dates are clipped to the bounding boxes of the changed chunks (boxes that
-touch are merged, so the boxes are disjoint) and differenced there only, on
-the quantized grid (``grid_size``: snap-rounding, exact and robust). Most
-days need no overlay at all: their changed stretches are closed into loops
-with the boundary they replaced (:func:`_stretch_loops`); on a day where that
-fails as a whole, each box's stretches are tried alone and only the boxes
-where they fail are overlaid.
+patch gained or lost is bounded only by boundary that changed. Most days
+need no overlay at all: their changed stretches are closed into loops with
+the boundary they replaced (:func:`_stretch_loops`). On a day where that
+fails as a whole, each box of changed chunks
+(:func:`geo.render.patch_boxes.changed_boxes`, disjoint) has its stretches
+tried alone, and only the boxes where they fail are overlaid
+(:func:`geo.render.patch_boxes.overlay_boxes`: both dates clipped to the box
+and differenced there, on the quantized grid).
 The patches are those of the drawn (simplified, quantized) outline, and their
 areas are geodesic (:meth:`pyproj.Geod.polygon_area_perimeter`, as
 :func:`geo.geometry.geodesic_area_km2` measures).
 
-Patches reach the page as one string per date (:func:`encode_polygons`):
-zigzag varints of ``n_polygons``, then per polygon ``n_rings``, then per ring
-``n_vertices`` and the vertices' deltas (closing vertex left out).
+Patches reach the page as one string per date
+(:func:`geo.render.wire.encode_polygons`).
 """
 
 from __future__ import annotations
@@ -31,9 +30,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import shapely
-from shapely.errors import GEOSException
-from shapely.geometry import MultiPolygon, Polygon
-from shapely.geometry.base import BaseGeometry
+from shapely.geometry import Polygon
 
 from geo.geometry import GEOD
 from geo.render.encode import (
@@ -43,7 +40,8 @@ from geo.render.encode import (
     PreparedDate,
     _with_breaks,
 )
-from geo.render.wire import Opcode, decode_ints, encode_ints, token_opcodes
+from geo.render.patch_boxes import Box, changed_boxes, overlay_boxes, range_starts
+from geo.render.wire import Opcode, token_opcodes
 
 
 @dataclasses.dataclass(frozen=True)
@@ -71,35 +69,15 @@ NO_PATCHES = Patches([], [], 0.0, 0.0)
 MAX_STRETCHES = 32
 
 
-def to_geometry(prepared: PreparedDate, *, precision: int) -> BaseGeometry:
-    """Return the (Multi)Polygon a prepared date draws, in degrees."""
-    polygons = [
-        Polygon(rings[0] / 10.0**precision, [r / 10.0**precision for r in rings[1:]])
-        for rings in prepared.rings()
-    ]
-    if len(polygons) == 1:
-        return polygons[0]
-    return MultiPolygon(polygons) if polygons else Polygon()
-
-
 #: Two consecutive dates' token lists (:class:`geo.render.encode.SeriesEncoder`) and their
 #: :func:`geo.render.wire.token_opcodes`.
-Tokens = tuple[Sequence[int], Sequence[int], list[Opcode]]
+Tokens = tuple[Sequence[int] | IntArray, Sequence[int] | IntArray, list[Opcode]]
 
 
 def _sequence(date: PreparedDate, ids: dict[bytes, int]) -> list[int]:
     """Return a date's tokens as :class:`geo.render.encode.SeriesEncoder` numbers them."""
     numbers = [ids.setdefault(key, len(ids)) + 2 for key in date.chunk_keys]
     return _with_breaks(date, numbers)
-
-
-def _starts(ends: IntArray) -> IntArray:
-    """Return the starts of consecutive ranges that end at ``ends`` (the first at 0)."""
-    out = np.empty(len(ends), dtype=np.int64)
-    if len(ends):
-        out[0] = 0
-        out[1:] = ends[:-1]
-    return out
 
 
 def _signed_area2(xy: IntArray) -> float:
@@ -110,7 +88,10 @@ def _signed_area2(xy: IntArray) -> float:
 
 
 def _stretch_loops(
-    before: PreparedDate, after: PreparedDate, tokens: Tokens | None = None
+    before: PreparedDate,
+    after: PreparedDate,
+    tokens: Tokens | None = None,
+    memo: _Memo | None = None,
 ) -> list[tuple[list[IntArray], bool]] | None:
     """Patches of a change that only replaces stretches within rings, or ``None``.
 
@@ -132,7 +113,7 @@ def _stretch_loops(
     old_arr, new_arr = np.asarray(old), np.asarray(new)
     old_index = np.cumsum(old_arr >= 2) - 1  # position -> chunk number
     new_index = np.cumsum(new_arr >= 2) - 1
-    loops = _loops(before, after, (old_arr, old_index), (new_arr, new_index), opcodes)
+    loops = _loops(before, after, (old_arr, old_index), (new_arr, new_index), opcodes, memo)
     if loops is _CUT:  # a change across a ring's start: start the changed rings elsewhere
         aligned = _aligned(old_arr, new_arr)
         if aligned is not None:
@@ -157,7 +138,8 @@ def _box_loops(
     before: PreparedDate,
     after: PreparedDate,
     tokens: Tokens | None,
-    boxes: list[tuple[int, int, int, int]],
+    boxes: list[Box],
+    memo: _Memo | None = None,
 ) -> list[list[tuple[list[IntArray], bool]] | None] | None:
     """:func:`_stretch_loops` box by box: per box its patches, or ``None`` where they fail.
 
@@ -172,9 +154,7 @@ def _box_loops(
     old_arr, new_arr = np.asarray(old), np.asarray(new)
     sides = []
     for date, arr in ((before, old_arr), (after, new_arr)):
-        starts = _starts(date.chunk_ends)
-        low = np.minimum.reduceat(date.coords, starts, axis=0) if len(starts) else None
-        high = np.maximum.reduceat(date.coords, starts, axis=0) if len(starts) else None
+        low, high = date.chunk_boxes if len(date.chunk_ends) else (None, None)
         sides.append((arr, np.cumsum(arr >= 2) - 1, np.flatnonzero(arr < 2), low, high))
     lows = np.asarray([box[:2] for box in boxes])
     highs = np.asarray([box[2:] for box in boxes])
@@ -200,7 +180,7 @@ def _box_loops(
     old_tokens, new_tokens = sides[0][:2], sides[1][:2]
     for group in groups:
         found = (
-            _loops(before, after, old_tokens, new_tokens, group)
+            _loops(before, after, old_tokens, new_tokens, group, memo)
             if 0 < len(group) <= MAX_STRETCHES
             else None
         )
@@ -210,6 +190,8 @@ def _box_loops(
 
 #: What :func:`_loops` returns when a change cuts a ring (a retry may start the ring elsewhere).
 _CUT: Any = object()
+#: Each stretch's faces with their winding numbers, by its opcode's ranges (:func:`_loops`).
+_Memo = dict[tuple[int, int, int, int], list[tuple[list[IntArray], int]]]
 
 
 def _aligned(old: IntArray, new: IntArray) -> tuple[IntArray, IntArray] | None:
@@ -272,12 +254,17 @@ def _loops(
     old_tokens: tuple[IntArray, IntArray],
     new_tokens: tuple[IntArray, IntArray],
     opcodes: list[Opcode],
+    memo: _Memo | None = None,
 ) -> Any:
-    """:func:`_stretch_loops` on given token lists (position -> chunk number alongside)."""
+    """:func:`_stretch_loops` on given token lists (position -> chunk number alongside).
+
+    ``memo`` keeps each stretch's faces by its opcode, for another call on
+    the same token lists (a day tried as a whole, then box by box).
+    """
     old_arr, old_index = old_tokens
     new_arr, new_index = new_tokens
-    old_ring = np.searchsorted(before.ring_ends, before.chunk_ends - 1, side="right")
-    starts = [_starts(d.chunk_ends) for d in (before, after)]
+    old_ring = before.chunk_ring
+    starts = [before.chunk_starts, after.chunk_starts]
 
     def chunk(d: int, date: PreparedDate, i: int) -> IntArray:
         return date.coords[starts[d][i] : date.chunk_ends[i]]
@@ -307,7 +294,7 @@ def _loops(
             rings_hit.update(int(old_ring[old_index[i]]) for i in range(i1, i2) if old_arr[i] >= 2)
             continue
         stretches.append((around_old, i1, i2, j1, j2))
-    exteriors = set(_starts(np.cumsum(before.polygon_rings)).tolist())
+    exteriors = set(range_starts(np.cumsum(before.polygon_rings)).tolist())
     turns: dict[int, bool] = {}
     for (prev_i, next_i), i1, i2, j1, j2 in stretches:
         o = [chunk(0, before, int(old_index[i])) for i in range(i1, i2)]
@@ -320,12 +307,20 @@ def _loops(
             ring_start = int(before.ring_ends[ring - 1]) if ring else 0
             turns[ring] = _signed_area2(before.coords[ring_start : before.ring_ends[ring]]) > 0
         turn, hole = turns[ring], ring not in exteriors
-        for loop in _vertex_loops(np.concatenate([a, *o, b]), np.concatenate([a, *n, b])):
-            for face, winding in _faces(loop):
-                if abs(winding) > 1:
-                    return None  # an outline that crosses itself: the overlay decides
-                if winding:
-                    loops.append((face, ((winding > 0) == turn) != hole))
+        found = memo.get((i1, i2, j1, j2)) if memo is not None else None
+        if found is None:
+            found = [
+                face
+                for loop in _vertex_loops(np.concatenate([a, *o, b]), np.concatenate([a, *n, b]))
+                for face in _faces(loop)
+            ]
+            if memo is not None:
+                memo[i1, i2, j1, j2] = found
+        for face, winding in found:
+            if abs(winding) > 1:
+                return None  # an outline that crosses itself: the overlay decides
+            if winding:
+                loops.append((face, ((winding > 0) == turn) != hole))
     if not loops:
         return [] if np.array_equal(old_arr, new_arr) else None
     # no two patches and no patch and other ring may share ground: else the overlay decides
@@ -342,11 +337,8 @@ def _loops(
         if shapely.relate_pattern([meeting[k] for k in i.tolist()],
                                   [meeting[k] for k in j.tolist()], "T********").any():  # fmt: skip
             return None
-    ends = before.ring_ends
-    ring_starts = _starts(ends)
-    ring_boxes = np.hstack([np.minimum.reduceat(before.coords, ring_starts, axis=0),
-                            np.maximum.reduceat(before.coords, ring_starts, axis=0)])  # fmt: skip
-    i, j = _boxes_meet(face_boxes, ring_boxes, same=False)
+    ends, ring_starts = before.ring_ends, before.ring_starts
+    i, j = _boxes_meet(face_boxes, before.ring_boxes, same=False)
     keep = [k for k in range(len(j)) if int(j[k]) not in rings_hit]
     if keep:
         faces = [Polygon(loops[int(i[k])][0][0].astype(float)) for k in keep]
@@ -493,104 +485,11 @@ def _vertex_loops(old: IntArray, new: IntArray) -> list[IntArray]:
     return loops
 
 
-def _changed_boxes(
-    before: PreparedDate, after: PreparedDate, tokens: Tokens | None = None
-) -> list[tuple[int, int, int, int]]:
-    """Disjoint boxes (integer grid) holding every chunk in one date but not the other.
-
-    Each changed chunk's box takes in its neighbours along the ring, so the
-    joins to unchanged boundary are inside too. Chunks are compared by their
-    ids in ``tokens`` if given, else by their bytes.
-    """
-    if tokens is not None:
-        ids = [np.asarray(t, dtype=np.int64) for t in tokens[:2]]
-        ids = [t[t >= 2] for t in ids]
-        changes = [~np.isin(ids[0], ids[1]), ~np.isin(ids[1], ids[0])]
-    else:
-        keys = [before.chunk_keys, after.chunk_keys]
-        sets = [set(k) for k in keys]
-        changes = [np.asarray([k not in sets[1] for k in keys[0]], dtype=bool),
-                   np.asarray([k not in sets[0] for k in keys[1]], dtype=bool)]  # fmt: skip
-    boxes: list[tuple[int, int, int, int]] = []
-    for date, change in ((before, changes[0]), (after, changes[1])):
-        changed = np.flatnonzero(change)
-        if not changed.size:
-            continue
-        ends = date.chunk_ends
-        starts = _starts(ends)
-        low = np.minimum.reduceat(date.coords, starts, axis=0)
-        high = np.maximum.reduceat(date.coords, starts, axis=0)
-        ring = np.searchsorted(date.ring_ends, ends - 1, side="right")
-        first = np.searchsorted(ring, ring, side="left")[changed]
-        last = np.searchsorted(ring, ring, side="right")[changed] - 1
-        before_c = np.where(changed > first, changed - 1, last)
-        after_c = np.where(changed < last, changed + 1, first)
-        # one grid step of margin: a box around a straight stretch is never flat
-        lo = np.minimum(np.minimum(low[changed], low[before_c]), low[after_c]) - 1
-        hi = np.maximum(np.maximum(high[changed], high[before_c]), high[after_c]) + 1
-        boxes.extend(zip(*lo.T.tolist(), *hi.T.tolist(), strict=True))
-    return _merge_boxes(boxes)
-
-
-def _merge_boxes(boxes: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
-    """Merge boxes that overlap or touch until none do (sorted, as a greedy pass leaves them)."""
-    if len(boxes) < 2:
-        return sorted(boxes)
-    b = np.asarray(boxes, dtype=np.int64)
-    while True:
-        touch = (
-            (b[:, None, 0] <= b[None, :, 2] + 1) & (b[None, :, 0] <= b[:, None, 2] + 1)
-            & (b[:, None, 1] <= b[None, :, 3] + 1) & (b[None, :, 1] <= b[:, None, 3] + 1)
-        )  # fmt: skip
-        label = np.arange(len(b))
-        while True:  # connected groups: each box takes the least label it touches
-            least = np.where(touch, label[None, :], len(b)).min(axis=1)
-            if np.array_equal(least, label):
-                break
-            label = least[least]
-        groups, group = np.unique(label, return_inverse=True)
-        if len(groups) == len(b):
-            return sorted((x0, y0, x1, y1) for x0, y0, x1, y1 in b.tolist())
-        merged = np.empty((len(groups), 4), dtype=np.int64)
-        for k in (0, 1):
-            merged[:, k] = np.full(len(groups), np.iinfo(np.int64).max)
-            np.minimum.at(merged[:, k], group, b[:, k])
-            merged[:, k + 2] = np.full(len(groups), np.iinfo(np.int64).min)
-            np.maximum.at(merged[:, k + 2], group, b[:, k + 2])
-        b = merged
-
-
-def _difference(a: BaseGeometry, b: BaseGeometry, grid: float) -> BaseGeometry:
-    try:  # snap-rounding on the grid of the outlines: clipped pieces may self-touch, and
-        # a floating-point overlay of such input can be silently wrong
-        return shapely.difference(a, b, grid_size=grid)
-    except GEOSException:  # an outline made invalid by quantization: repair, then retry
-        return shapely.difference(_repaired(a), _repaired(b), grid_size=grid)
-
-
-def _int_polygons(geometry: BaseGeometry, precision: int) -> list[list[IntArray]]:
-    """Return an overlay's polygons as integer rings (no closing vertex)."""
-    parts = shapely.get_parts(geometry)
-    keep = (shapely.get_type_id(parts) == shapely.GeometryType.POLYGON) & ~shapely.is_empty(parts)
-    polys = parts[keep].tolist()
-    if not polys:
-        return []
-    rings, polygon_of = shapely.get_rings(np.asarray(polys, dtype=object), return_index=True)
-    xy, ring_of = shapely.get_coordinates(rings, return_index=True)
-    q = np.rint(xy * 10.0**precision).astype(np.int64)
-    ends = np.cumsum(np.bincount(ring_of, minlength=len(rings)))
-    out: list[list[IntArray]] = [[] for _ in polys]
-    for r, (a, b) in enumerate(zip(_starts(ends).tolist(), ends.tolist(), strict=True)):
-        out[polygon_of[r]].append(q[a : b - 1])
-    return out
-
-
 def change_patches(
     before: PreparedDate | None,
     after: PreparedDate,
     *,
     precision: int,
-    geometries: Callable[[], tuple[BaseGeometry, BaseGeometry]] | None = None,
     tokens: Tokens | None = None,
 ) -> Patches:
     """Return the patches gained and lost from ``before`` to ``after``.
@@ -602,9 +501,6 @@ def change_patches(
         no ``before`` (the first date) gives no patches.
     precision
         Their decimal places.
-    geometries
-        A function returning their outlines (:func:`to_geometry`), called only
-        if an overlay is needed (to reuse outlines built for the date before).
     tokens
         Their token lists and opcodes if the encoder has them (else numbered here).
 
@@ -623,7 +519,8 @@ def change_patches(
     """
     if before is None or before is after:  # the same rings (prepare_dates): no change
         return NO_PATCHES
-    loops = _stretch_loops(before, after, tokens)
+    memo: _Memo = {}  # each stretch's faces, found once for both tries
+    loops = _stretch_loops(before, after, tokens, memo)
     if loops is not None:  # every change is a stretch of one ring replaced: no overlay needed
         gained = [rings for rings, is_gain in loops if is_gain]
         lost = [rings for rings, is_gain in loops if not is_gain]
@@ -633,57 +530,24 @@ def change_patches(
             gained_km2=polygons_area_km2(gained, precision=precision),
             lost_km2=polygons_area_km2(lost, precision=precision),
         )
-    boxes = _changed_boxes(before, after, tokens)
+    boxes = changed_boxes(before, after, tokens[:2] if tokens else None)
     if not boxes:
         return NO_PATCHES
     gained, lost = [], []
-    by_box = _box_loops(before, after, tokens, boxes)
+    by_box = _box_loops(before, after, tokens, boxes, memo)
     if by_box is not None:  # each box's stretches alone: only the boxes where they fail overlaid
         for found in by_box:
             for rings, is_gain in found or ():
                 (gained if is_gain else lost).append(rings)
         boxes = [box for box, found in zip(boxes, by_box, strict=True) if found is None]
     if boxes:
-        _overlay_boxes(before, after, boxes, precision=precision, geometries=geometries,
-                       out=(gained, lost))  # fmt: skip
+        overlay_boxes(before, after, boxes, precision=precision, out=(gained, lost))
     return Patches(
         gained=gained,
         lost=lost,
         gained_km2=polygons_area_km2(gained, precision=precision),
         lost_km2=polygons_area_km2(lost, precision=precision),
     )
-
-
-def _overlay_boxes(
-    before: PreparedDate,
-    after: PreparedDate,
-    boxes: list[tuple[int, int, int, int]],
-    *,
-    precision: int,
-    geometries: Callable[[], tuple[BaseGeometry, BaseGeometry]] | None,
-    out: tuple[list[list[IntArray]], list[list[IntArray]]],
-) -> None:
-    """Append to ``out`` the patches gained and lost in each (disjoint) box, by overlay."""
-    old, new = (geometries() if geometries is not None
-                else (to_geometry(before, precision=precision),
-                      to_geometry(after, precision=precision)))  # fmt: skip
-    grid = 10.0**-precision
-    edges = np.asarray(boxes, dtype=float) * grid
-    gained, lost = out
-    for edge in edges.tolist():  # the boxes are disjoint: their patches add up
-        before_box = _valid(shapely.clip_by_rect(old, *edge))
-        after_box = _valid(shapely.clip_by_rect(new, *edge))
-        gained += _int_polygons(_difference(after_box, before_box, grid), precision)
-        lost += _int_polygons(_difference(before_box, after_box, grid), precision)
-
-
-def _repaired(geometry: BaseGeometry) -> BaseGeometry:
-    return shapely.make_valid(geometry, method="structure", keep_collapsed=False)
-
-
-def _valid(geometry: BaseGeometry) -> BaseGeometry:
-    """Return the geometry, repaired if clipping left it invalid (an overlay could go wrong)."""
-    return geometry if shapely.is_valid(geometry) else _repaired(geometry)
 
 
 def polygons_area_km2(polygons: list[list[IntArray]], *, precision: int) -> float:
@@ -703,49 +567,3 @@ def polygons_area_km2(polygons: list[list[IntArray]], *, precision: int) -> floa
             area, _ = GEOD.polygon_area_perimeter(ring[:, 0] * scale, ring[:, 1] * scale)
             total += abs(area) if k == 0 else -abs(area)
     return total / 1e6
-
-
-def encode_polygons(polygons: list[list[IntArray]]) -> str:
-    """Encode integer polygons as one varint string (see the module docstring).
-
-    Examples
-    --------
-    >>> ring = np.array([[0, 0], [10, 0], [10, 10]])
-    >>> [r.tolist() for r in decode_polygons(encode_polygons([[ring]]))[0]]
-    [[[0, 0], [10, 0], [10, 10]]]
-    """
-    if not polygons:
-        return ""
-    header = [len(polygons), *(len(rings) for rings in polygons)]
-    rings = [ring for rings in polygons for ring in rings]
-    xy = np.concatenate(rings)
-    deltas = np.diff(xy, axis=0, prepend=np.zeros((1, 2), dtype=np.int64)).ravel()
-    # each ring's length goes before its deltas
-    sizes = np.asarray([len(ring) for ring in rings], dtype=np.int64)
-    at = 2 * (np.cumsum(sizes) - sizes)
-    body = np.insert(deltas, at, sizes)
-    return encode_ints(np.concatenate([np.asarray(header, dtype=np.int64), body]))
-
-
-def decode_polygons(text: str) -> list[list[IntArray]]:
-    """Inverse of :func:`encode_polygons`."""
-    ints = decode_ints(text).tolist()
-    if not ints:
-        return []
-    n_polygons, pos = ints[0], 1
-    ring_counts = ints[pos : pos + n_polygons]
-    pos += n_polygons
-    x = y = 0
-    out: list[list[IntArray]] = []
-    for n_rings in ring_counts:
-        rings = []
-        for _ in range(n_rings):
-            n = ints[pos]
-            flat = np.asarray(ints[pos + 1 : pos + 1 + 2 * n], dtype=np.int64).reshape(-1, 2)
-            flat[0] += (x, y)
-            ring = np.cumsum(flat, axis=0)
-            x, y = (int(v) for v in ring[-1])
-            rings.append(ring)
-            pos += 1 + 2 * n
-        out.append(rings)
-    return out

@@ -203,6 +203,11 @@ def chunk_ring(ring: IntArray, *, mean_vertices: int = DEFAULT_CHUNK_VERTICES) -
     return [rotated[a:b] for a, b in zip([0, *ends[:-1]], ends, strict=True)]
 
 
+def _starts_of(ends: IntArray) -> IntArray:
+    """Return the starts of consecutive ranges that end at ``ends`` (the first at 0)."""
+    return np.append(np.int64(0), ends)[:-1].astype(np.int64)
+
+
 @dataclasses.dataclass(frozen=True)
 class PreparedDate:
     """One date simplified, quantized and cut into chunks (what :func:`prepare_date` returns).
@@ -239,10 +244,41 @@ class PreparedDate:
         ends = self.chunk_ends.tolist()
         return [raw[a * width : b * width] for a, b in zip([0, *ends[:-1]], ends)]  # noqa: B905
 
+    @functools.cached_property
+    def chunk_starts(self) -> IntArray:
+        """Start in ``coords`` of each chunk."""
+        return _starts_of(self.chunk_ends)
+
+    @functools.cached_property
+    def chunk_ring(self) -> IntArray:
+        """Ring of each chunk."""
+        return np.searchsorted(self.ring_ends, self.chunk_ends - 1, side="right")
+
+    @functools.cached_property
+    def chunk_boxes(self) -> tuple[IntArray, IntArray]:
+        """Least and greatest ``(x, y)`` of each chunk."""
+        if not len(self.chunk_ends):
+            return np.zeros((0, 2), np.int64), np.zeros((0, 2), np.int64)
+        return (np.minimum.reduceat(self.coords, self.chunk_starts, axis=0),
+                np.maximum.reduceat(self.coords, self.chunk_starts, axis=0))  # fmt: skip
+
+    @functools.cached_property
+    def ring_starts(self) -> IntArray:
+        """Start in ``coords`` of each ring."""
+        return _starts_of(self.ring_ends)
+
+    @functools.cached_property
+    def ring_boxes(self) -> IntArray:
+        """``(xmin, ymin, xmax, ymax)`` of each ring."""
+        if not len(self.ring_ends):
+            return np.zeros((0, 4), np.int64)
+        return np.hstack([np.minimum.reduceat(self.coords, self.ring_starts, axis=0),
+                          np.maximum.reduceat(self.coords, self.ring_starts, axis=0)])  # fmt: skip
+
     def rings(self) -> list[list[IntArray]]:
         """Return per polygon its rings, like :func:`prepare_geometry` (rotated)."""
-        starts = [0, *self.ring_ends[:-1].tolist()]
-        rings = [self.coords[a:b] for a, b in zip(starts, self.ring_ends.tolist(), strict=True)]
+        ends = self.ring_ends.tolist()
+        rings = [self.coords[a:b] for a, b in zip(self.ring_starts.tolist(), ends, strict=True)]
         out, k = [], 0
         for n in self.polygon_rings.tolist():
             out.append(rings[k : k + n])

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import functools
 import itertools
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Executor
@@ -30,7 +29,6 @@ import numpy as np
 import shapely
 from branca.element import Figure, MacroElement
 from jinja2 import Template
-from shapely.geometry.base import BaseGeometry
 
 from geo.errors import GeoError, ValidationError
 from geo.layers import layer_colour
@@ -41,16 +39,17 @@ from geo.render.credits import attribution_script
 from geo.render.encode import (
     DEFAULT_CHUNK_VERTICES,
     EncodedSeries,
+    IntArray,
     PreparedDate,
     SeriesEncoder,
     blocks,
     map_ordered,
     prepare_block,
 )
-from geo.render.patches import Patches, change_patches, encode_polygons, to_geometry
+from geo.render.patches import Patches, change_patches
 from geo.render.snapshot import DEFAULT_TILES, add_region_outlines, tile_layer
 from geo.render.timeline_page import page_css, page_script, panel_html, title_html
-from geo.render.wire import Opcode, encode_ints
+from geo.render.wire import Opcode, encode_ints, encode_polygon_lists
 from geo.snapshot import Snapshot
 from geo.text import script_json
 
@@ -75,7 +74,7 @@ class TimelineLayer:
     #: of the drawn outline; 0 on the first date).
     gained_km2: tuple[float, ...] = ()
     lost_km2: tuple[float, ...] = ()
-    #: Per date, the gained and lost patches (:func:`geo.render.patches.encode_polygons`).
+    #: Per date, the gained and lost patches (:func:`geo.render.wire.encode_polygons`).
     gained_patches: tuple[str, ...] = ()
     lost_patches: tuple[str, ...] = ()
 
@@ -192,26 +191,18 @@ def _encode_layer(
     ]
     encoder = SeriesEncoder(precision=precision, tolerance_deg=tolerance_deg,
                             chunk_mean_vertices=DEFAULT_CHUNK_VERTICES)  # fmt: skip
-    outlines: dict[int, BaseGeometry] = {}
-
-    def outline(k: int, date: PreparedDate) -> BaseGeometry:
-        if k not in outlines:
-            if len(outlines) > 2:  # only the date before is needed again
-                outlines.clear()
-            outlines[k] = to_geometry(date, precision=precision)
-        return outlines[k]
-
     # two steps a date: numbered (with its edits), then compared with the date before
     bar = progress_meter(progress=progress, desc=f"timeline {name}"[:40], unit="step",
                          total=2 * len(geoms))  # fmt: skip
     prepared: list[PreparedDate] = []
-    tokens: list[list[int]] = []
+    tokens: list[IntArray] = []
     opcodes: list[list[Opcode]] = []
     with bar:
         for block in map_ordered(prepare_block, tasks, jobs=jobs, executor=executor):
             for date in block:
                 prepared.append(date)
-                tokens.append(encoder.add(date))
+                encoder.add(date)
+                tokens.append(encoder.token_array)
                 opcodes.append(encoder.opcodes)
             bar.update(len(block))
         # the patches once every date is numbered: each pass keeps its own data in the caches
@@ -220,9 +211,6 @@ def _encode_layer(
             changes.append(change_patches(
                 prepared[k - 1], prepared[k], precision=precision,
                 tokens=(tokens[k - 1], tokens[k], opcodes[k]),
-                geometries=functools.partial(
-                    lambda k: (outline(k - 1, prepared[k - 1]), outline(k, prepared[k])), k
-                ),
             ))  # fmt: skip
             if k % 64 == 0:
                 bar.update(64)
@@ -236,8 +224,8 @@ def _encode_layer(
         encoded=encoder.finish([s.area_km2 for s in snaps]),
         gained_km2=tuple(c.gained_km2 for c in changes),
         lost_km2=tuple(c.lost_km2 for c in changes),
-        gained_patches=tuple(encode_polygons(c.gained) for c in changes),
-        lost_patches=tuple(encode_polygons(c.lost) for c in changes),
+        gained_patches=tuple(encode_polygon_lists([c.gained for c in changes])),
+        lost_patches=tuple(encode_polygon_lists([c.lost for c in changes])),
     )
 
 

@@ -9,11 +9,17 @@ previous date's list (:func:`_date_ops`: keep, skip, insert), found by
 :func:`token_opcodes` (:class:`difflib.SequenceMatcher` on what lies between
 the common prefix and suffix, so a day that changes a few stretches costs
 little). :func:`_apply_ops` is the inverse.
+
+Polygons (a date's gained and lost patches, :mod:`geo.render.patches`) reach
+the page as one string each (:func:`encode_polygons`): zigzag varints of
+``n_polygons``, then per polygon ``n_rings``, then per ring ``n_vertices``
+and the vertices' deltas (closing vertex left out).
 """
 
 from __future__ import annotations
 
 import difflib
+import itertools
 from collections.abc import Sequence
 
 import numpy as np
@@ -100,8 +106,13 @@ def decode_ints(text: str) -> IntArray:
     return (zig >> np.uint64(1)).astype(np.int64) ^ -(zig & np.uint64(1)).astype(np.int64)
 
 
-def _common_ends(previous: Sequence[int], current: Sequence[int]) -> tuple[int, int]:
-    """Lengths of the common prefix and (after it) the common suffix of two token lists."""
+def _common_ends(
+    previous: Sequence[int], current: Sequence[int], arrays: tuple[IntArray, IntArray] | None = None
+) -> tuple[int, int]:
+    """Lengths of the common prefix and (after it) the common suffix of two token lists.
+
+    ``arrays``: the two lists as int64 arrays, if the caller has them.
+    """
     n = min(len(previous), len(current))
     if n <= _SHORT:  # short lists (a stretch's vertices): plain Python is quicker
         prefix = 0
@@ -111,8 +122,8 @@ def _common_ends(previous: Sequence[int], current: Sequence[int]) -> tuple[int, 
         while suffix < m and previous[-1 - suffix] == current[-1 - suffix]:
             suffix += 1
         return prefix, suffix
-    every_a = np.asarray(previous, dtype=np.int64)
-    every_b = np.asarray(current, dtype=np.int64)
+    every_a, every_b = arrays if arrays is not None else (
+        np.asarray(previous, dtype=np.int64), np.asarray(current, dtype=np.int64))  # fmt: skip
     differ = np.flatnonzero(every_a[:n] != every_b[:n])
     prefix = int(differ[0]) if differ.size else n
     m = n - prefix
@@ -126,19 +137,26 @@ def _common_ends(previous: Sequence[int], current: Sequence[int]) -> tuple[int, 
 Opcode = tuple[str, int, int, int, int]
 
 
-def token_opcodes(previous: Sequence[int], current: Sequence[int]) -> list[Opcode]:
+def token_opcodes(
+    previous: Sequence[int],
+    current: Sequence[int],
+    *,
+    arrays: tuple[IntArray, IntArray] | None = None,
+) -> list[Opcode]:
     """Return :meth:`difflib.SequenceMatcher.get_opcodes` of two token lists.
 
     The common prefix and suffix are kept as they are; only the middle is
     diffed (a day changes a few stretches): by :func:`_unique_opcodes` when no
     token repeats there (most days), else by :class:`difflib.SequenceMatcher`.
 
+    ``arrays`` are the two lists as int64 arrays, if the caller has them.
+
     Examples
     --------
     >>> token_opcodes([2, 3, 4, 5, 6], [2, 3, 9, 5, 6])
     [('equal', 0, 2, 0, 2), ('replace', 2, 3, 2, 3), ('equal', 3, 5, 3, 5)]
     """
-    prefix, suffix = _common_ends(previous, current)
+    prefix, suffix = _common_ends(previous, current, arrays)
     middle_prev = previous[prefix : len(previous) - suffix]
     middle_cur = current[prefix : len(current) - suffix]
     if len(middle_prev) and len(middle_cur) and not set(middle_prev).isdisjoint(middle_cur):
@@ -275,4 +293,86 @@ def _apply_ops(previous: list[int], ops: Sequence[int] | IntArray) -> list[int]:
             last += int(delta)
             out.append(last)
         i += 3 + n
+    return out
+
+
+def encode_polygons(polygons: list[list[IntArray]]) -> str:
+    """Encode integer polygons as one varint string (see the module docstring).
+
+    Examples
+    --------
+    >>> ring = np.array([[0, 0], [10, 0], [10, 10]])
+    >>> [r.tolist() for r in decode_polygons(encode_polygons([[ring]]))[0]]
+    [[[0, 0], [10, 0], [10, 10]]]
+    """
+    return encode_polygon_lists([polygons])[0]
+
+
+def encode_polygon_lists(lists: Sequence[list[list[IntArray]]]) -> list[str]:
+    """:func:`encode_polygons` of each list, in one pass (a timeline's dates' patches).
+
+    Examples
+    --------
+    >>> ring = np.array([[0, 0], [10, 0], [10, 10]])
+    >>> texts = encode_polygon_lists([[[ring]], [], [[ring], [ring + 5]]])
+    >>> texts[1], [[r.tolist() for r in p] for p in decode_polygons(texts[2])]
+    ('', [[[[0, 0], [10, 0], [10, 10]]], [[[5, 5], [15, 5], [15, 15]]]])
+    """
+    rings: list[IntArray] = []
+    inserts: list[int] = []  # header values and ring lengths, each before its place
+    at: list[int] = []  # in the deltas
+    firsts: list[int] = []  # each list's first vertex: its delta is from (0, 0)
+    n_values: list[int] = []  # per list
+    n_vertices = 0
+    for polygons in lists:
+        if not polygons:
+            n_values.append(0)
+            continue
+        header = [len(polygons), *(len(ring_list) for ring_list in polygons)]
+        inserts += header
+        at += [2 * n_vertices] * len(header)
+        firsts.append(n_vertices)
+        count = len(header)
+        for ring_list in polygons:
+            for ring in ring_list:
+                rings.append(ring)
+                inserts.append(len(ring))
+                at.append(2 * n_vertices)
+                n_vertices += len(ring)
+                count += 1 + 2 * len(ring)
+        n_values.append(count)
+    if not rings:
+        return [""] * len(lists)
+    xy = np.concatenate(rings)
+    deltas = np.diff(xy, axis=0, prepend=xy[:1])
+    deltas[firsts] = xy[firsts]
+    text = encode_ints(np.insert(deltas.ravel(), at, inserts))
+    # a value ends on a character without the "more follows" bit
+    codes = _CODE[np.frombuffer(text.encode("ascii"), dtype=np.uint8)]
+    value_ends = np.concatenate([[0], np.flatnonzero(codes < 32) + 1])
+    cuts = value_ends[np.cumsum([0, *n_values])].tolist()
+    return [text[a:b] for a, b in itertools.pairwise(cuts)]
+
+
+def decode_polygons(text: str) -> list[list[IntArray]]:
+    """Inverse of :func:`encode_polygons`."""
+    ints = decode_ints(text).tolist()
+    if not ints:
+        return []
+    n_polygons, pos = ints[0], 1
+    ring_counts = ints[pos : pos + n_polygons]
+    pos += n_polygons
+    x = y = 0
+    out: list[list[IntArray]] = []
+    for n_rings in ring_counts:
+        rings = []
+        for _ in range(n_rings):
+            n = ints[pos]
+            flat = np.asarray(ints[pos + 1 : pos + 1 + 2 * n], dtype=np.int64).reshape(-1, 2)
+            flat[0] += (x, y)
+            ring = np.cumsum(flat, axis=0)
+            x, y = (int(v) for v in ring[-1])
+            rings.append(ring)
+            pos += 1 + 2 * n
+        out.append(rings)
     return out

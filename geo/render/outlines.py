@@ -112,7 +112,7 @@ def label_point(geometry: BaseGeometry) -> tuple[float, float]:
 def label_points(geometry: BaseGeometry) -> list[tuple[float, float]]:
     """Return (lat, lon) places for a region's label, best first.
 
-    The first is :func:`label_point`; then the label points of the region's
+    The first is :func:`label_point`; then a point inside each of the region's
     north, south, west and east halves (of its bounding box), so that a label
     a header or the map's edge hides can move to a part of the region in view.
 
@@ -132,14 +132,13 @@ def label_points(geometry: BaseGeometry) -> list[tuple[float, float]]:
     mid_x, mid_y = (west + east) / 2, (south + north) / 2
     halves = [(west, mid_y, east, north), (west, south, east, mid_y),
               (west, south, mid_x, north), (mid_x, south, east, north)]  # fmt: skip
-    whole = geometry.area
-    for half in halves:
-        part = shapely.clip_by_rect(geometry, *half)
-        if part.is_empty or part.area < 0.1 * whole:  # slivers make poor places for a name
-            continue
-        point = label_point(part)
-        if point not in points:
-            points.append(point)
+    parts = [shapely.clip_by_rect(geometry, *half) for half in halves]
+    # slivers make poor places for a name; a fallback place need not be the pole, only inside
+    big = [p for p in parts if not p.is_empty and p.area >= 0.1 * geometry.area]
+    for point in shapely.point_on_surface(big):
+        lat_lon = (round(point.y, 5), round(point.x, 5))
+        if lat_lon not in points:
+            points.append(lat_lon)
     return points
 
 

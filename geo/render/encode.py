@@ -38,19 +38,18 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import multiprocessing
-import os
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
-from typing import Any, TypeVar
+from collections.abc import Mapping, Sequence
+from concurrent.futures import Executor
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
-from geo.errors import GeoError, ValidationError
+from geo.errors import GeoError
 from geo.geometry import GEOD, geodesic_area_km2
+from geo.parallel import executor_for, map_ordered
 from geo.progress import Progress, progress_meter
 from geo.render.prepare import (
     DEFAULT_CHUNK_VERTICES as DEFAULT_CHUNK_VERTICES,
@@ -102,9 +101,6 @@ FORMAT_VERSION = 1
 # Tokens of a date's list: chunk id c is stored as c + 2.
 POLYGON_BREAK = 0
 RING_BREAK = 1
-
-T = TypeVar("T")
-R = TypeVar("R")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -339,39 +335,6 @@ class SeriesEncoder:
         )
 
 
-def map_ordered(
-    fn: Callable[[T], R], items: Sequence[T], *, jobs: int | None = None,
-    executor: Executor | None = None,
-) -> Iterator[R]:  # fmt: skip
-    """Yield ``fn(item)`` for each item in order: here, on ``jobs`` processes, or on ``executor``.
-
-    ``jobs``: ``None`` or 1 runs in the calling thread, ``N > 1`` on N local
-    processes, ``0`` on one process per core; an ``executor`` (threads,
-    processes, ``distributed.Client(...).get_executor()``) takes precedence and
-    is not shut down here. ``fn`` must be picklable (module level) for processes.
-
-    Raises
-    ------
-    ValidationError
-        ``jobs`` is negative or not an integer.
-    """
-    if isinstance(jobs, bool) or not (jobs is None or (isinstance(jobs, int) and jobs >= 0)):
-        msg = "invalid jobs"
-        raise ValidationError(msg, [f"jobs={jobs!r} must be None, 0 (every core) or a count >= 1"])
-    workers = 1 if jobs is None else (len(os.sched_getaffinity(0)) if jobs == 0 else jobs)
-    if executor is not None:
-        yield from executor.map(fn, items)
-        return
-    if workers <= 1 or len(items) <= 1:
-        yield from map(fn, items)
-        return
-    # forkserver: a forked copy of a process running Arrow or tqdm threads may deadlock
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-    with ProcessPoolExecutor(max_workers=min(workers, len(items)), mp_context=context) as pool:
-        yield from pool.map(fn, items)
-
-
 def blocks(n: int, *, jobs: int | None, executor: Executor | None) -> list[range]:
     """Cut ``range(n)`` into consecutive blocks: one for a serial run, ~4 per worker otherwise."""
     parallel = executor is not None or (jobs is not None and jobs != 1)
@@ -406,7 +369,7 @@ def encode_series(
         Geodesic areas of the originals if already known (e.g.
         ``Snapshot.area_km2``), to skip recomputing them.
     jobs, executor
-        Where dates are simplified and cut (see :func:`map_ordered`): in this
+        Where dates are simplified and cut (see :func:`geo.parallel.executor_for`): in this
         thread (default), on ``jobs`` local processes, or on any
         :class:`concurrent.futures.Executor`. The result is the same, byte for byte.
     progress
@@ -442,8 +405,8 @@ def encode_series(
         for block in blocks(len(geometries), jobs=jobs, executor=executor)
     ]
     bar = progress_meter(progress=progress, desc="encoding", unit="date", total=len(geometries))
-    with bar:
-        for prepared in map_ordered(prepare_block, tasks, jobs=jobs, executor=executor):
+    with bar, executor_for(jobs, executor) as pool:
+        for prepared in map_ordered(prepare_block, tasks, executor=pool):
             for date in prepared:
                 encoder.add(date)
             bar.update(len(prepared))

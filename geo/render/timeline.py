@@ -32,6 +32,7 @@ from jinja2 import Template
 
 from geo.errors import GeoError, ValidationError
 from geo.layers import layer_colour
+from geo.parallel import executor_for, map_ordered
 from geo.progress import Progress, progress_meter
 from geo.publishers import credit_line, display_name, notice_for
 from geo.render import labels
@@ -43,7 +44,6 @@ from geo.render.encode import (
     PreparedDate,
     SeriesEncoder,
     blocks,
-    map_ordered,
     prepare_block,
 )
 from geo.render.patches import Patches, change_patches
@@ -197,8 +197,8 @@ def _encode_layer(
     prepared: list[PreparedDate] = []
     tokens: list[IntArray] = []
     opcodes: list[list[Opcode]] = []
-    with bar:
-        for block in map_ordered(prepare_block, tasks, jobs=jobs, executor=executor):
+    with bar, executor_for(jobs, executor) as pool:
+        for block in map_ordered(prepare_block, tasks, executor=pool):
             for date in block:
                 prepared.append(date)
                 encoder.add(date)

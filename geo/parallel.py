@@ -34,11 +34,19 @@ import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from geo.errors import ValidationError
 
-__all__ = ["WINDOW_PER_WORKER", "Jobs", "available_cores", "executor_for", "map_ordered"]
+__all__ = [
+    "WINDOW_PER_WORKER",
+    "Jobs",
+    "available_cores",
+    "executor_for",
+    "map_ordered",
+    "process_pool",
+    "worker_count",
+]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -65,13 +73,36 @@ def available_cores() -> int:
         return max(os.cpu_count() or 1, 1)
 
 
-def _workers(jobs: Jobs) -> int:
+def worker_count(jobs: Jobs) -> int:
+    """Return the worker processes ``jobs=`` asks for (1: run in the calling thread).
+
+    Raises
+    ------
+    ValidationError
+        If ``jobs`` is negative or not an integer.
+
+    Examples
+    --------
+    >>> worker_count(None), worker_count(3), worker_count(0) == available_cores()
+    (1, 3, True)
+    """
     if jobs is None:
         return 1
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 0:
         msg = "invalid jobs"
         raise ValidationError(msg, [f"jobs={jobs!r} must be None, 0 (every core) or a count >= 1"])
     return available_cores() if jobs == 0 else jobs
+
+
+def process_pool(workers: int, **options: Any) -> ProcessPoolExecutor:
+    """Return a pool of ``workers`` fresh processes; ``options`` go to the pool (``initializer``).
+
+    Workers start from a fresh interpreter (forkserver, else spawn): a forked copy of a
+    process running Arrow or tqdm threads may deadlock.
+    """
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context, **options)
 
 
 @contextlib.contextmanager
@@ -101,14 +132,11 @@ def executor_for(jobs: Jobs = None, executor: Executor | None = None) -> Iterato
     if executor is not None:
         yield executor
         return
-    n = _workers(jobs)
+    n = worker_count(jobs)
     if n <= 1:
         yield None
         return
-    # forkserver: a forked copy of a process running Arrow or tqdm threads may deadlock.
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-    pool = ProcessPoolExecutor(max_workers=n, mp_context=context)
+    pool = process_pool(n)
     try:
         yield pool
     finally:

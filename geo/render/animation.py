@@ -18,8 +18,6 @@ DeepState daily archive against a naive re-plot of every frame.
 from __future__ import annotations
 
 import datetime as dt
-import multiprocessing
-import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -30,6 +28,7 @@ import geopandas as gpd
 import shapely
 
 from geo.errors import ValidationError
+from geo.parallel import process_pool, worker_count
 from geo.progress import Progress, progress_meter
 from geo.render.frames import (
     RGB,
@@ -227,7 +226,7 @@ def animate(
     if not (0 < rate <= 120):
         msg = f"cannot write {target}"
         raise ValidationError(msg, [f"fps={fps!r}: pass a rate above 0 and up to 120"])
-    workers = _workers(jobs)
+    workers = worker_count(jobs)
     plan = make_plan(
         chosen,
         (width, height),
@@ -282,20 +281,6 @@ def _frames_of(series: Sequence[Snapshot], target: Path) -> list[Snapshot]:
     return frames
 
 
-def _workers(jobs: int | None) -> int:
-    if jobs is None:
-        return 1
-    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 0:
-        msg = "invalid jobs"
-        raise ValidationError(msg, [f"jobs={jobs!r} must be None, 0 (every core) or a count >= 1"])
-    if jobs == 0:
-        try:
-            return max(len(os.sched_getaffinity(0)), 1)
-        except AttributeError:  # not on Linux
-            return max(os.cpu_count() or 1, 1)
-    return jobs
-
-
 # --- running: here or in worker processes ---------------------------------------------------
 
 _PLAN: Plan | None = None
@@ -327,12 +312,7 @@ class _rendered:  # noqa: N801 - used as a context manager, like open()
     def __enter__(self) -> Iterator[RGB]:
         if self.workers <= 1 or len(self.tasks) <= _CHUNK:
             return (render_frame(self.plan, task) for task in self.tasks)
-        # forkserver: a forked copy of a process running threads (Arrow, tqdm) may deadlock.
-        methods = multiprocessing.get_all_start_methods()
-        context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-        self.pool = ProcessPoolExecutor(
-            self.workers, mp_context=context, initializer=_init_worker, initargs=(self.plan,)
-        )
+        self.pool = process_pool(self.workers, initializer=_init_worker, initargs=(self.plan,))
         return self._stream(self.pool)
 
     def _stream(self, pool: ProcessPoolExecutor) -> Iterator[RGB]:

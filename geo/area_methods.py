@@ -46,7 +46,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from geo.errors import ValidationError
-from geo.geometry import geodesic_area_km2
+from geo.geometry import GEOD, geodesic_area_km2
 
 AreaMethod = Literal["ellipsoid", "deepstate", "economist"]
 #: The methods, default first.
@@ -157,6 +157,92 @@ def cylindrical_area_km2(geoms: Any, *, radius_m: float = DEEPSTATE_RADIUS_M) ->
     return np.asarray(out, dtype=float)
 
 
+#: WGS 84's semi-major axis (metres) and flattening, as :data:`geo.geometry.GEOD` has them.
+_WGS84_A, _WGS84_F = 6_378_137.0, 1 / 298.257223563
+_E2 = _WGS84_F * (2 - _WGS84_F)
+_E = float(np.sqrt(_E2))
+
+
+def _authalic_q(sin_phi: FloatArray) -> FloatArray:
+    return (1 - _E2) * (
+        sin_phi / (1 - _E2 * sin_phi**2)
+        - np.log((1 - _E * sin_phi) / (1 + _E * sin_phi)) / (2 * _E)
+    )
+
+
+_Q_POLE = float(_authalic_q(np.ones(1))[0])
+#: Radius of the sphere with the WGS 84 ellipsoid's area, metres (``R_q``).
+AUTHALIC_RADIUS_M = _WGS84_A * float(np.sqrt(_Q_POLE / 2))
+
+
+def authalic_tan_half(lat_deg: FloatArray) -> FloatArray:
+    """``tan(β/2)`` of the authalic latitudes ``β`` of WGS 84 latitudes (degrees).
+
+    Mapping the ellipsoid to the sphere of radius :data:`AUTHALIC_RADIUS_M`
+    by ``(λ, φ) -> (λ, β)`` keeps every area (Snyder, *Map Projections: A
+    Working Manual*, eq. 3-11). Feed the result to :func:`edge_excess`.
+    """
+    ratio = _authalic_q(np.sin(np.radians(lat_deg))) / _Q_POLE
+    return np.asarray(np.tan(np.arcsin(np.clip(ratio, -1.0, 1.0)) / 2), dtype=float)
+
+
+def edge_excess(lam1: FloatArray, t1: FloatArray, lam2: FloatArray, t2: FloatArray) -> FloatArray:
+    """Signed spherical excess between each great-circle edge and the equator, in steradians.
+
+    Edges run from ``(lam1, t1)`` to ``(lam2, t2)``: longitudes in radians and
+    ``t = tan(latitude / 2)``. A ring's area is the absolute sum over its
+    edges times R² (rings smaller than a hemisphere and not around a pole).
+    Longitude steps are taken the short way round (across the antimeridian).
+    """
+    dlam = np.remainder(lam2 - lam1 + np.pi, 2 * np.pi) - np.pi
+    return np.asarray(2 * np.arctan2(np.tan(dlam / 2) * (t1 + t2), 1 + t1 * t2), dtype=float)
+
+
+#: Edges longer than this (degrees of latitude or longitude) are measured on the ellipsoid by
+#: :func:`edge_areas_m2`; below it a great circle on the authalic sphere is within ~4 m² of it.
+LONG_EDGE_DEG = 0.05
+
+
+def edge_areas_m2(
+    lon1: FloatArray, lat1: FloatArray, lon2: FloatArray, lat2: FloatArray
+) -> FloatArray:
+    """Signed area between each geodesic edge of the WGS 84 ellipsoid and the equator, in m².
+
+    A ring's geodesic area is the absolute sum over its edges (as
+    ``pyproj.Geod.polygon_area_perimeter`` measures it, for rings smaller than
+    a hemisphere and not around a pole), so shared edges are measured once.
+    Vectorized: each edge is measured on the authalic sphere
+    (:func:`edge_excess`), which differs from the geodesic only by the edge's
+    shape (at most about 0.03 m² for 0.01°, 4 m² for 0.05°); an edge longer than
+    :data:`LONG_EDGE_DEG` is measured with ``pyproj.Geod`` as the quadrilateral
+    it makes with the equator (its meridians and the equator are geodesics).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> lon, lat = np.array([30.0, 31.0, 31.0, 30.0]), np.array([48.0, 48.0, 49.0, 49.0])
+    >>> ring = edge_areas_m2(lon, lat, np.roll(lon, -1), np.roll(lat, -1))
+    >>> round(float(abs(ring.sum())) / 1e6, 3)  # as geodesic_area_km2(box(30, 48, 31, 49))
+    8217.59
+    """
+    lam1, lam2 = np.radians(lon1), np.radians(lon2)
+    out = edge_excess(lam1, authalic_tan_half(lat1), lam2, authalic_tan_half(lat2))
+    out *= AUTHALIC_RADIUS_M**2
+    long = np.flatnonzero(
+        (np.abs(lat2 - lat1) > LONG_EDGE_DEG)
+        | (np.abs(np.remainder(lon2 - lon1 + 180, 360) - 180) > LONG_EDGE_DEG)
+    )
+    if len(long):  # each distinct long edge once (a join may repeat on every date)
+        ends = np.column_stack([lon1[long], lat1[long], lon2[long], lat2[long]])
+        distinct, where = np.unique(ends, axis=0, return_inverse=True)
+        quads = [
+            GEOD.polygon_area_perimeter([x1, x2, x2, x1], [y1, y2, 0.0, 0.0])[0]
+            for x1, y1, x2, y2 in distinct.tolist()
+        ]
+        out[long] = -np.asarray(quads)[where.ravel()]  # the quadrilateral runs the other way
+    return np.asarray(out, dtype=float)
+
+
 def spherical_area_km2(geoms: Any, *, radius_m: float = ECONOMIST_RADIUS_M) -> FloatArray:
     """Area of each lon/lat polygon on a sphere, edges along great circles.
 
@@ -183,8 +269,7 @@ def spherical_area_km2(geoms: Any, *, radius_m: float = ECONOMIST_RADIUS_M) -> F
     xy, ring = shapely.get_coordinates(rings, return_index=True)
     lam, t = np.radians(xy[:, 0]), np.tan(np.radians(xy[:, 1]) / 2)
     same = ring[1:] == ring[:-1]  # consecutive vertices of one ring form an edge
-    dlam = np.remainder(lam[1:] - lam[:-1] + np.pi, 2 * np.pi) - np.pi
-    excess = 2 * np.arctan2(np.tan(dlam / 2) * (t[:-1] + t[1:]), 1 + t[:-1] * t[1:])
+    excess = edge_excess(lam[:-1], t[:-1], lam[1:], t[1:])
     ring_km2 = np.abs(np.bincount(ring[:-1][same], excess[same], minlength=len(rings)))
     ring_km2 *= radius_m**2 / 1e6
     exterior = np.ones(len(rings), dtype=bool)

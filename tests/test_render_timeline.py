@@ -23,8 +23,10 @@ from geo.errors import BasemapError, GeoError, ValidationError
 from geo.geometry import geodesic_area_km2
 from geo.render import build_timeline, save_html, timeline_map
 from geo.render.encode import (
+    _decode_token_arrays,
     chunk_ring,
     decode_series,
+    decode_tokens,
     decoded_areas_km2,
     encode_series,
     prepare_geometry,
@@ -107,6 +109,34 @@ def test_random_box_unions_round_trip(days: list[Any], tolerance: float) -> None
     for original, got in zip(series, decode_series(encoded.data), strict=True):
         want = expected(original, tolerance_deg=tolerance)
         assert got.is_empty if want.is_empty else same(got, want)
+
+
+@given(st.lists(boxes, min_size=1, max_size=5), st.sampled_from([0.0, 0.0005]))
+@settings(max_examples=40, deadline=None)
+def test_decoded_areas_are_the_geodesic_areas_of_the_decoded_dates(
+    days: list[Any], tolerance: float
+) -> None:
+    """The area check sums per chunk and join: the same as measuring each decoded date."""
+    holed = [shapely.union_all([box(x, y, x + w, y + h) for x, y, w, h in day]) for day in days]
+    series = [g.difference(g.centroid.buffer(0.05)) if k % 2 else g for k, g in enumerate(holed)]
+    encoded = encode_series(series, tolerance_deg=tolerance)
+    decoded = decode_series(encoded.data)
+    want = geodesic_area_km2(decoded)
+    # edges of up to 2°: those over 0.05° measured on the ellipsoid, the others within 4 m²
+    edges = shapely.get_num_coordinates(np.asarray(decoded, dtype=object))
+    assert np.allclose(decoded_areas_km2(encoded.data), want, rtol=1e-9, atol=1e-9)
+    assert (np.abs(decoded_areas_km2(encoded.data) - want) <= 1e-9 * want + 4e-6 * edges).all()
+
+
+def test_token_arrays_decode_as_the_token_lists() -> None:
+    series = [blob(400), blob(400, bump=0.05), None, blob(300, cx=35.0), blob(400, bump=0.05)]
+    data = encode_series(series).data
+    assert [t.tolist() for t in _decode_token_arrays(data)] == decode_tokens(data)
+    lengths = decode_ints(data["chunk_lengths"])[:3]  # dates use chunks no longer stored
+    coords = decode_ints(data["coords"])[: 2 * int(lengths.sum())]
+    bad = dict(data, chunk_lengths=encode_ints(lengths), coords=encode_ints(coords))
+    with pytest.raises(GeoError, match="not stored"):
+        decoded_areas_km2(bad)
 
 
 def test_small_deltas_take_one_character() -> None:
@@ -641,6 +671,8 @@ def test_deepstate_changes_add_up_and_match_overlays(deepstate_page: Any) -> Non
     assert abs((gained - lost).sum() - (layer.encoded.area_km2[-1] - layer.encoded.area_km2[0])) < 1
     assert gained.sum() > 5 * lost.sum() > 0, "mostly Russian gains over 2024-2026, some losses"
     decoded = decode_series(layer.encoded.data)
+    # the area check's sums per chunk and join: each decoded date's geodesic area (1.6e-10 here)
+    assert np.allclose(drawn, geodesic_area_km2(decoded), rtol=1e-8, atol=0)
     for k in range(1, len(decoded), 64):
         before, after = decoded[k - 1], decoded[k]
         full_gain = float(geodesic_area_km2(shapely.difference(after, before, grid_size=1e-5)))

@@ -47,8 +47,9 @@ import numpy.typing as npt
 from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
+from geo.area_methods import edge_areas_m2
 from geo.errors import GeoError
-from geo.geometry import GEOD, geodesic_area_km2
+from geo.geometry import geodesic_area_km2
 from geo.parallel import executor_for, map_ordered
 from geo.progress import Progress, progress_meter
 from geo.render.prepare import (
@@ -86,6 +87,7 @@ from geo.render.wire import (
     _CONTINUED,
     Opcode,
     _apply_ops,
+    _apply_ops_array,
     _date_ops,
     decode_ints,
     encode_ints,
@@ -417,107 +419,94 @@ def encode_series(
 def decoded_areas_km2(data: Mapping[str, Any]) -> npt.NDArray[np.float64]:
     """Geodesic area of every decoded date, without building its geometry.
 
-    A geodesic ring's signed area is the sum, over its edges, of the triangles
-    they make with one fixed apex (the edges from the apex cancel out). Each
-    distinct chunk's edges and each distinct join of two chunks are measured
-    once with :meth:`pyproj.Geod.polygon_area_perimeter`, however many dates
-    use them (a join is measured with the edges of its first chunk if that
-    one is always followed by the same chunk, else of its second if that one
-    always follows the same chunk); a ring's area is then a sum over its tokens. Polygons count
-    their exterior minus their holes, as :func:`geo.geometry.geodesic_area_km2`
-    does, and agree with it to rounding.
+    A ring's geodesic area is a sum of one term per edge
+    (:func:`geo.area_methods.edge_areas_m2`, vectorized). Each distinct
+    chunk's own edges are measured once, however many dates use it, and so is
+    each edge from a chunk's last vertex to the first vertex of the chunk
+    stored after it (most chunks are followed by that one); the other joins
+    are measured per use. Polygons count their exterior minus their holes,
+    as :func:`geo.geometry.geodesic_area_km2` does, and agree with it to
+    1e-9 (``tests/test_render_timeline.py``).
     """
     lengths = decode_ints(data["chunk_lengths"])
     xy = np.cumsum(decode_ints(data["coords"]).reshape(-1, 2), axis=0) / 10.0 ** data["precision"]
     offsets = np.concatenate([[0], np.cumsum(lengths)])
-    lists = decode_tokens(data)
-    if not lists:
+    dates = _decode_token_arrays(data)
+    if not dates:
         return np.zeros(0)
     if offsets[-1] != len(xy):
         msg = "encoded timeline data is corrupt (chunk lengths do not match coordinates)"
         raise GeoError(msg)
     if not len(lengths):
-        return np.zeros(len(lists))  # no chunk: every date is empty
-    apex = xy[0]
-    # every date ends with a polygon break; rings and polygons numbered over all dates
-    tokens = np.concatenate([np.asarray([*t, POLYGON_BREAK], dtype=np.int64) for t in lists])
-    date_of = np.repeat(np.arange(len(lists)), [len(t) + 1 for t in lists])
-    breaks = np.flatnonzero(tokens < 2)
-    chunk_pos = np.flatnonzero(tokens >= 2)
+        return np.zeros(len(dates))  # no chunk: every date is empty
+    if any(len(t) and (t.min() < 0 or t.max() >= len(lengths) + 2) for t in dates):
+        msg = "encoded timeline data is corrupt (a date uses a chunk that is not stored)"
+        raise GeoError(msg)
+    lon, lat = xy[:, 0], xy[:, 1]
+    # every date ends with a polygon break; rings numbered over all dates
+    brk = np.asarray([POLYGON_BREAK])
+    tokens = np.concatenate([piece for d in dates for piece in (d, brk)])
+    date_of = np.repeat(np.arange(len(dates)), [len(d) + 1 for d in dates])
+    is_break = tokens < 2
+    breaks = np.flatnonzero(is_break)
+    chunk_pos = np.flatnonzero(~is_break)
     chunk = tokens[chunk_pos] - 2
-    ring = np.searchsorted(breaks, chunk_pos)  # a ring is what lies between two breaks
-    following = np.empty_like(chunk)
-    following[:-1] = chunk[1:]
-    last_of_ring = np.ones(len(chunk), dtype=bool)
-    last_of_ring[:-1] = ring[1:] != ring[:-1]
-    first_of_ring = np.searchsorted(ring, ring)
-    following[last_of_ring] = chunk[first_of_ring[last_of_ring]]  # the closing join
+    # a ring is what lies between two breaks
+    ring = np.repeat(np.arange(len(breaks)), np.diff(breaks, prepend=-1) - 1)
+    starts_ring = np.ones(len(chunk), dtype=bool)
+    starts_ring[1:] = ring[1:] != ring[:-1]
+    ends_ring = np.roll(starts_ring, -1)
+    following = np.roll(chunk, -1)
+    following[ends_ring] = chunk[starts_ring]  # the closing join
+    # the edges of the stored stream used: those within a chunk, and from a chunk's last
+    # vertex to the next chunk's first where that chunk follows it (most joins)
     n_chunks = len(lengths)
-    pairs, join_of = np.unique(chunk * n_chunks + following, return_inverse=True)
-    # a join goes into the fan of its first chunk if that chunk is always followed by the
-    # same chunk, else into that of its second if that one always follows the same chunk:
-    # one call per chunk, and a triangle only for the few joins left
-    first, second = pairs // n_chunks, pairs % n_chunks
-    by_first = np.bincount(first, minlength=n_chunks)[first] == 1
-    by_second = ~by_first & (np.bincount(second, minlength=n_chunks)[second] == 1)
-    follower = np.full(n_chunks, -1, dtype=np.int64)
-    follower[first[by_first]] = second[by_first]
-    leader = np.full(n_chunks, -1, dtype=np.int64)
-    leader[second[by_second]] = first[by_second]
-    # each fan: the apex (row len(xy)), its leader's last vertex, the chunk's vertices,
-    # its follower's first vertex
-    has_leader, has_follower = leader >= 0, follower >= 0
-    sizes = 1 + has_leader + lengths + has_follower
-    fan_ends = np.cumsum(sizes)
-    fan_starts = fan_ends - sizes
-    rows = np.repeat(offsets[:-1] - fan_starts - 1 - has_leader, sizes) + np.arange(
-        int(fan_ends[-1])
-    )
-    rows[fan_starts] = len(xy)
-    rows[fan_starts[has_leader] + 1] = offsets[leader[has_leader] + 1] - 1
-    rows[fan_ends[has_follower] - 1] = offsets[follower[has_follower]]
-    left = np.flatnonzero(~by_first & ~by_second)  # then the joins left, as triangles
-    triangle_rows = np.stack(
-        [np.full(len(left), len(xy)), offsets[first[left] + 1] - 1, offsets[second[left]]],
-        axis=1,
-    ).ravel()
-    lons, lats = (
-        np.concatenate([xy[:, k], apex[k : k + 1]])[np.concatenate([rows, triangle_rows])]
-        for k in (0, 1)
-    )
-    bounds = [*fan_ends.tolist(), *(int(fan_ends[-1]) + 3 * np.arange(1, len(left) + 1)).tolist()]
-    areas = [
-        float(GEOD.polygon_area_perimeter(lons[a:b], lats[a:b])[0])
-        for a, b in zip([0, *bounds[:-1]], bounds, strict=True)
-    ]
-    fans = np.asarray(areas[:n_chunks])
-    joins = np.zeros(len(pairs))
-    joins[left] = areas[n_chunks:]
-    n_rings = len(breaks) + 1
-    ring_area = np.abs(np.bincount(ring, weights=fans[chunk] + joins[join_of], minlength=n_rings))
+    chunk_of_vertex = np.repeat(np.arange(n_chunks), lengths)
+    inner = chunk_of_vertex[1:] == chunk_of_vertex[:-1]
+    last = offsets[1:] - 1
+    next_stored = following == chunk + 1
+    used = inner.copy()
+    used[last[chunk[next_stored]]] = True
+    at = np.flatnonzero(used)
+    stream = np.zeros(len(inner))
+    stream[at] = edge_areas_m2(lon[at], lat[at], lon[at + 1], lat[at + 1])
+    own = np.bincount(chunk_of_vertex[:-1][inner], stream[inner], minlength=n_chunks)
+    joins = stream[np.minimum(last[chunk], len(stream) - 1)]
+    other = np.flatnonzero(~next_stored)  # the other joins: each distinct one measured once
+    pairs, where = np.unique(chunk[other] * n_chunks + following[other], return_inverse=True)
+    a, b = last[pairs // n_chunks], offsets[pairs % n_chunks]
+    joins[other] = edge_areas_m2(lon[a], lat[a], lon[b], lat[b])[where]
+    n_rings = int(ring[-1]) + 1
+    ring_area = np.abs(np.bincount(ring, own[chunk] + joins, minlength=n_rings))
     # a ring opened by a ring break is a hole; after a polygon break (or first) an exterior
     opener = np.where(ring > 0, tokens[breaks[np.maximum(ring - 1, 0)]], POLYGON_BREAK)
     sign = np.zeros(n_rings)
     sign[ring] = np.where(opener == RING_BREAK, -1.0, 1.0)
     ring_date = np.zeros(n_rings, dtype=np.int64)
     ring_date[ring] = date_of[chunk_pos]
-    return np.bincount(ring_date, weights=sign * ring_area, minlength=len(lists)) / 1e6
+    return np.bincount(ring_date, weights=sign * ring_area, minlength=len(dates)) / 1e6
+
+
+def _decode_token_arrays(data: Mapping[str, Any]) -> list[IntArray]:
+    """:func:`decode_tokens` as one array per date (edits applied to arrays, not lists)."""
+    texts = _checked_texts(data)
+    values = decode_ints("".join(texts))
+    ends = np.cumsum([_value_count(text) for text in texts]).tolist()
+    out: list[IntArray] = []
+    previous = np.zeros(0, dtype=np.int64)
+    running = np.cumsum(values)
+    listed = values.tolist()
+    for a, b in zip([0, *ends[:-1]], ends, strict=True):
+        previous = _apply_ops_array(previous, listed, running, a, b)
+        out.append(previous)
+    return out
 
 
 def decode_tokens(data: Mapping[str, Any]) -> list[list[int]]:
     """Return the token list of every date (chunk id + 2, or a break)."""
-    if data.get("format") != FORMAT_VERSION:
-        msg = (
-            f"encoded timeline data is corrupt or format {data.get('format')!r} is not "
-            f"{FORMAT_VERSION}; rebuild the page with this version of geo"
-        )
-        raise GeoError(msg)
-    texts = list(data["dates"])
-    for text in texts:  # each date must end on a whole value
-        if text and text[-1] in _CONTINUED:
-            decode_ints(text)  # raises the corrupt-data error
+    texts = _checked_texts(data)
     values = decode_ints("".join(texts)).tolist()  # one call for all dates
-    counts = [sum(1 for ch in text if ch not in _CONTINUED) for text in texts]
+    counts = [_value_count(text) for text in texts]
     lists: list[list[int]] = []
     previous: list[int] = []
     pos = 0
@@ -526,6 +515,29 @@ def decode_tokens(data: Mapping[str, Any]) -> list[list[int]]:
         pos += n
         lists.append(previous)
     return lists
+
+
+_WITHOUT_CONTINUED = str.maketrans("", "", "".join(sorted(_CONTINUED)))
+
+
+def _checked_texts(data: Mapping[str, Any]) -> list[str]:
+    """Return the dates' edit strings, each checked to end on a whole value (and the format)."""
+    if data.get("format") != FORMAT_VERSION:
+        msg = (
+            f"encoded timeline data is corrupt or format {data.get('format')!r} is not "
+            f"{FORMAT_VERSION}; rebuild the page with this version of geo"
+        )
+        raise GeoError(msg)
+    texts = list(data["dates"])
+    for text in texts:
+        if text and text[-1] in _CONTINUED:
+            decode_ints(text)  # raises the corrupt-data error
+    return texts
+
+
+def _value_count(text: str) -> int:
+    """Values in one varint string: the characters without the "more follows" bit."""
+    return len(text.translate(_WITHOUT_CONTINUED))
 
 
 def decode_series(data: Mapping[str, Any]) -> list[BaseGeometry]:

@@ -335,29 +335,32 @@ def prepare_dates(
     repeat = np.zeros(len(present), dtype=bool)
     repeat[1:] = shapely.equals_identical(present[1:], present[:-1])
     distinct = np.flatnonzero(~repeat).tolist()
-    xy, ring_ends, ring_polygon, geometry_rings = _ragged(present[~repeat])
     n_in = shapely.get_num_coordinates(np.array([*geometries, None], dtype=object)[:-1]).tolist()
-    rings = _DistinctRings(xy, ring_ends, precision=precision, mean_vertices=chunk_mean_vertices,
+    rings = _DistinctRings(precision=precision, mean_vertices=chunk_mean_vertices,
                            tolerance=tolerance_deg * 10.0**precision)  # fmt: skip
     blank = PreparedDate(np.zeros((0, 2), np.int64), _EMPTY, _EMPTY, _EMPTY, 0, 0)
     out = [blank] * len(geometries)
-    bounds = geometry_rings.tolist()
     previous: tuple[bytes, PreparedDate] | None = None
+    # a few dates at a time: fewer NumPy calls than date by date, and the coordinates of only
+    # those dates in memory (all of them at once would be most of the build's peak)
     for g0 in range(0, len(distinct), _GROUP_DATES):
-        g1 = min(g0 + _GROUP_DATES, len(distinct))
-        rings.prepare(bounds[g0], bounds[g1])
-        for d in range(g0, g1):
+        group = distinct[g0 : g0 + _GROUP_DATES]
+        xy, ring_ends, ring_polygon, geometry_rings = _ragged(present[group])
+        uid = rings.add(xy, ring_ends)
+        bounds = geometry_rings.tolist()
+        for d, at in enumerate(group):
             first, last = bounds[d], bounds[d + 1]
-            uids = rings.uid[first:last]
+            uids = uid[first:last]
             polygons = ring_polygon[first:last]
             signature = uids.tobytes() + (polygons - polygons[0]).tobytes()
             date = None
             if previous is not None and previous[0] == signature:
                 date = previous[1]  # the same rings as the date before
             else:
-                date = rings.date(uids.tolist(), polygons.tolist(), n_in[present_at[distinct[d]]])
+                date = rings.date(uids.tolist(), polygons.tolist(), n_in[present_at[at]])
             # this date, then the dates identical to it
-            for k in range(distinct[d], distinct[d + 1] if d + 1 < len(distinct) else len(present)):
+            following = distinct[g0 + d + 1] if g0 + d + 1 < len(distinct) else len(present)
+            for k in range(at, following):
                 if date.n_vertices_in != n_in[present_at[k]]:
                     date = dataclasses.replace(date, n_vertices_in=n_in[present_at[k]])
                 out[present_at[k]] = date
@@ -368,49 +371,41 @@ def prepare_dates(
 class _DistinctRings:
     """Every distinct ring of some dates, prepared once (see :func:`prepare_dates`)."""
 
-    def __init__(
-        self,
-        xy: npt.NDArray[np.float64],
-        ring_ends: IntArray,
-        *,
-        precision: int,
-        mean_vertices: int,
-        tolerance: float,
-    ) -> None:
-        self.xy, self.ring_ends = xy, ring_ends
+    def __init__(self, *, precision: int, mean_vertices: int, tolerance: float) -> None:
         self.precision, self.mean_vertices, self.tolerance = precision, mean_vertices, tolerance
-        width = 2 * xy.itemsize
-        raw = np.ascontiguousarray(xy).tobytes()
-        ends = ring_ends.tolist()
-        starts = [0, *ends][:-1]
-        index: dict[bytes, int] = {}
-        uid = [
-            index.setdefault(raw[a * width : b * width], len(index))
-            for a, b in zip(starts, ends, strict=True)
-        ]
-        self.uid = np.asarray(uid, dtype=np.int64)
-        self.n_done = 0  # distinct rings prepared so far (numbered in order of first use)
-        self.count = np.zeros(len(index), dtype=np.int64)  # vertices, after simplification
+        self.index: dict[bytes, int] = {}  # a ring's coordinates -> its number
+        self.count: list[int] = []  # vertices, after simplification
         self.coords: list[IntArray] = []
         self.chunk_ends: list[IntArray] = []  # within the ring
         self.cache: dict[bytes, IntArray] = {}  # rings and sections already simplified
 
-    def prepare(self, first: int, last: int) -> None:
-        """Prepare the distinct rings first used among rings ``first:last``."""
-        uid = self.uid[first:last]
-        new = first + np.flatnonzero(uid >= self.n_done)
-        new = new[np.unique(self.uid[new], return_index=True)[1]]  # first use of each
-        if not new.size:
-            return
-        ends = self.ring_ends
+    def add(self, xy: npt.NDArray[np.float64], ring_ends: IntArray) -> IntArray:
+        """Give each ring of ``xy`` (ending at ``ring_ends``) its number; prepare the new ones."""
+        width = 2 * xy.itemsize
+        raw = np.ascontiguousarray(xy).tobytes()
+        ends = ring_ends.tolist()
+        index, n_done = self.index, len(self.index)
+        uid = np.asarray(
+            [index.setdefault(raw[a * width : b * width], len(index))
+             for a, b in zip([0, *ends[:-1]], ends, strict=True)],
+            dtype=np.int64,
+        )  # fmt: skip
+        new = np.flatnonzero(uid >= n_done)
+        new = new[np.unique(uid[new], return_index=True)[1]]  # first use of each
+        if new.size:
+            self._prepare(xy, ring_ends, new)
+        return uid
+
+    def _prepare(self, xy: npt.NDArray[np.float64], ends: IntArray, new: IntArray) -> None:
+        """Prepare the rings at positions ``new`` (distinct, in order of their numbers)."""
         starts = (ends - np.diff(ends, prepend=0))[new]
         counts = ends[new] - starts
         take = np.repeat(starts - (np.cumsum(counts) - counts), counts) + np.arange(counts.sum())
         counts, coords, chunk_ends, ring_ends = _prepare_rings(
-            self.xy[take], np.cumsum(counts), precision=self.precision,
+            xy[take], np.cumsum(counts), precision=self.precision,
             mean_vertices=self.mean_vertices, tolerance=self.tolerance, cache=self.cache,
         )  # fmt: skip
-        self.count[self.n_done : self.n_done + len(new)] = counts
+        self.count.extend(counts.tolist())
         vertex: list[int] = [0, *ring_ends.tolist()]
         cuts: list[int] = np.searchsorted(chunk_ends, vertex, side="right").tolist()
         r = 0
@@ -423,7 +418,6 @@ class _DistinctRings:
             self.coords.append(coords[a : vertex[r + 1]])
             self.chunk_ends.append(chunk_ends[cuts[r] : cuts[r + 1]] - a)
             r += 1
-        self.n_done += len(new)
 
     def date(self, uids: list[int], polygons: list[int], n_vertices_in: int) -> PreparedDate:
         """Assemble a date from its prepared rings (their ids, each ring's polygon)."""
@@ -443,7 +437,7 @@ class _DistinctRings:
         if not kept:
             return PreparedDate(np.zeros((0, 2), np.int64), _EMPTY, _EMPTY, _EMPTY,
                                 n_vertices_in, len(uids))  # fmt: skip
-        sizes = counts[kept]
+        sizes = np.asarray([counts[u] for u in kept], dtype=np.int64)
         ring_ends = np.cumsum(sizes)
         offsets = (ring_ends - sizes).tolist()
         return PreparedDate(

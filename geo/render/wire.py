@@ -296,6 +296,30 @@ def _apply_ops(previous: list[int], ops: Sequence[int] | IntArray) -> list[int]:
     return out
 
 
+def _apply_ops_array(
+    previous: IntArray, ops: list[int], running: IntArray, start: int, end: int
+) -> IntArray:
+    """:func:`_apply_ops` of ``ops[start:end]`` on arrays (``running``: the cumsum of ``ops``).
+
+    An inserted run is ``last`` plus its deltas' running sum: a slice of ``running``.
+    """
+    pieces: list[IntArray] = []
+    pos, i, last = 0, start, 0
+    while i < end:
+        keep, skip, n = ops[i], ops[i + 1], ops[i + 2]
+        if keep:
+            kept = previous[pos : pos + keep]
+            pieces.append(kept)
+            last = int(kept[-1]) if len(kept) else last
+        pos += keep + skip
+        if n:
+            run = running[i + 3 : i + 3 + n] + (last - running[i + 2])
+            pieces.append(run)
+            last = int(run[-1])
+        i += 3 + n
+    return np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.int64)
+
+
 def encode_polygons(polygons: list[list[IntArray]]) -> str:
     """Encode integer polygons as one varint string (see the module docstring).
 

@@ -377,7 +377,7 @@ class _DistinctRings:
         self.count: list[int] = []  # vertices, after simplification
         self.coords: list[IntArray] = []
         self.chunk_ends: list[IntArray] = []  # within the ring
-        self.cache: dict[bytes, IntArray] = {}  # rings and sections already simplified
+        self.cache: dict[bytes, IntArray] = {}  # sections already simplified
 
     def add(self, xy: npt.NDArray[np.float64], ring_ends: IntArray) -> IntArray:
         """Give each ring of ``xy`` (ending at ``ring_ends``) its number; prepare the new ones."""
@@ -508,22 +508,21 @@ def _simplify_rings(
     starts = np.cumsum(counts) - counts
     h = _vertex_hash(q)
     simple: list[IntArray] = []
-    pending: list[tuple[int, bytes, list[bytes]]] = []
+    pending: list[tuple[int, list[bytes]]] = []
     todo: dict[bytes, IntArray] = {}
     for a, n in zip(starts.tolist(), counts.tolist(), strict=True):
         ring = q[a : a + n]
-        key = b"ring" + ring.tobytes()  # a ring unchanged since an earlier date
-        known = cache.get(key)
-        if known is None and n >= 4:
+        if n >= 4:
             sections = _ring_sections(ring, h[a : a + n])
             keys = [section.tobytes() for section in sections]
             todo.update((k, sec) for k, sec in zip(keys, sections, strict=True) if k not in cache)
-            pending.append((len(simple), key, keys))
-        simple.append(ring if known is None else known)
+            pending.append((len(simple), keys))
+        simple.append(ring)
     cache.update(zip(todo, _douglas_peucker(list(todo.values()), tolerance), strict=True))
-    for r, key, keys in pending:
+    for r, keys in pending:
         out = np.concatenate([cache[k][:-1] for k in keys])
-        simple[r] = cache[key] = out if len(out) >= 3 else simple[r]
+        if len(out) >= 3:
+            simple[r] = out
     return simple
 
 

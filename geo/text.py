@@ -16,6 +16,9 @@ from typing import Any
 
 __all__ = ["escape_text", "one_line", "script_json"]
 
+# a "{" opening a Jinja tag; in JSON only inside strings (a structural "{" is followed by '"',
+# "}" or a space)
+_JINJA_OPEN = re.compile(r"\{(?=[{%#])")
 # C0/C1 controls (ESC starts terminal sequences), DEL, and the line/paragraph
 # separators that break one-line output and end JavaScript string literals in old engines.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
@@ -50,19 +53,28 @@ def one_line(text: object) -> str:
 def escape_text(value: object) -> str:
     """Return text from data made safe for HTML: markup escaped, controls shown as escapes.
 
+    ``{`` is written ``&#123;`` too: folium's elements (branca) read what they
+    render as a Jinja template once more, so ``{{ ... }}`` in a layer name
+    would run as template code.
+
     Examples
     --------
     >>> escape_text('<img src=x onerror="alert(1)">')
     '&lt;img src=x onerror=&quot;alert(1)&quot;&gt;'
+    >>> escape_text("{{ 7 * 7 }}")
+    '&#123;&#123; 7 * 7 }}'
     """
-    return html.escape(one_line(value))
+    return html.escape(one_line(value)).replace("{", "&#123;")
 
 
 def script_json(value: Any, *, compact: bool = False) -> str:
     r"""Return JSON that is safe inside a ``<script>`` element.
 
     ``<``, ``>``, ``&`` and U+2028/U+2029 are written as ``\uXXXX`` escapes, so no
-    string from data can close the element or break the script.
+    string from data can close the element or break the script; so is a ``{``
+    that would start a Jinja tag (``{{``, ``{%``, ``{#``: only inside strings in
+    JSON), should the script pass through branca's templates
+    (:func:`escape_text` says why).
 
     Parameters
     ----------
@@ -80,4 +92,4 @@ def script_json(value: Any, *, compact: bool = False) -> str:
     text = json.dumps(value, ensure_ascii=False, separators=separators)
     for char in "<>&\u2028\u2029":
         text = text.replace(char, f"\\u{ord(char):04x}")
-    return text
+    return _JINJA_OPEN.sub(r"\\u007b", text)

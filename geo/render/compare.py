@@ -20,7 +20,7 @@ from typing import Any, Literal, overload
 import folium
 import geopandas as gpd
 import shapely
-from branca.element import Element, Figure
+from branca.element import Figure
 from folium.plugins import DualMap
 
 from geo.errors import ValidationError
@@ -31,6 +31,7 @@ from geo.render.labels import Lang, format_date, format_km2, layer_name, word
 from geo.render.layout import (
     LAYOUT_CSS,
     LegendRow,
+    RawHTML,
     add_framing,
     add_legend,
     add_scale,
@@ -224,8 +225,8 @@ def compare_map(
         root: folium.Map | Figure = fmap
         page = fmap.get_root()
         assert isinstance(page, Figure)
-        page.header.add_child(Element(_SWIPE_CSS))
-        page.html.add_child(Element(_swipe_script(fmap.get_name())))
+        page.header.add_child(RawHTML(_SWIPE_CSS))
+        page.html.add_child(RawHTML(_swipe_script(fmap.get_name())))
     else:
         dual = DualMap(tiles=None, control_scale=False, prefer_canvas=False, zoom_snap=0.25)  # type: ignore[no-untyped-call]
         maps = [dual.m1, dual.m2]
@@ -239,26 +240,26 @@ def compare_map(
         assert isinstance(page, Figure)
         root = page
         # The title sits over the seam, where the right map's zoom buttons would be.
-        page.html.add_child(Element(
+        page.html.add_child(RawHTML(
             "<script>document.addEventListener('DOMContentLoaded',function(){"
             f"{dual.m2.get_name()}.zoomControl.setPosition('topright');}});</script>"
         ))  # fmt: skip
-    page.header.add_child(Element(LAYOUT_CSS), name="geo_layout_css")
+    page.header.add_child(RawHTML(LAYOUT_CSS), name="geo_layout_css")
     credit = credit_line((s.source for s in [*left, *right]), attribution)
     outlined = add_regions_near(maps, regions, names=region_names, near=[*left, *right], lang=lang)
     for fmap in maps:
         folium.LayerControl(collapsed=True, position="bottomright").add_to(fmap)
-        page.html.add_child(Element(attribution_script(fmap.get_name(), credit)))
+        page.html.add_child(RawHTML(attribution_script(fmap.get_name(), credit)))
     focus = focus if focus is not None else outlined
     add_legend(maps[0], word("layers", lang), _legend_rows(left, right, lang))
     days = sorted({s.date for s in [*left, *right]})
     default = title_for((s.layer for s in [*left, *right]), (s.source for s in [*left, *right]),
                         days[0], days[-1], lang)  # fmt: skip
-    page.html.add_child(Element(header_html(title or default, subtitle, notice)))
-    page.html.add_child(Element(_labels_html(*labels)))
-    page.html.add_child(Element(_LABELS_SCRIPT))  # placed under the header before the framing
+    page.html.add_child(RawHTML(header_html(title or default, subtitle, notice)))
+    page.html.add_child(RawHTML(_labels_html(*labels)))
+    page.html.add_child(RawHTML(_LABELS_SCRIPT))  # placed under the header before the framing
     add_framing(page, maps, focus)
-    page.html.add_child(Element(hash_state_script([m.get_name() for m in maps], left, right)))
+    page.html.add_child(RawHTML(hash_state_script([m.get_name() for m in maps], left, right)))
     return root
 
 

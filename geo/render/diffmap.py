@@ -37,7 +37,6 @@ import folium
 import geopandas as gpd
 import numpy as np
 import shapely
-from branca.element import Element
 
 from geo.diff import Diff
 from geo.geometry import WGS84
@@ -57,6 +56,7 @@ from geo.render.labels import (
 )
 from geo.render.layout import (
     LegendRow,
+    RawHTML,
     add_framing,
     add_legend,
     header_html,
@@ -179,7 +179,7 @@ def diff_map(
     fmap = new_map()
     add_tiles(fmap, tiles)
     page = map_page(fmap)
-    page.header.add_child(Element(_PANEL_CSS), name="geo_panel_css")
+    page.header.add_child(RawHTML(_PANEL_CSS), name="geo_panel_css")
     colours, names = change_colours(d.layer), change_names(d.layer, lang)
     if not d.unchanged.is_empty:
         frame = gpd.GeoDataFrame(
@@ -220,8 +220,8 @@ def diff_map(
         "" if places is None
         else places_table_html(places, colours=colours, names=names, lang=lang)
     )  # fmt: skip
-    page.html.add_child(Element(_panel_html(d, panel_id, largest, listed, lang, rings_html)))
-    page.html.add_child(Element(_panel_script(fmap.get_name(), panel_id, largest, lang)))
+    page.html.add_child(RawHTML(_panel_html(d, panel_id, largest, listed, lang, rings_html)))
+    page.html.add_child(RawHTML(_panel_script(fmap.get_name(), panel_id, largest, lang)))
     labels = change_labels(d.layer, d.date_from, d.date_to, lang)
     add_legend(fmap, word("change", lang), [
         LegendRow(colours[kind], labels[kind], format_km2(area, lang),
@@ -236,10 +236,10 @@ def diff_map(
         f"{word('net', lang)} {format_km2(d.net_km2, lang, signed=True)}"
     )
     page.html.add_child(
-        Element(header_html(title or default_title, subtitle or default_subtitle, notice))
+        RawHTML(header_html(title or default_title, subtitle or default_subtitle, notice))
     )
     credit = credit_line((d.source_from, d.source_to), attribution)
-    page.html.add_child(Element(attribution_script(fmap.get_name(), credit)))
+    page.html.add_child(RawHTML(attribution_script(fmap.get_name(), credit)))
     add_framing(page, [fmap], focus, max_zoom=_FRAME_MAX_ZOOM)
     return fmap
 

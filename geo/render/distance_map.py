@@ -40,13 +40,12 @@ import folium
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import Element
 
 from geo.distance import DistanceResult
 from geo.errors import ValidationError
 from geo.gazetteer import ATTRIBUTION
 from geo.render.labels import Lang, format_date, format_number, layer_name, region_name, word
-from geo.render.layout import OBSTACLES, MapScript, map_page
+from geo.render.layout import OBSTACLES, MapScript, RawHTML, map_page
 from geo.text import escape_text, script_json
 
 __all__ = [
@@ -309,7 +308,7 @@ def add_distance_rings(
     before = None if earlier is None else _rows_at(result, earlier, "earlier")
     names, names_uk, colours = _names(result, lang), _names(result, "uk"), place_colours(result)
     page = map_page(fmap)
-    page.header.add_child(Element(_CSS), name="geo_distance_css")
+    page.header.add_child(RawHTML(_CSS), name="geo_distance_css")
     day = max(later["date"])
     if before is not None and max(before["date"]) != day:
         dashed = folium.FeatureGroup(

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import folium
 import geopandas as gpd
-from branca.element import Element, Figure
+from branca.element import Figure
 from shapely.geometry import mapping
 
 from geo.errors import ValidationError
@@ -23,6 +23,7 @@ from geo.layers import layer_colour
 from geo.publishers import credit_line, display_name, notice_for
 from geo.render.credits import attribution_script
 from geo.render.labels import Lang, format_date, format_number, layer_name, map_title, word
+from geo.render.layout import RawHTML
 from geo.render.snapshot import DEFAULT_TILES, add_region_outlines, add_tiles
 from geo.render.style import banner_html, legend_box_html
 from geo.snapshot import Snapshot
@@ -135,13 +136,13 @@ def frontline_map(
     assert isinstance(page, Figure)
     if area is not None:
         legend.append(({"fill": layer_colour(area.layer)}, layer_name(area.layer, lang)))
-    page.html.add_child(Element(_legend_html(legend)))
-    page.html.add_child(Element(banner_html(title or _title(lines, lang), top=True)))
+    page.html.add_child(RawHTML(_legend_html(legend)))
+    page.html.add_child(RawHTML(banner_html(title or _title(lines, lang), top=True)))
     shown = notice_for(sources, notice)
     if shown:
-        page.html.add_child(Element(banner_html(shown, top=False)))
+        page.html.add_child(RawHTML(banner_html(shown, top=False)))
     page.html.add_child(
-        Element(attribution_script(fmap.get_name(), credit_line(sources, attribution)))
+        RawHTML(attribution_script(fmap.get_name(), credit_line(sources, attribution)))
     )
     return fmap
 

@@ -41,6 +41,8 @@ __all__ = [
     "LAYOUT_CSS",
     "LegendRow",
     "MapScript",
+    "RawHTML",
+    "VerbatimMacro",
     "add_framing",
     "add_legend",
     "add_scale",
@@ -88,7 +90,48 @@ LAYOUT_CSS = """<style>
 </style>"""
 
 
-class MapScript(MacroElement):
+class RawHTML(Element):
+    """Finished HTML, CSS or script for a page, written out as it is.
+
+    branca's ``Element(text)`` reads its text as a Jinja template, and
+    ``MacroElement.render`` wraps every piece it renders in one again: text
+    from data holding ``{{ ... }}`` would run as template code (which can
+    reach Python's ``os``). This element never goes through Jinja. Data text
+    handed to folium's own elements is kept out of Jinja's way by
+    :func:`geo.text.escape_text`.
+    """
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self._name = "RawHTML"
+        self.text = text
+
+    def render(self, **kwargs: object) -> str:
+        """Return the text, as given."""
+        return self.text
+
+
+class VerbatimMacro(MacroElement):
+    """A ``MacroElement`` whose rendered header, html and script go into the page as they are.
+
+    Its template is rendered once (``MacroElement.render`` would read each
+    result as a template again: see :class:`RawHTML`).
+    """
+
+    def render(self, **kwargs: object) -> None:  # type: ignore[override]
+        """Add the macros' output to the page, then render the children."""
+        figure = self.get_root()
+        assert isinstance(figure, Figure), "render the map's page, not an element on its own"
+        macros = self._template.module.__dict__
+        for part in ("header", "html", "script"):
+            macro = macros.get(part)
+            if macro is not None:
+                getattr(figure, part).add_child(RawHTML(macro(self, kwargs)), name=self.get_name())
+        for element in self._children.values():
+            element.render(**kwargs)
+
+
+class MapScript(VerbatimMacro):
     """Inline JavaScript placed among the map's own scripts, after its parent's."""
 
     _template = Template("{% macro script(this, kwargs) %}{{ this.code }}{% endmacro %}")
@@ -188,7 +231,7 @@ def add_legend(fmap: folium.Map, heading: str, rows: Sequence[LegendRow]) -> Non
         + "</div>"
         for row in rows
     )
-    page.html.add_child(Element(
+    page.html.add_child(RawHTML(
         f'<div id="{element_id}" class="geo-legend">'
         f'<div class="geo-legend-head">{escape_text(heading)}</div>{items}</div>'
     ))  # fmt: skip
@@ -221,7 +264,7 @@ def map_page(fmap: folium.Map) -> Figure:
     """Return the page holding ``fmap``, the house CSS (:data:`LAYOUT_CSS`) in its header once."""
     page = fmap.get_root()
     assert isinstance(page, Figure)
-    page.header.add_child(Element(LAYOUT_CSS), name="geo_layout_css")
+    page.header.add_child(RawHTML(LAYOUT_CSS), name="geo_layout_css")
     return page
 
 
@@ -286,8 +329,8 @@ def add_framing(
     for fmap in maps:  # a first view before the page is laid out
         fmap.fit_bounds(focus, max_zoom=max_zoom)
     names = "[" + ",".join(m.get_name() for m in maps) + "]"
-    page.html.add_child(Element(_LAYOUT_JS))
-    page.html.add_child(Element(
+    page.html.add_child(RawHTML(_LAYOUT_JS))
+    page.html.add_child(RawHTML(
         "<script>document.addEventListener('DOMContentLoaded',function(){"
         f"var maps={names};var focus={script_json(focus)};"
         f"{''.join(f'window.geoFocus[{script_json(m.get_name())}]=focus;' for m in maps)}"

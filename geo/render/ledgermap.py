@@ -19,13 +19,14 @@ from typing import Any
 import folium
 import geopandas as gpd
 import pandas as pd
-from branca.element import Element, Figure
+from branca.element import Figure
 
 from geo.errors import ValidationError
 from geo.gazetteer import ATTRIBUTION
 from geo.publishers import credit_line, display_name, notice_for
 from geo.render.credits import attribution_script
 from geo.render.labels import Lang, format_date_range, layer_name, word
+from geo.render.layout import RawHTML
 from geo.render.snapshot import DEFAULT_TILES, add_region_outlines, add_tiles
 from geo.render.style import banner_html, legend_box_html
 from geo.text import escape_text
@@ -177,15 +178,15 @@ def ledger_map(
     folium.LayerControl(collapsed=True).add_to(fmap)  # small: the legend explains
     page = fmap.get_root()
     assert isinstance(page, Figure)
-    page.html.add_child(Element(_legend_html(rows, lang)))
+    page.html.add_child(RawHTML(_legend_html(rows, lang)))
     heading = title or _title(summary, chosen, layer, lang)
-    page.html.add_child(Element(banner_html(heading, top=True)))
+    page.html.add_child(RawHTML(banner_html(heading, top=True)))
     shown = notice_for([chosen], notice)
     if shown:
-        page.html.add_child(Element(banner_html(shown, top=False)))
+        page.html.add_child(RawHTML(banner_html(shown, top=False)))
     extra = f"{ATTRIBUTION}{' · ' + attribution if attribution else ''}"
     credit = credit_line([chosen], extra)
-    page.html.add_child(Element(attribution_script(fmap.get_name(), credit)))
+    page.html.add_child(RawHTML(attribution_script(fmap.get_name(), credit)))
     return fmap
 
 

@@ -17,7 +17,6 @@ from typing import Any
 import folium
 import geopandas as gpd
 import xyzservices
-from branca.element import Element
 
 from geo.errors import BasemapError
 from geo.layers import CANONICAL_LAYERS, layer_colour
@@ -26,6 +25,7 @@ from geo.render.credits import attribution_script
 from geo.render.labels import Lang, format_date, format_km2, layer_name, word
 from geo.render.layout import (
     LegendRow,
+    RawHTML,
     add_framing,
     add_legend,
     header_html,
@@ -157,9 +157,9 @@ def snapshot_map(
                             days[0], days[-1], lang)  # fmt: skip
     else:
         default = word("layers", lang)
-    page.html.add_child(Element(header_html(title or default, subtitle, notice)))
+    page.html.add_child(RawHTML(header_html(title or default, subtitle, notice)))
     credit = credit_line((s.source for s in snapshots), attribution)
-    page.html.add_child(Element(attribution_script(fmap.get_name(), credit)))
+    page.html.add_child(RawHTML(attribution_script(fmap.get_name(), credit)))
     add_framing(page, [fmap], focus)
     return fmap
 

@@ -27,7 +27,7 @@ import folium
 import geopandas as gpd
 import numpy as np
 import shapely
-from branca.element import Figure, MacroElement
+from branca.element import Figure
 from jinja2 import Template
 
 from geo.errors import GeoError, ValidationError
@@ -46,6 +46,7 @@ from geo.render.encode import (
     blocks,
     prepare_block,
 )
+from geo.render.layout import RawHTML, VerbatimMacro
 from geo.render.patches import Patches, change_patches
 from geo.render.snapshot import DEFAULT_TILES, add_region_outlines, tile_layer
 from geo.render.timeline_page import page_css, page_script, panel_html, title_html
@@ -306,7 +307,7 @@ def build_timeline(
     return Timeline(dates, tuple(layers), bounds, tolerance_m, precision)
 
 
-class _TimelineElement(MacroElement):
+class _TimelineElement(VerbatimMacro):
     """The panel, data and script of a timeline, as a folium child of the map."""
 
     _template = Template(
@@ -489,7 +490,7 @@ def timeline_map(
     page = fmap.get_root()
     assert isinstance(page, Figure)
     credit = credit_line((s for layer in timeline.layers for s in layer.sources), attribution)
-    page.html.add_child(folium.Element(attribution_script(fmap.get_name(), credit)))
+    page.html.add_child(RawHTML(attribution_script(fmap.get_name(), credit)))
     heading = title if title is not None else default_title(timeline, lang)
-    page.html.add_child(folium.Element(title_html(heading, subtitle, notice)))
+    page.html.add_child(RawHTML(title_html(heading, subtitle, notice)))
     return fmap

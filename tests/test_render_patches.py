@@ -19,6 +19,7 @@ from geo.render.patches import (
     _box_loops,
     _stretch_loops,
     change_patches,
+    polygon_lists_area_km2,
     polygons_area_km2,
 )
 from geo.render.wire import decode_polygons, encode_ints, encode_polygon_lists, encode_polygons
@@ -48,8 +49,32 @@ def check(first: Any, second: Any, *, tolerance: float = 0.0) -> Any:
     # from one without it (0.2 % on 1°-long edges of these boxes, nothing on real data's)
     assert patches.gained_km2 == pytest.approx(gained, abs=1e-3, rel=2e-3)
     assert patches.lost_km2 == pytest.approx(lost, abs=1e-3, rel=2e-3)
-    assert polygons_area_km2(patches.gained, precision=5) == pytest.approx(patches.gained_km2)
+    # the areas are those of the patches' own polygons, measured as pyproj.Geod does
+    drawn = [Polygon(rings[0] / 1e5, [h / 1e5 for h in rings[1:]]) for rings in patches.gained]
+    want = float(geodesic_area_km2(shapely.union_all(drawn))) if drawn else 0.0
+    edges = sum(len(r) for rings in patches.gained for r in rings)  # within 0.3 m² an edge
+    assert polygons_area_km2(patches.gained, precision=5) == pytest.approx(want, abs=3e-7 * edges)
     return patches
+
+
+def test_polygon_lists_are_measured_as_geod_does() -> None:
+    """Exteriors less holes, per list, in one pass; each as geodesic_area_km2 measures it."""
+    holed = box(37.0, 48.0, 37.4, 48.3).difference(shapely.Point(37.2, 48.15).buffer(0.05))
+    shapes = [[holed, box(38.0, 48.0, 38.03, 48.01)], [], [box(36.0, 47.0, 36.7, 47.9)]]
+    lists = [
+        [[np.rint(np.asarray(r.coords)[:-1] * 1e5).astype(np.int64)
+          for r in (p.exterior, *p.interiors)] for p in polys]
+        for polys in shapes
+    ]  # fmt: skip
+    got = polygon_lists_area_km2(lists, precision=5)
+    want = [
+        float(geodesic_area_km2(MultiPolygon([Polygon(p[0] / 1e5, [h / 1e5 for h in p[1:]])
+                                              for p in polys]))) if polys else 0.0
+        for polys in lists
+    ]  # fmt: skip
+    edges = [sum(len(r) for rings in polys for r in rings) for polys in lists]
+    assert got == pytest.approx(want, abs=3e-7 * max(edges))  # 0.3 m² an edge at most
+    assert polygon_lists_area_km2([], precision=5).shape == (0,)
 
 
 def test_a_bump_out_is_gained_and_a_dent_is_lost() -> None:

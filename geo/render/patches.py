@@ -13,8 +13,8 @@ tried alone, and only the boxes where they fail are overlaid
 (:func:`geo.render.patch_boxes.overlay_boxes`: both dates clipped to the box
 and differenced there, on the quantized grid).
 The patches are those of the drawn (simplified, quantized) outline, and their
-areas are geodesic (:meth:`pyproj.Geod.polygon_area_perimeter`, as
-:func:`geo.geometry.geodesic_area_km2` measures).
+areas are geodesic (as :func:`geo.geometry.geodesic_area_km2` measures, within
+0.3 m² an edge: :func:`polygon_lists_area_km2`), all dates' measured at once.
 
 Patches reach the page as one string per date
 (:func:`geo.render.wire.encode_polygons`).
@@ -32,7 +32,7 @@ import numpy.typing as npt
 import shapely
 from shapely.geometry import Polygon
 
-from geo.geometry import GEOD
+from geo.area_methods import edge_areas_m2
 from geo.render.encode import (
     POLYGON_BREAK,
     RING_BREAK,
@@ -517,23 +517,36 @@ def change_patches(
     >>> len(patches.gained), len(patches.lost), round(patches.gained_km2)
     (1, 0, 413)
     """
+    gained, lost = change_rings(before, after, precision=precision, tokens=tokens)
+    gained_km2, lost_km2 = polygon_lists_area_km2([gained, lost], precision=precision).tolist()
+    return Patches(gained=gained, lost=lost, gained_km2=gained_km2, lost_km2=lost_km2)
+
+
+def change_rings(
+    before: PreparedDate | None,
+    after: PreparedDate,
+    *,
+    precision: int,
+    tokens: Tokens | None = None,
+) -> tuple[list[list[IntArray]], list[list[IntArray]]]:
+    """:func:`change_patches` without the areas: the polygons gained, then those lost.
+
+    For many dates at once, measure them afterwards with :func:`polygon_lists_area_km2`.
+    """
     if before is None or before is after:  # the same rings (prepare_dates): no change
-        return NO_PATCHES
+        return [], []
     memo: _Memo = {}  # each stretch's faces, found once for both tries
     loops = _stretch_loops(before, after, tokens, memo)
     if loops is not None:  # every change is a stretch of one ring replaced: no overlay needed
-        gained = [rings for rings, is_gain in loops if is_gain]
-        lost = [rings for rings, is_gain in loops if not is_gain]
-        return Patches(
-            gained=gained,
-            lost=lost,
-            gained_km2=polygons_area_km2(gained, precision=precision),
-            lost_km2=polygons_area_km2(lost, precision=precision),
+        return (
+            [rings for rings, is_gain in loops if is_gain],
+            [rings for rings, is_gain in loops if not is_gain],
         )
     boxes = changed_boxes(before, after, tokens[:2] if tokens else None)
     if not boxes:
-        return NO_PATCHES
-    gained, lost = [], []
+        return [], []
+    gained: list[list[IntArray]] = []
+    lost: list[list[IntArray]] = []
     by_box = _box_loops(before, after, tokens, boxes, memo)
     if by_box is not None:  # each box's stretches alone: only the boxes where they fail overlaid
         for found in by_box:
@@ -542,12 +555,7 @@ def change_patches(
         boxes = [box for box, found in zip(boxes, by_box, strict=True) if found is None]
     if boxes:
         overlay_boxes(before, after, boxes, precision=precision, out=(gained, lost))
-    return Patches(
-        gained=gained,
-        lost=lost,
-        gained_km2=polygons_area_km2(gained, precision=precision),
-        lost_km2=polygons_area_km2(lost, precision=precision),
-    )
+    return gained, lost
 
 
 def polygons_area_km2(polygons: list[list[IntArray]], *, precision: int) -> float:
@@ -560,10 +568,35 @@ def polygons_area_km2(polygons: list[list[IntArray]], *, precision: int) -> floa
     >>> round(polygons_area_km2([[square]], precision=5), 1)  # geodesic_area_km2 says 2064.4
     2064.4
     """
-    total = 0.0
-    scale = 10.0**-precision
-    for rings in polygons:
-        for k, ring in enumerate(rings):
-            area, _ = GEOD.polygon_area_perimeter(ring[:, 0] * scale, ring[:, 1] * scale)
-            total += abs(area) if k == 0 else -abs(area)
-    return total / 1e6
+    return float(polygon_lists_area_km2([polygons], precision=precision)[0])
+
+
+#: Patch edges longer than this are measured by pyproj (:func:`polygon_lists_area_km2`).
+_LONG_EDGE_DEG = 0.02
+
+
+def polygon_lists_area_km2(
+    lists: Sequence[list[list[IntArray]]], *, precision: int
+) -> npt.NDArray[np.float64]:
+    """:func:`polygons_area_km2` of each list of integer polygons, all measured at once.
+
+    Each ring is a sum of edge terms (:func:`geo.area_methods.edge_areas_m2`:
+    pyproj.Geod's area, vectorized; edges over 0.02° measured by pyproj itself,
+    the shorter ones within 0.3 m² each: on the DeepState archive, every day
+    within 1.2 m² of pyproj ring by ring, in a quarter of the time).
+    """
+    rings = [(k, r, ring) for k, polygons in enumerate(lists)
+             for rings in polygons for r, ring in enumerate(rings)]  # fmt: skip
+    out = np.zeros(len(lists))
+    if not rings:
+        return out
+    xy = np.concatenate([ring for _, _, ring in rings]) * 10.0**-precision
+    sizes = np.asarray([len(ring) for _, _, ring in rings])
+    ends = np.cumsum(sizes)
+    nxt = np.arange(1, len(xy) + 1)
+    nxt[ends - 1] = ends - sizes  # each ring's last vertex joins its first
+    terms = edge_areas_m2(xy[:, 0], xy[:, 1], xy[nxt, 0], xy[nxt, 1], long_edge_deg=_LONG_EDGE_DEG)
+    ring_of = np.repeat(np.arange(len(rings)), sizes)
+    ring_m2 = np.abs(np.bincount(ring_of, terms, minlength=len(rings)))
+    signed = np.where([r == 0 for _, r, _ in rings], ring_m2, -ring_m2)
+    return np.bincount([k for k, _, _ in rings], signed, minlength=len(lists)) / 1e6

@@ -47,7 +47,7 @@ from geo.render.encode import (
     prepare_block,
 )
 from geo.render.layout import RawHTML, VerbatimMacro
-from geo.render.patches import Patches, change_patches
+from geo.render.patches import change_rings, polygon_lists_area_km2
 from geo.render.snapshot import DEFAULT_TILES, add_region_outlines, tile_layer
 from geo.render.timeline_page import page_css, page_script, panel_html, title_html
 from geo.render.wire import Opcode, encode_ints, encode_polygon_lists
@@ -207,15 +207,19 @@ def _encode_layer(
                 opcodes.append(encoder.opcodes)
             bar.update(len(block))
         # the patches once every date is numbered: each pass keeps its own data in the caches
-        changes: list[Patches] = [change_patches(None, prepared[0], precision=precision)]
+        changes = [change_rings(None, prepared[0], precision=precision)]
         for k in range(1, len(prepared)):
-            changes.append(change_patches(
+            changes.append(change_rings(
                 prepared[k - 1], prepared[k], precision=precision,
                 tokens=(tokens[k - 1], tokens[k], opcodes[k]),
             ))  # fmt: skip
             if k % 64 == 0:
                 bar.update(64)
         bar.update(len(prepared) - 64 * ((len(prepared) - 1) // 64))
+    gained = [g for g, _ in changes]
+    lost = [lo for _, lo in changes]
+    gained_km2 = polygon_lists_area_km2(gained, precision=precision).tolist()
+    lost_km2 = polygon_lists_area_km2(lost, precision=precision).tolist()
     return TimelineLayer(
         name=name,
         layer=snaps[0].layer,
@@ -223,10 +227,10 @@ def _encode_layer(
         sources=tuple(dict.fromkeys(s.source for s in snaps)),
         dates=tuple(s.date for s in snaps),
         encoded=encoder.finish([s.area_km2 for s in snaps]),
-        gained_km2=tuple(c.gained_km2 for c in changes),
-        lost_km2=tuple(c.lost_km2 for c in changes),
-        gained_patches=tuple(encode_polygon_lists([c.gained for c in changes])),
-        lost_patches=tuple(encode_polygon_lists([c.lost for c in changes])),
+        gained_km2=tuple(gained_km2),
+        lost_km2=tuple(lost_km2),
+        gained_patches=tuple(encode_polygon_lists(gained)),
+        lost_patches=tuple(encode_polygon_lists(lost)),
     )
 
 

@@ -38,7 +38,7 @@ the DOM (paint excluded for both). The worst area error of our encoding
 Exit status 1 when a target is missed: issue 4's (at most 3 MB of HTML, load
 under 1 s, every step and jump under 50 ms, worst area error under 0.1 %, no
 blocked request or JavaScript error) and issue 11's (our serial build at least
-4x faster than the naive one, wall clock, same run).
+4x faster than the naive one in the same run, by wall clock and by CPU time).
 """
 
 from __future__ import annotations
@@ -313,13 +313,17 @@ def main() -> int:
     # folium names elements at random, so the pages are compared by what they carry
     same = timeline.payload() == runs[f"ours, --jobs {args.jobs}"]["result"].payload()
     naive = runs["naive TimestampedGeoJson"]
-    print(f"{'build (+ write HTML)':30}{'wall s':>8}{'CPU s':>8}{'peak MB':>9}{'speedup':>9}")
+    print(f"{'build (+ write HTML)':30}{'wall s':>8}{'CPU s':>8}{'peak MB':>9}{'speedup':>9}"
+          f"{'by CPU':>8}")  # fmt: skip
     for name, run in runs.items():
+        # the workers' CPU time is not the build process's: no CPU ratio for --jobs
+        by_cpu = "-" if "--jobs" in name else f"{naive['cpu_s'] / run['cpu_s']:.2f}x"
         print(f"{name:30}{run['wall_s']:8.2f}{run['cpu_s']:8.2f}{run['peak_mb']:9.0f}"
-              f"{naive['wall_s'] / run['wall_s']:8.2f}x")  # fmt: skip
+              f"{naive['wall_s'] / run['wall_s']:8.2f}x{by_cpu:>8}")  # fmt: skip
     print(f"--jobs {args.jobs} timeline identical to the serial one: {same}; worker processes' "
-          "memory is not in its peak")  # fmt: skip
-    speedup = naive["wall_s"] / runs["ours"]["wall_s"]
+          "memory and CPU time are not in its figures")  # fmt: skip
+    # both ratios: the wall clock's, and the CPU time's (steadier when other work loads the cores)
+    speedup = min(naive["wall_s"] / runs["ours"]["wall_s"], naive["cpu_s"] / runs["ours"]["cpu_s"])
 
     naive_b, ours_b = naive_path.stat().st_size, ours_path.stat().st_size
     layer = timeline.layers[0].encoded
@@ -362,7 +366,7 @@ def main() -> int:
     for label, (a, b) in rows.items():
         print(f"{label:28}{a:10.2f}{b:10.2f}{a / b if b else float('inf'):8.1f}x")
     targets = {
-        f"build >= {SPEEDUP_TARGET:.0f}x faster than naive ({speedup:.2f}x)": speedup
+        f"build >= {SPEEDUP_TARGET:.0f}x faster than naive, wall and CPU ({speedup:.2f}x)": speedup
         >= SPEEDUP_TARGET,
         "--jobs timeline identical": same,
         "HTML <= 3 MB": ours_b <= 3_000_000,

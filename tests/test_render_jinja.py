@@ -22,6 +22,7 @@ from shapely.geometry import box
 from geo.diff import diff
 from geo.frontline import frontline
 from geo.ledger import ledger
+from geo.places import places_changed
 from geo.render import (
     compare_map,
     diff_map,
@@ -123,17 +124,21 @@ def test_frontline_map() -> None:
                                  attribution=JINJA, tiles=None)))  # fmt: skip
 
 
-def test_ledger_map(store_dir: Path, tmp_path: Path) -> None:
+def test_ledger_map_and_places_on_a_diff_map(store_dir: Path, tmp_path: Path) -> None:
     gaz = tmp_path / "UA.txt"
     fields = ["1", JINJA, JINJA, JINJA, "48.4", "37.55", "P", "PPL", "UA", "", "05",
               "", "", "", "100", "", "", "Europe/Kyiv", "2026-01-01"]  # fmt: skip
     gaz.write_text("\t".join(fields) + "\n", encoding="utf-8")
     store: Store = open_store(store_dir)
-    store.ingest(snaps(source="a"))
+    a, _, b = layer = snaps(source="a")
+    store.ingest(layer)
     summary = ledger(store, gazetteer=gaz, layers=["russian_control"]).summary
     assert summary["n_changes"].max() >= 1
     check(rendered(ledger_map(summary, regions=regions(), title=JINJA, notice=JINJA,
                               attribution=JINJA, tiles=None)))  # fmt: skip
+    places = places_changed(store, "russian_control", a.date, b.date, gazetteer=gaz)
+    assert len(places) == 1
+    check(rendered(diff_map(diff(a, b), places=places, tiles=None)))
 
 
 def test_title_reads_as_written_in_chromium(browser: Any, tmp_path: Path) -> None:

@@ -136,6 +136,8 @@ def test_token_arrays_decode_as_the_token_lists() -> None:
     bad = dict(data, chunk_lengths=encode_ints(lengths), coords=encode_ints(coords))
     with pytest.raises(GeoError, match="not stored"):
         decoded_areas_km2(bad)
+    blank = dict(data, dates=[""] * len(series))  # chunks stored, no date uses them
+    assert decoded_areas_km2(blank).tolist() == [0.0] * len(series)
 
 
 def test_small_deltas_take_one_character() -> None:

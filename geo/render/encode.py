@@ -451,6 +451,8 @@ def decoded_areas_km2(data: Mapping[str, Any]) -> npt.NDArray[np.float64]:
     breaks = np.flatnonzero(is_break)
     chunk_pos = np.flatnonzero(~is_break)
     chunk = tokens[chunk_pos] - 2
+    if not len(chunk):
+        return np.zeros(len(dates))  # every date is empty
     # a ring is what lies between two breaks
     ring = np.repeat(np.arange(len(breaks)), np.diff(breaks, prepend=-1) - 1)
     starts_ring = np.ones(len(chunk), dtype=bool)

@@ -15,8 +15,10 @@ from geo.geometry import geodesic_area_km2
 from geo.render.encode import prepare_date
 from geo.render.patch_boxes import changed_boxes, merge_boxes, to_geometry
 from geo.render.patches import (
+    _FEW,
     MAX_STRETCHES,
     _box_loops,
+    _signed_area2,
     _stretch_loops,
     change_patches,
     polygon_lists_area_km2,
@@ -55,6 +57,16 @@ def check(first: Any, second: Any, *, tolerance: float = 0.0) -> Any:
     edges = sum(len(r) for rings in patches.gained for r in rings)  # within 0.3 m² an edge
     assert polygons_area_km2(patches.gained, precision=5) == pytest.approx(want, abs=3e-7 * edges)
     return patches
+
+
+@given(st.lists(st.tuples(st.integers(2_000_000, 5_000_000), st.integers(4_400_000, 5_300_000)),
+                min_size=3, max_size=3 * _FEW))  # fmt: skip
+@settings(max_examples=200, deadline=None)
+def test_signed_area_is_the_exact_shoelace_sum(ring: list[tuple[int, int]]) -> None:
+    """Small rings summed in Python, larger ones with NumPy: both exact on the 1e-5° grid."""
+    edges = zip(ring, ring[1:] + ring[:1], strict=True)
+    exact = sum(x1 * y2 - x2 * y1 for (x1, y1), (x2, y2) in edges)
+    assert _signed_area2(np.asarray(ring, dtype=np.int64)) == exact
 
 
 def test_polygon_lists_are_measured_as_geod_does() -> None:

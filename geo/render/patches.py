@@ -82,9 +82,21 @@ def _sequence(date: PreparedDate, ids: dict[bytes, int]) -> list[int]:
 
 def _signed_area2(xy: IntArray) -> float:
     """Twice the planar signed area of a ring (counter-clockwise positive)."""
+    if len(xy) <= _FEW:  # most loops: a few vertices, where NumPy's calls cost more than the sum
+        (x0, y0), *rest = xy.tolist()
+        total = px = py = 0
+        for x, y in rest:
+            x, y = x - x0, y - y0
+            total += px * y - x * py
+            px, py = x, y
+        return float(total)
     x = (xy[:, 0] - xy[0, 0]).astype(float)  # from the first vertex: its wrap terms are 0
     y = (xy[:, 1] - xy[0, 1]).astype(float)
     return float(x[:-1] @ y[1:] - x[1:] @ y[:-1])
+
+
+#: Rings up to this many vertices are summed in Python (:func:`_signed_area2`).
+_FEW = 24
 
 
 def _stretch_loops(
@@ -353,7 +365,7 @@ def _boxes_meet(
     a: npt.NDArray[Any], b: npt.NDArray[Any], *, same: bool
 ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
     """Return the pairs of boxes ``(xmin, ymin, xmax, ymax)`` of ``a`` and ``b`` that meet."""
-    if not len(a) or not len(b):
+    if not len(a) or not len(b) or (same and len(a) < 2):
         return np.zeros(0, np.intp), np.zeros(0, np.intp)
     hit = ((a[:, None, :2] <= b[None, :, 2:]) & (b[None, :, :2] <= a[:, None, 2:])).all(axis=2)
     if same:

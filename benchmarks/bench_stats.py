@@ -24,7 +24,8 @@ peak memory of each):
 * stats 10x: the same series (one thread) over a synthetic archive of
   ``--synthetic`` times as many dates (the real geometries repeated, each
   cycle shifted east by 0.02 degree; built in a temporary folder, never kept),
-  for its peak memory.
+  for its peak memory; then with ``--jobs 2``, where the pool's start-up is
+  spread over ten times the work.
 
 The speed target compares wall times; a missed target exits 1.
 """
@@ -165,10 +166,11 @@ def main() -> int:
             built = _bench.run_once(SCRIPT, "synthetic", params)
             big_steps = {
                 "big": ("stats", {**common, "store": str(synthetic)}),
+                "big_jobs2": ("stats", {**common, "store": str(synthetic), "jobs": 2}),
                 "big_in_memory": ("in_memory", {**common, "store": str(synthetic)}),
             }
             bigs = _bench.run_steps(SCRIPT, big_steps, 1)
-            big, big_in_memory = bigs["big"], bigs["big_in_memory"]
+            big, big_jobs2, big_in_memory = bigs["big"], bigs["big_jobs2"], bigs["big_in_memory"]
         in_memory = _bench.run_steps(SCRIPT, {"m": ("in_memory", common)}, 1)["m"]
     finally:
         _bench.cleanup(tmp)
@@ -194,6 +196,14 @@ def main() -> int:
     if big is not None:
         _bench.line(f"geo stats, {big['dates']}-date synthetic archive", big,
                     f"(built in {built['seconds']:.0f} s)")  # fmt: skip
+        _bench.line(f"geo stats --jobs 2, {big['dates']} dates", big_jobs2,
+                    f"{big['seconds'] / big_jobs2['seconds']:.2f}x one thread")  # fmt: skip
+        same = (big_jobs2["gross_km2"], big_jobs2["last_area_km2"]) == (
+            big["gross_km2"],
+            big["last_area_km2"],
+        )
+        print(f"{'':46} identical figures: {same}")
+        checks.append((f"--jobs 2 on {big['dates']} dates: the same figures as one thread", same))
         _bench.line(f"all in memory, {big['dates']} dates", big_in_memory)
         grew, big_grew = (s["peak_mb"] - s["rss_before_mb"] for s in (stats, big))
         held = big_in_memory["peak_mb"] - big_in_memory["rss_before_mb"]

@@ -47,6 +47,7 @@ from geo.gazetteer import ATTRIBUTION, Gazetteer, load_gazetteer
 from geo.geometry import GEOD, WGS84
 from geo.snapshot import Snapshot
 from geo.store import Store
+from geo.text import csv_table
 
 #: Windows of the approach rates, in days.
 RATE_WINDOWS_DAYS = (30, 90)
@@ -404,7 +405,7 @@ def write_distances(result: DistanceResult, path: str | Path | None, *, fmt: str
         for column in out.columns:
             if column == "date" or column.startswith("naive_zero_date"):
                 out[column] = [None if d is None else d.isoformat() for d in out[column]]
-        text = out.to_csv(index=False, float_format="%.6f")
+        text = csv_table(out, float_format="%.6f")
     elif fmt == "json":
         import json
 

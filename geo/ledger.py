@@ -41,6 +41,7 @@ from geo.gazetteer import ATTRIBUTION, Gazetteer, load_gazetteer, select_places
 from geo.overlay import Prepared, changed_boxes, prepare_many
 from geo.snapshot import Snapshot
 from geo.store import Store
+from geo.text import csv_table
 
 #: The control layer and the grey zone, in that order.
 LEDGER_LAYERS = ("russian_control", "contested")
@@ -451,7 +452,7 @@ def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
         for column in out.columns:
             if out[column].map(lambda v: isinstance(v, dt.date)).any():
                 out[column] = [v.isoformat() if isinstance(v, dt.date) else v for v in out[column]]
-        return write_text_atomic(target, out.to_csv(index=False, float_format="%.6f"))
+        return write_text_atomic(target, csv_table(out, float_format="%.6f"))
     if suffix == ".parquet":
         import pyarrow as pa
         import pyarrow.parquet as pq

@@ -32,6 +32,7 @@ from geo.parallel import Jobs
 from geo.progress import Progress
 from geo.region_select import select_regions
 from geo.sanity import JUMP_Z, check_catalog, check_timeseries, features_digest
+from geo.text import csv_table
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -305,7 +306,7 @@ def write_timeseries(frame: pd.DataFrame, path: str | Path | None, *, fmt: str =
     if fmt == "csv":
         key, how = frame.attrs.get("area_method", "ellipsoid"), frame.attrs.get("method", "")
         out["area_method"] = f"{key}: {how}"  # CSV has no header metadata
-        text = out.to_csv(index=False, float_format="%.3f")
+        text = csv_table(out, float_format="%.3f")
     elif fmt == "json":
         records = json.loads(out.to_json(orient="records", double_precision=3))
         text = json.dumps(

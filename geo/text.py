@@ -4,7 +4,8 @@ Names, labels and messages come from files and servers, so they are untrusted.
 :func:`one_line` makes them safe for a terminal or a one-line repr (control
 characters, line and paragraph separators written as escapes);
 :func:`escape_text` makes them safe inside HTML; :func:`script_json` makes any
-value safe inside a ``<script>`` element.
+value safe inside a ``<script>`` element; :func:`spreadsheet_safe` (and
+:func:`csv_table`) keeps a CSV cell from running as a spreadsheet formula.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import json
 import re
 from typing import Any
 
-__all__ = ["escape_text", "one_line", "script_json"]
+__all__ = ["csv_table", "escape_text", "one_line", "script_json", "spreadsheet_safe"]
 
 # a "{" opening a Jinja tag; in JSON only inside strings (a structural "{" is followed by '"',
 # "}" or a space)
@@ -93,3 +94,41 @@ def script_json(value: Any, *, compact: bool = False) -> str:
     for char in "<>&\u2028\u2029":
         text = text.replace(char, f"\\u{ord(char):04x}")
     return _JINJA_OPEN.sub(r"\\u007b", text)
+
+
+#: First characters that make a spreadsheet read a cell as a formula (or a DDE call).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: object) -> object:
+    """Return a CSV cell that Excel, LibreOffice or Google Sheets will show as text.
+
+    A string from data that starts with ``=``, ``+``, ``-``, ``@``, a tab or a
+    carriage return would be run as a formula when the CSV is opened (a place
+    named ``=HYPERLINK(...)``); it gets a leading ``'``, which those programs
+    hide (OWASP's advice on CSV injection). Other values are returned as they are.
+
+    Examples
+    --------
+    >>> print(spreadsheet_safe('=HYPERLINK("http://x.example", "Bakhmut")'))
+    '=HYPERLINK("http://x.example", "Bakhmut")
+    >>> spreadsheet_safe("Bakhmut"), spreadsheet_safe(-1.5)
+    ('Bakhmut', -1.5)
+    """
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def csv_table(frame: Any, *, float_format: str) -> str:
+    """Return a pandas DataFrame as CSV, each text cell and header made :func:`spreadsheet_safe`.
+
+    Numbers (negative ones too) and dates stay as they are; JSON and Parquet
+    outputs keep text as it is.
+    """
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype.kind not in "biufcmM":  # text (object or string) columns
+            out[column] = out[column].map(spreadsheet_safe)
+    out.columns = [spreadsheet_safe(str(column)) for column in out.columns]  # headers are cells
+    return str(out.to_csv(index=False, float_format=float_format))

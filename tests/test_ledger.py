@@ -202,6 +202,19 @@ def test_write_tables(store: Store, gaz_file: Path, tmp_path: Path) -> None:
         write_table(result.summary, tmp_path / "s.xlsx")
 
 
+def test_csv_cells_from_the_gazetteer_never_run_as_formulas(store: Store, tmp_path: Path) -> None:
+    evil = '=HYPERLINK("http://x.example","Place3")'
+    gaz = tmp_path / "UA.txt"
+    gaz.write_text(tsv_row(103, evil, 37.35) + "\n" + tsv_row(104, "@SUM(1)", 37.45) + "\n",
+                   encoding="utf-8")  # fmt: skip
+    result = ledger(store, gazetteer=gaz)
+    back = pd.read_csv(write_table(result.summary, tmp_path / "s.csv"))
+    assert sorted(back["name"]) == ["'" + evil, "'@SUM(1)"]
+    assert sorted(result.summary["name"]) == [evil, "@SUM(1)"], "the frame keeps the names"
+    table = pq.read_table(write_table(result.summary, tmp_path / "s.parquet"))
+    assert sorted(table.column("name").to_pylist()) == [evil, "@SUM(1)"], "Parquet keeps them"
+
+
 def test_cli_ledger(store: Store, gaz_file: Path, tmp_path: Path) -> None:
     runner = CliRunner()
     out = runner.invoke(

@@ -28,7 +28,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geo.errors import RegionError, ValidationError
 from geo.geometry import WGS84
-from geo.regions import resolve_region
+from geo.regions import find_region, resolve_region
 from geo.snapshot import Snapshot
 
 __all__ = ["DEFAULT_BORDER_KM", "near_mask", "region_column", "select_regions"]
@@ -173,10 +173,7 @@ def _find(name: str, present: list[str], by_key: dict[str, int]) -> int:
 
 
 def _canonical(name: str) -> str | None:
-    try:
-        return resolve_region(name)
-    except RegionError:
-        return None
+    return find_region(name)
 
 
 def _listing(names: list[str], limit: int = 12) -> str:

@@ -176,6 +176,21 @@ def _lookup(text: str) -> str | None:
     return table.names.get(full) or table.names.get(stripped)
 
 
+def find_region(name_or_code: str) -> str | None:
+    """:func:`resolve_region`, or ``None`` for a name the alias table does not know.
+
+    For names that may well be unknown (a world file's regions): no error
+    message is composed (its closest-name search costs ~2 ms a name).
+
+    Examples
+    --------
+    >>> find_region("UA-14"), find_region("Texas")
+    ('Donetsk', None)
+    """
+    text = name_or_code.strip() if isinstance(name_or_code, str) else ""
+    return _lookup(text) if text else None
+
+
 def known_regions() -> tuple[str, ...]:
     """Return the canonical region names of the alias table, Ukrainian units first."""
     return tuple(_table().iso)
@@ -611,6 +626,7 @@ __all__ = [
     "CODE_COLUMNS",
     "NAME_COLUMNS",
     "TARGET_REGIONS",
+    "find_region",
     "known_regions",
     "load_regions",
     "region_code",

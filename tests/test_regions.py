@@ -19,6 +19,7 @@ from geo.errors import RegionError
 from geo.geometry import geodesic_area_km2
 from geo.regions import (
     TARGET_REGIONS,
+    find_region,
     known_regions,
     load_regions,
     region_code,
@@ -486,3 +487,24 @@ def test_real_geoboundaries_resolves_ukrainian_targets(shared_data: Path) -> Non
     assert list(frame["code"]) == ["UA-65", "UA-23", "UA-14", "UA-09"]
     everything = load_regions(shared_data / GEOBOUNDARIES)
     assert sorted(everything["region"]) == sorted(UA_ISO)
+
+
+def test_find_region_is_resolve_region_without_the_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No closest-name search for unknown names (it cost 0.5 s on a world file's 287 regions)."""
+    for name in ("UA-09", "UA44", "Zaporozhye", "Донецька область", " Kursk "):
+        assert find_region(name) == resolve_region(name)
+    import difflib
+
+    def forbidden(*args: object, **kwargs: object) -> None:
+        raise AssertionError("an error message was composed for a name that may be unknown")
+
+    monkeypatch.setattr(difflib, "get_close_matches", forbidden)
+    assert [find_region(n) for n in ("Texas", "", "  ", "UA-99")] == [None] * 4
+    from geo.region_select import select_regions
+    from geo.render.outlines import display_region
+
+    assert display_region("Texas") == "Texas" and display_region("UA-14") == "Donetsk"
+    shapes = [box(-100, 30, -95, 35), box(37, 47, 38.5, 49)]
+    world = gpd.GeoDataFrame({"region": ["Texas", "Donetsk"]}, geometry=shapes, crs=4326)
+    chosen = select_regions(world, names=None, near=[box(37.5, 47.5, 38, 48)])
+    assert chosen["region"].tolist() == ["Donetsk"]

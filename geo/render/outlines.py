@@ -29,10 +29,9 @@ import shapely.affinity
 import shapely.ops
 from shapely.geometry.base import BaseGeometry
 
-from geo.errors import RegionError
 from geo.geometry import WGS84, geodesic_area_km2
 from geo.region_select import Near, select_regions
-from geo.regions import resolve_region
+from geo.regions import find_region
 from geo.render.labels import Lang, region_name, word
 from geo.render.layout import OBSTACLES, MapScript, leaflet_bounds, map_page
 from geo.text import escape_text, script_json
@@ -61,10 +60,8 @@ def display_region(name: str, lang: Lang = "en") -> str:
     >>> display_region("UA14"), display_region("Donetska", "uk"), display_region("Texas")
     ('Donetsk', 'Донецька обл.', 'Texas')
     """
-    try:
-        return region_name(resolve_region(name), lang)
-    except RegionError:
-        return name
+    canonical = find_region(name)
+    return name if canonical is None else region_name(canonical, lang)
 
 
 def label_order(names: Sequence[str], geometries: Sequence[BaseGeometry | None]) -> list[int]:

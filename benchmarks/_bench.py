@@ -20,6 +20,7 @@ ours, then the baseline again...), so that both meet the same load.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -29,7 +30,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +82,19 @@ def build_store(path: Path, files: list[Path]) -> Path:
 
     ingest_files(open_store(path), files, progress=False)
     return path
+
+
+@contextlib.contextmanager
+def archive_store(args: argparse.Namespace, prefix: str) -> Iterator[Path]:
+    """Yield ``--store``, or the archive (``--data``, ``--limit``) in a temporary store."""
+    if args.store is not None:
+        yield Path(args.store)
+        return
+    tmp = temp_dir(prefix)
+    try:
+        yield build_store(tmp / "store", archive_files(args.data, args.limit))
+    finally:
+        cleanup(tmp)
 
 
 def parser(doc: str) -> argparse.ArgumentParser:

@@ -79,13 +79,8 @@ def main() -> int:
         return _bench.child_main(STEPS, args.child, args.params)
     print(_bench.machine())
     gazetteer = args.data.joinpath(*GAZETTEER)
-    tmp = None
-    if args.store is None:
-        files = _bench.archive_files(args.data, args.limit)
-        tmp = _bench.temp_dir("bench-places-")
-        args.store = _bench.build_store(tmp / "store", files)
-    try:
-        common = {"store": str(args.store), "gazetteer": str(gazetteer)}
+    with _bench.archive_store(args, "bench-places-") as store:
+        common = {"store": str(store), "gazetteer": str(gazetteer)}
         steps = {
             "places": ("places", common),
             "jobs2": ("places", {**common, "jobs": 2}),
@@ -93,9 +88,6 @@ def main() -> int:
             "stats": ("stats", common),
         }
         got = _bench.run_steps(SCRIPT, steps, args.repeat)
-    finally:
-        if tmp is not None:
-            _bench.cleanup(tmp)
     places, stats = got["places"], got["stats"]
     ratio = places["seconds"] / stats["seconds"]
     print(f"gazetteer load {places['load_s']:.2f} s ({places['n_places']} places); "

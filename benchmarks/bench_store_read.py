@@ -88,13 +88,8 @@ def main() -> int:
     if args.child:
         return _bench.child_main(STEPS, args.child, args.params)
     print(_bench.machine())
-    tmp = None
-    if args.store is None:
-        files = _bench.archive_files(args.data, args.limit)
-        tmp = _bench.temp_dir("bench-store-read-")
-        args.store = _bench.build_store(tmp / "store", files)
-    try:
-        store = {"store": str(args.store)}
+    with _bench.archive_store(args, "bench-store-read-") as path:
+        store = {"store": str(path)}
         steps = {
             "plain": ("plain", store), "batch": ("batch", store),
             "unions": ("batch", {**store, "unions": True}), "series": ("series", store),
@@ -102,9 +97,6 @@ def main() -> int:
         }  # fmt: skip
         got = _bench.run_steps(SCRIPT, steps, args.repeat)
         plain, batch, unions, series, get = (got[k] for k in steps)
-    finally:
-        if tmp is not None:
-            _bench.cleanup(tmp)
     print(f"{plain['snapshots']} snapshots, {plain['features']} features")
     _bench.line("plain loop (read_table + from_wkb per file)", plain)
     _bench.line("batch: read_series().feature_geometries", batch,

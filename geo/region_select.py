@@ -148,10 +148,10 @@ def _find(name: str, present: list[str], by_key: dict[str, int]) -> int:
         raise RegionError(msg)
     if _key(text) in by_key:
         return by_key[_key(text)]
-    canonical = _canonical(text)
+    canonical = find_region(text)
     if canonical is not None:
         for candidate in (canonical, *present):
-            if _key(candidate) in by_key and _canonical(candidate) == canonical:
+            if _key(candidate) in by_key and find_region(candidate) == canonical:
                 return by_key[_key(candidate)]
         msg = (
             f"region {text!r} ({canonical}) is not among the regions given, which hold "
@@ -170,10 +170,6 @@ def _find(name: str, present: list[str], by_key: dict[str, int]) -> int:
         msg = f"{exc}; the regions given hold {_listing(present)}"
         raise RegionError(msg) from None
     raise AssertionError  # pragma: no cover  (resolve_region failed above)
-
-
-def _canonical(name: str) -> str | None:
-    return find_region(name)
 
 
 def _listing(names: list[str], limit: int = 12) -> str:

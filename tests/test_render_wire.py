@@ -32,7 +32,7 @@ def test_a_day_of_edits_diffs_as_difflib_and_round_trips(
         b[at : at + cut] = [] if new in b else [new]
     want = difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
     assert _unique_opcodes(a, b) == want
-    assert _apply_ops(a, _date_ops(a, b)) == b
+    assert _apply_ops(a, _date_ops(a, b)).tolist() == b
 
 
 def test_repeated_tokens_fall_back_to_difflib() -> None:

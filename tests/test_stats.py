@@ -226,8 +226,8 @@ def test_chunks_threads_and_processes_give_identical_series(
     assert serial["area_km2"].tolist()[1:] == [d.area_to_km2 for d in diffs]
 
 
-def test_reads_one_chunk_at_a_time(long_store, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
-    import geo.changes as changes
+def count_loads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The sizes of the series that read their snapshot files, as they read them."""
     from geo.series import SnapshotSeries
 
     loads: list[int] = []
@@ -239,6 +239,13 @@ def test_reads_one_chunk_at_a_time(long_store, monkeypatch: pytest.MonkeyPatch) 
         return real_load(self)
 
     monkeypatch.setattr(SnapshotSeries, "load", counting_load)
+    return loads
+
+
+def test_reads_one_chunk_at_a_time(long_store, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    import geo.changes as changes
+
+    loads = count_loads(monkeypatch)
     monkeypatch.setattr(changes, "CHUNK_PAIRS", 4)
     timeseries(long_store, "russian_control", regions=REGIONS)
     assert loads and max(loads) <= 5  # never the whole archive at once
@@ -281,22 +288,13 @@ def test_regions_near_the_layer_chosen_while_streaming(
 ) -> None:
     """The regions diff_series keeps (holding or bordering any date), with its very figures."""
     import geo.changes as changes
-    from geo.series import SnapshotSeries
 
     diffs = diff_series(long_store.series("russian_control"), regions=world)
     want = region_figures(diffs)
     assert "far_area_km2" not in want and "edge_area_km2" in want
     assert all(max(want[region_column(r, "area_km2")]) > 0 for r in REGIONS["region"])
     assert max(want["edge_area_km2"]) == 0.0  # bordering, never holding
-    loads: list[int] = []
-    real_load = SnapshotSeries.load
-
-    def counting_load(self: SnapshotSeries) -> SnapshotSeries:
-        if not self.loaded:
-            loads.append(len(self))
-        return real_load(self)
-
-    monkeypatch.setattr(SnapshotSeries, "load", counting_load)
+    loads = count_loads(monkeypatch)
     for chunk_pairs in (4, 32):
         monkeypatch.setattr(changes, "CHUNK_PAIRS", chunk_pairs)
         loads.clear()

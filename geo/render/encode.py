@@ -87,7 +87,6 @@ from geo.render.wire import (
     _CONTINUED,
     Opcode,
     _apply_ops,
-    _apply_ops_array,
     _date_ops,
     decode_ints,
     encode_ints,
@@ -439,13 +438,13 @@ def decoded_areas_km2(data: Mapping[str, Any]) -> npt.NDArray[np.float64]:
         raise GeoError(msg)
     if not len(lengths):
         return np.zeros(len(dates))  # no chunk: every date is empty
-    if any(len(t) and (t.min() < 0 or t.max() >= len(lengths) + 2) for t in dates):
-        msg = "encoded timeline data is corrupt (a date uses a chunk that is not stored)"
-        raise GeoError(msg)
     lon, lat = xy[:, 0], xy[:, 1]
     # every date ends with a polygon break; rings numbered over all dates
     brk = np.asarray([POLYGON_BREAK])
     tokens = np.concatenate([piece for d in dates for piece in (d, brk)])
+    if tokens.min() < 0 or tokens.max() >= len(lengths) + 2:
+        msg = "encoded timeline data is corrupt (a date uses a chunk that is not stored)"
+        raise GeoError(msg)
     date_of = np.repeat(np.arange(len(dates)), [len(d) + 1 for d in dates])
     is_break = tokens < 2
     breaks = np.flatnonzero(is_break)
@@ -499,24 +498,14 @@ def _decode_token_arrays(data: Mapping[str, Any]) -> list[IntArray]:
     running = np.cumsum(values)
     listed = values.tolist()
     for a, b in zip([0, *ends[:-1]], ends, strict=True):
-        previous = _apply_ops_array(previous, listed, running, a, b)
+        previous = _apply_ops(previous, listed, running=running, start=a, end=b)
         out.append(previous)
     return out
 
 
 def decode_tokens(data: Mapping[str, Any]) -> list[list[int]]:
     """Return the token list of every date (chunk id + 2, or a break)."""
-    texts = _checked_texts(data)
-    values = decode_ints("".join(texts)).tolist()  # one call for all dates
-    counts = [_value_count(text) for text in texts]
-    lists: list[list[int]] = []
-    previous: list[int] = []
-    pos = 0
-    for n in counts:
-        previous = _apply_ops(previous, values[pos : pos + n])
-        pos += n
-        lists.append(previous)
-    return lists
+    return [tokens.tolist() for tokens in _decode_token_arrays(data)]
 
 
 _WITHOUT_CONTINUED = str.maketrans("", "", "".join(sorted(_CONTINUED)))

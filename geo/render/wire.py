@@ -278,34 +278,28 @@ def _date_ops(
     return ops
 
 
-def _apply_ops(previous: list[int], ops: Sequence[int] | IntArray) -> list[int]:
-    out: list[int] = []
-    pos = 0
-    i = 0
-    last = 0
-    while i < len(ops):
-        keep, skip, n = int(ops[i]), int(ops[i + 1]), int(ops[i + 2])
-        out.extend(previous[pos : pos + keep])
-        if keep:
-            last = out[-1]
-        pos += keep + skip
-        for delta in ops[i + 3 : i + 3 + n]:
-            last += int(delta)
-            out.append(last)
-        i += 3 + n
-    return out
-
-
-def _apply_ops_array(
-    previous: IntArray, ops: list[int], running: IntArray, start: int, end: int
+def _apply_ops(
+    previous: Sequence[int] | IntArray,
+    ops: Sequence[int] | IntArray,
+    *,
+    running: IntArray | None = None,
+    start: int = 0,
+    end: int | None = None,
 ) -> IntArray:
-    """:func:`_apply_ops` of ``ops[start:end]`` on arrays (``running``: the cumsum of ``ops``).
+    """Apply one date's edits (:func:`_date_ops`, ``ops[start:end]``) to the tokens before.
 
-    An inserted run is ``last`` plus its deltas' running sum: a slice of ``running``.
+    ``running`` is the cumulative sum of ``ops``, if the caller has it (one sum for all
+    dates): an inserted run is the last token kept plus its deltas' running sum, a slice.
     """
+    if not isinstance(ops, list):
+        ops = np.asarray(ops).tolist()
+    if running is None:
+        running = np.cumsum(np.asarray(ops, dtype=np.int64))
+    previous = np.asarray(previous, dtype=np.int64)
     pieces: list[IntArray] = []
     pos, i, last = 0, start, 0
-    while i < end:
+    stop = len(ops) if end is None else end
+    while i < stop:
         keep, skip, n = ops[i], ops[i + 1], ops[i + 2]
         if keep:
             kept = previous[pos : pos + keep]
